@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import lockfile from 'proper-lockfile'
 import { readJson, syncDirectory, writeFileAtomic } from '../util/atomic.js'
-import { readThrough } from '../util/read.js'
+import { digestFile } from '../util/hash-pool.js'
 import type { ArchiveSpec, CacheBackend, RestoreResult, SaveResult } from './backend.js'
 
 /*
@@ -514,9 +514,8 @@ async function makeStaging(target: string): Promise<string> {
 
 /** Positioned reads leave the descriptor's offset at 0 for tar, which reads the same inode through stdin. */
 async function hashHandle(handle: fs.FileHandle, size: number): Promise<string> {
-  const hash = crypto.createHash('sha256')
-  await readThrough(handle, size, chunk => hash.update(chunk))
-  return hash.digest('hex')
+  const { digests } = await digestFile({ fd: handle.fd }, size, [{ algorithm: 'sha256' }])
+  return digests[0]
 }
 
 /** GNU tar's warnings that it rewrote or skipped a name that pointed outside the directory. */

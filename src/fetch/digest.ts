@@ -1,6 +1,5 @@
-import { createHash, type Hash } from 'node:crypto'
-import { open, stat } from 'node:fs/promises'
-import { readThrough } from '../util/read.js'
+import { stat } from 'node:fs/promises'
+import { digestFile, type HashSpec, StreamDigest } from '../util/hash-pool.js'
 
 /**
  * What a file must hash to. The Hub publishes sha256 only for LFS files; regular files have just
@@ -12,54 +11,74 @@ export interface ExpectedDigest {
   gitSha1?: string
 }
 
-/** Hashes a stream of known total size for every digest in `expected`, in one pass. */
+/**
+ * Hashes a stream of known total size for every digest in `expected`, in one pass on a worker thread
+ * (src/util/hash-pool.ts), so the download that feeds it is not slowed down by it.
+ */
 export class MultiHasher {
-  private hashes: Map<keyof ExpectedDigest, Hash> = new Map()
+  private readonly names: (keyof ExpectedDigest)[]
+  private readonly specs: HashSpec[]
+  private readonly stream: StreamDigest
 
   constructor(
     private readonly expected: ExpectedDigest,
-    private readonly size: number
+    size: number
   ) {
-    this.reset()
+    ;({ names: this.names, specs: this.specs } = hashSpecs(expected, size))
+    this.stream = new StreamDigest(this.specs)
   }
 
   /** Starts over, for a server that ignored our Range and resent the whole body. */
   reset(): void {
-    this.hashes = new Map()
-    if (this.expected.sha256 !== undefined) this.hashes.set('sha256', createHash('sha256'))
-    if (this.expected.gitSha1 !== undefined) {
-      // The git header needs the final size up front; verifying it separately catches a lie.
-      this.hashes.set('gitSha1', createHash('sha1').update(`blob ${this.size}\0`))
-    }
+    this.stream.reset()
   }
 
+  /** Takes the chunk: it may be moved to the hashing thread, so the caller must be done with it. */
   update(chunk: Uint8Array): void {
-    for (const hash of this.hashes.values()) hash.update(chunk)
+    this.stream.update(chunk)
   }
 
-  /** Once, at the end: the first digest that does not match, as `{name, expected, actual}`, or undefined if all match. */
-  mismatch(): { name: string; expected: string; actual: string } | undefined {
-    for (const [name, hash] of this.hashes) {
-      const actual = hash.digest('hex')
-      const expected = (this.expected[name] as string).toLowerCase()
-      if (actual !== expected) return { name: name === 'gitSha1' ? 'git-sha1' : 'sha256', expected, actual }
-    }
-    return undefined
+  /** Releases the hashing thread; call once the download is done with this hasher, however it ended. */
+  close(): void {
+    this.stream.close()
+  }
+
+  /** At the end of a pass: the first digest that does not match, or undefined if all match. */
+  async mismatch(): Promise<{ name: string; expected: string; actual: string } | undefined> {
+    return firstMismatch(this.expected, this.names, await this.stream.digests())
   }
 }
 
-/** Streams a local file through the hashers: true if size and every digest match. */
+/** Hashes a local file on a worker thread: true if size and every digest match. */
 export async function fileMatches(file: string, size: number, expected: ExpectedDigest): Promise<boolean> {
   const info = await stat(file).catch(() => undefined)
   if (!info?.isFile() || info.size !== size) return false
-  const hasher = new MultiHasher(expected, size)
-  const handle = await open(file, 'r')
-  try {
-    if ((await readThrough(handle, size, chunk => hasher.update(chunk))) !== size) return false
-  } finally {
-    await handle.close()
+  const { names, specs } = hashSpecs(expected, size)
+  const { digests, bytesRead } = await digestFile({ path: file }, size, specs)
+  return bytesRead === size && firstMismatch(expected, names, digests) === undefined
+}
+
+function hashSpecs(expected: ExpectedDigest, size: number): { names: (keyof ExpectedDigest)[]; specs: HashSpec[] } {
+  const names: (keyof ExpectedDigest)[] = []
+  const specs: HashSpec[] = []
+  if (expected.sha256 !== undefined) {
+    names.push('sha256')
+    specs.push({ algorithm: 'sha256' })
   }
-  return hasher.mismatch() === undefined
+  if (expected.gitSha1 !== undefined) {
+    // The git header needs the final size up front; verifying it separately catches a lie.
+    names.push('gitSha1')
+    specs.push({ algorithm: 'sha1', prefix: `blob ${size}\0` })
+  }
+  return { names, specs }
+}
+
+function firstMismatch(expected: ExpectedDigest, names: (keyof ExpectedDigest)[], digests: string[]) {
+  for (const [i, name] of names.entries()) {
+    const want = (expected[name] as string).toLowerCase()
+    if (digests[i] !== want) return { name: name === 'gitSha1' ? 'git-sha1' : 'sha256', expected: want, actual: digests[i] }
+  }
+  return undefined
 }
 
 /** `sha256:<hex>` when known, else `git-sha1:<hex>`: the strongest digest, for reports. */

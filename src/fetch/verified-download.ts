@@ -38,6 +38,8 @@ export class IntegrityError extends Error {}
 const MAX_RERESOLVES = 3
 /** Bytes gathered per write. */
 const WRITE_BATCH = 4 * 1024 * 1024
+/** Written bytes between background flushes to disk, so the final fsync finds little left to write. */
+const WRITEBACK_EVERY = 64 * 1024 * 1024
 /** One more full attempt after a digest mismatch, in case a proxy or edge served bad bytes once. */
 const INTEGRITY_RETRIES = 1
 
@@ -50,16 +52,18 @@ export async function downloadVerified(opts: VerifiedDownloadOptions): Promise<D
   const temp = opts.tempPath ?? `${opts.destination}.${randomBytes(4).toString('hex')}.incomplete`
   const handle = await open(temp, 'wx', 0o644)
   let handleOpen = true
+  let job: Transfer | undefined
   try {
-    const job = new Transfer(opts, handle)
+    job = new Transfer(opts, handle)
     for (let integrityRetries = INTEGRITY_RETRIES; ; integrityRetries--) {
       await job.fill()
-      const bad = job.hasher.mismatch()
+      const bad = await job.hasher.mismatch()
       if (!bad) break
       const message = `${redact(opts.url)}: ${bad.name} mismatch, expected ${bad.expected}, got ${bad.actual}`
       if (integrityRetries === 0) throw new IntegrityError(message)
       await job.restart()
     }
+    await job.writtenBack()
     await handle.sync()
     handleOpen = false
     await handle.close()
@@ -67,9 +71,14 @@ export async function downloadVerified(opts: VerifiedDownloadOptions): Promise<D
     await syncDirectory(path.dirname(opts.destination))
     return job.outcome
   } catch (error) {
-    if (handleOpen) await handle.close().catch(() => undefined)
+    if (handleOpen) {
+      await job?.writtenBack().catch(() => undefined)
+      await handle.close().catch(() => undefined)
+    }
     await rm(temp, { force: true })
     throw error
+  } finally {
+    job?.hasher.close()
   }
 }
 
@@ -83,6 +92,9 @@ class Transfer {
   private readonly policy: RetryPolicy
   private lastProgress = 0
   private size: number | undefined
+  private writeback: Promise<void> = Promise.resolve()
+  private writebackFailure: unknown
+  private writtenBackAt = 0
 
   constructor(
     private readonly opts: VerifiedDownloadOptions,
@@ -95,11 +107,27 @@ class Transfer {
     this.policy = opts.retry ?? DEFAULT_RETRY
   }
 
+  /** Waits for the background flushes; a disk error in one of them fails the download here. */
+  async writtenBack(): Promise<void> {
+    await this.writeback
+    if (this.writebackFailure !== undefined) throw this.writebackFailure
+  }
+
+  /** Starts flushing what is written so far while the download goes on; one flush at a time. */
+  private startWriteback(): void {
+    if (this.written - this.writtenBackAt < WRITEBACK_EVERY) return
+    this.writtenBackAt = this.written
+    this.writeback = this.writeback.then(() => this.handle.datasync()).catch(error => {
+      this.writebackFailure ??= error
+    })
+  }
+
   /** Back to byte 0 and to the original URL, so the next attempt is resolved afresh. */
   async restart(): Promise<void> {
     await this.handle.truncate(0)
     this.hasher.reset()
     this.written = 0
+    this.writtenBackAt = 0
     this.url = this.opts.url
     this.outcome.restarts++
   }
@@ -167,8 +195,8 @@ class Transfer {
 
   /**
    * Writes the body at the current offset; returns a network error to retry, throws anything else.
-   * Chunks are gathered into writes of WRITE_BATCH bytes: one await per small network chunk halves
-   * the throughput. What arrived before a network error is written before the error is returned, so
+   * Chunks are gathered into writes (and hashes) of WRITE_BATCH bytes: one await or one message to the
+   * hashing thread per small network chunk halves the throughput. What arrived before a network error is written before the error is returned, so
    * a resume starts exactly after it.
    */
   private async consume(body: AsyncIterable<Buffer>): Promise<Error | undefined> {
@@ -177,8 +205,14 @@ class Transfer {
     let pendingBytes = 0
     const flush = async () => {
       if (pendingBytes === 0) return
-      await this.handle.writev(pending, this.written)
+      const batch = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes)
+      for (let offset = 0; offset < batch.length; ) {
+        offset += (await this.handle.write(batch, offset, batch.length - offset, this.written + offset)).bytesWritten
+      }
+      // After the write: the hasher may move the batch to its thread, where it hashes while the next batch arrives.
+      this.hasher.update(batch)
       this.written += pendingBytes
+      this.startWriteback()
       pending.length = 0
       pendingBytes = 0
       this.report(false)
@@ -201,7 +235,6 @@ class Transfer {
         if (this.written + pendingBytes + chunk.length > (this.size ?? 0)) {
           throw new IntegrityError(`${redact(this.opts.url)}: server sent more than the expected ${this.size} bytes`)
         }
-        this.hasher.update(chunk)
         pending.push(chunk)
         pendingBytes += chunk.length
         if (pendingBytes >= WRITE_BATCH) await flush()
