@@ -2055,6 +2055,8 @@ class Transfer {
     writeback = Promise.resolve();
     writebackFailure;
     writtenBackAt = 0;
+    /** Bytes handed to a write that has not finished yet. */
+    inFlight = 0;
     constructor(opts, handle) {
         this.opts = opts;
         this.handle = handle;
@@ -2166,20 +2168,18 @@ class Transfer {
         const iterator = body[Symbol.asyncIterator]();
         const pending = [];
         let pendingBytes = 0;
+        // One batch is written while the next one arrives; `written` only counts what is on disk.
+        let writing = Promise.resolve();
         const flush = async () => {
+            await writing;
             if (pendingBytes === 0)
                 return;
             const batch = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
-            for (let offset = 0; offset < batch.length;) {
-                offset += (await this.handle.write(batch, offset, batch.length - offset, this.written + offset)).bytesWritten;
-            }
-            // After the write: the hasher may move the batch to its thread, where it hashes while the next batch arrives.
-            this.hasher.update(batch);
-            this.written += pendingBytes;
-            this.startWriteback();
             pending.length = 0;
             pendingBytes = 0;
-            this.report(false);
+            writing = this.writeBatch(batch);
+            // Handled now, rethrown where it is awaited: a disk error must not surface as an unhandled rejection.
+            writing.catch(() => undefined);
         };
         try {
             for (;;) {
@@ -2189,15 +2189,17 @@ class Transfer {
                 }
                 catch (error) {
                     await flush();
+                    await writing;
                     return error instanceof Error ? error : new Error(String(error));
                 }
                 if (next.done) {
                     await flush();
+                    await writing;
                     return undefined;
                 }
                 const chunk = next.value;
                 this.outcome.bytesTransferred += chunk.length;
-                if (this.written + pendingBytes + chunk.length > (this.size ?? 0)) {
+                if (this.written + this.inFlight + pendingBytes + chunk.length > (this.size ?? 0)) {
                     throw new IntegrityError(`${redact(this.opts.url)}: server sent more than the expected ${this.size} bytes`);
                 }
                 pending.push(chunk);
@@ -2208,9 +2210,22 @@ class Transfer {
         }
         catch (error) {
             // Not the network's fault (too many bytes, a full disk): close the response and give up.
+            await writing.catch(() => undefined);
             await iterator.return?.();
             throw error;
         }
+    }
+    async writeBatch(batch) {
+        this.inFlight = batch.length;
+        for (let offset = 0; offset < batch.length;) {
+            offset += (await this.handle.write(batch, offset, batch.length - offset, this.written + offset)).bytesWritten;
+        }
+        this.written += batch.length;
+        this.inFlight = 0;
+        // Last: the hasher may move the batch to its thread (leaving it empty), where it hashes while the next batch arrives.
+        this.hasher.update(batch);
+        this.startWriteback();
+        this.report(false);
     }
     /** The first full answer says how large the file is; without that nothing can be verified. */
     async sizeFrom(reply) {
