@@ -9,6 +9,8 @@ command -v zstd >/dev/null || packages+=(zstd)
 tar --version 2>/dev/null | grep -q 'GNU tar' || packages+=(tar)
 command -v python3 >/dev/null || packages+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
+command -v nix >/dev/null || packages+=(nix-bin)
+command -v openssl >/dev/null || packages+=(openssl)
 
 if [ ${#packages[@]} -gt 0 ]; then
   sudo=""

@@ -22,7 +22,12 @@ export enum Inputs {
   HfToken = 'hf-token',
   HfEndpoint = 'hf-endpoint',
   HfOffline = 'hf-offline',
-  Downloads = 'downloads'
+  Downloads = 'downloads',
+  NixSigningKey = 'nix-signing-key',
+  NixPublicKeys = 'nix-public-keys',
+  NixTrusted = 'nix-trusted',
+  NixMaxSize = 'nix-max-size',
+  NixMaxAge = 'nix-max-age'
 }
 
 export enum Outputs {
@@ -45,7 +50,9 @@ export enum Env {
   CacheMode = 'ACTIONS_CACHE_MODE',
   HfEndpoint = 'HF_ENDPOINT',
   HfHubCache = 'HF_HUB_CACHE',
-  HfHubOffline = 'HF_HUB_OFFLINE'
+  HfHubOffline = 'HF_HUB_OFFLINE',
+  /** Nix's list of user configuration files: where the restored binary cache becomes a substituter. */
+  NixUserConfFiles = 'NIX_USER_CONF_FILES'
 }
 
 /** Bumped when the archive layout or key scheme changes, so old entries are never misread. */

@@ -36,6 +36,29 @@ export interface LedgerEntry {
   saveMs: number
   /** Files fetched and verified for this kind (models), one row each in the summary. */
   files?: FetchedFile[]
+  /**
+   * The nix kind's store paths by origin. When present it decides the entry's downloaded (upstream NARs)
+   * and reused (paths substituted from the restored cache) bytes instead of the directory snapshot, which
+   * cannot tell a path built here from one downloaded.
+   */
+  nix?: NixAccount
+}
+
+/** Store paths and their NAR bytes (uncompressed size). */
+export interface PathTally {
+  paths: number
+  narBytes: number
+}
+
+/** New store paths of the job, classified, and what the save did to the binary cache. */
+export interface NixAccount {
+  built: PathTally
+  fromCache: PathTally
+  fromUpstream: PathTally
+  /** Added to the binary cache directory by this run (bytes as stored, compressed). */
+  copied: PathTally
+  /** Dropped from the binary cache directory: unused too long, or over nix-max-size. */
+  pruned: PathTally
 }
 
 /** A file a fetcher delivered into a cache kind's directory, verified against its digest. */

@@ -4,6 +4,7 @@ import { Inputs, REVISION_SEPARATOR } from '../constants.js'
 import { getBool, getChoice, getList, getString, getStringOrNull, InputError, parseAge, parseSize } from './inputs.js'
 import { type DownloadSpec, parseDownloads } from './downloads.js'
 import { type ModelSpec, parseModels } from './models.js'
+import { readNixSigningKey } from '../nix/signing.js'
 
 export const PRESET_KINDS = ['pip', 'buildah', 'huggingface', 'podman', 'nix', 'downloads'] as const
 export type PresetKind = (typeof PRESET_KINDS)[number]
@@ -41,6 +42,13 @@ export interface ActionConfig {
   hfEndpoint: string
   hfOffline: boolean
   workspace: string
+  /** A private copy of the Nix secret key (the input may be the key itself); null when not signing. */
+  nixSigningKeyFile: string | null
+  /** Keys the restored Nix cache may be signed with, including the signing key's own public half. */
+  nixPublicKeys: string[]
+  nixTrusted: boolean
+  nixMaxBytes: number
+  nixMaxAgeMs: number
 }
 
 const MAX_KEY_LENGTH = 512
@@ -72,6 +80,7 @@ export function readConfig(): ActionConfig {
   const downloads = parseDownloads(getList(Inputs.Downloads, 'lines'), workspace)
   const kinds = readKinds(custom !== null, models.length > 0, downloads.length > 0)
   const home = qdcHome()
+  const signing = readNixSigningKey(workspace)
   return {
     kinds,
     custom,
@@ -95,7 +104,12 @@ export function readConfig(): ActionConfig {
     downloads,
     hfEndpoint: readEndpoint(),
     hfOffline: getBool(Inputs.HfOffline, false),
-    workspace
+    workspace,
+    nixSigningKeyFile: signing?.file ?? null,
+    nixPublicKeys: [...new Set([...getList(Inputs.NixPublicKeys, 'lines-and-commas'), ...(signing ? [signing.publicKey] : [])])],
+    nixTrusted: getBool(Inputs.NixTrusted, false),
+    nixMaxBytes: parseSize(Inputs.NixMaxSize, getString(Inputs.NixMaxSize, '5G')),
+    nixMaxAgeMs: parseAge(Inputs.NixMaxAge, getString(Inputs.NixMaxAge, '30d'))
   }
 }
 

@@ -1,4 +1,4 @@
-import { type FetchedFile, type LedgerEntry, type SaveOutcome, totals } from '../ledger.js'
+import { type FetchedFile, type LedgerEntry, type NixAccount, type SaveOutcome, totals } from '../ledger.js'
 import { formatBytes, formatDuration, formatPercent } from './format.js'
 
 const SAVE_LABELS: Record<SaveOutcome, string> = {
@@ -28,6 +28,7 @@ export function renderSummary(entries: LedgerEntry[]): string {
   ]
   const files = entries.flatMap(e => e.files ?? [])
   if (files.length > 0) lines.push('', ...renderFiles(files))
+  for (const e of entries) if (e.nix) lines.push('', ...renderNix(e.nix))
   const problems = entries.flatMap(e => e.problems.map(p => `- ⚠️ **${e.kind}**: ${escapeCell(p)}`))
   if (problems.length > 0) lines.push('', ...problems)
   return lines.join('\n') + '\n'
@@ -42,6 +43,20 @@ function renderFiles(files: FetchedFile[]): string[] {
       const [algorithm, hex] = f.digest.split(':')
       return `| ${escapeCell(f.repo)} | \`${escapeCell(f.path)}\` | ${formatBytes(f.size)} | ${algorithm}:${hex.slice(0, 12)}… | ${f.source} | ✓ |`
     })
+  ]
+}
+
+/** The nix kind's new store paths by origin, and what the save did to the binary cache. */
+function renderNix(nix: NixAccount): string[] {
+  const row = (label: string, t: { paths: number; narBytes: number }) => `| ${label} | ${t.paths} | ${formatBytes(t.narBytes)} |`
+  return [
+    '| Nix store paths | Paths | NAR bytes |',
+    '| --- | ---: | ---: |',
+    row('built on this runner', nix.built),
+    row('from the restored cache', nix.fromCache),
+    row('downloaded from upstream caches', nix.fromUpstream),
+    row('added to the cache', nix.copied),
+    row('pruned from the cache', nix.pruned)
   ]
 }
 

@@ -11,6 +11,7 @@ import { logPlans, planCaches } from '../plan/plan.js'
 import { saveRunState } from '../state.js'
 import { stringifyError } from '../util/errors.js'
 import { runFetchPhase } from '../fetch/run.js'
+import { setUpNix } from '../nix/restore.js'
 import { restoreOne } from './restore.js'
 
 /** The main step: parse inputs (bad input fails here, before anything is touched), plan, restore. */
@@ -35,6 +36,7 @@ export async function runMain(): Promise<void> {
       entries.push(restored.entry)
       fingerprints[plan.kind] = restored.fingerprint
     }
+    await setUpNix(config, entries, snapshotDir)
     const state = { config, backend: backendName, mode, plans, entries, fingerprints, snapshotDir }
     // Saved before fetching too, so post can still save what was restored if a model cannot be had.
     saveRunState(state)

@@ -8,6 +8,7 @@ import { formatBytes } from '../report/format.js'
 import { loadRunState } from '../state.js'
 import { stringifyError } from '../util/errors.js'
 import { saveOne } from './save.js'
+import { collectNixPaths } from '../nix/save.js'
 
 /** The post step: measure, save, report. It only ever warns: a cache problem never fails the job. */
 export async function runPost(): Promise<void> {
@@ -19,6 +20,7 @@ export async function runPost(): Promise<void> {
     }
     const backend = openBackend(run.backend, run.config)
     const context = { backend, mode: run.mode, save: run.config.save, snapshotDir: run.snapshotDir }
+    await collectNixPaths(run)
     for (const [index, plan] of run.plans.entries()) {
       await core.group(`Save ${plan.kind}`, () => saveOne(plan, run.entries[index], run.fingerprints[plan.kind], context))
     }

@@ -39,6 +39,13 @@ async function pruneBeforeSave(plan: CachePlan, entry: LedgerEntry): Promise<voi
 
 /** downloaded = what appeared or changed since the restore; reused = restored bytes still there, unchanged. */
 async function account(plan: CachePlan, entry: LedgerEntry, now: Record<string, [number, number]>, snapshotDir: string): Promise<void> {
+  // Nix store paths were classified by origin (nix/save.ts): the directory diff cannot tell built from downloaded.
+  if (entry.nix) {
+    entry.downloadedBytes = entry.nix.fromUpstream.narBytes
+    entry.reusedBytes = entry.nix.fromCache.narBytes
+    core.info(`Downloaded from upstream caches: ${formatBytes(entry.downloadedBytes)}; reused from cache: ${formatBytes(entry.reusedBytes)} (NAR sizes)`)
+    return
+  }
   const tree = await readRestoredTree(snapshotFile(snapshotDir, plan.kind))
   const present = tree?.present ?? {}
   entry.downloadedBytes = totalBytes(changedSince(present, now))

@@ -1,0 +1,146 @@
+/**
+ * The nix kind end to end: the bundled dist/ main and post around a real `nix-build` in a private store,
+ * with a loopback HTTP binary cache standing in for cache.nixos.org. Cold: some paths come from upstream,
+ * some are built; post classifies and copies them into the cache directory. Warm, on a fresh machine and
+ * an empty store: everything is substituted from the restored directory, nothing built or downloaded.
+ */
+import { afterAll, beforeAll, expect, test } from '@jest/globals'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type JobResult, type Machine, newMachine, runJob } from '../scripts/runner-sim.js'
+import { type BinaryCacheServer, startBinaryCache } from './support/binary-cache.js'
+import { builtDerivations, createNixSandbox, generateKey, mustRun, type NixSandbox, nixBuild, runCommand, wipeStore, writeSyntheticExpr } from './support/nix.js'
+import { describeWithTools } from './support/tools.js'
+
+const actionDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const MiB = 1024 * 1024
+
+describeWithTools(['nix', 'nix-build'])('nix kind through the runner simulation', () => {
+  let root: string
+  let upstream: BinaryCacheServer
+  let sandbox: NixSandbox
+  let expr: string
+  let localOnlyExpr: string
+  let signing: { secret: string; publicKey: string }
+  let otherKey: { publicKey: string }
+  let coldNix: { built: { narBytes: number }; fromUpstream: { narBytes: number } }
+
+  beforeAll(async () => {
+    if (!fs.existsSync(path.join(actionDir, 'dist/main/index.js'))) throw new Error('dist/ is missing: run npm run build')
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'qdc-nix-e2e-'))
+    const upstreamDir = path.join(root, 'upstream')
+    fs.mkdirSync(upstreamDir)
+    upstream = await startBinaryCache(upstreamDir)
+    const upKey = await generateKey(path.join(root, 'keys'), 'upstream-1')
+    signing = await generateKey(path.join(root, 'keys'), 'qdc-1')
+    otherKey = await generateKey(path.join(root, 'keys-other'), 'qdc-1')
+    sandbox = createNixSandbox(path.join(root, 'nix'), { substituters: [upstream.url], trustedPublicKeys: [upKey.publicKey] })
+    expr = path.join(root, 'job.nix')
+    writeSyntheticExpr(expr, [
+      { name: 'up1', bytes: 3 * MiB },
+      { name: 'up2', bytes: 5 * MiB, deps: ['up1'] },
+      { name: 'local1', bytes: 2 * MiB, deps: ['up2'] }
+    ])
+    localOnlyExpr = path.join(root, 'local.nix')
+    writeSyntheticExpr(localOnlyExpr, [{ name: 'solo', bytes: 512 * 1024 }], 'solo')
+    // Upstream holds up1 and up2 (uncompressed, signed), as cache.nixos.org would; local1 and all exist nowhere.
+    const env = { ...sandbox.env, HOME: path.join(root, 'publisher') }
+    const { out } = await nixBuild(expr, 'up2', { ...env, NIX_CONFIG: 'substituters =' })
+    await mustRun('nix', ['copy', '--to', `file://${upstreamDir}?compression=none&secret-key=${upKey.secretFile}`, out], env)
+    wipeStore(sandbox)
+  })
+
+  afterAll(async () => {
+    await upstream?.close()
+    if (sandbox) wipeStore(sandbox)
+    if (root) fs.rmSync(root, { recursive: true, force: true })
+  })
+
+  /** A new runner VM: the same layout (so the same cache entry versions), nothing left from before, an empty store. */
+  function freshMachine(name: string): Machine {
+    wipeStore(sandbox)
+    fs.rmSync(path.join(root, name), { recursive: true, force: true })
+    return newMachine(root, name)
+  }
+
+  async function nixJob(machine: Machine, runId: number, inputs: Record<string, string>, file = expr): Promise<{ job: JobResult; built: string[] }> {
+    let built: string[] = []
+    const job = await runJob({
+      actionDir,
+      machine,
+      runId,
+      inputs: { caches: 'nix', backend: 'local', 'local-dir': path.join(root, 'store'), ...inputs },
+      env: sandbox.env,
+      between: async env => {
+        const result = await runCommand('nix-build', [file, '-A', 'all', '--no-out-link'], env)
+        if (result.code !== 0) throw new Error(`nix-build failed: ${result.stderr}`)
+        built = builtDerivations(result.stderr)
+      }
+    })
+    return { job, built }
+  }
+
+  function nixEntry(job: JobResult) {
+    return JSON.parse(fs.readFileSync(job.main.outputs.report, 'utf8')).caches.find((c: { kind: string }) => c.kind === 'nix')
+  }
+
+  test('cold run: builds two paths, downloads two from upstream, and the ledger matches the bytes upstream sent', async () => {
+    upstream.resetCounters()
+    const run = await nixJob(freshMachine('runner'), 500, { 'nix-signing-key': signing.secret })
+    const cold = run.job
+    const coldBuilt = run.built
+    expect(cold.main.exitCode).toBe(0)
+    expect(cold.post?.exitCode).toBe(0)
+    expect(coldBuilt.map(d => path.basename(d).slice(33))).toEqual(['local1.drv', 'all.drv'])
+    expect(upstream.narRequests).toBe(2)
+    const entry = nixEntry(cold)
+    coldNix = entry.nix
+    expect(entry).toMatchObject({ hit: 'miss', saved: 'saved', reusedBytes: 0 })
+    expect(entry.nix.built.paths).toBe(2)
+    expect(entry.nix.fromUpstream.paths).toBe(2)
+    expect(entry.nix.fromCache.paths).toBe(0)
+    expect(entry.nix.copied.paths).toBe(4)
+    expect(upstream.narBytesServed).toBeGreaterThan(8 * MiB)
+    expect(Math.abs(entry.downloadedBytes - upstream.narBytesServed) / upstream.narBytesServed).toBeLessThan(0.01)
+    expect(cold.post?.summary).toContain('| downloaded from upstream caches | 2 |')
+    expect(cold.post?.summary).toContain('| built on this runner | 2 |')
+    // The inline key is masked before anything else is logged, and never printed otherwise.
+    const lines = cold.main.stdout.split('\n').filter(line => line.includes(signing.secret))
+    expect(lines.length).toBeGreaterThan(0)
+    expect(lines.every(line => line.startsWith('::add-mask::'))).toBe(true)
+  })
+
+  test('warm run on a fresh machine and an empty store: 0 builds, 0 upstream NAR downloads, everything reused', async () => {
+    upstream.resetCounters()
+    const { job: warm, built } = await nixJob(freshMachine('runner'), 501, { 'nix-signing-key': signing.secret })
+    expect(warm.main.exitCode).toBe(0)
+    expect(warm.exported.NIX_USER_CONF_FILES).toMatch(/nix\.conf/)
+    expect(warm.main.stdout).toMatch(/Later steps substitute from file:\/\/.*\?priority=10 first \(4 store paths\)/)
+    expect(built).toEqual([])
+    expect(upstream.narRequests).toBe(0)
+    expect(upstream.narBytesServed).toBe(0)
+    const entry = nixEntry(warm)
+    expect(entry).toMatchObject({ hit: 'exact', downloadedBytes: 0, saved: 'unchanged', uploadedBytes: 0 })
+    expect(entry.nix.built.paths).toBe(0)
+    expect(entry.nix.fromUpstream.paths).toBe(0)
+    expect(entry.nix.fromCache.paths).toBe(4)
+    expect(entry.reusedBytes).toBe(coldNix.built.narBytes + coldNix.fromUpstream.narBytes)
+    expect(warm.post?.summary).toContain('| from the restored cache | 4 |')
+    expect(warm.post?.summary).toContain('(100% from cache)')
+  })
+
+  test('a cache signed with another key is refused with one clear warning, and the build still succeeds', async () => {
+    const inputs = { 'key-prefix': 'wrongkey' }
+    await nixJob(freshMachine('runner'), 510, { ...inputs, 'nix-signing-key': signing.secret }, localOnlyExpr)
+    const { job, built } = await nixJob(freshMachine('runner'), 511, { ...inputs, 'nix-public-keys': otherKey.publicKey, save: 'never' }, localOnlyExpr)
+    expect(job.main.exitCode).toBe(0)
+    expect(job.post?.exitCode).toBe(0)
+    const warnings = job.main.stdout.split('\n').filter(line => line.startsWith('::warning::nix:'))
+    expect(warnings).toEqual([expect.stringMatching(/the restored cache is signed by qdc-1 but no signature verifies with the trusted keys \(upstream-1, qdc-1\)/)])
+    expect(job.exported.NIX_USER_CONF_FILES).toBeUndefined()
+    expect(built.length).toBe(2)
+    expect(nixEntry(job).nix).toMatchObject({ built: { paths: 2 }, fromCache: { paths: 0 } })
+  })
+})

@@ -1,0 +1,126 @@
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import * as core from '@actions/core'
+import type { ActionConfig } from '../config/config.js'
+import type { LedgerEntry } from '../ledger.js'
+import { writeFileAtomic } from '../util/atomic.js'
+import { stringifyError } from '../util/errors.js'
+import { probe } from '../util/exec.js'
+import { fingerprintOf, listCache, type NarInfo, readCacheInfo } from './binary-cache.js'
+import { nix, run } from './cli.js'
+import { exportSubstituter, gatherTrustFacts, parseShowConfig, substituterAccepted, substituterUrl, untrustedAdvice } from './settings.js'
+import { keyName, verifySignature } from './signing.js'
+import { listValidPaths, writePathList } from './store-paths.js'
+
+/** What main learnt about Nix and the restored cache, for post (in the run's snapshot directory). */
+export interface NixRestoreRecord {
+  storeDir: string
+  /** False when the directory belongs to another store: post must not add to it. */
+  saveable: boolean
+  /** Hash parts Nix will accept from the restored cache (signed by a trusted key, or all with nix-trusted). */
+  accepted: string[]
+}
+
+export function recordFile(snapshotDir: string): string {
+  return path.join(snapshotDir, 'nix.json')
+}
+
+export function baselineFile(snapshotDir: string): string {
+  return path.join(snapshotDir, 'nix-valid-paths.txt')
+}
+
+/**
+ * After the restore: check the binary cache, make it the first substituter of every later step, and
+ * record the store's valid paths so post can tell which ones the job added. Never fails the job.
+ */
+export async function setUpNix(config: ActionConfig, entries: LedgerEntry[], snapshotDir: string): Promise<void> {
+  const entry = entries.find(e => e.kind === 'nix')
+  if (!entry) return
+  await core.group('Nix substituter', async () => {
+    try {
+      await setUp(config, entry, snapshotDir)
+    } catch (error) {
+      warn(entry, `setting up the Nix cache failed, builds go on without it: ${stringifyError(error)}`)
+    }
+  })
+}
+
+async function setUp(config: ActionConfig, entry: LedgerEntry, snapshotDir: string): Promise<void> {
+  if ((await probe('nix', ['--version'])) === null) {
+    warn(entry, 'nix is not installed (no working `nix` on PATH): the cache directory is restored and saved, but nothing uses it. Install Nix before this action.')
+    return
+  }
+  const storeDir = JSON.parse(await run('nix-instantiate', ['--eval', '-E', 'builtins.storeDir'])) as string
+  await writePathList(baselineFile(snapshotDir), await listValidPaths())
+  const settings = parseShowConfig(await nix(['show-config']))
+  const trustedKeys = [...(settings.get('trusted-public-keys') ?? '').split(/\s+/).filter(Boolean), ...config.nixPublicKeys]
+  const check = await checkCache(config.nixDir, storeDir, trustedKeys, config.nixTrusted)
+  for (const problem of check.problems) warn(entry, problem)
+  for (const note of check.notes) core.info(note)
+  await writeFileAtomic(recordFile(snapshotDir), JSON.stringify({ storeDir, saveable: check.saveable, accepted: check.accepted } satisfies NixRestoreRecord))
+  if (check.accepted.length === 0) return
+  const url = substituterUrl(config.nixDir, config.nixTrusted)
+  await exportSubstituter(path.join(snapshotDir, 'nix.conf'), url, config.nixPublicKeys)
+  core.info(`Later steps substitute from ${url} first (${check.accepted.length} store paths)`)
+  const facts = await gatherTrustFacts()
+  if (!substituterAccepted(facts, url)) warn(entry, untrustedAdvice(facts, url, config.nixPublicKeys))
+}
+
+export interface CacheCheck {
+  saveable: boolean
+  accepted: string[]
+  /** Faults a person should act on (annotations and summary lines). */
+  problems: string[]
+  notes: string[]
+}
+
+/**
+ * Validates a restored file:// cache before Nix sees it: the store it was made for, narinfos that do not
+ * parse or lack their NAR (removed, so Nix never trips on them), and signatures Nix will accept.
+ */
+export async function checkCache(dir: string, storeDir: string, trustedKeys: string[], trusted: boolean): Promise<CacheCheck> {
+  const info = await readCacheInfo(dir)
+  if (info === null) return { saveable: true, accepted: [], problems: [], notes: [`No binary cache in ${dir} yet; this job's store paths will start one.`] }
+  const cacheStore = info.get('StoreDir')
+  if (cacheStore !== storeDir) {
+    const problem = `the restored cache ${dir} is for the Nix store ${cacheStore ?? '(none given)'}, but this Nix uses ${storeDir}: not using it and not adding to it. Give this runner its own nix-dir or key-prefix.`
+    return { saveable: false, accepted: [], problems: [problem], notes: [] }
+  }
+  const listing = await listCache(dir)
+  const broken = [...listing.corrupt, ...(await withoutNar(dir, listing.entries)).map(i => `${i.hash}.narinfo`)]
+  for (const name of broken) {
+    listing.entries.delete(name.slice(0, -'.narinfo'.length))
+    await fs.rm(path.join(dir, name), { force: true })
+  }
+  const problems = broken.length > 0 ? [`removed ${broken.length} corrupt narinfo file(s) from the restored cache (first: ${broken[0]}); Nix fetches or builds those paths instead.`] : []
+  const entries = [...listing.entries.values()]
+  const accepted = trusted ? entries : entries.filter(e => e.sigs.some(sig => trustedKeys.some(key => verifySignature(fingerprintOf(e, storeDir), sig, key))))
+  const notes = [`Restored binary cache: ${entries.length} store paths, ${accepted.length} usable${trusted ? ' (nix-trusted: signatures not checked)' : ''}.`]
+  if (entries.length > 0 && accepted.length === 0) problems.push(signatureProblem(entries, trustedKeys))
+  else if (accepted.length < entries.length) notes.push(`${entries.length - accepted.length} store paths carry no signature by a trusted key; Nix fetches or builds those instead.`)
+  return { saveable: true, accepted: accepted.map(e => e.hash), problems, notes }
+}
+
+async function withoutNar(dir: string, entries: Map<string, NarInfo>): Promise<NarInfo[]> {
+  const missing: NarInfo[] = []
+  for (const info of entries.values()) {
+    const nar = path.resolve(dir, info.url)
+    if (!nar.startsWith(dir + path.sep) || !(await fs.stat(nar).catch(() => null))?.isFile()) missing.push(info)
+  }
+  return missing
+}
+
+function signatureProblem(entries: NarInfo[], trustedKeys: string[]): string {
+  const signers = [...new Set(entries.flatMap(e => e.sigs.map(keyName)))]
+  const trustedNames = trustedKeys.map(keyName).join(', ') || 'none'
+  if (signers.length === 0) {
+    return `the restored cache is unsigned, so Nix refuses it and fetches or builds everything again: set nix-signing-key (and keep the same key) or nix-trusted: true.`
+  }
+  return `the restored cache is signed by ${signers.join(', ')} but no signature verifies with the trusted keys (${trustedNames}), so Nix refuses it and fetches or builds instead: check nix-public-keys and nix-signing-key.`
+}
+
+function warn(entry: LedgerEntry, problem: string): void {
+  core.warning(`nix: ${problem}`)
+  entry.problems.push(problem.split('\n')[0])
+}
+

@@ -1,0 +1,102 @@
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import * as core from '@actions/core'
+import type { ActionConfig } from '../config/config.js'
+import type { NixAccount, LedgerEntry, PathTally } from '../ledger.js'
+import { formatBytes } from '../report/format.js'
+import type { RunState } from '../state.js'
+import { readJson } from '../util/atomic.js'
+import { stringifyError } from '../util/errors.js'
+import { choosePrunable, hashPartOf, listCache, readLastUsed, removeEntries, stampUsed, tally, writeLastUsed } from './binary-cache.js'
+import { copyToCache } from './copy.js'
+import { baselineFile, type NixRestoreRecord, recordFile } from './restore.js'
+import { listValidPaths, newPaths, type Origin, originOf, type PathInfo, pathInfos, readPathList } from './store-paths.js'
+
+/**
+ * Before the nix kind is measured and saved: classify the store paths the job added, copy them into the
+ * binary cache directory, prune it, and put the figures on the ledger entry. Never fails the job.
+ */
+export async function collectNixPaths(run: RunState): Promise<void> {
+  const index = run.plans.findIndex(plan => plan.kind === 'nix')
+  if (index < 0) return
+  const entry = run.entries[index]
+  await core.group('Collect Nix store paths', async () => {
+    try {
+      await collect(run, entry)
+    } catch (error) {
+      const problem = `collecting Nix store paths failed, the cache is saved as restored: ${stringifyError(error)}`
+      core.warning(`nix: ${problem}`)
+      entry.problems.push(problem)
+    } finally {
+      await forgetPrivateKey(run.config)
+    }
+  })
+}
+
+async function collect(run: RunState, entry: LedgerEntry): Promise<void> {
+  const record = await readJson<NixRestoreRecord>(recordFile(run.snapshotDir))
+  if (!record) {
+    core.info('Nix was not set up in the main step; the cache directory is saved as it is.')
+    return
+  }
+  const valid = await listValidPaths()
+  const added = await pathInfos(newPaths(await readPathList(baselineFile(run.snapshotDir)), valid))
+  const byOrigin = classify(added, new Set(record.accepted))
+  const account: NixAccount = {
+    built: sumPaths(byOrigin.built),
+    fromCache: sumPaths(byOrigin.fromCache),
+    fromUpstream: sumPaths(byOrigin.fromUpstream),
+    copied: { paths: 0, narBytes: 0 },
+    pruned: { paths: 0, narBytes: 0 }
+  }
+  entry.nix = account
+  logAccount(account)
+  const dir = run.config.nixDir
+  if (!record.saveable || !run.mode.write || run.config.save === 'never') {
+    core.info('Not adding to the binary cache: it belongs to another store, or this run does not save.')
+    return
+  }
+  const before = await listCache(dir)
+  const missing = added.filter(info => !before.entries.has(hashPartOf(info.path))).map(info => info.path)
+  if (missing.length > 0) await copyToCache(dir, missing, run.config.nixSigningKeyFile)
+  const after = await listCache(dir)
+  account.copied = tally([...after.entries.values()].filter(info => !before.entries.has(info.hash)), info => info.narSize)
+  account.pruned = await prune(dir, after.entries, new Set(valid.map(hashPartOf)), run.config)
+  core.info(`Binary cache: ${fmt(account.copied)} added, ${fmt(account.pruned)} pruned`)
+}
+
+function classify(infos: PathInfo[], accepted: Set<string>): Record<Origin, PathInfo[]> {
+  const groups: Record<Origin, PathInfo[]> = { built: [], fromCache: [], fromUpstream: [] }
+  for (const info of infos) groups[originOf(info, accepted)].push(info)
+  return groups
+}
+
+function sumPaths(infos: PathInfo[]): PathTally {
+  return { paths: infos.length, narBytes: infos.reduce((sum, info) => sum + info.narSize, 0) }
+}
+
+/** Stamps what this run's store holds as used today, then drops what is stale or over the size limit. */
+async function prune(dir: string, entries: Awaited<ReturnType<typeof listCache>>['entries'], validHashes: Set<string>, config: ActionConfig): Promise<PathTally> {
+  const today = new Date()
+  const used = new Set([...entries.keys()].filter(hash => validHashes.has(hash)))
+  const lastUsed = stampUsed(await readLastUsed(dir), entries, used, today.toISOString().slice(0, 10))
+  const drop = choosePrunable(entries, lastUsed, { maxBytes: config.nixMaxBytes, maxAgeMs: config.nixMaxAgeMs, now: today })
+  if (drop.size > 0) await removeEntries(dir, entries, drop)
+  for (const hash of drop) delete lastUsed[hash]
+  await writeLastUsed(dir, lastUsed)
+  return tally([...entries.values()].filter(info => drop.has(info.hash)), info => info.narSize)
+}
+
+function logAccount(account: NixAccount): void {
+  core.info(`New store paths: built here ${fmt(account.built)}; from the restored cache ${fmt(account.fromCache)}; downloaded from upstream ${fmt(account.fromUpstream)}`)
+}
+
+function fmt(t: PathTally): string {
+  return `${t.paths} (${formatBytes(t.narBytes)})`
+}
+
+/** The private copy of an inline signing key lives only as long as the job needs it. */
+async function forgetPrivateKey(config: ActionConfig): Promise<void> {
+  const file = config.nixSigningKeyFile
+  if (file && path.basename(path.dirname(file)).startsWith('qdc-nix-key-')) await fs.rm(path.dirname(file), { recursive: true, force: true })
+}

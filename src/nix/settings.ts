@@ -1,0 +1,109 @@
+import * as fs from 'node:fs/promises'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import * as core from '@actions/core'
+import { Env } from '../constants.js'
+import { writeFileAtomic } from '../util/atomic.js'
+import { probe } from '../util/exec.js'
+import { nix } from './cli.js'
+
+/** Asked before cache.nixos.org (40) and Cachix/Magic Nix Cache (41): a local file beats any network. */
+export const CACHE_PRIORITY = 10
+
+export function substituterUrl(dir: string, trusted: boolean): string {
+  return `file://${dir}?priority=${CACHE_PRIORITY}${trusted ? '&trusted=1' : ''}`
+}
+
+/** The nix.conf lines that make the restored cache a substituter for every later step. */
+export function substituterConf(url: string, publicKeys: string[]): string {
+  return [
+    '# Written by qdc-action: the restored binary cache, asked first; on any fault Nix builds instead.',
+    `extra-substituters = ${url}`,
+    ...(publicKeys.length > 0 ? [`extra-trusted-public-keys = ${publicKeys.join(' ')}`] : []),
+    'fallback = true',
+    ''
+  ].join('\n')
+}
+
+/**
+ * NIX_USER_CONF_FILES replaces Nix's default user files, so the list keeps them (or the value already
+ * set). Nix applies the list last to first, so ours goes first: a plain `substituters =` in the user's
+ * own file cannot reset it.
+ */
+export function userConfFiles(ours: string, env: NodeJS.ProcessEnv = process.env): string {
+  const existing = env[Env.NixUserConfFiles]
+  if (existing) return `${ours}:${existing}`
+  const home = env.XDG_CONFIG_HOME || path.join(env.HOME || os.homedir(), '.config')
+  const dirs = (env.XDG_CONFIG_DIRS || '/etc/xdg').split(':').filter(Boolean)
+  return [ours, ...[home, ...dirs].map(d => path.join(d, 'nix', 'nix.conf'))].join(':')
+}
+
+/** Writes the conf file and exports it for later steps (GITHUB_ENV) and for this process's own nix calls. */
+export async function exportSubstituter(confFile: string, url: string, publicKeys: string[]): Promise<void> {
+  await writeFileAtomic(confFile, substituterConf(url, publicKeys))
+  core.exportVariable(Env.NixUserConfFiles, userConfFiles(confFile))
+}
+
+export interface TrustFacts {
+  user: string
+  groups: string[]
+  root: boolean
+  /** The store is opened directly (single-user install, root, NIX_REMOTE=local): no daemon to ask. */
+  localStore: boolean
+  trustedUsers: string[]
+  trustedSubstituters: string[]
+}
+
+export async function gatherTrustFacts(): Promise<TrustFacts> {
+  const config = parseShowConfig(await nix(['show-config']))
+  const user = os.userInfo().username
+  const groups = ((await probe('id', ['-Gn'])) ?? '').split(/\s+/).filter(Boolean)
+  return {
+    user,
+    groups,
+    root: process.getuid?.() === 0,
+    localStore: await opensStoreDirectly(config.get('store') ?? 'auto'),
+    trustedUsers: (config.get('trusted-users') ?? '').split(/\s+/).filter(Boolean),
+    trustedSubstituters: (config.get('trusted-substituters') ?? '').split(/\s+/).filter(Boolean)
+  }
+}
+
+export function parseShowConfig(text: string): Map<string, string> {
+  const settings = new Map<string, string>()
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf(' = ')
+    if (eq > 0) settings.set(line.slice(0, eq).trim(), line.slice(eq + 3).trim())
+  }
+  return settings
+}
+
+/** `auto` (the default) opens the store itself when it may write the database, else talks to the daemon. */
+async function opensStoreDirectly(store: string): Promise<boolean> {
+  const remote = process.env.NIX_REMOTE || store
+  if (remote === 'daemon' || remote.startsWith('unix://') || remote.startsWith('ssh')) return false
+  if (remote !== 'auto') return true
+  const db = path.join(process.env.NIX_STATE_DIR || '/nix/var/nix', 'db')
+  return fs.access(db, fs.constants.W_OK).then(
+    () => true,
+    () => false
+  )
+}
+
+/** Whether the nix-daemon (if any) will honour our extra substituter for this user. */
+export function substituterAccepted(facts: TrustFacts, url: string): boolean {
+  if (facts.root || facts.localStore) return true
+  if (facts.trustedSubstituters.includes(url)) return true
+  return facts.trustedUsers.some(entry => entry === '*' || entry === facts.user || (entry.startsWith('@') && facts.groups.includes(entry.slice(1))))
+}
+
+/** What a self-hosted runner's admin adds to the NixOS configuration so the daemon uses the cache. */
+export function untrustedAdvice(facts: TrustFacts, url: string, publicKeys: string[]): string {
+  const lines = [
+    `Nix: the nix-daemon does not trust user '${facts.user}', so it ignores the restored cache ${url} and downloads or builds everything again.`,
+    'An admin of this runner can allow it in the NixOS configuration:',
+    `  nix.settings.trusted-substituters = [ "${url}" ];`,
+    ...(publicKeys.length > 0 ? [`  nix.settings.trusted-public-keys = [ ${publicKeys.map(k => `"${k}"`).join(' ')} ];`] : []),
+    `or trust the runner's user entirely: nix.settings.trusted-users = [ "${facts.user}" ];`
+  ]
+  return lines.join('\n')
+}

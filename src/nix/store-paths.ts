@@ -1,0 +1,71 @@
+import * as fs from 'node:fs/promises'
+import { writeFileAtomic } from '../util/atomic.js'
+import { hashPartOf } from './binary-cache.js'
+import { inChunks, nix } from './cli.js'
+
+/** What `nix path-info --json` says about one valid store path (the fields qdc reads). */
+export interface PathInfo {
+  path: string
+  narSize: number
+  /** Built on this machine (or by this machine's daemon); nix 2.8 omits it when false. */
+  ultimate: boolean
+  signatures: string[]
+  /** Content address: derivations and sources added by evaluation, fixed-output downloads. */
+  ca: string | null
+}
+
+export type Origin = 'built' | 'fromCache' | 'fromUpstream'
+
+export async function listValidPaths(): Promise<string[]> {
+  const out = await nix(['path-info', '--all'])
+  return out.split('\n').map(line => line.trim()).filter(Boolean).sort()
+}
+
+export async function writePathList(file: string, paths: string[]): Promise<void> {
+  await writeFileAtomic(file, paths.join('\n') + '\n')
+}
+
+export async function readPathList(file: string): Promise<string[]> {
+  return (await fs.readFile(file, 'utf8')).split('\n').filter(Boolean)
+}
+
+/** Paths valid now that were not at restore, without `.drv` files: evaluation writes those, nothing builds them. */
+export function newPaths(before: string[], after: string[]): string[] {
+  const known = new Set(before)
+  return after.filter(p => !known.has(p) && !p.endsWith('.drv'))
+}
+
+export async function pathInfos(paths: string[]): Promise<PathInfo[]> {
+  const infos: PathInfo[] = []
+  for (const chunk of inChunks(paths)) infos.push(...parsePathInfoJson(await nix(['path-info', '--json', ...chunk])))
+  return infos
+}
+
+/** Nix < 2.19 prints an array of objects with `path`; later versions an object keyed by path (null when invalid). */
+export function parsePathInfoJson(text: string): PathInfo[] {
+  const parsed = JSON.parse(text) as unknown
+  const records: [string, Record<string, unknown>][] = Array.isArray(parsed)
+    ? parsed.map(r => [String((r as Record<string, unknown>).path), r as Record<string, unknown>])
+    : Object.entries(parsed as Record<string, Record<string, unknown> | null>).filter((e): e is [string, Record<string, unknown>] => e[1] !== null)
+  return records
+    .filter(([, r]) => r.valid !== false)
+    .map(([p, r]) => ({
+      path: p,
+      narSize: Number(r.narSize ?? 0),
+      ultimate: r.ultimate === true,
+      signatures: Array.isArray(r.signatures) ? (r.signatures as string[]) : [],
+      ca: typeof r.ca === 'string' ? r.ca : null
+    }))
+}
+
+/**
+ * Where a new path came from. Built: `ultimate` (nix sets it only on paths it built), or a content-addressed
+ * path nobody signed (a source added by evaluation). From our cache: the restored cache had its narinfo,
+ * and our cache is asked first. Otherwise a substituter further down the list sent it: upstream.
+ */
+export function originOf(info: PathInfo, restoredHashes: Set<string>): Origin {
+  if (info.ultimate) return 'built'
+  if (restoredHashes.has(hashPartOf(info.path))) return 'fromCache'
+  if (info.ca !== null && info.signatures.length === 0) return 'built'
+  return 'fromUpstream'
+}
