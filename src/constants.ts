@@ -22,7 +22,8 @@ export enum Inputs {
   HfToken = 'hf-token',
   HfEndpoint = 'hf-endpoint',
   HfOffline = 'hf-offline',
-  Downloads = 'downloads'
+  Downloads = 'downloads',
+  LocalMode = 'local-mode'
 }
 
 export enum Outputs {
@@ -45,7 +46,12 @@ export enum Env {
   CacheMode = 'ACTIONS_CACHE_MODE',
   HfEndpoint = 'HF_ENDPOINT',
   HfHubCache = 'HF_HUB_CACHE',
-  HfHubOffline = 'HF_HUB_OFFLINE'
+  HfHubOffline = 'HF_HUB_OFFLINE',
+  PipCacheDir = 'PIP_CACHE_DIR',
+  /** buildah and podman keep `RUN --mount=type=cache` data under $TMPDIR. */
+  TmpDir = 'TMPDIR',
+  /** The process whose life bounds an in-place lease; `qdc run` sets its own pid (see inplace/lease.ts). */
+  LeasePid = 'QDC_LEASE_PID'
 }
 
 /** Bumped when the archive layout or key scheme changes, so old entries are never misread. */

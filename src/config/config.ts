@@ -11,6 +11,7 @@ export type KindName = PresetKind | 'custom'
 
 export const BACKEND_CHOICES = ['auto', 'github', 'local'] as const
 export const SAVE_CHOICES = ['on-success', 'always', 'never'] as const
+export const LOCAL_MODES = ['archive', 'in-place'] as const
 export type SaveWhen = (typeof SAVE_CHOICES)[number]
 
 export interface CustomCache {
@@ -41,6 +42,8 @@ export interface ActionConfig {
   hfEndpoint: string
   hfOffline: boolean
   workspace: string
+  /** archive: entries are copied in and out; in-place: the kinds' directories live under the store root. */
+  localMode: (typeof LOCAL_MODES)[number]
 }
 
 const MAX_KEY_LENGTH = 512
@@ -95,7 +98,8 @@ export function readConfig(): ActionConfig {
     downloads,
     hfEndpoint: readEndpoint(),
     hfOffline: getBool(Inputs.HfOffline, false),
-    workspace
+    workspace,
+    localMode: getChoice(Inputs.LocalMode, LOCAL_MODES, 'archive')
   }
 }
 
