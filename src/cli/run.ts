@@ -6,6 +6,8 @@ import { readConfig } from '../config/config.js'
 import { Env } from '../constants.js'
 import { runMain } from '../restore/run.js'
 import { runPost } from '../save/run.js'
+import { releaseLeases } from '../inplace/index.js'
+import { loadRunState } from '../state.js'
 import { COMMON_OPTIONS, parseCommand } from './args.js'
 import { exportInputs, readConfigFile } from './config-file.js'
 import { EXIT, UsageError } from './errors.js'
@@ -68,10 +70,10 @@ async function wrap(command: string[], files: RunnerFiles, filter: WorkflowComma
   const mainFailed = process.exitCode === 1
   process.exitCode = 0
   const status = mainFailed ? EXIT.failed : await runCommand(command)
-  if (status === 0 || process.env[Env.SaveOnFailure] === 'true') {
-    for (const [name, value] of Object.entries(readFileCommand(files.state))) process.env[`STATE_${name}`] = value
-    await translatingActionsOutput(filter, runPost)
-  }
+  for (const [name, value] of Object.entries(readFileCommand(files.state))) process.env[`STATE_${name}`] = value
+  if (status === 0 || process.env[Env.SaveOnFailure] === 'true') await translatingActionsOutput(filter, runPost)
+  // Post gives the in-place leases back; without it, this process still holds them until it exits.
+  else await translatingActionsOutput(filter, () => releaseLeases(loadRunState()?.leases))
   process.exitCode = 0
   printOutcome(files, json)
   return status
