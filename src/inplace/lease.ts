@@ -10,8 +10,9 @@ import { leaseDir } from './layout.js'
 /*
  * Who is using an in-place directory. Jobs take SHARED leases: pip, huggingface_hub, buildah and
  * nix already cope with concurrent writers (unique temp names, atomic renames, their own locks), so
- * jobs on one host use a kind together. Maintenance that deletes files (prune, clear, verify
- * --repair) takes an EXCLUSIVE lease, which it only gets while no job holds the kind.
+ * jobs on one host use a kind together. Maintenance that deletes files (prune, clear) takes an
+ * EXCLUSIVE lease, which it only gets while no job holds the kind. (verify --repair needs none: it
+ * replaces a corrupt file by a verified one with an atomic rename, as the downloaders always do.)
  *
  * A lease must outlive the process that took it: the action's main step exits and post runs in
  * another process. So a lease is a file naming a process whose life bounds the job: the runner's
