@@ -27,7 +27,8 @@ export enum Inputs {
   NixPublicKeys = 'nix-public-keys',
   NixTrusted = 'nix-trusted',
   NixMaxSize = 'nix-max-size',
-  NixMaxAge = 'nix-max-age'
+  NixMaxAge = 'nix-max-age',
+  LocalMode = 'local-mode'
 }
 
 export enum Outputs {
@@ -52,7 +53,12 @@ export enum Env {
   HfHubCache = 'HF_HUB_CACHE',
   HfHubOffline = 'HF_HUB_OFFLINE',
   /** Nix's list of user configuration files: where the restored binary cache becomes a substituter. */
-  NixUserConfFiles = 'NIX_USER_CONF_FILES'
+  NixUserConfFiles = 'NIX_USER_CONF_FILES',
+  PipCacheDir = 'PIP_CACHE_DIR',
+  /** buildah and podman keep `RUN --mount=type=cache` data under $TMPDIR. */
+  TmpDir = 'TMPDIR',
+  /** The process whose life bounds an in-place lease; `qdc run` sets its own pid (see inplace/lease.ts). */
+  LeasePid = 'QDC_LEASE_PID'
 }
 
 /** Bumped when the archive layout or key scheme changes, so old entries are never misread. */

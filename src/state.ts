@@ -17,6 +17,8 @@ export interface RunState {
   fingerprints: Record<string, string>
   /** Where main left the restored file lists (see measure/snapshot-store.ts). */
   snapshotDir: string
+  /** In-place mode: kind → lease file held from restore to save (inplace/lease.ts). */
+  leases?: Record<string, string>
 }
 
 export function saveRunState(state: RunState): void {

@@ -28,4 +28,4 @@ export interface CacheBackend {
   save(spec: ArchiveSpec, key: string): Promise<SaveResult>
 }
 
-export type BackendName = 'github' | 'local'
+export type BackendName = 'github' | 'local' | 'in-place'

@@ -165,6 +165,45 @@ export class LocalStore implements CacheBackend {
     })
   }
 
+  /** Removes every entry `chosen` picks (qdc clear); returns what went. */
+  async removeEntries(chosen: (entry: EntryInfo) => boolean): Promise<EntryInfo[]> {
+    const removed: EntryInfo[] = []
+    for (const entry of await this.storedEntries()) {
+      const info = entryInfo(entry.meta)
+      if (chosen(info) && (await this.removeEntry(entry))) removed.push(info)
+    }
+    return removed
+  }
+
+  /**
+   * Re-hashes every entry's archives against meta.json (qdc verify). `onBytes` is told of each
+   * chunk hashed, for progress. An entry whose meta.json does not read is reported by its directory.
+   */
+  async verifyEntries(onBytes: (bytes: number) => void = () => undefined): Promise<EntryCheck[]> {
+    const checks: EntryCheck[] = []
+    for (const { version, keyHash } of await this.entryDirs()) {
+      const dir = this.entryDir(version, keyHash)
+      const meta = await readMeta(dir).catch((error: Error) => error)
+      if (meta === null) continue
+      if (meta instanceof Error) {
+        checks.push({ key: path.relative(this.root, dir), bytes: 0, problem: meta.message })
+        continue
+      }
+      checks.push({ key: meta.key, bytes: entryBytes(meta), problem: await archivesProblem(dir, meta, onBytes) })
+    }
+    return checks
+  }
+
+  /** Removes an entry verifyEntries found corrupt, by key or by directory. */
+  async removeCorrupt(check: EntryCheck): Promise<void> {
+    const dirs = await this.entryDirs()
+    for (const { version, keyHash } of dirs) {
+      const dir = this.entryDir(version, keyHash)
+      if (keyHash !== sha256(check.key) && path.relative(this.root, dir) !== check.key) continue
+      await this.withEntryLock(version, keyHash, () => fs.rm(dir, { recursive: true, force: true }))
+    }
+  }
+
   private get entriesDir(): string {
     return path.join(this.root, 'entries')
   }
@@ -327,6 +366,30 @@ export class LocalStore implements CacheBackend {
     }
     return entries
   }
+}
+
+export interface EntryCheck {
+  key: string
+  bytes: number
+  /** null when every archive matches its recorded size and SHA-256. */
+  problem: string | null
+}
+
+async function archivesProblem(dir: string, meta: EntryMeta, onBytes: (bytes: number) => void): Promise<string | null> {
+  for (const part of meta.parts) {
+    if (part.kind === 'missing') continue
+    const handle = await fs.open(path.join(dir, part.file), 'r').catch(() => null)
+    if (!handle) return `archive for ${part.path} is missing`
+    try {
+      // One byte more than recorded, so an archive that grew is caught too.
+      const { digests, bytesRead } = await digestFile({ fd: handle.fd }, part.bytes + 1, [{ algorithm: 'sha256' }], onBytes)
+      if (bytesRead !== part.bytes) return `archive for ${part.path} is ${bytesRead} bytes, ${part.bytes} were written`
+      if (digests[0] !== part.sha256) return `archive for ${part.path} does not match its SHA-256`
+    } finally {
+      await handle.close()
+    }
+  }
+  return null
 }
 
 /** A verified part waiting in its staging directory to be moved into its target. */

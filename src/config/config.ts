@@ -12,6 +12,7 @@ export type KindName = PresetKind | 'custom'
 
 export const BACKEND_CHOICES = ['auto', 'github', 'local'] as const
 export const SAVE_CHOICES = ['on-success', 'always', 'never'] as const
+export const LOCAL_MODES = ['archive', 'in-place'] as const
 export type SaveWhen = (typeof SAVE_CHOICES)[number]
 
 export interface CustomCache {
@@ -49,6 +50,8 @@ export interface ActionConfig {
   nixTrusted: boolean
   nixMaxBytes: number
   nixMaxAgeMs: number
+  /** archive: entries are copied in and out; in-place: the kinds' directories live under the store root. */
+  localMode: (typeof LOCAL_MODES)[number]
 }
 
 const MAX_KEY_LENGTH = 512
@@ -109,7 +112,8 @@ export function readConfig(): ActionConfig {
     nixPublicKeys: [...new Set([...getList(Inputs.NixPublicKeys, 'lines-and-commas'), ...(signing ? [signing.publicKey] : [])])],
     nixTrusted: getBool(Inputs.NixTrusted, false),
     nixMaxBytes: parseSize(Inputs.NixMaxSize, getString(Inputs.NixMaxSize, '5G')),
-    nixMaxAgeMs: parseAge(Inputs.NixMaxAge, getString(Inputs.NixMaxAge, '30d'))
+    nixMaxAgeMs: parseAge(Inputs.NixMaxAge, getString(Inputs.NixMaxAge, '30d')),
+    localMode: getChoice(Inputs.LocalMode, LOCAL_MODES, 'archive')
   }
 }
 

@@ -3,7 +3,11 @@ import * as core from '@actions/core'
 
 /** Input errors name the input and say what to do; main fails with this one line before touching anything. */
 export class InputError extends Error {
-  constructor(input: string, problem: string) {
+  constructor(
+    readonly input: string,
+    /** The message without the input's name, for callers that name it their own way (qdc's flags). */
+    readonly problem: string
+  ) {
     super(`Input '${input}': ${problem}`)
     this.name = 'InputError'
   }

@@ -51,11 +51,19 @@ export class MultiHasher {
 
 /** Hashes a local file on a worker thread: true if size and every digest match. */
 export async function fileMatches(file: string, size: number, expected: ExpectedDigest): Promise<boolean> {
+  return (await fileProblem(file, size, expected)) === null
+}
+
+/** What is wrong with a local file, in words, or null when its size and every digest match. */
+export async function fileProblem(file: string, size: number, expected: ExpectedDigest, onProgress?: (bytes: number) => void): Promise<string | null> {
   const info = await stat(file).catch(() => undefined)
-  if (!info?.isFile() || info.size !== size) return false
+  if (!info?.isFile()) return 'is missing or not a file'
+  if (info.size !== size) return `is ${info.size} bytes, expected ${size}`
   const { names, specs } = hashSpecs(expected, size)
-  const { digests, bytesRead } = await digestFile({ path: file }, size, specs)
-  return bytesRead === size && firstMismatch(expected, names, digests) === undefined
+  const { digests, bytesRead } = await digestFile({ path: file }, size, specs, onProgress)
+  if (bytesRead !== size) return `is ${bytesRead} bytes, expected ${size}`
+  const bad = firstMismatch(expected, names, digests)
+  return bad ? `${bad.name} is ${bad.actual}, expected ${bad.expected}` : null
 }
 
 function hashSpecs(expected: ExpectedDigest, size: number): { names: (keyof ExpectedDigest)[]; specs: HashSpec[] } {

@@ -12,12 +12,12 @@ import { downloadVerified } from './verified-download.js'
  * are fetched once whatever their URL, then copied to their destination. Only verified bytes are ever
  * stored or copied; a wrong hash fails with the expected and actual digests and leaves nothing behind.
  */
-export async function fetchDownload(spec: DownloadSpec, storeDir: string): Promise<FetchedFile> {
+export async function fetchDownload(spec: DownloadSpec, storeDir: string, onProgress?: (received: number, total: number) => void): Promise<FetchedFile> {
   const stored = path.join(storeDir, 'sha256', spec.sha256)
   const source = await cachedState(stored, spec.sha256)
   if (source !== 'cache') {
     await rm(stored, { force: true })
-    await downloadVerified({ url: spec.url, credentials: { origin: new URL(spec.url).origin }, destination: stored, digest: { sha256: spec.sha256 } })
+    await downloadVerified({ url: spec.url, credentials: { origin: new URL(spec.url).origin }, destination: stored, digest: { sha256: spec.sha256 }, onProgress, progressIntervalMs: 200 })
   }
   await copyAtomically(stored, spec.dest)
   const { size } = await stat(stored)

@@ -17,7 +17,8 @@ export interface Restored {
 export async function restoreOne(plan: CachePlan, backend: CacheBackend, mode: AccessMode, snapshotDir: string): Promise<Restored> {
   const started = performance.now()
   const entry = newEntry(plan, backend.name)
-  const before = await snapshotTree(plan.paths, plan.exclude)
+  // In place, what is there was kept from earlier runs: all of it counts as restored.
+  const before = backend.name === 'in-place' ? {} : await snapshotTree(plan.paths, plan.exclude)
   if (!mode.read) {
     core.info(`Not restoring: the cache mode does not allow reads (${mode.reason}).`)
   } else {

@@ -12,6 +12,7 @@ import { saveRunState } from '../state.js'
 import { stringifyError } from '../util/errors.js'
 import { runFetchPhase } from '../fetch/run.js'
 import { setUpNix } from '../nix/restore.js'
+import { backendForKind, prepareInPlace, takeLeases, usesInPlace } from '../inplace/index.js'
 import { restoreOne } from './restore.js'
 
 /** The main step: parse inputs (bad input fails here, before anything is touched), plan, restore. */
@@ -21,7 +22,9 @@ export async function runMain(): Promise<void> {
     core.exportVariable(Env.SaveOnFailure, config.save === 'always' ? 'true' : 'false')
     const backendName = await chooseBackend(config)
     const mode = accessMode(config)
+    const inPlace = usesInPlace(config, backendName)
     const plans = await core.group('Configuration', async () => {
+      if (inPlace) await prepareInPlace(config)
       const planned = await planCaches(config)
       logPlans(config, backendName, planned)
       core.info(`access: ${mode.reason}`)
@@ -31,13 +34,15 @@ export async function runMain(): Promise<void> {
     const snapshotDir = await fs.mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'qdc-'))
     const entries: LedgerEntry[] = []
     const fingerprints: Record<string, string> = {}
+    const leases = inPlace ? await takeLeases(config, config.kinds) : undefined
     for (const plan of plans) {
-      const restored = await core.group(`Restore ${plan.kind}`, () => restoreOne(plan, backend, mode, snapshotDir))
+      const kindBackend = backendForKind(plan.kind, backend, config, inPlace)
+      const restored = await core.group(`Restore ${plan.kind}`, () => restoreOne(plan, kindBackend, mode, snapshotDir))
       entries.push(restored.entry)
       fingerprints[plan.kind] = restored.fingerprint
     }
     await setUpNix(config, entries, snapshotDir)
-    const state = { config, backend: backendName, mode, plans, entries, fingerprints, snapshotDir }
+    const state = { config, backend: backendName, mode, plans, entries, fingerprints, snapshotDir, leases }
     // Saved before fetching too, so post can still save what was restored if a model cannot be had.
     saveRunState(state)
     core.setOutput(Outputs.CacheHit, allExact(entries) ? 'true' : 'false')

@@ -58,6 +58,7 @@ async function hashFile(message) {
       index ^= 1
       reading = next(index, position)
       for (const hash of hashes) hash.update(current)
+      if (message.progress) parentPort.postMessage({ id: message.id, progress: bytesRead })
     }
     return { digests: hashes.map(hash => hash.digest('hex')), bytesRead: position }
   } finally {
@@ -103,6 +104,7 @@ interface Pending {
   slot: PoolWorker
   resolve(value: unknown): void
   reject(error: Error): void
+  onProgress?: (bytes: number) => void
 }
 
 interface PoolWorker {
@@ -135,10 +137,10 @@ class HashPool {
     if (--slot.load === 0) slot.worker.unref()
   }
 
-  request<T>(slot: PoolWorker, id: number, message: object): Promise<T> {
+  request<T>(slot: PoolWorker, id: number, message: object, onProgress?: (bytes: number) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (slot.failure) return reject(slot.failure)
-      this.pending.set(id, { slot, resolve: resolve as (value: unknown) => void, reject })
+      this.pending.set(id, { slot, resolve: resolve as (value: unknown) => void, reject, onProgress })
       slot.worker.postMessage({ ...message, id })
     })
   }
@@ -147,8 +149,9 @@ class HashPool {
     // No inherited flags: `--input-type=module` would make the CommonJS source above fail to start.
     const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] })
     const slot: PoolWorker = { worker, load: 0 }
-    worker.on('message', (message: { id: number; result?: unknown; error?: string }) => {
+    worker.on('message', (message: { id: number; result?: unknown; error?: string; progress?: number }) => {
       const waiting = this.pending.get(message.id)
+      if (message.progress !== undefined) return waiting?.onProgress?.(message.progress)
       this.pending.delete(message.id)
       if (message.error !== undefined) waiting?.reject(new Error(message.error))
       else waiting?.resolve(message.result)
@@ -226,11 +229,17 @@ export class StreamDigest {
 /**
  * Hashes the first `size` bytes of a file on a worker thread, by path or by an open descriptor (read
  * with positioned reads, so another reader of the same descriptor, such as tar on stdin, is not moved).
+ * `onProgress` gets the bytes of each chunk as it is hashed.
  */
-export async function digestFile(source: { path: string } | { fd: number }, size: number, specs: HashSpec[]): Promise<FileDigests> {
+export async function digestFile(
+  source: { path: string } | { fd: number },
+  size: number,
+  specs: HashSpec[],
+  onProgress?: (bytes: number) => void
+): Promise<FileDigests> {
   const { slot, id } = pool().acquire()
   try {
-    return await pool().request<FileDigests>(slot, id, { op: 'file', ...source, size, specs })
+    return await pool().request<FileDigests>(slot, id, { op: 'file', ...source, size, specs, progress: onProgress !== undefined }, onProgress)
   } finally {
     pool().release(slot)
   }

@@ -1,0 +1,44 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { InputError, parseAge, parseSize } from '../config/inputs.js'
+import { UsageError } from './errors.js'
+
+type Options = NonNullable<ParseArgsConfig['options']>
+
+/** Options every command takes. */
+export const COMMON_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' }
+} as const satisfies Options
+
+/** Where the store is: `--store`, else the config file's `local-dir`, else the action's default. */
+export const STORE_OPTIONS = {
+  store: { type: 'string' },
+  config: { type: 'string' }
+} as const satisfies Options
+
+/** node:util parseArgs, strict: an unknown flag or a missing value is a usage error naming it. */
+export function parseCommand<T extends Options>(command: string, argv: string[], options: T, allowPositionals = false) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals })
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0].replace(/\. To specify a positional argument.*$/, '')
+    throw new UsageError(`${command}: ${message}; see qdc ${command} --help`)
+  }
+}
+
+export function sizeFlag(flag: string, raw: string): number {
+  return namedByFlag(flag, () => parseSize(flag, raw))
+}
+
+export function ageFlag(flag: string, raw: string): number {
+  return namedByFlag(flag, () => parseAge(flag, raw))
+}
+
+function namedByFlag<T>(flag: string, parse: () => T): T {
+  try {
+    return parse()
+  } catch (error) {
+    if (error instanceof InputError) throw new UsageError(`${flag}: ${error.problem}`)
+    throw error
+  }
+}

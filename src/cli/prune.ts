@@ -1,0 +1,48 @@
+import { Inputs } from '../constants.js'
+import { pruneStore } from '../inplace/prune.js'
+import { formatBytes } from '../report/format.js'
+import { ageFlag, COMMON_OPTIONS, parseCommand, sizeFlag, STORE_OPTIONS } from './args.js'
+import { EXIT } from './errors.js'
+import { openStore } from './store.js'
+
+export const usage = `Usage: qdc prune [--max-age AGE] [--max-size SIZE] [--dry-run] [--store DIR | --config FILE] [--json]
+
+Removes what was used least recently, archive entries and in-place files alike: first everything
+unused for longer than AGE, then the oldest until the store fits in SIZE. In-place caches a running
+job is using are never touched (their size still counts).
+
+Options:
+  --max-age AGE    e.g. 30d, 12h, 2w (default: the config's local-max-age, else 30d)
+  --max-size SIZE  e.g. 50G, 500M (default: the config's local-max-size, else 20G)
+  --dry-run        only say what would be removed
+  --store DIR      the local store (default: the config's local-dir, else ~/.cache/qdc-action/store)
+  --config FILE    a qdc run config file, for its local-dir and limits
+  --json           print the result as JSON
+  -h, --help       show this help`
+
+export async function prune(argv: string[]): Promise<number> {
+  const options = { ...COMMON_OPTIONS, ...STORE_OPTIONS, 'max-age': { type: 'string' }, 'max-size': { type: 'string' }, 'dry-run': { type: 'boolean' } } as const
+  const { values } = parseCommand('prune', argv, options)
+  if (values.help) {
+    process.stdout.write(usage + '\n')
+    return EXIT.ok
+  }
+  const { root, store, inputs } = openStore(values)
+  const maxAgeMs = ageFlag('--max-age', values['max-age'] ?? (inputs[Inputs.LocalMaxAge] || '30d'))
+  const maxBytes = sizeFlag('--max-size', values['max-size'] ?? (inputs[Inputs.LocalMaxSize] || '20G'))
+  const dryRun = values['dry-run'] ?? false
+  const result = await pruneStore(store, root, { maxAgeMs, maxBytes, dryRun })
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ store: root, dryRun, ...result }, null, 2) + '\n')
+    return EXIT.ok
+  }
+  const verb = dryRun ? 'Would remove' : 'Removed'
+  const lines = [`${verb} ${result.entries.length} archive entr${result.entries.length === 1 ? 'y' : 'ies'} and ${result.files.length} in-place file(s): ${formatBytes(result.bytes)}`]
+  for (const entry of result.entries) lines.push(`  entry ${entry.key} (${formatBytes(entry.bytes)})`)
+  for (const file of result.files.slice(0, 20)) lines.push(`  file ${file.file} (${formatBytes(file.bytes)})`)
+  if (result.files.length > 20) lines.push(`  ... and ${result.files.length - 20} more file(s)`)
+  if (result.busyKinds.length > 0) lines.push(`Skipped, in use by a running job: ${result.busyKinds.join(', ')}`)
+  lines.push(`The store ${dryRun ? 'would hold' : 'now holds'} ${formatBytes(result.remainingBytes)} (cap ${formatBytes(maxBytes)})`)
+  process.stdout.write(lines.join('\n') + '\n')
+  return EXIT.ok
+}

@@ -1,0 +1,168 @@
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import { downloadRepo } from '../fetch/huggingface/download.js'
+import { Inputs } from '../constants.js'
+import { hubCacheDir } from '../kinds/huggingface.js'
+import { inPlaceDir } from '../inplace/layout.js'
+import { formatBytes } from '../report/format.js'
+import { stringifyError } from '../util/errors.js'
+import { COMMON_OPTIONS, parseCommand, STORE_OPTIONS } from './args.js'
+import { downloadsDir } from './config-file.js'
+import { EXIT, UsageError } from './errors.js'
+import { blobUsers, checkDigest, type DigestedFile, hubBlobs, storedDownloads } from './integrity.js'
+import { Progress } from './progress.js'
+import { KIND_NAMES, kindOfKey, openStore } from './store.js'
+
+export const usage = `Usage: qdc verify [KIND] [--repair] [--endpoint URL] [--store DIR | --config FILE] [--json]
+
+Re-hashes everything whose digest is known: HuggingFace blobs (sha256 for LFS files, the git blob
+id for others) in the store's in-place hub cache and in HF_HUB_CACHE, stored downloads (sha256),
+and the store's archives (the SHA-256 recorded at save). KIND limits it to one kind.
+
+With --repair, a corrupt hub blob is downloaded again (verified) for the commit that lists it,
+a corrupt download or archive entry is deleted so the next run fetches or saves it afresh.
+
+Options:
+  --repair        fix what is corrupt instead of only reporting it
+  --endpoint URL  the Hub to re-download from (default: the config's hf-endpoint, else HF_ENDPOINT,
+                  else https://huggingface.co); HF_TOKEN is used for private repos
+  --store DIR     the local store (default: the config's local-dir, else ~/.cache/qdc-action/store)
+  --config FILE   a qdc run config file
+  --json          print the findings as JSON
+  -h, --help      show this help
+
+Exit status: 0 when everything verifies (or was repaired), 1 when something is still corrupt.`
+
+interface Finding {
+  kind: string
+  what: string
+  bytes: number
+  problem: string | null
+  /** What --repair did: `repaired`, `removed`, or why it could not. */
+  repair?: string
+  fixed?: boolean
+}
+
+interface Check {
+  kind: string
+  what: string
+  bytes: number
+  verify(onBytes: (bytes: number) => void): Promise<string | null>
+  /** What --repair did, and whether the item is sound (or gone) afterwards. */
+  repair(): Promise<{ note: string; fixed: boolean }>
+}
+
+export async function verify(argv: string[]): Promise<number> {
+  const options = { ...COMMON_OPTIONS, ...STORE_OPTIONS, repair: { type: 'boolean' }, endpoint: { type: 'string' } } as const
+  const { values, positionals } = parseCommand('verify', argv, options, true)
+  if (values.help) {
+    process.stdout.write(usage + '\n')
+    return EXIT.ok
+  }
+  if (positionals.length > 1) throw new UsageError(`verify: one kind at most, got ${positionals.join(' ')}`)
+  const kind = positionals[0]
+  if (kind !== undefined && !KIND_NAMES.includes(kind)) throw new UsageError(`verify: unknown kind '${kind}'; use one of ${KIND_NAMES.join(', ')}`)
+  const opened = openStore(values)
+  const endpoint = (values.endpoint ?? (opened.inputs[Inputs.HfEndpoint] || process.env.HF_ENDPOINT || 'https://huggingface.co')).replace(/\/+$/, '')
+  if (!/^https?:\/\/[^/]+/.test(endpoint)) throw new UsageError(`--endpoint: '${endpoint}' is not an http(s) URL`)
+  const checks = (await gatherChecks(opened, endpoint)).filter(check => kind === undefined || check.kind === kind)
+  const findings = await runChecks(checks, values.repair ?? false)
+  const corrupt = findings.filter(f => f.problem !== null && !f.fixed)
+  if (values.json) process.stdout.write(JSON.stringify({ store: opened.root, checked: findings.length, findings: findings.filter(f => f.problem !== null) }, null, 2) + '\n')
+  else printFindings(findings)
+  return corrupt.length > 0 ? EXIT.failed : EXIT.ok
+}
+
+async function gatherChecks(opened: ReturnType<typeof openStore>, endpoint: string): Promise<Check[]> {
+  const checks: Check[] = []
+  const hubDirs = unique([inPlaceDir(opened.root, 'huggingface'), hubCacheDir().dir])
+  for (const hubDir of hubDirs) {
+    for (const blob of await hubBlobs(hubDir)) checks.push(hubCheck(blob, hubDir, endpoint))
+  }
+  for (const dir of unique([inPlaceDir(opened.root, 'downloads'), downloadsDir(opened.inputs)])) {
+    for (const stored of await storedDownloads(dir)) {
+      checks.push({
+        kind: 'downloads',
+        what: stored.file,
+        bytes: stored.size,
+        verify: onBytes => checkDigest(stored, onBytes),
+        // The store keeps files by digest only; whoever asks for it next downloads it again.
+        repair: async () => (await fs.rm(stored.file, { force: true }), { note: 'removed; the next fetch of it downloads it again', fixed: true })
+      })
+    }
+  }
+  for (const entry of await opened.store.verifyEntries()) {
+    // verifyEntries already hashed; the check only reports its answer.
+    checks.push({
+      kind: kindOfKey(entry.key),
+      what: `archive entry ${entry.key}`,
+      bytes: 0,
+      verify: async () => entry.problem,
+      repair: async () => (await opened.store.removeCorrupt(entry), { note: 'removed; the next run saves it afresh', fixed: true })
+    })
+  }
+  return checks
+}
+
+function hubCheck(blob: DigestedFile & { repoFolder: string }, hubDir: string, endpoint: string): Check {
+  return {
+    kind: 'huggingface',
+    what: blob.file,
+    bytes: blob.size,
+    verify: onBytes => checkDigest(blob, onBytes),
+    repair: async () => {
+      const users = await blobUsers(blob.repoFolder, path.basename(blob.file))
+      if (users.length === 0) return (await fs.rm(blob.file, { force: true }), { note: 'removed; no stored listing names a file with this content', fixed: true })
+      const token = process.env.HF_TOKEN || process.env.HUGGING_FACE_HUB_TOKEN || undefined
+      const user = users[0]
+      await downloadRepo({ repo: user.repo, globs: user.paths.map(escapeGlob) }, { endpoint, cacheDir: hubDir, token })
+      const problem = await checkDigest(blob, () => undefined)
+      return { note: `downloaded again from ${endpoint} (${user.repo} ${user.paths.join(', ')})${problem ? `, still corrupt: ${problem}` : ''}`, fixed: problem === null }
+    }
+  }
+}
+
+async function runChecks(checks: Check[], repair: boolean): Promise<Finding[]> {
+  const total = checks.reduce((sum, check) => sum + check.bytes, 0)
+  const progress = new Progress('verify', total)
+  let done = 0
+  const findings: Finding[] = []
+  for (const check of checks) {
+    const problem = await check.verify(bytes => progress.update((done += bytes)))
+    const finding: Finding = { kind: check.kind, what: check.what, bytes: check.bytes, problem }
+    if (problem !== null && repair) {
+      try {
+        const { note, fixed } = await check.repair()
+        finding.repair = note
+        finding.fixed = fixed
+      } catch (error) {
+        finding.repair = `repair failed: ${stringifyError(error)}`
+        finding.fixed = false
+      }
+    }
+    findings.push(finding)
+  }
+  if (total > 0) progress.finish(done)
+  return findings
+}
+
+function printFindings(findings: Finding[]): void {
+  const bad = findings.filter(f => f.problem !== null)
+  const bytes = findings.reduce((sum, f) => sum + f.bytes, 0)
+  const lines = [`Checked ${findings.length} item(s), ${formatBytes(bytes)}: ${bad.length === 0 ? 'all verify' : `${bad.length} corrupt`}`]
+  for (const f of bad) {
+    lines.push(`  ${f.kind}: ${f.what}: ${f.problem}`)
+    if (f.repair) lines.push(`    ${f.fixed ? 'fixed' : 'NOT fixed'}: ${f.repair}`)
+  }
+  if (bad.some(f => f.repair === undefined)) lines.push('Run qdc verify --repair to fix them.')
+  process.stdout.write(lines.join('\n') + '\n')
+}
+
+function unique(items: string[]): string[] {
+  return [...new Set(items.map(item => path.resolve(item)))]
+}
+
+/** The downloader's globs have no escape: a `*` or `?` in a path becomes `?`, which matches it (and little else). */
+function escapeGlob(repoPath: string): string {
+  return repoPath.replace(/[*?]/g, '?')
+}
