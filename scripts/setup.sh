@@ -17,7 +17,8 @@ if [ ${#packages[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "Installing ${packages[*]} with apt-get"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}"
+  # With recommends: podman needs them here (slirp4netns, fuse-overlayfs, uidmap), as the tests were run.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}"
 fi
 
 # Not `npm ci`: npm 11 rejects this lockfile as "out of sync" because it lists only this platform's
