@@ -22,7 +22,11 @@ export enum Inputs {
   HfToken = 'hf-token',
   HfEndpoint = 'hf-endpoint',
   HfOffline = 'hf-offline',
-  Downloads = 'downloads'
+  Downloads = 'downloads',
+  ComposeFile = 'compose-file',
+  ComposeServices = 'compose-services',
+  PodmanBuildArgs = 'podman-build-args',
+  Isolation = 'isolation'
 }
 
 export enum Outputs {

@@ -36,6 +36,26 @@ export interface LedgerEntry {
   saveMs: number
   /** Files fetched and verified for this kind (models), one row each in the summary. */
   files?: FetchedFile[]
+  /** Images built by podman-compose with this kind's layer cache (podman), one row each in the summary. */
+  services?: BuiltService[]
+}
+
+/** One image podman-compose built: how much of it the layer cache provided. */
+export interface BuiltService {
+  image: string
+  /** Instructions after FROM. */
+  steps: number
+  reusedSteps: number
+  builtSteps: number
+  /** Cache-image bytes pulled from the layer cache vs pushed into it during this build. */
+  layerBytesReused: number
+  layerBytesPushed: number
+  /** Base-image bytes loaded from the cache vs not in it (pulled upstream or already local, then saved). */
+  baseBytesReused: number
+  baseBytesPulled: number
+  buildMs: number
+  /** The failing instruction and podman's reason; null when the build succeeded. */
+  failure: string | null
 }
 
 /** A file a fetcher delivered into a cache kind's directory, verified against its digest. */

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { Inputs, REVISION_SEPARATOR } from '../constants.js'
@@ -12,6 +13,7 @@ export type KindName = PresetKind | 'custom'
 export const BACKEND_CHOICES = ['auto', 'github', 'local'] as const
 export const SAVE_CHOICES = ['on-success', 'always', 'never'] as const
 export type SaveWhen = (typeof SAVE_CHOICES)[number]
+export const ISOLATION_CHOICES = ['oci', 'chroot', 'rootless'] as const
 
 export interface CustomCache {
   paths: string[]
@@ -41,6 +43,12 @@ export interface ActionConfig {
   hfEndpoint: string
   hfOffline: boolean
   workspace: string
+  /** podman-compose file to build with the podman layer cache; null = no build. */
+  composeFile: string | null
+  composeServices: string[]
+  /** Extra flags for every `podman build`, as one shell-split string. */
+  podmanBuildArgs: string
+  isolation: (typeof ISOLATION_CHOICES)[number] | null
 }
 
 const MAX_KEY_LENGTH = 512
@@ -70,7 +78,8 @@ export function readConfig(): ActionConfig {
   const custom = readCustomCache()
   const models = parseModels(getList(Inputs.Models, 'lines'), workspace)
   const downloads = parseDownloads(getList(Inputs.Downloads, 'lines'), workspace)
-  const kinds = readKinds(custom !== null, models.length > 0, downloads.length > 0)
+  const composeFile = readComposeFile(workspace)
+  const kinds = readKinds(custom !== null, models.length > 0, downloads.length > 0, composeFile !== null)
   const home = qdcHome()
   return {
     kinds,
@@ -95,7 +104,11 @@ export function readConfig(): ActionConfig {
     downloads,
     hfEndpoint: readEndpoint(),
     hfOffline: getBool(Inputs.HfOffline, false),
-    workspace
+    workspace,
+    composeFile,
+    composeServices: getList(Inputs.ComposeServices, 'lines-and-commas'),
+    podmanBuildArgs: getString(Inputs.PodmanBuildArgs, ''),
+    isolation: getStringOrNull(Inputs.Isolation) === null ? null : getChoice(Inputs.Isolation, ISOLATION_CHOICES, 'oci')
   }
 }
 
@@ -106,7 +119,7 @@ function readEndpoint(): string {
   return endpoint
 }
 
-function readKinds(hasCustomPaths: boolean, hasModels: boolean, hasDownloads: boolean): KindName[] {
+function readKinds(hasCustomPaths: boolean, hasModels: boolean, hasDownloads: boolean, hasComposeBuild: boolean): KindName[] {
   const names = getList(Inputs.Caches, 'lines-and-commas').map(name => name.toLowerCase())
   for (const name of names) {
     if (!(PRESET_KINDS as readonly string[]).includes(name)) {
@@ -117,7 +130,12 @@ function readKinds(hasCustomPaths: boolean, hasModels: boolean, hasDownloads: bo
     }
   }
   // Models land in the hub cache and downloads in the download cache, so asking for them caches those too.
-  const implied: PresetKind[] = [...(hasModels ? (['huggingface'] as const) : []), ...(hasDownloads ? (['downloads'] as const) : [])]
+  // A compose build is cached by the podman kind's layer cache.
+  const implied: PresetKind[] = [
+    ...(hasModels ? (['huggingface'] as const) : []),
+    ...(hasDownloads ? (['downloads'] as const) : []),
+    ...(hasComposeBuild ? (['podman'] as const) : [])
+  ]
   const kinds: KindName[] = [...new Set([...(names as PresetKind[]), ...implied])]
   if (hasCustomPaths) kinds.push('custom')
   if (kinds.length === 0) {
@@ -143,6 +161,17 @@ function readCustomCache(): CustomCache | null {
     key: readKeyPart(Inputs.Key, key),
     restoreKeys: restoreKeys.map(k => readKeyPart(Inputs.RestoreKeys, k))
   }
+}
+
+/** Checked here, so a wrong path fails main with one line before anything is restored. */
+function readComposeFile(workspace: string): string | null {
+  const file = getStringOrNull(Inputs.ComposeFile)
+  if (file === null) return null
+  const resolved = absolute(file, workspace)
+  if (!fs.statSync(resolved, { throwIfNoEntry: false })?.isFile()) {
+    throw new InputError(Inputs.ComposeFile, `${resolved} does not exist; give the path of your compose file relative to the workspace`)
+  }
+  return resolved
 }
 
 function readPipDependencyFiles(): string[] {

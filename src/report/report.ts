@@ -20,7 +20,8 @@ export function buildReport(entries: LedgerEntry[]) {
       saved: e.saved,
       problems: e.problems,
       restoreMs: Math.round(e.restoreMs),
-      saveMs: Math.round(e.saveMs)
+      saveMs: Math.round(e.saveMs),
+      ...(e.services ? { services: e.services } : {})
     })),
     totals: { downloadedBytes, reusedBytes, uploadedBytes, reusedPercent }
   }
