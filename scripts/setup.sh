@@ -9,6 +9,12 @@ command -v zstd >/dev/null || packages+=(zstd)
 tar --version 2>/dev/null | grep -q 'GNU tar' || packages+=(tar)
 command -v python3 >/dev/null || packages+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
+# podman-compose build with the layer cache (tests make their base image from busybox-static).
+command -v podman >/dev/null || packages+=(podman)
+command -v buildah >/dev/null || packages+=(buildah)
+command -v podman-compose >/dev/null || packages+=(podman-compose)
+command -v skopeo >/dev/null || packages+=(skopeo)
+[ -x /bin/busybox ] || packages+=(busybox-static)
 
 if [ ${#packages[@]} -gt 0 ]; then
   sudo=""
