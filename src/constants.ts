@@ -28,7 +28,11 @@ export enum Inputs {
   NixTrusted = 'nix-trusted',
   NixMaxSize = 'nix-max-size',
   NixMaxAge = 'nix-max-age',
-  LocalMode = 'local-mode'
+  LocalMode = 'local-mode',
+  ComposeFile = 'compose-file',
+  ComposeServices = 'compose-services',
+  PodmanBuildArgs = 'podman-build-args',
+  Isolation = 'isolation'
 }
 
 export enum Outputs {

@@ -42,6 +42,8 @@ export interface LedgerEntry {
    * cannot tell a path built here from one downloaded.
    */
   nix?: NixAccount
+  /** Images built by podman-compose with this kind's layer cache (podman), one row each in the summary. */
+  services?: BuiltService[]
 }
 
 /** Store paths and their NAR bytes (uncompressed size). */
@@ -59,6 +61,24 @@ export interface NixAccount {
   copied: PathTally
   /** Dropped from the binary cache directory: unused too long, or over nix-max-size. */
   pruned: PathTally
+}
+
+/** One image podman-compose built: how much of it the layer cache provided. */
+export interface BuiltService {
+  image: string
+  /** Instructions after FROM. */
+  steps: number
+  reusedSteps: number
+  builtSteps: number
+  /** Cache-image bytes pulled from the layer cache vs pushed into it during this build. */
+  layerBytesReused: number
+  layerBytesPushed: number
+  /** Base-image bytes loaded from the cache vs not in it (pulled upstream or already local, then saved). */
+  baseBytesReused: number
+  baseBytesPulled: number
+  buildMs: number
+  /** The failing instruction and podman's reason; null when the build succeeded. */
+  failure: string | null
 }
 
 /** A file a fetcher delivered into a cache kind's directory, verified against its digest. */

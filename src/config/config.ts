@@ -1,3 +1,4 @@
+import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { Inputs, REVISION_SEPARATOR } from '../constants.js'
@@ -14,6 +15,7 @@ export const BACKEND_CHOICES = ['auto', 'github', 'local'] as const
 export const SAVE_CHOICES = ['on-success', 'always', 'never'] as const
 export const LOCAL_MODES = ['archive', 'in-place'] as const
 export type SaveWhen = (typeof SAVE_CHOICES)[number]
+export const ISOLATION_CHOICES = ['oci', 'chroot', 'rootless'] as const
 
 export interface CustomCache {
   paths: string[]
@@ -52,6 +54,12 @@ export interface ActionConfig {
   nixMaxAgeMs: number
   /** archive: entries are copied in and out; in-place: the kinds' directories live under the store root. */
   localMode: (typeof LOCAL_MODES)[number]
+  /** podman-compose file to build with the podman layer cache; null = no build. */
+  composeFile: string | null
+  composeServices: string[]
+  /** Extra flags for every `podman build`, as one shell-split string. */
+  podmanBuildArgs: string
+  isolation: (typeof ISOLATION_CHOICES)[number] | null
 }
 
 const MAX_KEY_LENGTH = 512
@@ -81,7 +89,8 @@ export function readConfig(): ActionConfig {
   const custom = readCustomCache()
   const models = parseModels(getList(Inputs.Models, 'lines'), workspace)
   const downloads = parseDownloads(getList(Inputs.Downloads, 'lines'), workspace)
-  const kinds = readKinds(custom !== null, models.length > 0, downloads.length > 0)
+  const composeFile = readComposeFile(workspace)
+  const kinds = readKinds(custom !== null, models.length > 0, downloads.length > 0, composeFile !== null)
   const home = qdcHome()
   const signing = readNixSigningKey(workspace)
   return {
@@ -113,7 +122,11 @@ export function readConfig(): ActionConfig {
     nixTrusted: getBool(Inputs.NixTrusted, false),
     nixMaxBytes: parseSize(Inputs.NixMaxSize, getString(Inputs.NixMaxSize, '5G')),
     nixMaxAgeMs: parseAge(Inputs.NixMaxAge, getString(Inputs.NixMaxAge, '30d')),
-    localMode: getChoice(Inputs.LocalMode, LOCAL_MODES, 'archive')
+    localMode: getChoice(Inputs.LocalMode, LOCAL_MODES, 'archive'),
+    composeFile,
+    composeServices: getList(Inputs.ComposeServices, 'lines-and-commas'),
+    podmanBuildArgs: getString(Inputs.PodmanBuildArgs, ''),
+    isolation: getStringOrNull(Inputs.Isolation) === null ? null : getChoice(Inputs.Isolation, ISOLATION_CHOICES, 'oci')
   }
 }
 
@@ -124,7 +137,7 @@ function readEndpoint(): string {
   return endpoint
 }
 
-function readKinds(hasCustomPaths: boolean, hasModels: boolean, hasDownloads: boolean): KindName[] {
+function readKinds(hasCustomPaths: boolean, hasModels: boolean, hasDownloads: boolean, hasComposeBuild: boolean): KindName[] {
   const names = getList(Inputs.Caches, 'lines-and-commas').map(name => name.toLowerCase())
   for (const name of names) {
     if (!(PRESET_KINDS as readonly string[]).includes(name)) {
@@ -135,7 +148,12 @@ function readKinds(hasCustomPaths: boolean, hasModels: boolean, hasDownloads: bo
     }
   }
   // Models land in the hub cache and downloads in the download cache, so asking for them caches those too.
-  const implied: PresetKind[] = [...(hasModels ? (['huggingface'] as const) : []), ...(hasDownloads ? (['downloads'] as const) : [])]
+  // A compose build is cached by the podman kind's layer cache.
+  const implied: PresetKind[] = [
+    ...(hasModels ? (['huggingface'] as const) : []),
+    ...(hasDownloads ? (['downloads'] as const) : []),
+    ...(hasComposeBuild ? (['podman'] as const) : [])
+  ]
   const kinds: KindName[] = [...new Set([...(names as PresetKind[]), ...implied])]
   if (hasCustomPaths) kinds.push('custom')
   if (kinds.length === 0) {
@@ -161,6 +179,17 @@ function readCustomCache(): CustomCache | null {
     key: readKeyPart(Inputs.Key, key),
     restoreKeys: restoreKeys.map(k => readKeyPart(Inputs.RestoreKeys, k))
   }
+}
+
+/** Checked here, so a wrong path fails main with one line before anything is restored. */
+function readComposeFile(workspace: string): string | null {
+  const file = getStringOrNull(Inputs.ComposeFile)
+  if (file === null) return null
+  const resolved = absolute(file, workspace)
+  if (!fs.statSync(resolved, { throwIfNoEntry: false })?.isFile()) {
+    throw new InputError(Inputs.ComposeFile, `${resolved} does not exist; give the path of your compose file relative to the workspace`)
+  }
+  return resolved
 }
 
 function readPipDependencyFiles(): string[] {

@@ -21,7 +21,8 @@ export function buildReport(entries: LedgerEntry[]) {
       problems: e.problems,
       restoreMs: Math.round(e.restoreMs),
       saveMs: Math.round(e.saveMs),
-      ...(e.nix ? { nix: e.nix } : {})
+      ...(e.nix ? { nix: e.nix } : {}),
+      ...(e.services ? { services: e.services } : {})
     })),
     totals: { downloadedBytes, reusedBytes, uploadedBytes, reusedPercent }
   }

@@ -1,4 +1,4 @@
-import { type FetchedFile, type LedgerEntry, type NixAccount, type SaveOutcome, totals } from '../ledger.js'
+import { type BuiltService, type FetchedFile, type LedgerEntry, type NixAccount, type SaveOutcome, totals } from '../ledger.js'
 import { formatBytes, formatDuration, formatPercent } from './format.js'
 
 const SAVE_LABELS: Record<SaveOutcome, string> = {
@@ -26,12 +26,26 @@ export function renderSummary(entries: LedgerEntry[]): string {
     `**Total: downloaded ${formatBytes(sums.downloadedBytes)}, reused ${formatBytes(sums.reusedBytes)} (${formatPercent(sums.reusedPercent)} from cache)**` +
       (sums.uploadedBytes > 0 ? `; uploaded ${formatBytes(sums.uploadedBytes)}` : '')
   ]
+  const services = entries.flatMap(e => e.services ?? [])
+  if (services.length > 0) lines.push('', ...renderServices(services))
   const files = entries.flatMap(e => e.files ?? [])
   if (files.length > 0) lines.push('', ...renderFiles(files))
   for (const e of entries) if (e.nix) lines.push('', ...renderNix(e.nix))
   const problems = entries.flatMap(e => e.problems.map(p => `- ⚠️ **${e.kind}**: ${escapeCell(p)}`))
   if (problems.length > 0) lines.push('', ...problems)
   return lines.join('\n') + '\n'
+}
+
+/** One row per image podman-compose built: steps and bytes the layer cache provided. */
+function renderServices(services: BuiltService[]): string[] {
+  return [
+    '| Image built | Steps from cache | Built | Layers reused | Layers pushed | Base images reused | Base images pulled | Build time |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...services.map(s => {
+      const image = s.failure ? `❌ \`${escapeCell(s.image)}\` (${escapeCell(s.failure)})` : `\`${escapeCell(s.image)}\``
+      return `| ${image} | ${s.reusedSteps}/${s.steps} | ${s.builtSteps} | ${formatBytes(s.layerBytesReused)} | ${formatBytes(s.layerBytesPushed)} | ${formatBytes(s.baseBytesReused)} | ${formatBytes(s.baseBytesPulled)} | ${formatDuration(s.buildMs)} |`
+    })
+  ]
 }
 
 /** One row per verified file: where it came from and what it was checked against. */

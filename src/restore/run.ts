@@ -13,6 +13,7 @@ import { stringifyError } from '../util/errors.js'
 import { runFetchPhase } from '../fetch/run.js'
 import { setUpNix } from '../nix/restore.js'
 import { backendForKind, prepareInPlace, takeLeases, usesInPlace } from '../inplace/index.js'
+import { runBuildPhase } from '../build/run.js'
 import { restoreOne } from './restore.js'
 
 /** The main step: parse inputs (bad input fails here, before anything is touched), plan, restore. */
@@ -49,6 +50,7 @@ export async function runMain(): Promise<void> {
     core.setOutput(Outputs.Hits, JSON.stringify(hitsByKind(entries)))
     core.setOutput(Outputs.Report, config.reportPath)
     if (await runFetchPhase(config, entries)) saveRunState(state)
+    await runBuildPhase(config, entries, () => saveRunState(state))
   } catch (error) {
     core.setFailed(stringifyError(error))
   }

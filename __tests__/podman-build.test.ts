@@ -1,0 +1,225 @@
+/**
+ * The podman-compose build phase with real podman, buildah and podman-compose: a cold build into an empty
+ * layer-cache directory, then a fresh podman storage that has only a copy of that directory must reuse
+ * every step, produce the same image, run no RUN step and pull nothing from upstream.
+ */
+import { afterAll, beforeAll, expect, test } from '@jest/globals'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { runBuildPhase } from '../src/build/run.js'
+import { type ActionConfig, readConfig } from '../src/config/config.js'
+import { buildah } from '../src/kinds/buildah.js'
+import type { LedgerEntry } from '../src/ledger.js'
+import { clearInputs, setInputs } from './support/inputs.js'
+import { type PackageIndex, startPackageIndex } from './support/package-index.js'
+import {
+  destroyPodmanMachine,
+  imageId,
+  newPodmanMachine,
+  type PodmanMachine,
+  startUpstream,
+  type Upstream,
+  writeUpstreamRegistriesConf
+} from './support/podman-sandbox.js'
+import { describeWithTools } from './support/tools.js'
+
+const MiB = 1024 * 1024
+const describePodman = describeWithTools(['podman', 'podman-compose'])
+
+let root: string
+let upstream: Upstream
+let registriesConf: string
+const machines: PodmanMachine[] = []
+const savedEnv = { ...process.env }
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'qdc-podman-'))
+  upstream = await startUpstream(root)
+  registriesConf = writeUpstreamRegistriesConf(root, upstream.host)
+})
+
+afterAll(async () => {
+  process.env = savedEnv
+  clearInputs()
+  for (const machine of machines) destroyPodmanMachine(machine)
+  await upstream?.close()
+  if (root) fs.rmSync(root, { recursive: true, force: true })
+})
+
+function machine(name: string): PodmanMachine {
+  const m = newPodmanMachine(root, name, registriesConf)
+  machines.push(m)
+  return m
+}
+
+/** A compose project with one service whose Containerfile is `containerfile`. */
+function project(name: string, containerfile: string, files: Record<string, string> = {}): string {
+  const dir = path.join(root, name)
+  fs.mkdirSync(path.join(dir, 'app'), { recursive: true })
+  fs.writeFileSync(path.join(dir, 'compose.yaml'), `services:\n  app:\n    image: localhost/qdc-test-${name}:latest\n    build: ./app\n`)
+  fs.writeFileSync(path.join(dir, 'app', 'Containerfile'), containerfile)
+  for (const [file, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, 'app', file), content)
+  return dir
+}
+
+function podmanEntry(): LedgerEntry {
+  return {
+    kind: 'podman', backend: 'local', key: 'k', matchedKey: null, hit: 'miss', restoredBytes: 0, restoredArchiveBytes: null,
+    downloadedBytes: 0, reusedBytes: 0, uploadedBytes: 0, saved: 'pending', problems: [], restoreMs: 0, saveMs: 0
+  }
+}
+
+/** Runs the build phase as main would on `machine`, capturing what it printed. */
+async function build(m: PodmanMachine, projectDir: string, cacheDir: string, extraArgs = ''): Promise<{ entry: LedgerEntry; output: string; error: unknown }> {
+  process.env = { ...savedEnv, ...m.env, GITHUB_WORKSPACE: projectDir, RUNNER_TEMP: m.tmpdir }
+  setInputs({ 'compose-file': 'compose.yaml', 'podman-dir': cacheDir, isolation: 'chroot', 'podman-build-args': extraArgs })
+  const config: ActionConfig = readConfig()
+  const entry = podmanEntry()
+  const chunks: string[] = []
+  const write = process.stdout.write.bind(process.stdout)
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    chunks.push(chunk.toString())
+    return true
+  }) as typeof process.stdout.write
+  let error: unknown = null
+  try {
+    await runBuildPhase(config, [entry], () => {})
+  } catch (e) {
+    error = e
+  } finally {
+    process.stdout.write = write
+  }
+  return { entry, output: chunks.join(''), error }
+}
+
+interface IndexJson {
+  manifests: { digest: string; annotations: Record<string, string> }[]
+}
+
+function cacheIndex(cacheDir: string): IndexJson {
+  return JSON.parse(fs.readFileSync(path.join(cacheDir, 'index.json'), 'utf8')) as IndexJson
+}
+
+function cacheTags(cacheDir: string): string[] {
+  return cacheIndex(cacheDir).manifests.map(m => m.annotations['org.opencontainers.image.ref.name'])
+}
+
+function manifestDigest(cacheDir: string, tag: string): string {
+  return cacheIndex(cacheDir).manifests.find(m => m.annotations['org.opencontainers.image.ref.name'] === tag)!.digest.slice('sha256:'.length)
+}
+
+describePodman('podman-compose build with the layer cache', () => {
+  const containerfile = (upstreamImage: string, greeting: string) =>
+    [
+      `FROM ${upstreamImage}`,
+      'RUN echo EXEC""UTED-$((6*7)) && echo built > /built.txt',
+      'COPY hello.txt /hello.txt',
+      'RUN cat /hello.txt /built.txt > /both.txt',
+      `ENV GREETING=${greeting}`,
+      ''
+    ].join('\n')
+
+  test('a fresh storage with only the restored cache dir reuses every step, same image, nothing pulled upstream', async () => {
+    const dir = project('layers', containerfile(upstream.image, 'hi'), { 'hello.txt': 'hello\n' })
+    const coldCache = path.join(root, 'cache-cold')
+
+    upstream.reset()
+    const cold = await build(machine('cold'), dir, coldCache)
+    expect(cold.error).toBeNull()
+    const [coldService] = cold.entry.services!
+    expect(coldService).toMatchObject({ image: 'localhost/qdc-test-layers:latest', steps: 4, reusedSteps: 0, builtSteps: 4, failure: null })
+    expect(cold.output).toContain('EXECUTED-42')
+    expect(coldService.layerBytesPushed).toBeGreaterThan(0)
+    expect(upstream.servedBytes()).toBeGreaterThan(0)
+    expect(coldService.baseBytesPulled).toBeGreaterThan(0)
+    const coldTags = cacheTags(coldCache)
+    expect(coldTags.filter(t => t.startsWith('buildcache:'))).toHaveLength(4)
+    expect(coldTags.filter(t => t.startsWith('qdc-base/'))).toHaveLength(1)
+    const coldId = imageId(machines[0], 'localhost/qdc-test-layers:latest')
+
+    // The restore: a new machine gets a copy of the directory and nothing else.
+    const warmCache = path.join(root, 'cache-warm')
+    fs.cpSync(coldCache, warmCache, { recursive: true })
+    const warmMachine = machine('warm')
+    upstream.reset()
+    const warm = await build(warmMachine, dir, warmCache)
+    expect(warm.error).toBeNull()
+    const [warmService] = warm.entry.services!
+    expect(warmService).toMatchObject({ steps: 4, reusedSteps: 4, builtSteps: 0, layerBytesPushed: 0, baseBytesPulled: 0, failure: null })
+    expect(warm.output.match(/--> Using cache/g)).toHaveLength(4)
+    expect(warm.output).toContain('EXEC""UTED') // the step header is printed...
+    expect(warm.output).not.toContain('EXECUTED-42') // ...but the RUN did not execute
+    expect(imageId(warmMachine, 'localhost/qdc-test-layers:latest')).toBe(coldId)
+    expect(upstream.servedBytes()).toBe(0)
+    expect(warmService.layerBytesReused).toBeGreaterThan(0)
+    expect(warmService.baseBytesReused).toBeGreaterThan(0)
+    expect(cacheTags(warmCache).sort()).toEqual(coldTags.sort())
+
+    // A changed last step: the cache keeps what this build used and pushed, and drops the old step.
+    fs.writeFileSync(path.join(dir, 'app', 'Containerfile'), containerfile(upstream.image, 'bye'))
+    const changed = await build(warmMachine, dir, warmCache)
+    expect(changed.error).toBeNull()
+    expect(changed.entry.services![0]).toMatchObject({ reusedSteps: 3, builtSteps: 1 })
+    const changedTags = cacheTags(warmCache)
+    expect(changedTags.filter(t => t.startsWith('buildcache:'))).toHaveLength(4)
+    const dropped = coldTags.filter(t => !changedTags.includes(t))
+    expect(dropped).toHaveLength(1)
+    const droppedManifest = manifestDigest(coldCache, dropped[0])
+    expect(fs.existsSync(path.join(warmCache, 'blobs', 'sha256', droppedManifest))).toBe(false)
+    expect(fs.existsSync(path.join(coldCache, 'blobs', 'sha256', droppedManifest))).toBe(true)
+    expect(fs.existsSync(path.join(warmCache, '.uploads'))).toBe(false)
+  })
+
+  test('a failing RUN fails the phase with the service, the step and podman\'s reason, though podman-compose exits 0', async () => {
+    const dir = project('failing', `FROM ${upstream.image}\nRUN echo fine\nRUN exit 3\n`)
+    const result = await build(machine('failing'), dir, path.join(root, 'cache-failing'))
+    expect(String(result.error)).toMatch(/build of localhost\/qdc-test-failing:latest failed at STEP 3\/3: RUN exit 3: .*exit status 3/)
+    expect(result.entry.services![0].failure).toMatch(/STEP 3\/3/)
+  })
+
+  test('a compose file that is not there is one clear input error', async () => {
+    process.env = { ...savedEnv, GITHUB_WORKSPACE: root }
+    setInputs({ 'compose-file': 'nope/compose.yaml' })
+    expect(() => readConfig()).toThrow(`Input 'compose-file': ${path.join(root, 'nope/compose.yaml')} does not exist`)
+  })
+
+  test('pip inside the Containerfile reuses its cache mount from the restored buildah directory', async () => {
+    const index: PackageIndex = await startPackageIndex({ packages: [{ name: 'qdc-wheel', version: '1.0', payloadBytes: 2 * MiB }] })
+    try {
+      const pip = `python3 -m pip install --disable-pip-version-check --no-input --index-url ${index.url} --trusted-host 127.0.0.1 --target /opt/site qdc-wheel`
+      // Only the pip step changes between the runs, so only it runs again (ARG would not do: podman < 4.4
+      // never takes an ARG step from --cache-from, which would rebuild every later step too).
+      const containerfile = (bust: string) =>
+        [`FROM ${upstream.image}`, 'RUN echo layer > /layer.txt', `RUN --mount=type=cache,target=/root/.cache/pip echo bust ${bust} && ${pip}`, ''].join('\n')
+      const dir = project('pip', containerfile('1'))
+      // No Python image can be downloaded here: the build runs the host's python3 and pip from /usr.
+      const args = '--network=host -v /usr:/usr:ro'
+      const coldMachine = machine('pip-cold')
+      const cold = await build(coldMachine, dir, path.join(root, 'cache-pip'), args)
+      expect(cold.error).toBeNull()
+      const coldWheelBytes = index.filesBytesServed
+      expect(coldWheelBytes).toBeGreaterThan(2 * MiB)
+
+      // The restore of the buildah kind: its directory, copied to where that kind says this podman looks.
+      process.env = { ...savedEnv, ...coldMachine.env }
+      const [coldMounts] = (await buildah.locate({} as ActionConfig)).paths
+      const warmMachine = machine('pip-warm')
+      process.env = { ...savedEnv, ...warmMachine.env }
+      const [warmMounts] = (await buildah.locate({} as ActionConfig)).paths
+      expect(fs.existsSync(coldMounts)).toBe(true)
+      fs.cpSync(coldMounts, warmMounts, { recursive: true })
+
+      index.resetCounters()
+      fs.writeFileSync(path.join(dir, 'app', 'Containerfile'), containerfile('2'))
+      const warm = await build(warmMachine, dir, path.join(root, 'cache-pip'), args)
+      expect(warm.error).toBeNull()
+      expect(warm.entry.services![0]).toMatchObject({ steps: 2, reusedSteps: 1, builtSteps: 1 })
+      expect(warm.output).toContain('bust 2')
+      expect(index.filesBytesServed).toBe(0)
+      expect(warm.output).toMatch(/Using cached \S*qdc_wheel-1\.0-py3-none-any\.whl/)
+    } finally {
+      await index.close()
+    }
+  })
+})

@@ -1,0 +1,66 @@
+/** The layout registry's protocol edges that podman's happy path does not reach. */
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
+import * as crypto from 'node:crypto'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { LayoutRegistry } from '../src/build/registry/server.js'
+
+interface OciErrors {
+  errors: { code: string }[]
+}
+
+const sha = (data: Buffer | string) => `sha256:${crypto.createHash('sha256').update(data).digest('hex')}`
+
+describe('LayoutRegistry', () => {
+  let dir: string
+  let registry: LayoutRegistry
+  let base: string
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qdc-registry-'))
+    registry = new LayoutRegistry(dir)
+    base = `http://${await registry.start()}`
+  })
+
+  afterEach(async () => {
+    await registry.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  test('a chunked upload is published under its digest; a wrong digest publishes nothing', async () => {
+    const data = crypto.randomBytes(300_000)
+    const start = await fetch(`${base}/v2/r/blobs/uploads/`, { method: 'POST' })
+    expect(start.status).toBe(202)
+    const location = start.headers.get('location')!
+    const first = await fetch(`${base}${location}`, { method: 'PATCH', body: data.subarray(0, 100_000) })
+    expect(first.headers.get('range')).toBe('0-99999')
+    const done = await fetch(`${base}${location}?digest=${sha(data)}`, { method: 'PUT', body: data.subarray(100_000) })
+    expect(done.status).toBe(201)
+    const blob = await fetch(`${base}/v2/r/blobs/${sha(data)}`)
+    expect(Buffer.from(await blob.arrayBuffer()).equals(data)).toBe(true)
+
+    const bad = await fetch(`${base}/v2/r/blobs/uploads/?digest=${sha('other')}`, { method: 'POST', body: data })
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as OciErrors).errors[0].code).toBe('DIGEST_INVALID')
+    expect(fs.existsSync(path.join(dir, 'blobs', 'sha256', sha('other').slice(7)))).toBe(false)
+  })
+
+  test('unknown manifests are 404 with an OCI error; tags and pruning follow what was touched', async () => {
+    const missing = await fetch(`${base}/v2/r/manifests/nope`)
+    expect(missing.status).toBe(404)
+    expect(((await missing.json()) as OciErrors).errors[0].code).toBe('MANIFEST_UNKNOWN')
+    const layer = Buffer.from('layer')
+    await fetch(`${base}/v2/r/blobs/uploads/?digest=${sha(layer)}`, { method: 'POST', body: layer })
+    const manifest = (n: number) => JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', n, layers: [{ digest: sha(layer), size: 5 }] })
+    for (const tag of ['a', 'b']) {
+      const put = await fetch(`${base}/v2/r/manifests/${tag}`, { method: 'PUT', body: manifest(tag === 'a' ? 1 : 2), headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } })
+      expect(put.status).toBe(201)
+    }
+    expect(((await (await fetch(`${base}/v2/r/tags/list`)).json()) as { tags: string[] }).tags).toEqual(['a', 'b'])
+    const result = await registry.layout.retainOnly(new Set(['r:a']))
+    expect(result).toMatchObject({ keptManifests: 1, removedBlobs: 1 })
+    expect(fs.existsSync(path.join(dir, 'blobs', 'sha256', sha(layer).slice(7)))).toBe(true)
+    expect(fs.existsSync(path.join(dir, 'blobs', 'sha256', sha(manifest(2)).slice(7)))).toBe(false)
+  })
+})

@@ -1,0 +1,143 @@
+import * as fs from 'node:fs/promises'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import * as core from '@actions/core'
+import type { ActionConfig } from '../config/config.js'
+import type { BuiltService, LedgerEntry } from '../ledger.js'
+import { formatBytes, formatDuration } from '../report/format.js'
+import { firstVersion, probe } from '../util/exec.js'
+import { stringifyError } from '../util/errors.js'
+import { loadBaseImages, saveBaseImages } from './base-images.js'
+import type { ImageBuild } from './build-log.js'
+import { type ComposeRun, composeBuild } from './compose.js'
+import { writeRegistriesConf } from './registries-conf.js'
+import { LayoutRegistry } from './registry/server.js'
+
+/** podman 4.2 (buildah 1.27) is the first with working --cache-from/--cache-to; before that they are no-ops. */
+const CACHE_FLAGS_SINCE = [4, 2]
+/** The repository in the layout that holds one cache image per build step, tagged by buildah's cache key. */
+const CACHE_REPOSITORY = 'buildcache'
+
+/**
+ * The build phase, after restore: `podman-compose build` with the podman kind's directory served as the
+ * layer cache and its base images loaded first. A build that fails fails the step (after the ledger and
+ * state are saved, so post still reports); a cache that cannot be served fails it too, rather than
+ * building without the cache the user asked for.
+ */
+export async function runBuildPhase(config: ActionConfig, entries: LedgerEntry[], persist: () => void): Promise<void> {
+  if (!config.composeFile) return
+  const entry = entries.find(e => e.kind === 'podman')
+  if (!entry) return
+  const failures = await core.group('Build (podman-compose)', async () => {
+    const version = await checkTools()
+    const run = supportsCacheFlags(version) ? await buildWithCache(config, entry) : await buildWithoutCache(config, version, entry)
+    persist()
+    return run
+  })
+  if (failures.length > 0) throw new Error(failures.map(describeFailure).join('; '))
+}
+
+async function checkTools(): Promise<string> {
+  const version = firstVersion(await probe('podman', ['--version']))
+  if (!version) throw new Error('compose-file is set but podman is not installed; install podman ≥ 4.2 (e.g. apt-get install podman podman-compose)')
+  if ((await probe('podman-compose', ['--version'])) === null) {
+    throw new Error('compose-file is set but podman-compose is not installed; install it (apt-get install podman-compose, or pip install podman-compose)')
+  }
+  return version
+}
+
+function supportsCacheFlags(version: string): boolean {
+  const [major, minor] = version.split('.').map(Number)
+  return major > CACHE_FLAGS_SINCE[0] || (major === CACHE_FLAGS_SINCE[0] && minor >= CACHE_FLAGS_SINCE[1])
+}
+
+async function buildWithoutCache(config: ActionConfig, version: string, entry: LedgerEntry): Promise<ImageBuild[]> {
+  core.warning(`podman ${version} has no --cache-from/--cache-to (they need podman ≥ 4.2); building without the layer cache`)
+  const run = await composeBuild(config, ['--layers'], {}, () => {})
+  return record(entry, run, null, new Map(), new Map())
+}
+
+async function buildWithCache(config: ActionConfig, entry: LedgerEntry): Promise<ImageBuild[]> {
+  const registry = new LayoutRegistry(config.podmanDir)
+  let bridge: string
+  try {
+    bridge = await registry.start()
+  } catch (error) {
+    throw new Error(`the layer cache in ${config.podmanDir} could not be served on 127.0.0.1 (${stringifyError(error)}); the build was not run`)
+  }
+  const confDir = await fs.mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'qdc-podman-'))
+  try {
+    const env = { CONTAINERS_REGISTRIES_CONF: await writeRegistriesConf(confDir, bridge) }
+    core.info(`layer cache: ${config.podmanDir} served as ${bridge}/${CACHE_REPOSITORY}`)
+    const loaded = await loadBaseImages(registry, bridge, env)
+    const repo = `${bridge}/${CACHE_REPOSITORY}`
+    const run = await composeBuild(config, ['--layers', '--cache-from', repo, '--cache-to', repo], env, image => (registry.label = image))
+    const succeeded = run.exitCode === 0 && run.log.failures().length === 0
+    const usedBases = [...new Set(run.log.builds.flatMap(b => b.baseImages))]
+    const { saved, tags } = await saveBaseImages(registry, bridge, usedBases, loaded, env)
+    if (succeeded) await keepOnlyUsed(registry, tags)
+    return record(entry, run, registry, loaded, saved)
+  } finally {
+    await registry.stop()
+    await fs.rm(confDir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Drops the cache images this build neither pulled nor pushed, and base images it did not use, so the
+ * cache follows the Containerfiles instead of growing with every change. Only after a successful build:
+ * a failed one did not reach its later steps, whose cache is still good.
+ */
+async function keepOnlyUsed(registry: LayoutRegistry, baseTags: Set<string>): Promise<void> {
+  const keep = new Set([...registry.touched].filter(name => name.startsWith(`${CACHE_REPOSITORY}:`)))
+  for (const tag of baseTags) keep.add(tag)
+  const pruned = await registry.layout.retainOnly(keep)
+  core.info(`layer cache: kept ${pruned.keptManifests} image(s) this build used; removed ${pruned.removedBlobs} unused blob(s), ${formatBytes(pruned.removedBytes)}`)
+}
+
+function record(
+  entry: LedgerEntry,
+  run: ComposeRun,
+  registry: LayoutRegistry | null,
+  loaded: Map<string, number>,
+  saved: Map<string, number>
+): ImageBuild[] {
+  const counted = new Set<string>()
+  entry.services = run.log.builds.map(build => {
+    const traffic = registry?.trafficOf(build.image) ?? { servedBytes: 0, receivedBytes: 0 }
+    // A base image shared by several services is counted once, with the first that used it.
+    const bases = build.baseImages.filter(ref => !counted.has(ref))
+    bases.forEach(ref => counted.add(ref))
+    const service: BuiltService = {
+      image: build.image,
+      steps: build.steps,
+      reusedSteps: build.reused,
+      builtSteps: Math.max(0, build.steps - build.reused),
+      layerBytesReused: traffic.servedBytes,
+      layerBytesPushed: traffic.receivedBytes,
+      baseBytesReused: sumOf(bases, loaded),
+      baseBytesPulled: sumOf(bases, saved),
+      buildMs: build.endedAt - build.startedAt,
+      failure: build.exitCode !== null && build.exitCode !== 0 ? describeFailure(build) : null
+    }
+    core.info(
+      `${service.image}: ${service.reusedSteps}/${service.steps} steps from the cache, ${formatBytes(service.layerBytesReused)} reused, ` +
+        `${formatBytes(service.layerBytesPushed)} pushed, ${formatDuration(service.buildMs)}`
+    )
+    return service
+  })
+  const failures = run.log.failures()
+  if (run.exitCode !== 0 && failures.length === 0) {
+    throw new Error(`podman-compose build failed (exit code ${run.exitCode}): ${run.lastError ?? 'no message'}`)
+  }
+  return failures
+}
+
+function describeFailure(build: ImageBuild): string {
+  const where = build.failedStep ? ` at ${build.failedStep}` : ''
+  return `build of ${build.image} failed${where}: ${build.error ?? `exit code ${build.exitCode}`}`
+}
+
+function sumOf(refs: string[], bytes: Map<string, number>): number {
+  return refs.reduce((total, ref) => total + (bytes.get(ref) ?? 0), 0)
+}
