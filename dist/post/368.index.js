@@ -1092,6 +1092,10 @@ var constants_Inputs;
     Inputs["NixMaxSize"] = "nix-max-size";
     Inputs["NixMaxAge"] = "nix-max-age";
     Inputs["LocalMode"] = "local-mode";
+    Inputs["ComposeFile"] = "compose-file";
+    Inputs["ComposeServices"] = "compose-services";
+    Inputs["PodmanBuildArgs"] = "podman-build-args";
+    Inputs["Isolation"] = "isolation";
 })(constants_Inputs || (constants_Inputs = {}));
 var Outputs;
 (function (Outputs) {
@@ -1184,7 +1188,8 @@ function buildReport(entries) {
             problems: e.problems,
             restoreMs: Math.round(e.restoreMs),
             saveMs: Math.round(e.saveMs),
-            ...(e.nix ? { nix: e.nix } : {})
+            ...(e.nix ? { nix: e.nix } : {}),
+            ...(e.services ? { services: e.services } : {})
         })),
         totals: { downloadedBytes, reusedBytes, uploadedBytes, reusedPercent }
     };
@@ -1245,6 +1250,9 @@ function renderSummary(entries) {
         `**Total: downloaded ${formatBytes(sums.downloadedBytes)}, reused ${formatBytes(sums.reusedBytes)} (${formatPercent(sums.reusedPercent)} from cache)**` +
             (sums.uploadedBytes > 0 ? `; uploaded ${formatBytes(sums.uploadedBytes)}` : '')
     ];
+    const services = entries.flatMap(e => e.services ?? []);
+    if (services.length > 0)
+        lines.push('', ...renderServices(services));
     const files = entries.flatMap(e => e.files ?? []);
     if (files.length > 0)
         lines.push('', ...renderFiles(files));
@@ -1255,6 +1263,17 @@ function renderSummary(entries) {
     if (problems.length > 0)
         lines.push('', ...problems);
     return lines.join('\n') + '\n';
+}
+/** One row per image podman-compose built: steps and bytes the layer cache provided. */
+function renderServices(services) {
+    return [
+        '| Image built | Steps from cache | Built | Layers reused | Layers pushed | Base images reused | Base images pulled | Build time |',
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+        ...services.map(s => {
+            const image = s.failure ? `❌ \`${escapeCell(s.image)}\` (${escapeCell(s.failure)})` : `\`${escapeCell(s.image)}\``;
+            return `| ${image} | ${s.reusedSteps}/${s.steps} | ${s.builtSteps} | ${formatBytes(s.layerBytesReused)} | ${formatBytes(s.layerBytesPushed)} | ${formatBytes(s.baseBytesReused)} | ${formatBytes(s.baseBytesPulled)} | ${formatDuration(s.buildMs)} |`;
+        })
+    ];
 }
 /** One row per verified file: where it came from and what it was checked against. */
 function renderFiles(files) {
