@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { readComposeServices, serviceOfImage } from '../src/build/compose-file.js'
 import { runBuildPhase } from '../src/build/run.js'
 import { type ActionConfig, readConfig } from '../src/config/config.js'
 import { buildah } from '../src/kinds/buildah.js'
@@ -182,6 +183,37 @@ describePodman('podman-compose build with the layer cache', () => {
     process.env = { ...savedEnv, GITHUB_WORKSPACE: root }
     setInputs({ 'compose-file': 'nope/compose.yaml' })
     expect(() => readConfig()).toThrow(`Input 'compose-file': ${path.join(root, 'nope/compose.yaml')} does not exist`)
+  })
+
+  test.each([
+    ['services: [unclosed', /Input 'compose-file': .*bad\/compose.yaml is not a valid compose file: /],
+    ['version: "3"\n', /Input 'compose-file': .*has no 'services:' mapping/],
+    ['services:\n  db:\n    image: postgres\n', /Input 'compose-file': .*has no service with a 'build:' section/]
+  ])('an invalid compose file is one clear input error: %j', (text, message) => {
+    fs.mkdirSync(path.join(root, 'bad'), { recursive: true })
+    fs.writeFileSync(path.join(root, 'bad', 'compose.yaml'), text)
+    process.env = { ...savedEnv, GITHUB_WORKSPACE: root }
+    setInputs({ 'compose-file': 'bad/compose.yaml' })
+    expect(() => readConfig()).toThrow(message)
+  })
+
+  test('compose-services must name services the file builds', () => {
+    fs.mkdirSync(path.join(root, 'two'), { recursive: true })
+    fs.writeFileSync(path.join(root, 'two', 'compose.yaml'), 'services:\n  web:\n    build: ./web\n  api:\n    build: ./api\n')
+    process.env = { ...savedEnv, GITHUB_WORKSPACE: root }
+    setInputs({ 'compose-file': 'two/compose.yaml', 'compose-services': 'web, wbe' })
+    expect(() => readConfig()).toThrow("Input 'compose-services': 'wbe' is not a service with a build section in")
+  })
+
+  test('images are named per service the way podman-compose tags them', () => {
+    fs.mkdirSync(path.join(root, 'My Project'), { recursive: true })
+    const file = path.join(root, 'My Project', 'compose.yaml')
+    fs.writeFileSync(file, 'services:\n  web:\n    build: .\n  api:\n    image: localhost/api:2\n    build: ./api\n  db:\n    image: postgres\n')
+    const services = readComposeServices(file)
+    expect(services).toEqual([{ name: 'web', image: 'myproject_web' }, { name: 'api', image: 'localhost/api:2' }])
+    expect(serviceOfImage('localhost/myproject_web:latest', services)).toBe('web')
+    expect(serviceOfImage('localhost/api:2', services)).toBe('api')
+    expect(serviceOfImage('other:1', services)).toBe('other:1')
   })
 
   test('pip inside the Containerfile reuses its cache mount from the restored buildah directory', async () => {

@@ -81,9 +81,14 @@ describePodman('podman and buildah kinds through main and post', () => {
     expect(cold.post?.exitCode).toBe(0)
     const coldReport = JSON.parse(fs.readFileSync(cold.main.outputs.report, 'utf8'))
     const coldPodman = coldReport.caches.find((c: { kind: string }) => c.kind === 'podman')
-    expect(coldPodman.services[0]).toMatchObject({ image: 'localhost/qdc-e2e-web:latest', steps: 3, reusedSteps: 0 })
+    expect(coldPodman.services[0]).toMatchObject({ service: 'web', image: 'localhost/qdc-e2e-web:latest', steps: 3, reusedSteps: 0 })
     expect(coldPodman.saved).toBe('saved')
-    expect(cold.post?.summary).toContain('| Image built |')
+    // Downloaded = the base image from upstream; the three built layers are not downloads.
+    expect(coldPodman.downloadedBytes).toBe(coldPodman.services[0].baseBytesPulled)
+    expect(coldPodman.downloadedBytes).toBeGreaterThan(0)
+    expect(coldPodman.services[0].layerBytesPushed).toBeGreaterThan(coldPodman.downloadedBytes)
+    expect(cold.post?.summary).toContain('| Service (image) |')
+    expect(cold.post?.summary).toContain('| web (`localhost/qdc-e2e-web:latest`) | 0/3 |')
     const coldWheelBytes = index.filesBytesServed
     expect(coldWheelBytes).toBeGreaterThan(2 * 1024 * 1024)
 
@@ -100,10 +105,14 @@ describePodman('podman and buildah kinds through main and post', () => {
     expect(buildah.hit).not.toBe('miss')
     expect(podman.services[0]).toMatchObject({ steps: 3, reusedSteps: 2, builtSteps: 1, baseBytesPulled: 0 })
     expect(podman.services[0].baseBytesReused).toBeGreaterThan(0)
+    // The rebuilt pip step's layer was built here: pushed to the cache, not counted as downloaded.
+    expect(podman.downloadedBytes).toBe(0)
+    expect(podman.reusedBytes).toBe(podman.services[0].layerBytesReused + podman.services[0].baseBytesReused)
+    expect(podman.services[0].layerBytesPushed).toBeGreaterThan(0)
     expect(upstream.servedBytes()).toBe(0)
     expect(index.filesBytesServed).toBe(0)
     expect(warm.post?.exitCode).toBe(0)
-    expect(warm.post?.summary).toMatch(/`localhost\/qdc-e2e-web:latest` \| 2\/3 \| 1 \|/)
+    expect(warm.post?.summary).toMatch(/\| web \(`localhost\/qdc-e2e-web:latest`\) \| 2\/3 \| 1 \|/)
   })
 
   test('a failing build fails main with the step, though podman-compose 1.0 exits 0', async () => {

@@ -65,6 +65,8 @@ export interface NixAccount {
 
 /** One image podman-compose built: how much of it the layer cache provided. */
 export interface BuiltService {
+  /** The compose service, or the image when the compose file does not name it. */
+  service: string
   image: string
   /** Instructions after FROM. */
   steps: number

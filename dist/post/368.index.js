@@ -1264,13 +1264,14 @@ function renderSummary(entries) {
         lines.push('', ...problems);
     return lines.join('\n') + '\n';
 }
-/** One row per image podman-compose built: steps and bytes the layer cache provided. */
+/** One row per service podman-compose built: steps and bytes the layer cache provided. */
 function renderServices(services) {
     return [
-        '| Image built | Steps from cache | Built | Layers reused | Layers pushed | Base images reused | Base images pulled | Build time |',
+        '| Service (image) | Steps from cache | Built | Layers reused | Layers pushed | Base images reused | Base images pulled | Build time |',
         '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
         ...services.map(s => {
-            const image = s.failure ? `❌ \`${escapeCell(s.image)}\` (${escapeCell(s.failure)})` : `\`${escapeCell(s.image)}\``;
+            const named = `${escapeCell(s.service)} (\`${escapeCell(s.image)}\`)`;
+            const image = s.failure ? `❌ ${named}: ${escapeCell(s.failure)}` : named;
             return `| ${image} | ${s.reusedSteps}/${s.steps} | ${s.builtSteps} | ${formatBytes(s.layerBytesReused)} | ${formatBytes(s.layerBytesPushed)} | ${formatBytes(s.baseBytesReused)} | ${formatBytes(s.baseBytesPulled)} | ${formatDuration(s.buildMs)} |`;
         })
     ];
@@ -1796,6 +1797,15 @@ async function account(plan, entry, now, snapshotDir) {
         entry.downloadedBytes = entry.nix.fromUpstream.narBytes;
         entry.reusedBytes = entry.nix.fromCache.narBytes;
         lib_core/* info */.pq(`Downloaded from upstream caches: ${formatBytes(entry.downloadedBytes)}; reused from cache: ${formatBytes(entry.reusedBytes)} (NAR sizes)`);
+        return;
+    }
+    // Likewise cache images: a layer pushed into the directory was built here, not downloaded.
+    if (entry.services) {
+        const sum = (figure) => entry.services.reduce((total, s) => total + figure(s), 0);
+        entry.downloadedBytes = sum(s => s.baseBytesPulled);
+        entry.reusedBytes = sum(s => s.layerBytesReused + s.baseBytesReused);
+        lib_core/* info */.pq(`Base images from upstream: ${formatBytes(entry.downloadedBytes)}; reused from the layer cache: ${formatBytes(entry.reusedBytes)}; ` +
+            `built here and pushed: ${formatBytes(sum(s => s.layerBytesPushed))}`);
         return;
     }
     const tree = await readRestoredTree(snapshotFile(snapshotDir, plan.kind));

@@ -10,6 +10,7 @@ import { stringifyError } from '../util/errors.js'
 import { loadBaseImages, saveBaseImages } from './base-images.js'
 import type { ImageBuild } from './build-log.js'
 import { type ComposeRun, composeBuild } from './compose.js'
+import { type ComposeService, readComposeServices, serviceOfImage } from './compose-file.js'
 import { writeRegistriesConf } from './registries-conf.js'
 import { LayoutRegistry } from './registry/server.js'
 
@@ -54,7 +55,7 @@ function supportsCacheFlags(version: string): boolean {
 async function buildWithoutCache(config: ActionConfig, version: string, entry: LedgerEntry): Promise<ImageBuild[]> {
   core.warning(`podman ${version} has no --cache-from/--cache-to (they need podman ≥ 4.2); building without the layer cache`)
   const run = await composeBuild(config, ['--layers'], {}, () => {})
-  return record(entry, run, null, new Map(), new Map())
+  return record(readComposeServices(config.composeFile!), entry, run, null, new Map(), new Map())
 }
 
 async function buildWithCache(config: ActionConfig, entry: LedgerEntry): Promise<ImageBuild[]> {
@@ -76,7 +77,7 @@ async function buildWithCache(config: ActionConfig, entry: LedgerEntry): Promise
     const usedBases = [...new Set(run.log.builds.flatMap(b => b.baseImages))]
     const { saved, tags } = await saveBaseImages(registry, bridge, usedBases, loaded, env)
     if (succeeded) await keepOnlyUsed(registry, tags)
-    return record(entry, run, registry, loaded, saved)
+    return record(readComposeServices(config.composeFile!), entry, run, registry, loaded, saved)
   } finally {
     await registry.stop()
     await fs.rm(confDir, { recursive: true, force: true })
@@ -96,6 +97,7 @@ async function keepOnlyUsed(registry: LayoutRegistry, baseTags: Set<string>): Pr
 }
 
 function record(
+  services: ComposeService[],
   entry: LedgerEntry,
   run: ComposeRun,
   registry: LayoutRegistry | null,
@@ -109,6 +111,7 @@ function record(
     const bases = build.baseImages.filter(ref => !counted.has(ref))
     bases.forEach(ref => counted.add(ref))
     const service: BuiltService = {
+      service: serviceOfImage(build.image, services),
       image: build.image,
       steps: build.steps,
       reusedSteps: build.reused,
@@ -121,7 +124,7 @@ function record(
       failure: build.exitCode !== null && build.exitCode !== 0 ? describeFailure(build) : null
     }
     core.info(
-      `${service.image}: ${service.reusedSteps}/${service.steps} steps from the cache, ${formatBytes(service.layerBytesReused)} reused, ` +
+      `${service.service} (${service.image}): ${service.reusedSteps}/${service.steps} steps from the cache, ${formatBytes(service.layerBytesReused)} reused, ` +
         `${formatBytes(service.layerBytesPushed)} pushed, ${formatDuration(service.buildMs)}`
     )
     return service

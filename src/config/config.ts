@@ -3,6 +3,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { Inputs, REVISION_SEPARATOR } from '../constants.js'
 import { getBool, getChoice, getList, getString, getStringOrNull, InputError, parseAge, parseSize } from './inputs.js'
+import { type ComposeService, readComposeServices } from '../build/compose-file.js'
 import { type DownloadSpec, parseDownloads } from './downloads.js'
 import { type ModelSpec, parseModels } from './models.js'
 import { readNixSigningKey } from '../nix/signing.js'
@@ -188,6 +189,16 @@ function readComposeFile(workspace: string): string | null {
   const resolved = absolute(file, workspace)
   if (!fs.statSync(resolved, { throwIfNoEntry: false })?.isFile()) {
     throw new InputError(Inputs.ComposeFile, `${resolved} does not exist; give the path of your compose file relative to the workspace`)
+  }
+  let services: ComposeService[]
+  try {
+    services = readComposeServices(resolved)
+  } catch (error) {
+    throw new InputError(Inputs.ComposeFile, error instanceof Error ? error.message : String(error))
+  }
+  const unknown = getList(Inputs.ComposeServices, 'lines-and-commas').find(name => !services.some(service => service.name === name))
+  if (unknown !== undefined) {
+    throw new InputError(Inputs.ComposeServices, `'${unknown}' is not a service with a build section in ${resolved}; it has ${services.map(s => s.name).join(', ')}`)
   }
   return resolved
 }

@@ -36,13 +36,14 @@ export function renderSummary(entries: LedgerEntry[]): string {
   return lines.join('\n') + '\n'
 }
 
-/** One row per image podman-compose built: steps and bytes the layer cache provided. */
+/** One row per service podman-compose built: steps and bytes the layer cache provided. */
 function renderServices(services: BuiltService[]): string[] {
   return [
-    '| Image built | Steps from cache | Built | Layers reused | Layers pushed | Base images reused | Base images pulled | Build time |',
+    '| Service (image) | Steps from cache | Built | Layers reused | Layers pushed | Base images reused | Base images pulled | Build time |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...services.map(s => {
-      const image = s.failure ? `❌ \`${escapeCell(s.image)}\` (${escapeCell(s.failure)})` : `\`${escapeCell(s.image)}\``
+      const named = `${escapeCell(s.service)} (\`${escapeCell(s.image)}\`)`
+      const image = s.failure ? `❌ ${named}: ${escapeCell(s.failure)}` : named
       return `| ${image} | ${s.reusedSteps}/${s.steps} | ${s.builtSteps} | ${formatBytes(s.layerBytesReused)} | ${formatBytes(s.layerBytesPushed)} | ${formatBytes(s.baseBytesReused)} | ${formatBytes(s.baseBytesPulled)} | ${formatDuration(s.buildMs)} |`
     })
   ]

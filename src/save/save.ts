@@ -3,7 +3,7 @@ import type { CacheBackend } from '../backends/backend.js'
 import type { SaveWhen } from '../config/config.js'
 import type { AccessMode } from '../config/mode.js'
 import { kindNamed } from '../kinds/index.js'
-import type { LedgerEntry } from '../ledger.js'
+import type { BuiltService, LedgerEntry } from '../ledger.js'
 import { readRestoredTree, snapshotFile } from '../measure/snapshot-store.js'
 import { changedSince, fingerprint, snapshotTree, totalBytes, unchangedIn } from '../measure/tree.js'
 import { type CachePlan, revisionKey } from '../plan/plan.js'
@@ -44,6 +44,17 @@ async function account(plan: CachePlan, entry: LedgerEntry, now: Record<string, 
     entry.downloadedBytes = entry.nix.fromUpstream.narBytes
     entry.reusedBytes = entry.nix.fromCache.narBytes
     core.info(`Downloaded from upstream caches: ${formatBytes(entry.downloadedBytes)}; reused from cache: ${formatBytes(entry.reusedBytes)} (NAR sizes)`)
+    return
+  }
+  // Likewise cache images: a layer pushed into the directory was built here, not downloaded.
+  if (entry.services) {
+    const sum = (figure: (s: BuiltService) => number) => entry.services!.reduce((total, s) => total + figure(s), 0)
+    entry.downloadedBytes = sum(s => s.baseBytesPulled)
+    entry.reusedBytes = sum(s => s.layerBytesReused + s.baseBytesReused)
+    core.info(
+      `Base images from upstream: ${formatBytes(entry.downloadedBytes)}; reused from the layer cache: ${formatBytes(entry.reusedBytes)}; ` +
+        `built here and pushed: ${formatBytes(sum(s => s.layerBytesPushed))}`
+    )
     return
   }
   const tree = await readRestoredTree(snapshotFile(snapshotDir, plan.kind))
