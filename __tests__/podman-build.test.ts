@@ -179,6 +179,24 @@ describePodman('podman-compose build with the layer cache', () => {
     expect(result.entry.services![0].failure).toMatch(/STEP 3\/3/)
   })
 
+  test('a layer cache that cannot be served stops the build with one clear error; nothing is built without it', async () => {
+    const dir = project('unservable', `FROM ${upstream.image}\nRUN echo NEVER-BUILT\n`)
+    const notADirectory = path.join(root, 'cache-is-a-file')
+    fs.writeFileSync(notADirectory, 'not a directory')
+    const result = await build(machine('unservable'), dir, notADirectory)
+    expect(String(result.error)).toMatch(new RegExp(`the layer cache in ${notADirectory} could not be served on 127\\.0\\.0\\.1 .*; the build was not run`))
+    expect(result.output).not.toContain('NEVER-BUILT')
+    expect(result.entry.services).toBeUndefined()
+  })
+
+  test('podman missing from PATH is one clear error naming what to install', async () => {
+    const dir = project('nopodman', `FROM ${upstream.image}\n`)
+    const m = machine('nopodman')
+    const emptyBin = fs.mkdtempSync(path.join(root, 'bin-'))
+    const result = await build({ ...m, env: { ...m.env, PATH: emptyBin } }, dir, path.join(root, 'cache-nopodman'))
+    expect(String(result.error)).toBe('Error: compose-file is set but podman is not installed; install podman ≥ 4.2 (e.g. apt-get install podman podman-compose)')
+  })
+
   test('a compose file that is not there is one clear input error', async () => {
     process.env = { ...savedEnv, GITHUB_WORKSPACE: root }
     setInputs({ 'compose-file': 'nope/compose.yaml' })
