@@ -2316,8 +2316,6 @@ class Transfer {
     writeback = Promise.resolve();
     writebackFailure;
     writtenBackAt = 0;
-    /** Bytes handed to a write that has not finished yet. */
-    inFlight = 0;
     constructor(opts, handle) {
         this.opts = opts;
         this.handle = handle;
@@ -2420,69 +2418,74 @@ class Transfer {
         this.report(true);
     }
     /**
-     * Writes the body at the current offset; returns a network error to retry, throws anything else.
-     * Chunks are gathered into writes (and hashes) of WRITE_BATCH bytes: one await or one message to the
-     * hashing thread per small network chunk halves the throughput. What arrived before a network error is written before the error is returned, so
-     * a resume starts exactly after it.
+     * Writes the body at the current offset; resolves with a network error to retry, rejects with anything
+     * else. Chunks are gathered into writes (and hashes) of WRITE_BATCH bytes; one batch is written while
+     * the next one arrives, and the stream pauses only when both are full. `data` events rather than an
+     * async iterator: a promise per small network chunk costs a third of the throughput. What arrived
+     * before a network error is written before the error is returned, so a resume starts exactly after it.
      */
-    async consume(body) {
-        const iterator = body[Symbol.asyncIterator]();
+    consume(body) {
+        const startedAt = this.written;
         const pending = [];
         let pendingBytes = 0;
-        // One batch is written while the next one arrives; `written` only counts what is on disk.
+        let accepted = 0;
         let writing = Promise.resolve();
-        const flush = async () => {
-            await writing;
-            if (pendingBytes === 0)
-                return;
-            const batch = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
-            pending.length = 0;
-            pendingBytes = 0;
-            writing = this.writeBatch(batch);
-            // Handled now, rethrown where it is awaited: a disk error must not surface as an unhandled rejection.
-            writing.catch(() => undefined);
-        };
-        try {
-            for (;;) {
-                let next;
-                try {
-                    next = await iterator.next();
-                }
-                catch (error) {
-                    await flush();
-                    await writing;
-                    return error instanceof Error ? error : new Error(String(error));
-                }
-                if (next.done) {
-                    await flush();
-                    await writing;
-                    return undefined;
-                }
-                const chunk = next.value;
+        let settled = false;
+        return new Promise((resolve, reject) => {
+            // Not the network's fault (too many bytes, a full disk): close the response and give up.
+            const giveUp = (error) => {
+                if (settled)
+                    return;
+                settled = true;
+                body.destroy();
+                void writing.catch(() => undefined).then(() => reject(error));
+            };
+            const flush = () => {
+                if (pendingBytes === 0)
+                    return;
+                const batch = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+                pending.length = 0;
+                pendingBytes = 0;
+                const previous = writing;
+                writing = previous.then(() => this.writeBatch(batch));
+                writing.catch(giveUp);
+                body.pause();
+                void previous.then(() => settled || body.resume(), () => undefined);
+            };
+            const finish = (networkError) => {
+                if (settled)
+                    return;
+                flush();
+                void writing.then(() => {
+                    if (settled)
+                        return;
+                    settled = true;
+                    resolve(networkError);
+                }, giveUp);
+            };
+            body.on('data', (chunk) => {
+                if (settled)
+                    return;
                 this.outcome.bytesTransferred += chunk.length;
-                if (this.written + this.inFlight + pendingBytes + chunk.length > (this.size ?? 0)) {
-                    throw new IntegrityError(`${redact(this.opts.url)}: server sent more than the expected ${this.size} bytes`);
+                if (startedAt + accepted + chunk.length > (this.size ?? 0)) {
+                    giveUp(new IntegrityError(`${redact(this.opts.url)}: server sent more than the expected ${this.size} bytes`));
+                    return;
                 }
+                accepted += chunk.length;
                 pending.push(chunk);
                 pendingBytes += chunk.length;
                 if (pendingBytes >= WRITE_BATCH)
-                    await flush();
-            }
-        }
-        catch (error) {
-            // Not the network's fault (too many bytes, a full disk): close the response and give up.
-            await writing.catch(() => undefined);
-            await iterator.return?.();
-            throw error;
-        }
+                    flush();
+            });
+            body.on('end', () => finish());
+            body.on('error', error => finish(error));
+        });
     }
     async writeBatch(batch) {
-        this.inFlight = batch.length;
         for (let offset = 0; offset < batch.length;) {
             offset += (await this.handle.write(batch, offset, batch.length - offset, this.written + offset)).bytesWritten;
         }
         this.written += batch.length;
-        this.inFlight = 0;
         // Last: the hasher may move the batch to its thread (leaving it empty), where it hashes while the next batch arrives.
         this.hasher.update(batch);
         this.startWriteback();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises'
 import * as path from 'node:path'
+import type { Readable } from 'node:stream'
 import { syncDirectory } from '../util/atomic.js'
 import { type ExpectedDigest, MultiHasher } from './digest.js'
 import { type Credentials, headerValue, type Reply, redact, send, statusError } from './http.js'
@@ -95,8 +96,6 @@ class Transfer {
   private writeback: Promise<void> = Promise.resolve()
   private writebackFailure: unknown
   private writtenBackAt = 0
-  /** Bytes handed to a write that has not finished yet. */
-  private inFlight = 0
 
   constructor(
     private readonly opts: VerifiedDownloadOptions,
@@ -196,66 +195,69 @@ class Transfer {
   }
 
   /**
-   * Writes the body at the current offset; returns a network error to retry, throws anything else.
-   * Chunks are gathered into writes (and hashes) of WRITE_BATCH bytes: one await or one message to the
-   * hashing thread per small network chunk halves the throughput. What arrived before a network error is written before the error is returned, so
-   * a resume starts exactly after it.
+   * Writes the body at the current offset; resolves with a network error to retry, rejects with anything
+   * else. Chunks are gathered into writes (and hashes) of WRITE_BATCH bytes; one batch is written while
+   * the next one arrives, and the stream pauses only when both are full. `data` events rather than an
+   * async iterator: a promise per small network chunk costs a third of the throughput. What arrived
+   * before a network error is written before the error is returned, so a resume starts exactly after it.
    */
-  private async consume(body: AsyncIterable<Buffer>): Promise<Error | undefined> {
-    const iterator = body[Symbol.asyncIterator]()
+  private consume(body: Readable): Promise<Error | undefined> {
+    const startedAt = this.written
     const pending: Buffer[] = []
     let pendingBytes = 0
-    // One batch is written while the next one arrives; `written` only counts what is on disk.
+    let accepted = 0
     let writing: Promise<void> = Promise.resolve()
-    const flush = async () => {
-      await writing
-      if (pendingBytes === 0) return
-      const batch = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes)
-      pending.length = 0
-      pendingBytes = 0
-      writing = this.writeBatch(batch)
-      // Handled now, rethrown where it is awaited: a disk error must not surface as an unhandled rejection.
-      writing.catch(() => undefined)
-    }
-    try {
-      for (;;) {
-        let next: IteratorResult<Buffer>
-        try {
-          next = await iterator.next()
-        } catch (error) {
-          await flush()
-          await writing
-          return error instanceof Error ? error : new Error(String(error))
-        }
-        if (next.done) {
-          await flush()
-          await writing
-          return undefined
-        }
-        const chunk = next.value
+    let settled = false
+    return new Promise((resolve, reject) => {
+      // Not the network's fault (too many bytes, a full disk): close the response and give up.
+      const giveUp = (error: unknown) => {
+        if (settled) return
+        settled = true
+        body.destroy()
+        void writing.catch(() => undefined).then(() => reject(error))
+      }
+      const flush = () => {
+        if (pendingBytes === 0) return
+        const batch = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes)
+        pending.length = 0
+        pendingBytes = 0
+        const previous = writing
+        writing = previous.then(() => this.writeBatch(batch))
+        writing.catch(giveUp)
+        body.pause()
+        void previous.then(() => settled || body.resume(), () => undefined)
+      }
+      const finish = (networkError?: Error) => {
+        if (settled) return
+        flush()
+        void writing.then(() => {
+          if (settled) return
+          settled = true
+          resolve(networkError)
+        }, giveUp)
+      }
+      body.on('data', (chunk: Buffer) => {
+        if (settled) return
         this.outcome.bytesTransferred += chunk.length
-        if (this.written + this.inFlight + pendingBytes + chunk.length > (this.size ?? 0)) {
-          throw new IntegrityError(`${redact(this.opts.url)}: server sent more than the expected ${this.size} bytes`)
+        if (startedAt + accepted + chunk.length > (this.size ?? 0)) {
+          giveUp(new IntegrityError(`${redact(this.opts.url)}: server sent more than the expected ${this.size} bytes`))
+          return
         }
+        accepted += chunk.length
         pending.push(chunk)
         pendingBytes += chunk.length
-        if (pendingBytes >= WRITE_BATCH) await flush()
-      }
-    } catch (error) {
-      // Not the network's fault (too many bytes, a full disk): close the response and give up.
-      await writing.catch(() => undefined)
-      await iterator.return?.()
-      throw error
-    }
+        if (pendingBytes >= WRITE_BATCH) flush()
+      })
+      body.on('end', () => finish())
+      body.on('error', error => finish(error))
+    })
   }
 
   private async writeBatch(batch: Buffer): Promise<void> {
-    this.inFlight = batch.length
     for (let offset = 0; offset < batch.length; ) {
       offset += (await this.handle.write(batch, offset, batch.length - offset, this.written + offset)).bytesWritten
     }
     this.written += batch.length
-    this.inFlight = 0
     // Last: the hasher may move the batch to its thread (leaving it empty), where it hashes while the next batch arrives.
     this.hasher.update(batch)
     this.startWriteback()
