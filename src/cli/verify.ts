@@ -92,12 +92,12 @@ async function gatherChecks(opened: ReturnType<typeof openStore>, endpoint: stri
     }
   }
   for (const entry of await opened.store.verifyEntries()) {
-    // verifyEntries already hashed; the check only reports its answer.
+    // verifyEntries already hashed; the check only reports its answer and counts its bytes.
     checks.push({
       kind: kindOfKey(entry.key),
       what: `archive entry ${entry.key}`,
-      bytes: 0,
-      verify: async () => entry.problem,
+      bytes: entry.bytes,
+      verify: async onBytes => (onBytes(entry.bytes), entry.problem),
       repair: async () => (await opened.store.removeCorrupt(entry), { note: 'removed; the next run saves it afresh', fixed: true })
     })
   }
