@@ -11,6 +11,7 @@ command -v python3 >/dev/null || packages+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
 command -v nix >/dev/null || packages+=(nix-bin)
 command -v openssl >/dev/null || packages+=(openssl)
+command -v script >/dev/null || packages+=(bsdutils)
 # podman-compose build with the layer cache (tests make their base image from busybox-static).
 command -v podman >/dev/null || packages+=(podman)
 command -v buildah >/dev/null || packages+=(buildah)
