@@ -8,7 +8,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { readComposeServices, serviceOfImage } from '../src/build/compose-file.js'
-import { runBuildPhase } from '../src/build/run.js'
+import { cacheMode, runBuildPhase } from '../src/build/run.js'
 import { type ActionConfig, readConfig } from '../src/config/config.js'
 import { buildah } from '../src/kinds/buildah.js'
 import type { LedgerEntry } from '../src/ledger.js'
@@ -18,6 +18,7 @@ import {
   destroyPodmanMachine,
   imageId,
   newPodmanMachine,
+  podmanOn,
   type PodmanMachine,
   startUpstream,
   type Upstream,
@@ -72,9 +73,15 @@ function podmanEntry(): LedgerEntry {
 }
 
 /** Runs the build phase as main would on `machine`, capturing what it printed. */
-async function build(m: PodmanMachine, projectDir: string, cacheDir: string, extraArgs = ''): Promise<{ entry: LedgerEntry; output: string; error: unknown }> {
+async function build(
+  m: PodmanMachine,
+  projectDir: string,
+  cacheDir: string,
+  extraArgs = '',
+  cacheMode = 'auto'
+): Promise<{ entry: LedgerEntry; output: string; error: unknown }> {
   process.env = { ...savedEnv, ...m.env, GITHUB_WORKSPACE: projectDir, RUNNER_TEMP: m.tmpdir }
-  setInputs({ 'compose-file': 'compose.yaml', 'podman-dir': cacheDir, isolation: 'chroot', 'podman-build-args': extraArgs })
+  setInputs({ 'compose-file': 'compose.yaml', 'podman-dir': cacheDir, isolation: 'chroot', 'podman-build-args': extraArgs, 'podman-cache-mode': cacheMode })
   const config: ActionConfig = readConfig()
   const entry = podmanEntry()
   const chunks: string[] = []
@@ -179,6 +186,37 @@ describePodman('podman-compose build with the layer cache', () => {
     expect(result.entry.services![0].failure).toMatch(/STEP 3\/3/)
   })
 
+  test('without the cache flags (podman < 4.2, or podman-cache-mode: images) the step images themselves make the cache', async () => {
+    const dir = project('steps', containerfile(upstream.image, 'hi'), { 'hello.txt': 'hello\n' })
+    const coldCache = path.join(root, 'cache-steps-cold')
+    const coldMachine = machine('steps-cold')
+    const cold = await build(coldMachine, dir, coldCache, '', 'images')
+    expect(cold.error).toBeNull()
+    expect(cold.output).not.toContain('--cache-from')
+    expect(cold.entry.services![0]).toMatchObject({ steps: 4, reusedSteps: 0, failure: null })
+    expect(cold.entry.services![0].layerBytesPushed).toBeGreaterThan(0)
+    const coldTags = cacheTags(coldCache)
+    expect(coldTags.filter(t => t.startsWith('qdc-steps:'))).toHaveLength(4)
+    expect(coldTags.filter(t => t.startsWith('buildcache:'))).toHaveLength(0)
+    const coldId = imageId(coldMachine, 'localhost/qdc-test-steps:latest')
+
+    const warmCache = path.join(root, 'cache-steps-warm')
+    fs.cpSync(coldCache, warmCache, { recursive: true })
+    const warmMachine = machine('steps-warm')
+    upstream.reset()
+    const warm = await build(warmMachine, dir, warmCache, '', 'images')
+    expect(warm.error).toBeNull()
+    expect(warm.entry.services![0]).toMatchObject({ steps: 4, reusedSteps: 4, builtSteps: 0, layerBytesPushed: 0, baseBytesPulled: 0 })
+    expect(warm.entry.services![0].layerBytesReused).toBeGreaterThan(0)
+    expect(warm.output.match(/--> Using cache/g)).toHaveLength(4)
+    expect(warm.output).not.toContain('EXECUTED-42')
+    expect(imageId(warmMachine, 'localhost/qdc-test-steps:latest')).toBe(coldId)
+    expect(upstream.servedBytes()).toBe(0)
+    // Loaded step images are nameless again, as the build left them: no registry names in the user's storage.
+    const names = podmanOn(warmMachine, ['images', '--format', '{{.Repository}}']).stdout
+    expect(names).not.toContain('qdc-steps')
+  })
+
   test('a layer cache that cannot be served stops the build with one clear error; nothing is built without it', async () => {
     const dir = project('unservable', `FROM ${upstream.image}\nRUN echo NEVER-BUILT\n`)
     const notADirectory = path.join(root, 'cache-is-a-file')
@@ -272,4 +310,13 @@ describePodman('podman-compose build with the layer cache', () => {
       await index.close()
     }
   })
+})
+
+test('podman-cache-mode auto uses the cache flags from podman 4.2 on and the step images before', () => {
+  expect(cacheMode('auto', '4.3.1')).toBe('registry')
+  expect(cacheMode('auto', '4.2.0')).toBe('registry')
+  expect(cacheMode('auto', '4.1.1')).toBe('images')
+  expect(cacheMode('auto', '3.4.4')).toBe('images')
+  expect(cacheMode('registry', '3.4.4')).toBe('images')
+  expect(cacheMode('images', '4.9.3')).toBe('images')
 })

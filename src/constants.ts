@@ -32,7 +32,8 @@ export enum Inputs {
   ComposeFile = 'compose-file',
   ComposeServices = 'compose-services',
   PodmanBuildArgs = 'podman-build-args',
-  Isolation = 'isolation'
+  Isolation = 'isolation',
+  PodmanCacheMode = 'podman-cache-mode'
 }
 
 export enum Outputs {

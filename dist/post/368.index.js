@@ -1096,6 +1096,7 @@ var constants_Inputs;
     Inputs["ComposeServices"] = "compose-services";
     Inputs["PodmanBuildArgs"] = "podman-build-args";
     Inputs["Isolation"] = "isolation";
+    Inputs["PodmanCacheMode"] = "podman-cache-mode";
 })(constants_Inputs || (constants_Inputs = {}));
 var Outputs;
 (function (Outputs) {

@@ -15,6 +15,8 @@ export interface ImageBuild {
   baseImages: string[]
   /** The image ID podman printed last, when the build finished. */
   imageId: string | null
+  /** The image of each step, in order: built (`--> 3f2a…`) or found in the cache (`--> Using cache 3f2a…`). */
+  stepImages: { id: string; cached: boolean }[]
   exitCode: number | null
   /** The instruction running when the build failed, e.g. `STEP 3/5: RUN make`. */
   failedStep: string | null
@@ -30,6 +32,7 @@ const BUILD_COMMAND = /^\S*podman\s+(?:.*\s)?build\s+(.*)$/
 const TAG_FLAG = /(?:^|\s)(?:-t|--tag)[\s=](\S+)/
 const EXIT_CODE = /^exit code: (-?\d+)$/
 const IMAGE_ID = /^[a-f0-9]{64}$/
+const STEP_IMAGE = /^--> (?:Using cache )?([a-f0-9]{11,64})$/
 
 export class BuildLog {
   readonly builds: ImageBuild[] = []
@@ -53,6 +56,8 @@ export class BuildLog {
     build.endedAt = now
     const step = STEP.exec(text)
     if (step) return this.step(build, step[1] ?? '1', Number(step[3]), step[4], text)
+    const stepImage = STEP_IMAGE.exec(text)
+    if (stepImage) build.stepImages.push({ id: stepImage[1], cached: text.startsWith('--> Using cache') })
     if (text.startsWith('--> Using cache')) build.reused++
     else if (IMAGE_ID.test(text)) build.imageId = text
     else if (EXIT_CODE.test(text)) this.exit(build, Number(EXIT_CODE.exec(text)![1]))
@@ -73,7 +78,7 @@ export class BuildLog {
     this.stageSteps = new Map()
     this.stageNames = new Set()
     this.lastStep = null
-    this.builds.push({ image, steps: 0, reused: 0, baseImages: [], imageId: null, exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now })
+    this.builds.push({ image, steps: 0, reused: 0, baseImages: [], imageId: null, stepImages: [], exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now })
     this.onImage(image)
   }
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import * as core from '@actions/core'
-import type { ActionConfig } from '../config/config.js'
+import type { ActionConfig, PodmanCacheMode } from '../config/config.js'
 import type { BuiltService, LedgerEntry } from '../ledger.js'
 import { formatBytes, formatDuration } from '../report/format.js'
 import { firstVersion, probe } from '../util/exec.js'
@@ -12,6 +12,7 @@ import type { ImageBuild } from './build-log.js'
 import { type ComposeRun, composeBuild } from './compose.js'
 import { type ComposeService, readComposeServices, serviceOfImage } from './compose-file.js'
 import { writeRegistriesConf } from './registries-conf.js'
+import { loadStepImages, saveStepImages, stepBytesReused } from './step-images.js'
 import { LayoutRegistry } from './registry/server.js'
 
 /** podman 4.2 (buildah 1.27) is the first with working --cache-from/--cache-to; before that they are no-ops. */
@@ -31,7 +32,7 @@ export async function runBuildPhase(config: ActionConfig, entries: LedgerEntry[]
   if (!entry) return
   const failures = await core.group('Build (podman-compose)', async () => {
     const version = await checkTools()
-    const run = supportsCacheFlags(version) ? await buildWithCache(config, entry) : await buildWithoutCache(config, version, entry)
+    const run = await buildWithCache(config, entry, cacheMode(config.podmanCacheMode, version))
     persist()
     return run
   })
@@ -52,13 +53,17 @@ function supportsCacheFlags(version: string): boolean {
   return major > CACHE_FLAGS_SINCE[0] || (major === CACHE_FLAGS_SINCE[0] && minor >= CACHE_FLAGS_SINCE[1])
 }
 
-async function buildWithoutCache(config: ActionConfig, version: string, entry: LedgerEntry): Promise<ImageBuild[]> {
-  core.warning(`podman ${version} has no --cache-from/--cache-to (they need podman ≥ 4.2); building without the layer cache`)
-  const run = await composeBuild(config, ['--layers'], {}, () => {})
-  return record(readComposeServices(config.composeFile!), entry, run, null, new Map(), new Map())
+/** `registry`: --cache-from/--cache-to through the bridge; `images`: the step images themselves (src/build/step-images.ts). */
+export function cacheMode(asked: PodmanCacheMode, version: string): 'registry' | 'images' {
+  if (asked === 'images') return 'images'
+  if (supportsCacheFlags(version)) return 'registry'
+  const why = `podman ${version} has no --cache-from/--cache-to (they need podman ≥ 4.2), so the layer cache keeps the step images instead`
+  if (asked === 'registry') core.warning(why)
+  else core.info(why)
+  return 'images'
 }
 
-async function buildWithCache(config: ActionConfig, entry: LedgerEntry): Promise<ImageBuild[]> {
+async function buildWithCache(config: ActionConfig, entry: LedgerEntry, mode: 'registry' | 'images'): Promise<ImageBuild[]> {
   const registry = new LayoutRegistry(config.podmanDir)
   let bridge: string
   try {
@@ -71,13 +76,16 @@ async function buildWithCache(config: ActionConfig, entry: LedgerEntry): Promise
     const env = { CONTAINERS_REGISTRIES_CONF: await writeRegistriesConf(confDir, bridge) }
     core.info(`layer cache: ${config.podmanDir} served as ${bridge}/${CACHE_REPOSITORY}`)
     const loaded = await loadBaseImages(registry, bridge, env)
+    const steps = mode === 'images' ? await loadStepImages(registry, bridge, env) : new Map<string, number>()
     const repo = `${bridge}/${CACHE_REPOSITORY}`
-    const run = await composeBuild(config, ['--layers', '--cache-from', repo, '--cache-to', repo], env, image => (registry.label = image))
+    const flags = mode === 'registry' ? ['--layers', '--cache-from', repo, '--cache-to', repo] : ['--layers']
+    const run = await composeBuild(config, flags, env, image => (registry.label = image))
     const succeeded = run.exitCode === 0 && run.log.failures().length === 0
     const usedBases = [...new Set(run.log.builds.flatMap(b => b.baseImages))]
     const { saved, tags } = await saveBaseImages(registry, bridge, usedBases, loaded, env)
-    if (succeeded) await keepOnlyUsed(registry, tags)
-    return record(readComposeServices(config.composeFile!), entry, run, registry, loaded, saved)
+    const stepTags = mode === 'images' ? await saveStepImages(registry, bridge, run.log.builds, env) : new Set<string>()
+    if (succeeded) await keepOnlyUsed(registry, new Set([...tags, ...stepTags]))
+    return record(readComposeServices(config.composeFile!), entry, run, registry, { loaded, saved, steps })
   } finally {
     await registry.stop()
     await fs.rm(confDir, { recursive: true, force: true })
@@ -85,28 +93,28 @@ async function buildWithCache(config: ActionConfig, entry: LedgerEntry): Promise
 }
 
 /**
- * Drops the cache images this build neither pulled nor pushed, and base images it did not use, so the
+ * Drops the cache images this build neither pulled nor pushed, and base and step images it did not use, so the
  * cache follows the Containerfiles instead of growing with every change. Only after a successful build:
  * a failed one did not reach its later steps, whose cache is still good.
  */
-async function keepOnlyUsed(registry: LayoutRegistry, baseTags: Set<string>): Promise<void> {
+async function keepOnlyUsed(registry: LayoutRegistry, usedTags: Set<string>): Promise<void> {
   const keep = new Set([...registry.touched].filter(name => name.startsWith(`${CACHE_REPOSITORY}:`)))
-  for (const tag of baseTags) keep.add(tag)
+  for (const tag of usedTags) keep.add(tag)
   const pruned = await registry.layout.retainOnly(keep)
   core.info(`layer cache: kept ${pruned.keptManifests} image(s) this build used; removed ${pruned.removedBlobs} unused blob(s), ${formatBytes(pruned.removedBytes)}`)
 }
 
-function record(
-  services: ComposeService[],
-  entry: LedgerEntry,
-  run: ComposeRun,
-  registry: LayoutRegistry | null,
-  loaded: Map<string, number>,
+/** Bytes moved before and after the build, by base image reference and by step image ID. */
+interface CacheTraffic {
+  loaded: Map<string, number>
   saved: Map<string, number>
-): ImageBuild[] {
+  steps: Map<string, number>
+}
+
+function record(services: ComposeService[], entry: LedgerEntry, run: ComposeRun, registry: LayoutRegistry, bytes: CacheTraffic): ImageBuild[] {
   const counted = new Set<string>()
   entry.services = run.log.builds.map(build => {
-    const traffic = registry?.trafficOf(build.image) ?? { servedBytes: 0, receivedBytes: 0 }
+    const traffic = registry.trafficOf(build.image)
     // A base image shared by several services is counted once, with the first that used it.
     const bases = build.baseImages.filter(ref => !counted.has(ref))
     bases.forEach(ref => counted.add(ref))
@@ -116,10 +124,10 @@ function record(
       steps: build.steps,
       reusedSteps: build.reused,
       builtSteps: Math.max(0, build.steps - build.reused),
-      layerBytesReused: traffic.servedBytes,
+      layerBytesReused: traffic.servedBytes + stepBytesReused(build, bytes.steps),
       layerBytesPushed: traffic.receivedBytes,
-      baseBytesReused: sumOf(bases, loaded),
-      baseBytesPulled: sumOf(bases, saved),
+      baseBytesReused: sumOf(bases, bytes.loaded),
+      baseBytesPulled: sumOf(bases, bytes.saved),
       buildMs: build.endedAt - build.startedAt,
       failure: build.exitCode !== null && build.exitCode !== 0 ? describeFailure(build) : null
     }

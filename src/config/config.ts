@@ -17,6 +17,9 @@ export const SAVE_CHOICES = ['on-success', 'always', 'never'] as const
 export const LOCAL_MODES = ['archive', 'in-place'] as const
 export type SaveWhen = (typeof SAVE_CHOICES)[number]
 export const ISOLATION_CHOICES = ['oci', 'chroot', 'rootless'] as const
+/** auto: `registry` where podman has --cache-from/--cache-to (≥ 4.2), else `images`. */
+export const PODMAN_CACHE_MODES = ['auto', 'registry', 'images'] as const
+export type PodmanCacheMode = (typeof PODMAN_CACHE_MODES)[number]
 
 export interface CustomCache {
   paths: string[]
@@ -61,6 +64,7 @@ export interface ActionConfig {
   /** Extra flags for every `podman build`, as one shell-split string. */
   podmanBuildArgs: string
   isolation: (typeof ISOLATION_CHOICES)[number] | null
+  podmanCacheMode: PodmanCacheMode
 }
 
 const MAX_KEY_LENGTH = 512
@@ -127,7 +131,8 @@ export function readConfig(): ActionConfig {
     composeFile,
     composeServices: getList(Inputs.ComposeServices, 'lines-and-commas'),
     podmanBuildArgs: getString(Inputs.PodmanBuildArgs, ''),
-    isolation: getStringOrNull(Inputs.Isolation) === null ? null : getChoice(Inputs.Isolation, ISOLATION_CHOICES, 'oci')
+    isolation: getStringOrNull(Inputs.Isolation) === null ? null : getChoice(Inputs.Isolation, ISOLATION_CHOICES, 'oci'),
+    podmanCacheMode: getChoice(Inputs.PodmanCacheMode, PODMAN_CACHE_MODES, 'auto')
   }
 }
 
