@@ -2894,7 +2894,7 @@ async function pruneStore(store, storeRoot, options, now = Date.now()) {
         const archive = await store.prune({ maxAgeMs: options.maxAgeMs, maxBytes: keptArchiveBytes, dryRun: options.dryRun });
         const doomedFiles = doomed.flatMap(item => (item.file ? [item.file] : []));
         if (!options.dryRun)
-            await removeFiles(doomedFiles);
+            await removeFiles(doomedFiles, storeRoot);
         const freedFileBytes = doomedFiles.reduce((sum, f) => sum + f.bytes, 0);
         const total = items.reduce((sum, item) => sum + item.bytes, 0) + pinnedBytes.reduce((a, b) => a + b, 0);
         return {
@@ -2942,8 +2942,34 @@ async function listFiles(kind, dir) {
     await walk(dir);
     return found;
 }
-async function removeFiles(files) {
+async function removeFiles(files, storeRoot) {
     await Promise.all(files.map(f => promises_.rm(f.file, { force: true })));
+    for (const kind of new Set(files.map(f => f.kind)))
+        await tidy(inPlaceDir(storeRoot, kind), true);
+}
+/**
+ * After files went: links that now point nowhere (a hub snapshot whose blob was pruned) and folders
+ * left empty go too, so the tools see a file as missing rather than broken. Returns whether `dir` is empty.
+ */
+async function tidy(dir, isRoot = false) {
+    let empty = true;
+    for (const name of await promises_.readdir(dir).catch(() => [])) {
+        const entry = external_node_path_.join(dir, name);
+        const stat = await promises_.lstat(entry).catch(() => null);
+        if (stat?.isDirectory()) {
+            if (await tidy(entry))
+                await promises_.rmdir(entry).catch(() => undefined);
+            else
+                empty = false;
+        }
+        else if (stat?.isSymbolicLink() && (await promises_.stat(entry).catch(() => null)) === null) {
+            await promises_.rm(entry, { force: true });
+        }
+        else if (stat) {
+            empty = false;
+        }
+    }
+    return empty && !isRoot;
 }
 
 ;// CONCATENATED MODULE: ./src/save/run.ts

@@ -63,7 +63,7 @@ export async function pruneStore(store: LocalStore, storeRoot: string, options: 
     // The store applies the same age rule and evicts its least recently used first: the same entries.
     const archive = await store.prune({ maxAgeMs: options.maxAgeMs, maxBytes: keptArchiveBytes, dryRun: options.dryRun })
     const doomedFiles = doomed.flatMap(item => (item.file ? [item.file] : []))
-    if (!options.dryRun) await removeFiles(doomedFiles)
+    if (!options.dryRun) await removeFiles(doomedFiles, storeRoot)
     const freedFileBytes = doomedFiles.reduce((sum, f) => sum + f.bytes, 0)
     const total = items.reduce((sum, item) => sum + item.bytes, 0) + pinnedBytes.reduce((a, b) => a + b, 0)
     return {
@@ -109,6 +109,28 @@ export async function listFiles(kind: string, dir: string): Promise<InPlaceFile[
   return found
 }
 
-async function removeFiles(files: InPlaceFile[]): Promise<void> {
+async function removeFiles(files: InPlaceFile[], storeRoot: string): Promise<void> {
   await Promise.all(files.map(f => fs.rm(f.file, { force: true })))
+  for (const kind of new Set(files.map(f => f.kind))) await tidy(inPlaceDir(storeRoot, kind), true)
+}
+
+/**
+ * After files went: links that now point nowhere (a hub snapshot whose blob was pruned) and folders
+ * left empty go too, so the tools see a file as missing rather than broken. Returns whether `dir` is empty.
+ */
+async function tidy(dir: string, isRoot = false): Promise<boolean> {
+  let empty = true
+  for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+    const entry = path.join(dir, name)
+    const stat = await fs.lstat(entry).catch(() => null)
+    if (stat?.isDirectory()) {
+      if (await tidy(entry)) await fs.rmdir(entry).catch(() => undefined)
+      else empty = false
+    } else if (stat?.isSymbolicLink() && (await fs.stat(entry).catch(() => null)) === null) {
+      await fs.rm(entry, { force: true })
+    } else if (stat) {
+      empty = false
+    }
+  }
+  return empty && !isRoot
 }
