@@ -141,6 +141,26 @@ describe('round trip', () => {
     expect(await fs.readFile(single, 'utf8')).toBe('{"a":1}')
   })
 
+  test('a long restore logs progress lines at the rate QDC_PROGRESS_INTERVAL_MS sets', async () => {
+    const data = path.join(base, 'work/big')
+    await fs.mkdir(data, { recursive: true })
+    await fs.writeFile(path.join(data, 'blob'), crypto.randomBytes(24 * 1024 * 1024))
+    const theSpec = spec([data])
+    await new LocalStore(storeDir).save(theSpec, 'progress')
+    await fs.rm(data, { recursive: true })
+    const lines: string[] = []
+    const saved = process.env.QDC_PROGRESS_INTERVAL_MS
+    process.env.QDC_PROGRESS_INTERVAL_MS = '1'
+    try {
+      await new LocalStore(storeDir, Date.now, line => lines.push(line)).restore(theSpec, 'progress', [])
+    } finally {
+      if (saved === undefined) delete process.env.QDC_PROGRESS_INTERVAL_MS
+      else process.env.QDC_PROGRESS_INTERVAL_MS = saved
+    }
+    expect(lines.length).toBeGreaterThan(0)
+    for (const line of lines) expect(line).toMatch(new RegExp(`^Restoring ${data}: \\d+% of \\d+\\.\\d MB, \\d+\\.\\d MB/s$`))
+  })
+
   test('exclude patterns are honoured at every depth', async () => {
     const dir = path.join(base, 'work/dir')
     await makeTree(dir)

@@ -5,6 +5,7 @@ import * as path from 'node:path'
 import lockfile from 'proper-lockfile'
 import { readJson, syncDirectory, writeFileAtomic } from '../util/atomic.js'
 import { digestFile } from '../util/hash-pool.js'
+import { progressLog } from '../util/progress.js'
 import type { ArchiveSpec, CacheBackend, RestoreResult, SaveResult } from './backend.js'
 
 /*
@@ -83,10 +84,13 @@ export class LocalStore implements CacheBackend {
   readonly name = 'local' as const
   private readonly root: string
   private readonly clock: () => number
+  /** Where progress lines of long restores go (the action's log). */
+  private readonly log: (line: string) => void
 
-  constructor(root: string, clock: () => number = Date.now) {
+  constructor(root: string, clock: () => number = Date.now, log: (line: string) => void = () => undefined) {
     this.root = root
     this.clock = clock
+    this.log = log
   }
 
   async restore(spec: ArchiveSpec, key: string, restoreKeys: string[]): Promise<RestoreResult | undefined> {
@@ -102,7 +106,8 @@ export class LocalStore implements CacheBackend {
       checkPartsMatch(meta, spec)
       // Every part is verified and staged before any is moved in: an entry restores whole or not at all.
       for (const [index, part] of meta.parts.entries()) {
-        const stage = await extractPart(handles[index], part, spec.paths[index], meta.key)
+        const progress = progressLog(`Restoring ${spec.paths[index]}`, part.kind === 'missing' ? 0 : part.bytes, this.log)
+        const stage = await extractPart(handles[index], part, spec.paths[index], meta.key, progress)
         if (stage) staged.push(stage)
       }
       for (const { restored, target } of staged) await moveIntoPlace(restored, target)
@@ -552,13 +557,19 @@ async function writeArchive(tarArgs: string[], temp: string): Promise<{ sha256: 
  * refuses absolute names, `..` and writes through symlinks; a warning that it rewrote a name, or any
  * error, refuses the whole archive.
  */
-async function extractPart(handle: fs.FileHandle | undefined, part: StoredPart, target: string, key: string): Promise<StagedRestore | null> {
+async function extractPart(
+  handle: fs.FileHandle | undefined,
+  part: StoredPart,
+  target: string,
+  key: string,
+  onProgress: (bytes: number) => void
+): Promise<StagedRestore | null> {
   if (part.kind === 'missing' || !handle) return null
   const { size } = await handle.stat()
   if (size !== part.bytes) throw corrupt(key, `archive for ${part.path} is ${size} bytes, ${part.bytes} were written`)
   const staging = await makeStaging(target)
   try {
-    const [digest, tarProblem] = await Promise.all([hashHandle(handle, size), untar(handle, staging)])
+    const [digest, tarProblem] = await Promise.all([hashHandle(handle, size, onProgress), untar(handle, staging)])
     if (digest !== part.sha256) throw corrupt(key, `archive for ${part.path} does not match its SHA-256`)
     if (tarProblem) throw new Error(`local cache entry "${key}" was not restored into ${target}: refused entry: ${tarProblem}`)
   } catch (error) {
@@ -576,8 +587,8 @@ async function makeStaging(target: string): Promise<string> {
 }
 
 /** Positioned reads leave the descriptor's offset at 0 for tar, which reads the same inode through stdin. */
-async function hashHandle(handle: fs.FileHandle, size: number): Promise<string> {
-  const { digests } = await digestFile({ fd: handle.fd }, size, [{ algorithm: 'sha256' }])
+async function hashHandle(handle: fs.FileHandle, size: number, onProgress: (bytes: number) => void): Promise<string> {
+  const { digests } = await digestFile({ fd: handle.fd }, size, [{ algorithm: 'sha256' }], onProgress)
   return digests[0]
 }
 

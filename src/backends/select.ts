@@ -1,3 +1,4 @@
+import * as core from '@actions/core'
 import type { ActionConfig } from '../config/config.js'
 import type { BackendName, CacheBackend } from './backend.js'
 import { gitHubCacheAvailable, GitHubBackend } from './github.js'
@@ -10,5 +11,5 @@ export async function chooseBackend(config: ActionConfig): Promise<BackendName> 
 }
 
 export function openBackend(name: BackendName, config: ActionConfig): CacheBackend {
-  return name === 'github' ? new GitHubBackend() : new LocalStore(config.localDir)
+  return name === 'github' ? new GitHubBackend() : new LocalStore(config.localDir, Date.now, line => core.info(line))
 }

@@ -6,6 +6,7 @@ import { downloadVerified } from '../verified-download.js'
 import { explainHubError, type HubContext, listFiles, resolveCommit, type TreeFile } from './api.js'
 import { exists, RepoCache } from './cache.js'
 import { selectedBy } from './glob.js'
+import { progressText } from '../../util/progress.js'
 import { COMMIT, displayName, parseRepoRef, type RepoRef } from './repo.js'
 
 export interface HfRepoRequest {
@@ -186,20 +187,12 @@ function resolveUrl({ hub, ref, commit, file }: FileJob): string {
   return `${hub.endpoint}/${prefix}${ref.id}/resolve/${commit}/${file.path.split('/').map(encodeURIComponent).join('/')}`
 }
 
-/** `org/name: path 42% of 1.2 GB, 85.3 MB/s`, through options.log (the caller picks the rate). */
+/** `org/name: path: 42% of 1200.0 MB, 85.3 MB/s`, through options.log (the caller picks the rate). */
 function progressLogger({ ref, file, options }: FileJob): ((received: number, total: number) => void) | undefined {
   const log = options.log
   if (!log) return undefined
   const started = Date.now()
-  return (received, total) => {
-    const seconds = Math.max((Date.now() - started) / 1000, 0.001)
-    const pct = total === 0 ? 100 : Math.floor((received / total) * 100)
-    log(`${displayName(ref)}: ${file.path} ${pct}% of ${megabytes(total)}, ${megabytes(received / seconds)}/s`)
-  }
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1_000_000).toFixed(1)} MB`
+  return (received, total) => log(progressText(`${displayName(ref)}: ${file.path}`, received, total, started))
 }
 
 /** Runs `fn` over `items`, at most `limit` at once; stops starting new ones after the first failure. */
