@@ -3344,7 +3344,8 @@ async function gatherTrustFacts() {
         root: process.getuid?.() === 0,
         localStore: await opensStoreDirectly(config.get('store') ?? 'auto'),
         trustedUsers: (config.get('trusted-users') ?? '').split(/\s+/).filter(Boolean),
-        trustedSubstituters: (config.get('trusted-substituters') ?? '').split(/\s+/).filter(Boolean)
+        trustedSubstituters: (config.get('trusted-substituters') ?? '').split(/\s+/).filter(Boolean),
+        trustedPublicKeys: (config.get('trusted-public-keys') ?? '').split(/\s+/).filter(Boolean)
     };
 }
 function parseShowConfig(text) {
@@ -3366,11 +3367,15 @@ async function opensStoreDirectly(store) {
     const db = external_node_path_.join(process.env.NIX_STATE_DIR || '/nix/var/nix', 'db');
     return promises_.access(db, promises_.constants.W_OK).then(() => true, () => false);
 }
-/** Whether the nix-daemon (if any) will honour our extra substituter for this user. */
-function substituterAccepted(facts, url) {
+/**
+ * Whether the nix-daemon (if any) will honour our extra substituter for this user. A URL in
+ * trusted-substituters is not enough: the daemon still checks signatures with its own keys only.
+ */
+function substituterAccepted(facts, url, publicKeys = []) {
     if (facts.root || facts.localStore)
         return true;
-    if (facts.trustedSubstituters.includes(url))
+    const signaturesPass = new URL(url).searchParams.get('trusted') === '1' || publicKeys.every(key => facts.trustedPublicKeys?.includes(key));
+    if (facts.trustedSubstituters.includes(url) && signaturesPass)
         return true;
     return facts.trustedUsers.some(entry => entry === '*' || entry === facts.user || (entry.startsWith('@') && facts.groups.includes(entry.slice(1))));
 }
@@ -3496,10 +3501,11 @@ async function setUp(config, entry, snapshotDir) {
     if (check.accepted.length === 0)
         return;
     const url = substituterUrl(config.nixDir, config.nixTrusted);
+    // Asked before our conf is exported, whose extra-trusted-public-keys the daemon would not see.
+    const facts = await gatherTrustFacts();
     await exportSubstituter(external_node_path_.join(snapshotDir, 'nix.conf'), url, config.nixPublicKeys);
     lib_core/* info */.pq(`Later steps substitute from ${url} first (${check.accepted.length} store paths)`);
-    const facts = await gatherTrustFacts();
-    if (!substituterAccepted(facts, url))
+    if (!substituterAccepted(facts, url, config.nixPublicKeys))
         warn(entry, untrustedAdvice(facts, url, config.nixPublicKeys));
 }
 /**

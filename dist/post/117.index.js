@@ -2159,7 +2159,8 @@ async function settings_gatherTrustFacts() {
         root: process.getuid?.() === 0,
         localStore: await opensStoreDirectly(config.get('store') ?? 'auto'),
         trustedUsers: (config.get('trusted-users') ?? '').split(/\s+/).filter(Boolean),
-        trustedSubstituters: (config.get('trusted-substituters') ?? '').split(/\s+/).filter(Boolean)
+        trustedSubstituters: (config.get('trusted-substituters') ?? '').split(/\s+/).filter(Boolean),
+        trustedPublicKeys: (config.get('trusted-public-keys') ?? '').split(/\s+/).filter(Boolean)
     };
 }
 function settings_parseShowConfig(text) {
@@ -2181,11 +2182,15 @@ async function opensStoreDirectly(store) {
     const db = path.join(process.env.NIX_STATE_DIR || '/nix/var/nix', 'db');
     return fs.access(db, fs.constants.W_OK).then(() => true, () => false);
 }
-/** Whether the nix-daemon (if any) will honour our extra substituter for this user. */
-function settings_substituterAccepted(facts, url) {
+/**
+ * Whether the nix-daemon (if any) will honour our extra substituter for this user. A URL in
+ * trusted-substituters is not enough: the daemon still checks signatures with its own keys only.
+ */
+function settings_substituterAccepted(facts, url, publicKeys = []) {
     if (facts.root || facts.localStore)
         return true;
-    if (facts.trustedSubstituters.includes(url))
+    const signaturesPass = new URL(url).searchParams.get('trusted') === '1' || publicKeys.every(key => facts.trustedPublicKeys?.includes(key));
+    if (facts.trustedSubstituters.includes(url) && signaturesPass)
         return true;
     return facts.trustedUsers.some(entry => entry === '*' || entry === facts.user || (entry.startsWith('@') && facts.groups.includes(entry.slice(1))));
 }
@@ -2471,10 +2476,11 @@ async function setUp(config, entry, snapshotDir) {
     if (check.accepted.length === 0)
         return;
     const url = substituterUrl(config.nixDir, config.nixTrusted);
+    // Asked before our conf is exported, whose extra-trusted-public-keys the daemon would not see.
+    const facts = await gatherTrustFacts();
     await exportSubstituter(path.join(snapshotDir, 'nix.conf'), url, config.nixPublicKeys);
     core.info(`Later steps substitute from ${url} first (${check.accepted.length} store paths)`);
-    const facts = await gatherTrustFacts();
-    if (!substituterAccepted(facts, url))
+    if (!substituterAccepted(facts, url, config.nixPublicKeys))
         warn(entry, untrustedAdvice(facts, url, config.nixPublicKeys));
 }
 /**

@@ -60,10 +60,11 @@ async function setUp(config: ActionConfig, entry: LedgerEntry, snapshotDir: stri
   await writeFileAtomic(recordFile(snapshotDir), JSON.stringify({ storeDir, saveable: check.saveable, accepted: check.accepted } satisfies NixRestoreRecord))
   if (check.accepted.length === 0) return
   const url = substituterUrl(config.nixDir, config.nixTrusted)
+  // Asked before our conf is exported, whose extra-trusted-public-keys the daemon would not see.
+  const facts = await gatherTrustFacts()
   await exportSubstituter(path.join(snapshotDir, 'nix.conf'), url, config.nixPublicKeys)
   core.info(`Later steps substitute from ${url} first (${check.accepted.length} store paths)`)
-  const facts = await gatherTrustFacts()
-  if (!substituterAccepted(facts, url)) warn(entry, untrustedAdvice(facts, url, config.nixPublicKeys))
+  if (!substituterAccepted(facts, url, config.nixPublicKeys)) warn(entry, untrustedAdvice(facts, url, config.nixPublicKeys))
 }
 
 export interface CacheCheck {

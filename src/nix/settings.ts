@@ -52,6 +52,8 @@ export interface TrustFacts {
   localStore: boolean
   trustedUsers: string[]
   trustedSubstituters: string[]
+  /** Keys the daemon checks signatures with: an untrusted user's extra-trusted-public-keys are dropped. */
+  trustedPublicKeys?: string[]
 }
 
 export async function gatherTrustFacts(): Promise<TrustFacts> {
@@ -64,7 +66,8 @@ export async function gatherTrustFacts(): Promise<TrustFacts> {
     root: process.getuid?.() === 0,
     localStore: await opensStoreDirectly(config.get('store') ?? 'auto'),
     trustedUsers: (config.get('trusted-users') ?? '').split(/\s+/).filter(Boolean),
-    trustedSubstituters: (config.get('trusted-substituters') ?? '').split(/\s+/).filter(Boolean)
+    trustedSubstituters: (config.get('trusted-substituters') ?? '').split(/\s+/).filter(Boolean),
+    trustedPublicKeys: (config.get('trusted-public-keys') ?? '').split(/\s+/).filter(Boolean)
   }
 }
 
@@ -89,10 +92,14 @@ async function opensStoreDirectly(store: string): Promise<boolean> {
   )
 }
 
-/** Whether the nix-daemon (if any) will honour our extra substituter for this user. */
-export function substituterAccepted(facts: TrustFacts, url: string): boolean {
+/**
+ * Whether the nix-daemon (if any) will honour our extra substituter for this user. A URL in
+ * trusted-substituters is not enough: the daemon still checks signatures with its own keys only.
+ */
+export function substituterAccepted(facts: TrustFacts, url: string, publicKeys: string[] = []): boolean {
   if (facts.root || facts.localStore) return true
-  if (facts.trustedSubstituters.includes(url)) return true
+  const signaturesPass = new URL(url).searchParams.get('trusted') === '1' || publicKeys.every(key => facts.trustedPublicKeys?.includes(key))
+  if (facts.trustedSubstituters.includes(url) && signaturesPass) return true
   return facts.trustedUsers.some(entry => entry === '*' || entry === facts.user || (entry.startsWith('@') && facts.groups.includes(entry.slice(1))))
 }
 
