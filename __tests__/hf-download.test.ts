@@ -159,7 +159,7 @@ describe('cold download', () => {
     expect(cdn).toHaveLength(2)
     expect(cdn.some(r => r.authorization)).toBe(false)
     expect(hub.requests.filter(r => r.origin === 'hub').every(r => r.authorization)).toBe(true)
-    expect(logs.some(l => l.includes('model.safetensors: 100%'))).toBe(true)
+    expect(logs.filter(l => l.includes('model.safetensors: 100%'))).toHaveLength(1)
     expect(logs.join('\n')).not.toContain(TOKEN)
   })
 

@@ -8,42 +8,14 @@
  *     throughput ≥ 1.0× curl's; download + verify ≤ 1.1× download alone (curl -o, and `downloadVerified`
  *     with an empty digest, which hashes nothing).
  * The files are 1 GiB (256 MiB when the temp filesystem has under 5 GiB free; BENCH_SIZE_MIB overrides), in os.tmpdir().
- *
- * src/ is not erasable TypeScript (parameter properties) and imports `.js` specifiers, so a module hook
- * below transpiles src/**\/*.ts with the project's own TypeScript before the modules are imported.
+ * src/ is loaded through ./load-ts.ts (it is not erasable TypeScript).
  */
 import { spawn, spawnSync } from 'node:child_process'
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
-import { registerHooks } from 'node:module'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import ts from 'typescript'
-
-const actionDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const srcUrl = pathToFileURL(path.join(actionDir, 'src') + path.sep).href
-
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    if (context.parentURL?.startsWith(srcUrl) && specifier.startsWith('.') && specifier.endsWith('.js')) {
-      const candidate = new URL(specifier.replace(/\.js$/, '.ts'), context.parentURL)
-      if (fs.existsSync(fileURLToPath(candidate))) return { url: candidate.href, shortCircuit: true }
-    }
-    return nextResolve(specifier, context)
-  },
-  load(url, context, nextLoad) {
-    if (url.startsWith(srcUrl) && url.endsWith('.ts')) {
-      const file = fileURLToPath(url)
-      const { outputText } = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
-        fileName: file,
-        compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, isolatedModules: true }
-      })
-      return { format: 'module', source: outputText, shortCircuit: true }
-    }
-    return nextLoad(url, context)
-  }
-})
+import './load-ts.ts'
 
 const { fileMatches, MultiHasher } = await import('../src/fetch/digest.ts')
 const { downloadVerified } = await import('../src/fetch/verified-download.ts')

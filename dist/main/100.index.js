@@ -2350,6 +2350,7 @@ class Transfer {
     url;
     policy;
     lastProgress = 0;
+    lastReported = -1;
     size;
     writeback = Promise.resolve();
     writebackFailure;
@@ -2541,7 +2542,11 @@ class Transfer {
         const now = Date.now();
         if (!this.opts.onProgress || (!final && now - this.lastProgress < (this.opts.progressIntervalMs ?? 10_000)))
             return;
+        // The final line only when the last one did not already say it all.
+        if (final && this.lastReported === this.written)
+            return;
         this.lastProgress = now;
+        this.lastReported = this.written;
         this.opts.onProgress(this.written, this.size ?? 0);
     }
 }
@@ -3835,11 +3840,18 @@ async function loadBaseImages(registry, bridge, env) {
     }
     return loaded;
 }
+/** IDs of every image in podman's storage: taken before the build, to tell a pulled base image from one already there. */
+async function localImageIds(env) {
+    const listed = await podman_podman(['images', '--all', '--quiet', '--no-trunc'], env);
+    return new Set(listed.stdout.split('\n').map(line => line.trim().replace(/^sha256:/, '')).filter(Boolean));
+}
 /**
  * Pushes the base images this build used and the cache did not have into the layout, and records the
- * names of all it used: the tags to keep.
+ * names of all it used: the tags to keep. `saved` holds the size of each one the build pulled from
+ * upstream (the whole image as stored, however many of its blobs the cache already shared); one that
+ * was in storage before the build is saved too but was not downloaded, so it counts 0.
  */
-async function saveBaseImages(registry, bridge, refs, loaded, env) {
+async function saveBaseImages(registry, bridge, refs, loaded, localBefore, env) {
     const saved = new Map();
     const names = {};
     for (const ref of refs) {
@@ -3848,7 +3860,8 @@ async function saveBaseImages(registry, bridge, refs, loaded, env) {
             names[tag] = ref;
             continue;
         }
-        if ((await podman_podman(['image', 'exists', ref], env)).code !== 0)
+        const id = (await podman_podman(['image', 'inspect', '--format', '{{.Id}}', ref], env)).stdout.trim();
+        if (!id)
             continue;
         registry.label = `base:${ref}`;
         const pushed = await podman_podman(['push', '--quiet', ref, `${bridge}/${tag}`], env);
@@ -3857,7 +3870,9 @@ async function saveBaseImages(registry, bridge, refs, loaded, env) {
             continue;
         }
         names[tag] = ref;
-        saved.set(ref, registry.trafficOf(registry.label).receivedBytes);
+        const [repository, reference] = [tag.slice(0, tag.lastIndexOf(':')), tag.slice(tag.lastIndexOf(':') + 1)];
+        const stored = registry.layout.tagged(repository, reference);
+        saved.set(ref, localBefore.has(id) || !stored ? 0 : await registry.layout.reachableBytes(stored.digest));
     }
     await atomic_writeFileAtomicIfChanged(external_node_path_.join(registry.layout.dir, BASE_IMAGES_FILE), JSON.stringify(names, null, 2) + '\n');
     return { saved, tags: new Set(Object.keys(names)) };
@@ -4167,6 +4182,10 @@ class OciLayout {
             const actual = await sha256File(file);
             if (`sha256:${actual}` !== digest)
                 throw new DigestMismatch(`upload is sha256:${actual}, not ${digest}`);
+            // Already there: the same bytes, and leaving the file alone keeps an unchanged cache unchanged.
+            const existing = await this.blobSize(digest);
+            if (existing !== null)
+                return existing;
             await fsyncFile(file);
             await promises_.rename(file, this.blobPath(digest));
             await syncDirectory(external_node_path_.dirname(this.blobPath(digest)));
@@ -4188,7 +4207,12 @@ class OciLayout {
         if (!reference.startsWith('sha256:')) {
             const name = `${repository}:${reference}`;
             descriptor.annotations = { [REF_NAME]: name };
-            this.index.manifests = [...this.index.manifests.filter(m => m.annotations?.[REF_NAME] !== name), descriptor];
+            // A tag pushed again keeps its place, so re-pushing what is there rewrites nothing.
+            const at = this.index.manifests.findIndex(m => m.annotations?.[REF_NAME] === name);
+            if (at < 0)
+                this.index.manifests.push(descriptor);
+            else
+                this.index.manifests[at] = descriptor;
             await this.writeIndex();
         }
         return descriptor;
@@ -4250,7 +4274,7 @@ class OciLayout {
     /** Serialised so two manifest PUTs in flight cannot interleave their index rewrites. */
     writeIndex() {
         const snapshot = JSON.stringify({ ...this.index, schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json' });
-        this.indexWrite = this.indexWrite.then(() => writeFileAtomic(external_node_path_.join(this.dir, INDEX_FILE), snapshot));
+        this.indexWrite = this.indexWrite.then(() => atomic_writeFileAtomicIfChanged(external_node_path_.join(this.dir, INDEX_FILE), snapshot));
         return this.indexWrite;
     }
 }
@@ -4589,12 +4613,13 @@ async function buildWithCache(config, entry, mode) {
         lib_core/* info */.pq(`layer cache: ${config.podmanDir} served as ${bridge}/${CACHE_REPOSITORY}`);
         const loaded = await loadBaseImages(registry, bridge, env);
         const steps = mode === 'images' ? await loadStepImages(registry, bridge, env) : new Map();
+        const localBefore = await localImageIds(env);
         const repo = `${bridge}/${CACHE_REPOSITORY}`;
         const flags = mode === 'registry' ? ['--layers', '--cache-from', repo, '--cache-to', repo] : ['--layers'];
         const run = await composeBuild(config, flags, env, image => (registry.label = image));
         const succeeded = run.exitCode === 0 && run.log.failures().length === 0;
         const usedBases = [...new Set(run.log.builds.flatMap(b => b.baseImages))];
-        const { saved, tags } = await saveBaseImages(registry, bridge, usedBases, loaded, env);
+        const { saved, tags } = await saveBaseImages(registry, bridge, usedBases, loaded, localBefore, env);
         const stepTags = mode === 'images' ? await saveStepImages(registry, bridge, run.log.builds, env) : new Set();
         if (succeeded)
             await keepOnlyUsed(registry, new Set([...tags, ...stepTags]));

@@ -9,13 +9,6 @@ import type { LayoutRegistry } from './registry/server.js'
 const BASE_IMAGES_FILE = 'base-images.json'
 export const BASE_REPOSITORY = 'qdc-base'
 
-export interface BaseImageBytes {
-  /** Base image bytes loaded from the cache before the build, per reference. */
-  fromCache: Map<string, number>
-  /** Base image bytes that were not in the cache (pulled upstream or already local), saved into it after. */
-  notCached: Map<string, number>
-}
-
 export function baseImageTag(ref: string): string {
   return `${BASE_REPOSITORY}/${crypto.createHash('sha256').update(ref).digest('hex').slice(0, 16)}:image`
 }
@@ -48,15 +41,24 @@ export async function loadBaseImages(registry: LayoutRegistry, bridge: string, e
   return loaded
 }
 
+/** IDs of every image in podman's storage: taken before the build, to tell a pulled base image from one already there. */
+export async function localImageIds(env: Record<string, string>): Promise<Set<string>> {
+  const listed = await podman(['images', '--all', '--quiet', '--no-trunc'], env)
+  return new Set(listed.stdout.split('\n').map(line => line.trim().replace(/^sha256:/, '')).filter(Boolean))
+}
+
 /**
  * Pushes the base images this build used and the cache did not have into the layout, and records the
- * names of all it used: the tags to keep.
+ * names of all it used: the tags to keep. `saved` holds the size of each one the build pulled from
+ * upstream (the whole image as stored, however many of its blobs the cache already shared); one that
+ * was in storage before the build is saved too but was not downloaded, so it counts 0.
  */
 export async function saveBaseImages(
   registry: LayoutRegistry,
   bridge: string,
   refs: string[],
   loaded: Map<string, number>,
+  localBefore: Set<string>,
   env: Record<string, string>
 ): Promise<{ saved: Map<string, number>; tags: Set<string> }> {
   const saved = new Map<string, number>()
@@ -67,7 +69,8 @@ export async function saveBaseImages(
       names[tag] = ref
       continue
     }
-    if ((await podman(['image', 'exists', ref], env)).code !== 0) continue
+    const id = (await podman(['image', 'inspect', '--format', '{{.Id}}', ref], env)).stdout.trim()
+    if (!id) continue
     registry.label = `base:${ref}`
     const pushed = await podman(['push', '--quiet', ref, `${bridge}/${tag}`], env)
     if (pushed.code !== 0) {
@@ -75,7 +78,9 @@ export async function saveBaseImages(
       continue
     }
     names[tag] = ref
-    saved.set(ref, registry.trafficOf(registry.label).receivedBytes)
+    const [repository, reference] = [tag.slice(0, tag.lastIndexOf(':')), tag.slice(tag.lastIndexOf(':') + 1)]
+    const stored = registry.layout.tagged(repository, reference)
+    saved.set(ref, localBefore.has(id) || !stored ? 0 : await registry.layout.reachableBytes(stored.digest))
   }
   await writeFileAtomicIfChanged(path.join(registry.layout.dir, BASE_IMAGES_FILE), JSON.stringify(names, null, 2) + '\n')
   return { saved, tags: new Set(Object.keys(names)) }

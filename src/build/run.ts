@@ -7,7 +7,7 @@ import type { BuiltService, LedgerEntry } from '../ledger.js'
 import { formatBytes, formatDuration } from '../report/format.js'
 import { firstVersion, probe } from '../util/exec.js'
 import { stringifyError } from '../util/errors.js'
-import { loadBaseImages, saveBaseImages } from './base-images.js'
+import { loadBaseImages, localImageIds, saveBaseImages } from './base-images.js'
 import type { ImageBuild } from './build-log.js'
 import { type ComposeRun, composeBuild } from './compose.js'
 import { type ComposeService, readComposeServices, serviceOfImage } from './compose-file.js'
@@ -77,12 +77,13 @@ async function buildWithCache(config: ActionConfig, entry: LedgerEntry, mode: 'r
     core.info(`layer cache: ${config.podmanDir} served as ${bridge}/${CACHE_REPOSITORY}`)
     const loaded = await loadBaseImages(registry, bridge, env)
     const steps = mode === 'images' ? await loadStepImages(registry, bridge, env) : new Map<string, number>()
+    const localBefore = await localImageIds(env)
     const repo = `${bridge}/${CACHE_REPOSITORY}`
     const flags = mode === 'registry' ? ['--layers', '--cache-from', repo, '--cache-to', repo] : ['--layers']
     const run = await composeBuild(config, flags, env, image => (registry.label = image))
     const succeeded = run.exitCode === 0 && run.log.failures().length === 0
     const usedBases = [...new Set(run.log.builds.flatMap(b => b.baseImages))]
-    const { saved, tags } = await saveBaseImages(registry, bridge, usedBases, loaded, env)
+    const { saved, tags } = await saveBaseImages(registry, bridge, usedBases, loaded, localBefore, env)
     const stepTags = mode === 'images' ? await saveStepImages(registry, bridge, run.log.builds, env) : new Set<string>()
     if (succeeded) await keepOnlyUsed(registry, new Set([...tags, ...stepTags]))
     return record(readComposeServices(config.composeFile!), entry, run, registry, { loaded, saved, steps })

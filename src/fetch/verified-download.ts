@@ -92,6 +92,7 @@ class Transfer {
   private url: string
   private readonly policy: RetryPolicy
   private lastProgress = 0
+  private lastReported = -1
   private size: number | undefined
   private writeback: Promise<void> = Promise.resolve()
   private writebackFailure: unknown
@@ -275,7 +276,10 @@ class Transfer {
   private report(final: boolean): void {
     const now = Date.now()
     if (!this.opts.onProgress || (!final && now - this.lastProgress < (this.opts.progressIntervalMs ?? 10_000))) return
+    // The final line only when the last one did not already say it all.
+    if (final && this.lastReported === this.written) return
     this.lastProgress = now
+    this.lastReported = this.written
     this.opts.onProgress(this.written, this.size ?? 0)
   }
 }

@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { Readable } from 'node:stream'
-import { readJson, syncDirectory, writeFileAtomic } from '../../util/atomic.js'
+import { readJson, syncDirectory, writeFileAtomic, writeFileAtomicIfChanged } from '../../util/atomic.js'
 
 /** OCI image-layout annotation naming a manifest; qdc writes `<repository>:<tag>` so one layout holds many repositories. */
 export const REF_NAME = 'org.opencontainers.image.ref.name'
@@ -108,6 +108,9 @@ export class OciLayout {
     try {
       const actual = await sha256File(file)
       if (`sha256:${actual}` !== digest) throw new DigestMismatch(`upload is sha256:${actual}, not ${digest}`)
+      // Already there: the same bytes, and leaving the file alone keeps an unchanged cache unchanged.
+      const existing = await this.blobSize(digest)
+      if (existing !== null) return existing
       await fsyncFile(file)
       await fs.rename(file, this.blobPath(digest))
       await syncDirectory(path.dirname(this.blobPath(digest)))
@@ -126,7 +129,10 @@ export class OciLayout {
     if (!reference.startsWith('sha256:')) {
       const name = `${repository}:${reference}`
       descriptor.annotations = { [REF_NAME]: name }
-      this.index.manifests = [...this.index.manifests.filter(m => m.annotations?.[REF_NAME] !== name), descriptor]
+      // A tag pushed again keeps its place, so re-pushing what is there rewrites nothing.
+      const at = this.index.manifests.findIndex(m => m.annotations?.[REF_NAME] === name)
+      if (at < 0) this.index.manifests.push(descriptor)
+      else this.index.manifests[at] = descriptor
       await this.writeIndex()
     }
     return descriptor
@@ -184,7 +190,7 @@ export class OciLayout {
   /** Serialised so two manifest PUTs in flight cannot interleave their index rewrites. */
   private writeIndex(): Promise<void> {
     const snapshot = JSON.stringify({ ...this.index, schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json' })
-    this.indexWrite = this.indexWrite.then(() => writeFileAtomic(path.join(this.dir, INDEX_FILE), snapshot))
+    this.indexWrite = this.indexWrite.then(() => writeFileAtomicIfChanged(path.join(this.dir, INDEX_FILE), snapshot))
     return this.indexWrite
   }
 }
