@@ -35,7 +35,7 @@ beforeAll(async () => {
     ] } }]
   })
   files = http.createServer((req, res) => {
-    if (req.url !== '/artifact.bin') return void res.writeHead(404).end()
+    if (req.url?.split('?')[0] !== '/artifact.bin') return void res.writeHead(404).end()
     res.writeHead(200, { 'content-length': artifact.length }).end(artifact)
   })
   await new Promise<void>(resolve => files.listen(0, '127.0.0.1', resolve))
@@ -128,16 +128,31 @@ describe('fetch', () => {
     expect(fs.existsSync(dest)).toBe(false)
   })
 
-  test('verify --repair removes a corrupt stored download; the next fetch downloads it again', async () => {
+  test('verify --repair downloads a corrupt stored file again from the URL it came from', async () => {
     const stored = path.join(cache(), 'sha256', artifactSha)
+    expect(fs.readFileSync(path.join(cache(), 'sources', artifactSha), 'utf8')).toBe(`${filesUrl}/artifact.bin\n`)
     corrupt(stored)
     const bad = await qdc(['verify', 'downloads', '--store', store], { env })
     expect(bad.code).toBe(1)
     expect(bad.stdout).toContain(`downloads: ${stored}: sha256 is`)
     const repaired = await qdc(['verify', 'downloads', '--store', store, '--repair'], { env })
     expect(repaired.code).toBe(0)
+    expect(repaired.stdout).toContain(`fixed: downloaded again from ${filesUrl}/artifact.bin`)
+    expect(fs.readFileSync(stored).equals(artifact)).toBe(true)
+  })
+
+  test('a URL with a query is not recorded (it may hold a token): repair removes the file, the next fetch gets it again', async () => {
+    const stored = path.join(cache(), 'sha256', artifactSha)
+    fs.rmSync(stored)
+    fs.rmSync(path.join(cache(), 'sources', artifactSha))
+    const dest = path.join(root, 'out', 'signed.bin')
+    expect((await qdc(['fetch', `${filesUrl}/artifact.bin?token=secret`, '--sha256', artifactSha, '-o', dest, '--cache-dir', cache()], { env })).code).toBe(0)
+    expect(fs.existsSync(path.join(cache(), 'sources', artifactSha))).toBe(false)
+    corrupt(stored)
+    const repaired = await qdc(['verify', 'downloads', '--store', store, '--repair'], { env })
+    expect(repaired.code).toBe(0)
+    expect(repaired.stdout).toContain('removed (no source URL was recorded)')
     expect(fs.existsSync(stored)).toBe(false)
-    const dest = path.join(root, 'out', 'again.bin')
     expect((await qdc(['fetch', `${filesUrl}/artifact.bin`, '--sha256', artifactSha, '-o', dest, '--cache-dir', cache()], { env })).code).toBe(0)
     expect(fs.readFileSync(stored).equals(artifact)).toBe(true)
   })

@@ -2558,21 +2558,43 @@ class Transfer {
 
 
 
+
 /**
  * The generic URL cache: files stored by their SHA-256 under `<store>/sha256/<hex>`, so the same bytes
  * are fetched once whatever their URL, then copied to their destination. Only verified bytes are ever
  * stored or copied; a wrong hash fails with the expected and actual digests and leaves nothing behind.
  */
 async function fetchDownload(spec, storeDir, onProgress) {
-    const stored = external_node_path_.join(storeDir, 'sha256', spec.sha256);
+    const stored = storedPath(storeDir, spec.sha256);
     const source = await cachedState(stored, spec.sha256);
-    if (source !== 'cache') {
-        await (0,promises_.rm)(stored, { force: true });
-        await downloadVerified({ url: spec.url, credentials: { origin: new URL(spec.url).origin }, destination: stored, digest: { sha256: spec.sha256 }, onProgress, progressIntervalMs: 200 });
-    }
+    if (source !== 'cache')
+        await downloadInto(storeDir, spec.url, spec.sha256, onProgress);
     await copyAtomically(stored, spec.dest);
     const { size } = await (0,promises_.stat)(stored);
     return { repo: redact(spec.url), path: spec.dest, size, digest: `sha256:${spec.sha256}`, source, verified: true };
+}
+function storedPath(storeDir, sha256) {
+    return external_node_path_.join(storeDir, 'sha256', sha256);
+}
+/**
+ * Downloads and verifies `url` into the store under its SHA-256 and records where it came from, so
+ * `qdc verify --repair` can fetch it again. A URL with a query is not recorded: it may carry a
+ * signature or a token, which has no place in a cache others can read.
+ */
+async function downloadInto(storeDir, url, sha256, onProgress) {
+    const stored = storedPath(storeDir, sha256);
+    await (0,promises_.rm)(stored, { force: true });
+    await downloadVerified({ url, credentials: { origin: new URL(url).origin }, destination: stored, digest: { sha256 }, onProgress, progressIntervalMs: 200 });
+    if (new URL(url).search === '')
+        await atomic_writeFileAtomicIfChanged(sourceFile(storeDir, sha256), url + '\n');
+}
+/** The URL a stored file was downloaded from, when it was recorded. */
+async function recordedSource(storeDir, sha256) {
+    const text = await readFile(sourceFile(storeDir, sha256), 'utf8').catch(() => null);
+    return text?.trim() || null;
+}
+function sourceFile(storeDir, sha256) {
+    return external_node_path_.join(storeDir, 'sources', sha256);
 }
 /** `cache` when a stored copy verifies, `repaired` when one exists but does not, else `downloaded`. */
 async function cachedState(stored, sha256) {

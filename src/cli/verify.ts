@@ -11,6 +11,8 @@ import { downloadsDir } from './config-file.js'
 import { EXIT, UsageError } from './errors.js'
 import { blobUsers, checkDigest, type DigestedFile, hubBlobs, storedDownloads } from './integrity.js'
 import { Progress } from './progress.js'
+import { downloadInto, recordedSource } from '../fetch/downloads.js'
+import { redact } from '../fetch/http.js'
 import { KIND_NAMES, kindOfKey, openStore } from './store.js'
 
 export const usage = `Usage: qdc verify [KIND] [--repair] [--endpoint URL] [--store DIR | --config FILE] [--json]
@@ -86,8 +88,7 @@ async function gatherChecks(opened: ReturnType<typeof openStore>, endpoint: stri
         what: stored.file,
         bytes: stored.size,
         verify: onBytes => checkDigest(stored, onBytes),
-        // The store keeps files by digest only; whoever asks for it next downloads it again.
-        repair: async () => (await fs.rm(stored.file, { force: true }), { note: 'removed; the next fetch of it downloads it again', fixed: true })
+        repair: () => repairDownload(dir, stored)
       })
     }
   }
@@ -102,6 +103,18 @@ async function gatherChecks(opened: ReturnType<typeof openStore>, endpoint: stri
     })
   }
   return checks
+}
+
+/** Downloads a stored file again from where it came from; without a recorded source it is removed. */
+async function repairDownload(dir: string, stored: DigestedFile): Promise<{ note: string; fixed: boolean }> {
+  const sha256 = stored.digest.sha256!
+  const url = await recordedSource(dir, sha256)
+  if (url === null) {
+    await fs.rm(stored.file, { force: true })
+    return { note: 'removed (no source URL was recorded); the next fetch of it downloads it again', fixed: true }
+  }
+  await downloadInto(dir, url, sha256)
+  return { note: `downloaded again from ${redact(url)}`, fixed: true }
 }
 
 function hubCheck(blob: DigestedFile & { repoFolder: string }, hubDir: string, endpoint: string): Check {
