@@ -6,6 +6,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import lockfile from 'proper-lockfile'
 import type { ArchiveSpec } from '../src/backends/backend.js'
+import { kindOfEntry } from '../src/cli/store.js'
 import { LocalStore } from '../src/backends/local.js'
 
 const HOUR = 60 * 60 * 1000
@@ -622,5 +623,17 @@ describe('crash leftovers and prune', () => {
       lastUsed: expect.any(Number)
     })
     expect(entries[0].created - entries[2].created).toBe(2 * DAY)
+  })
+
+  test('the kind a save names is recorded, so a custom key that looks like a preset one is not mistaken for it', async () => {
+    const data = path.join(base, 'work/kinds')
+    await write(path.join(data, 'f'), 'x')
+    const store = new LocalStore(path.join(base, 'kinds-store'))
+    await store.save({ ...spec([data]), kind: 'custom' }, 'build-pip-v1-lookalike')
+    await store.save({ ...spec([data]), kind: 'pip' }, 'qdc-pip-v1-Linux')
+    await store.save(spec([data]), 'old-nix-v1-unrecorded')
+    const byKey = Object.fromEntries((await store.listEntries()).map(entry => [entry.key, kindOfEntry(entry)]))
+    expect(byKey).toEqual({ 'build-pip-v1-lookalike': 'custom', 'qdc-pip-v1-Linux': 'pip', 'old-nix-v1-unrecorded': 'nix' })
+    expect((await store.verifyEntries()).map(check => check.kind).sort()).toEqual(['custom', 'pip', undefined].sort())
   })
 })

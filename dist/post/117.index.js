@@ -527,7 +527,8 @@ class LocalStore {
                 saveId,
                 created: now,
                 lastUsed: now,
-                parts: staged.map(({ part }) => part)
+                parts: staged.map(({ part }) => part),
+                ...(spec.kind ? { kind: spec.kind } : {})
             };
             await this.publish(meta, staged);
             return { archiveBytes: entryBytes(meta) };
@@ -582,7 +583,7 @@ class LocalStore {
                 checks.push({ key: external_node_path_.relative(this.root, dir), bytes: 0, problem: meta.message });
                 continue;
             }
-            checks.push({ key: meta.key, bytes: entryBytes(meta), problem: await archivesProblem(dir, meta, onBytes) });
+            checks.push({ key: meta.key, kind: meta.kind, bytes: entryBytes(meta), problem: await archivesProblem(dir, meta, onBytes) });
         }
         return checks;
     }
@@ -794,7 +795,7 @@ function entryBytes(meta) {
     return meta.parts.reduce((sum, part) => sum + (part.kind === 'missing' ? 0 : part.bytes), 0);
 }
 function entryInfo(meta) {
-    return { key: meta.key, version: meta.version, bytes: entryBytes(meta), created: meta.created, lastUsed: meta.lastUsed };
+    return { key: meta.key, kind: meta.kind, version: meta.version, bytes: entryBytes(meta), created: meta.created, lastUsed: meta.lastUsed };
 }
 function archiveFiles(meta) {
     return meta.parts.flatMap(part => (part.kind === 'missing' ? [] : [part.file]));
@@ -1860,7 +1861,7 @@ async function decideAndSave(plan, entry, changed, bytesOnDisk, context) {
         return said('empty', `Nothing to save: ${plan.paths.join(', ')} holds no files.`);
     const key = revisionKey(plan.key);
     try {
-        const result = await context.backend.save({ paths: plan.paths, exclude: plan.exclude }, key);
+        const result = await context.backend.save({ paths: plan.paths, exclude: plan.exclude, kind: plan.kind }, key);
         entry.uploadedBytes = result.archiveBytes ?? 0;
         lib_core/* info */.pq(`Saved ${key}${result.archiveBytes === null ? '' : ` (${formatBytes(result.archiveBytes)} archive)`}`);
         return 'saved';

@@ -4,6 +4,8 @@ export interface ArchiveSpec {
   paths: string[]
   /** tar `--exclude` patterns applied below every path (e.g. `.locks`, `*.incomplete`); never archived. */
   exclude: string[]
+  /** The cache kind the entry holds; the local store records it for `qdc stats`. Not part of the version. */
+  kind?: string
 }
 
 export interface RestoreResult {

@@ -45,10 +45,13 @@ interface EntryMeta {
   created: number
   lastUsed: number
   parts: StoredPart[]
+  /** The cache kind saved (entries written before it was recorded have none). */
+  kind?: string
 }
 
 export interface EntryInfo {
   key: string
+  kind?: string
   version: string
   /** Compressed bytes of the entry's archives. */
   bytes: number
@@ -139,7 +142,8 @@ export class LocalStore implements CacheBackend {
         saveId,
         created: now,
         lastUsed: now,
-        parts: staged.map(({ part }) => part)
+        parts: staged.map(({ part }) => part),
+        ...(spec.kind ? { kind: spec.kind } : {})
       }
       await this.publish(meta, staged)
       return { archiveBytes: entryBytes(meta) }
@@ -194,7 +198,7 @@ export class LocalStore implements CacheBackend {
         checks.push({ key: path.relative(this.root, dir), bytes: 0, problem: meta.message })
         continue
       }
-      checks.push({ key: meta.key, bytes: entryBytes(meta), problem: await archivesProblem(dir, meta, onBytes) })
+      checks.push({ key: meta.key, kind: meta.kind, bytes: entryBytes(meta), problem: await archivesProblem(dir, meta, onBytes) })
     }
     return checks
   }
@@ -375,6 +379,7 @@ export class LocalStore implements CacheBackend {
 
 export interface EntryCheck {
   key: string
+  kind?: string
   bytes: number
   /** null when every archive matches its recorded size and SHA-256. */
   problem: string | null
@@ -431,7 +436,7 @@ function entryBytes(meta: EntryMeta): number {
 }
 
 function entryInfo(meta: EntryMeta): EntryInfo {
-  return { key: meta.key, version: meta.version, bytes: entryBytes(meta), created: meta.created, lastUsed: meta.lastUsed }
+  return { key: meta.key, kind: meta.kind, version: meta.version, bytes: entryBytes(meta), created: meta.created, lastUsed: meta.lastUsed }
 }
 
 function archiveFiles(meta: EntryMeta): string[] {

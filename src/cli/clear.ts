@@ -6,7 +6,7 @@ import { listFiles } from '../inplace/prune.js'
 import { formatBytes } from '../report/format.js'
 import { COMMON_OPTIONS, parseCommand, STORE_OPTIONS } from './args.js'
 import { EXIT, UsageError } from './errors.js'
-import { KIND_NAMES, kindOfKey, openStore } from './store.js'
+import { KIND_NAMES, kindOfEntry, openStore } from './store.js'
 
 export const usage = `Usage: qdc clear [KIND] [--yes] [--store DIR | --config FILE] [--json]
 
@@ -32,7 +32,7 @@ export async function clear(argv: string[]): Promise<number> {
   if (kind !== undefined && !KIND_NAMES.includes(kind)) throw new UsageError(`clear: unknown kind '${kind}'; use one of ${KIND_NAMES.join(', ')}`)
   const { root, store } = openStore(values)
   const wanted = (name: string) => kind === undefined || name === kind
-  const entries = (await store.listEntries()).filter(entry => wanted(kindOfKey(entry.key)))
+  const entries = (await store.listEntries()).filter(entry => wanted(kindOfEntry(entry)))
   const kinds = (await inPlaceKinds(root)).filter(wanted)
   const files = (await Promise.all(kinds.map(k => listFiles(k, inPlaceDir(root, k))))).flat()
   const bytes = entries.reduce((sum, e) => sum + e.bytes, 0) + files.reduce((sum, f) => sum + f.bytes, 0)
@@ -49,7 +49,7 @@ export async function clear(argv: string[]): Promise<number> {
   for (const k of kinds) {
     if (!(await clearInPlace(root, k))) busy.push(k)
   }
-  const removed = await store.removeEntries(entry => wanted(kindOfKey(entry.key)))
+  const removed = await store.removeEntries(entry => wanted(kindOfEntry(entry)))
   const cleared = kinds.filter(k => !busy.includes(k))
   if (values.json) {
     process.stdout.write(JSON.stringify({ store: root, entries: removed, kinds: cleared, busyKinds: busy, bytes }, null, 2) + '\n')

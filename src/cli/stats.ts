@@ -5,7 +5,7 @@ import { listFiles } from '../inplace/prune.js'
 import { formatBytes } from '../report/format.js'
 import { COMMON_OPTIONS, parseCommand, STORE_OPTIONS } from './args.js'
 import { EXIT } from './errors.js'
-import { ago, kindOfKey, openStore } from './store.js'
+import { ago, kindOfEntry, openStore } from './store.js'
 import { displayWidth, styleFor } from './terminal.js'
 
 export const usage = `Usage: qdc stats [--store DIR | --config FILE] [--json]
@@ -46,7 +46,7 @@ export async function stats(argv: string[]): Promise<number> {
   const rows: KindStats[] = []
   const archive = new Map<string, KindStats>()
   for (const entry of await store.listEntries()) {
-    const kind = kindOfKey(entry.key)
+    const kind = kindOfEntry(entry)
     const row = archive.get(kind) ?? { kind, store: 'archive' as const, items: 0, bytes: 0, lastUsed: null, activeJobs: 0, recentHits: [] }
     row.items++
     row.bytes += entry.bytes

@@ -4,9 +4,11 @@ import { KEY_SCHEME } from '../constants.js'
 import { readConfigFile, storeRoot } from './config-file.js'
 
 /** The kind an archive entry belongs to, read from its key (`<prefix>-<kind>-v1-...`); anything else is the user's. */
-export function kindOfKey(key: string): string {
+/** The kind an entry holds: recorded at save, or read from the key for entries saved before that was recorded. */
+export function kindOfEntry(entry: { key: string; kind?: string }): string {
+  if (entry.kind) return entry.kind
   const kinds = PRESET_KINDS.join('|')
-  return new RegExp(`(?:^|-)(${kinds})-${KEY_SCHEME}(?:-|~|$)`).exec(key)?.[1] ?? 'custom'
+  return new RegExp(`(?:^|-)(${kinds})-${KEY_SCHEME}(?:-|~|$)`).exec(entry.key)?.[1] ?? 'custom'
 }
 
 export const KIND_NAMES: readonly string[] = [...PRESET_KINDS, 'custom']

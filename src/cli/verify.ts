@@ -13,7 +13,7 @@ import { blobUsers, checkDigest, type DigestedFile, hubBlobs, storedDownloads } 
 import { Progress } from './progress.js'
 import { downloadInto, recordedSource } from '../fetch/downloads.js'
 import { redact } from '../fetch/http.js'
-import { KIND_NAMES, kindOfKey, openStore } from './store.js'
+import { KIND_NAMES, kindOfEntry, openStore } from './store.js'
 
 export const usage = `Usage: qdc verify [KIND] [--repair] [--endpoint URL] [--store DIR | --config FILE] [--json]
 
@@ -95,7 +95,7 @@ async function gatherChecks(opened: ReturnType<typeof openStore>, endpoint: stri
   for (const entry of await opened.store.verifyEntries()) {
     // verifyEntries already hashed; the check only reports its answer and counts its bytes.
     checks.push({
-      kind: kindOfKey(entry.key),
+      kind: kindOfEntry(entry),
       what: `archive entry ${entry.key}`,
       bytes: entry.bytes,
       verify: async onBytes => (onBytes(entry.bytes), entry.problem),

@@ -77,7 +77,7 @@ async function decideAndSave(
   if (bytesOnDisk === 0) return said('empty', `Nothing to save: ${plan.paths.join(', ')} holds no files.`)
   const key = revisionKey(plan.key)
   try {
-    const result = await context.backend.save({ paths: plan.paths, exclude: plan.exclude }, key)
+    const result = await context.backend.save({ paths: plan.paths, exclude: plan.exclude, kind: plan.kind }, key)
     entry.uploadedBytes = result.archiveBytes ?? 0
     core.info(`Saved ${key}${result.archiveBytes === null ? '' : ` (${formatBytes(result.archiveBytes)} archive)`}`)
     return 'saved'
