@@ -643,7 +643,7 @@ class MiniHub implements Hub {
   /** `/[datasets/]{org}/{name}/{resolve|raw}/{rev}/{path}`. */
   private async serveResolve(ctx: Ctx, key: string, action: 'resolve' | 'raw', rev: string, path: string): Promise<void> {
     const repo = this.authorize(ctx, key, true)
-    this.injectStatus(ctx, this.faults, 'resolve', [path], 'resolvers')
+    this.injectStatus(this.faults, 'resolve', [path], 'resolvers')
     const commit = this.requireRevision(repo, rev)
     const file = this.requireFile(commit, path)
 
@@ -731,7 +731,7 @@ class MiniHub implements Hub {
     }
     const files = this.lfsBlobs.get(sha256) ?? []
     const paths = files.map(f => f.path)
-    this.injectStatus(ctx, this.faults.cdn, 'status', paths)
+    this.injectStatus(this.faults.cdn, 'status', paths)
     const expires = Number(ctx.url.searchParams.get('Expires'))
     const signature = ctx.url.searchParams.get('Signature') ?? ''
     if (!Number.isInteger(expires) || signature !== this.sign(sha256, expires)) throw new HubError(403, 'Access denied', 'AccessDenied')
@@ -756,7 +756,6 @@ class MiniHub implements Hub {
 
   /** Answers a status fault of `group[name]` for these paths, if one fires. */
   private injectStatus<G extends object>(
-    ctx: Ctx,
     group: G | undefined,
     name: keyof G & string,
     paths: string[],
@@ -787,7 +786,7 @@ class MiniHub implements Hub {
     headers: Record<string, string>,
     opts: { bucket?: 'resolvers'; gzip?: boolean } = {}
   ): Promise<void> {
-    if (ctx.entry.origin === 'hub') this.injectStatus(ctx, group, 'status', paths, opts.bucket)
+    if (ctx.entry.origin === 'hub') this.injectStatus(group, 'status', paths, opts.bucket)
     const total = content.length
     const isGet = ctx.req.method === 'GET'
     // Body faults are consumed by GETs only: a HEAD has no body to spoil.
@@ -855,7 +854,7 @@ class MiniHub implements Hub {
   private async routeApi(ctx: Ctx): Promise<void> {
     const [, types, org, name, action, rev, ...rest] = ctx.segments
     const repo = this.authorize(ctx, repoKey(types === 'datasets' ? 'dataset' : 'model', `${org}/${name}`), false)
-    this.injectStatus(ctx, this.faults, 'api', [], 'api')
+    this.injectStatus(this.faults, 'api', [], 'api')
     const method = ctx.req.method
     if (action === undefined && isGetOrHead(method)) return this.repoInfo(ctx, repo, this.requireRevision(repo, 'main'))
     if (action === 'revision' && rev && rest.length === 0 && isGetOrHead(method)) return this.repoInfo(ctx, repo, this.requireRevision(repo, rev))
