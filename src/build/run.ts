@@ -5,18 +5,18 @@ import * as core from '@actions/core'
 import type { ActionConfig, PodmanCacheMode } from '../config/config.js'
 import type { BuiltService, LedgerEntry } from '../ledger.js'
 import { formatBytes, formatDuration } from '../report/format.js'
-import { firstVersion, probe } from '../util/exec.js'
+import { probe, toolVersion, versionAtLeast } from '../util/exec.js'
 import { stringifyError } from '../util/errors.js'
 import { loadBaseImages, localImageIds, saveBaseImages } from './base-images.js'
 import type { ImageBuild } from './build-log.js'
 import { type ComposeRun, composeBuild } from './compose.js'
-import { type ComposeService, readComposeServices, serviceOfImage } from './compose-file.js'
+import { type ComposeService, serviceOfImage } from './compose-file.js'
 import { writeRegistriesConf } from './registries-conf.js'
 import { loadStepImages, saveStepImages, stepBytesReused } from './step-images.js'
 import { LayoutRegistry } from './registry/server.js'
 
 /** podman 4.2 (buildah 1.27) is the first with working --cache-from/--cache-to; before that they are no-ops. */
-const CACHE_FLAGS_SINCE = [4, 2]
+const CACHE_FLAGS_SINCE = [4, 2] as const
 /** The repository in the layout that holds one cache image per build step, tagged by buildah's cache key. */
 const CACHE_REPOSITORY = 'buildcache'
 
@@ -40,7 +40,7 @@ export async function runBuildPhase(config: ActionConfig, entries: LedgerEntry[]
 }
 
 async function checkTools(): Promise<string> {
-  const version = firstVersion(await probe('podman', ['--version']))
+  const version = await toolVersion('podman')
   if (!version) throw new Error('compose-file is set but podman is not installed; install podman ≥ 4.2 (e.g. apt-get install podman podman-compose)')
   if ((await probe('podman-compose', ['--version'])) === null) {
     throw new Error('compose-file is set but podman-compose is not installed; install it (apt-get install podman-compose, or pip install podman-compose)')
@@ -48,15 +48,11 @@ async function checkTools(): Promise<string> {
   return version
 }
 
-function supportsCacheFlags(version: string): boolean {
-  const [major, minor] = version.split('.').map(Number)
-  return major > CACHE_FLAGS_SINCE[0] || (major === CACHE_FLAGS_SINCE[0] && minor >= CACHE_FLAGS_SINCE[1])
-}
 
 /** `registry`: --cache-from/--cache-to through the bridge; `images`: the step images themselves (src/build/step-images.ts). */
 export function cacheMode(asked: PodmanCacheMode, version: string): 'registry' | 'images' {
   if (asked === 'images') return 'images'
-  if (supportsCacheFlags(version)) return 'registry'
+  if (versionAtLeast(version, CACHE_FLAGS_SINCE)) return 'registry'
   const why = `podman ${version} has no --cache-from/--cache-to (they need podman ≥ 4.2), so the layer cache keeps the step images instead`
   if (asked === 'registry') core.warning(why)
   else core.info(why)
@@ -86,7 +82,7 @@ async function buildWithCache(config: ActionConfig, entry: LedgerEntry, mode: 'r
     const { saved, tags } = await saveBaseImages(registry, bridge, usedBases, loaded, localBefore, env)
     const stepTags = mode === 'images' ? await saveStepImages(registry, bridge, run.log.builds, env) : new Set<string>()
     if (succeeded) await keepOnlyUsed(registry, new Set([...tags, ...stepTags]))
-    return record(readComposeServices(config.composeFile!), entry, run, registry, { loaded, saved, steps })
+    return record(config.composeBuilds, entry, run, registry, { loaded, saved, steps })
   } finally {
     await registry.stop()
     await fs.rm(confDir, { recursive: true, force: true })

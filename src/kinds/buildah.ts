@@ -1,5 +1,5 @@
 import * as path from 'node:path'
-import { firstVersion, probe } from '../util/exec.js'
+import { toolVersion, versionAtLeast } from '../util/exec.js'
 import { type CacheKind, NOTHING_PRUNED, platformParts } from './kind.js'
 
 /** First buildah (podman) release that keeps cache mounts in `buildah-cache-<uid>` instead of `buildah-cache`. */
@@ -43,24 +43,13 @@ interface ContainerTool {
   version: string | null
 }
 
-let probed: Promise<ContainerTool> | undefined
-
-/** Probed once per process: locate and key both need it. */
-function containerTool(): Promise<ContainerTool> {
-  probed ??= probeContainerTool()
-  return probed
-}
-
-async function probeContainerTool(): Promise<ContainerTool> {
-  const podman = firstVersion(await probe('podman', ['--version']))
+async function containerTool(): Promise<ContainerTool> {
+  const podman = await toolVersion('podman')
   if (podman) return { name: 'podman', version: podman }
-  return { name: 'buildah', version: firstVersion(await probe('buildah', ['--version'])) }
+  return { name: 'buildah', version: await toolVersion('buildah') }
 }
 
 function usesUidSuffix(tool: ContainerTool): boolean {
-  if (!tool.version) return true
-  const [major, minor] = tool.version.split('.').map(Number)
-  const [sinceMajor, sinceMinor] = UID_SUFFIX_SINCE[tool.name]
-  return major > sinceMajor || (major === sinceMajor && minor >= sinceMinor)
+  return !tool.version || versionAtLeast(tool.version, UID_SUFFIX_SINCE[tool.name])
 }
 

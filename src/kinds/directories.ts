@@ -1,5 +1,5 @@
 import type { ActionConfig, KindName } from '../config/config.js'
-import { firstVersion, probe } from '../util/exec.js'
+import { toolVersion } from '../util/exec.js'
 import { type CacheKind, type KeyPart, NOTHING_PRUNED, platformParts } from './kind.js'
 
 /**
@@ -27,7 +27,7 @@ function directoryKind(
 }
 
 async function toolPart(tool: string): Promise<KeyPart> {
-  const version = firstVersion(await probe(tool, ['--version']))
+  const version = await toolVersion(tool)
   return { name: tool, value: `${tool}${version ?? '-none'}`, source: `${tool} --version` }
 }
 

@@ -1,7 +1,7 @@
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { hashFiles } from '../plan/hash-files.js'
-import { firstVersion, probe } from '../util/exec.js'
+import { probe, toolVersion } from '../util/exec.js'
 import { type CacheKind, NOTHING_PRUNED, platformParts } from './kind.js'
 
 /** pip's own download cache: wheels and HTTP responses, the ~700 MB users fetch on every run. */
@@ -15,7 +15,7 @@ export const pip: CacheKind = {
   },
 
   async key(config) {
-    const python = firstVersion(await probe('python3', ['--version'])) ?? 'none'
+    const python = (await toolVersion('python3')) ?? 'none'
     const deps = await hashFiles(config.pipDependencyFiles, config.workspace)
     return {
       parts: [

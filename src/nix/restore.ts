@@ -5,10 +5,10 @@ import type { ActionConfig } from '../config/config.js'
 import type { LedgerEntry } from '../ledger.js'
 import { writeFileAtomic } from '../util/atomic.js'
 import { stringifyError } from '../util/errors.js'
-import { probe } from '../util/exec.js'
+import { toolVersion } from '../util/exec.js'
 import { fingerprintOf, listCache, type NarInfo, readCacheInfo } from './binary-cache.js'
 import { nix, run } from './cli.js'
-import { exportSubstituter, gatherTrustFacts, parseShowConfig, substituterAccepted, substituterUrl, untrustedAdvice } from './settings.js'
+import { exportSubstituter, gatherTrustFacts, listSetting, parseShowConfig, substituterAccepted, substituterUrl, untrustedAdvice } from './settings.js'
 import { keyName, verifySignature } from './signing.js'
 import { listValidPaths, writePathList } from './store-paths.js'
 
@@ -46,28 +46,28 @@ export async function setUpNix(config: ActionConfig, entries: LedgerEntry[], sna
 }
 
 async function setUp(config: ActionConfig, entry: LedgerEntry, snapshotDir: string): Promise<void> {
-  if ((await probe('nix', ['--version'])) === null) {
+  if ((await toolVersion('nix')) === null) {
     warn(entry, 'nix is not installed (no working `nix` on PATH): the cache directory is restored and saved, but nothing uses it. Install Nix before this action.')
     return
   }
   const storeDir = JSON.parse(await run('nix-instantiate', ['--eval', '-E', 'builtins.storeDir'])) as string
   await writePathList(baselineFile(snapshotDir), await listValidPaths())
   const settings = parseShowConfig(await nix(['show-config']))
-  const trustedKeys = [...(settings.get('trusted-public-keys') ?? '').split(/\s+/).filter(Boolean), ...config.nixPublicKeys]
+  const trustedKeys = [...listSetting(settings, 'trusted-public-keys'), ...config.nixPublicKeys]
   const check = await checkCache(config.nixDir, storeDir, trustedKeys, config.nixTrusted)
   for (const problem of check.problems) warn(entry, problem)
   for (const note of check.notes) core.info(note)
   await writeFileAtomic(recordFile(snapshotDir), JSON.stringify({ storeDir, saveable: check.saveable, accepted: check.accepted } satisfies NixRestoreRecord))
   if (check.accepted.length === 0) return
   const url = substituterUrl(config.nixDir, config.nixTrusted)
-  // Asked before our conf is exported, whose extra-trusted-public-keys the daemon would not see.
-  const facts = await gatherTrustFacts()
+  // The settings were read before our conf is exported, whose extra-trusted-public-keys the daemon would not see.
+  const facts = await gatherTrustFacts(settings)
   await exportSubstituter(path.join(snapshotDir, 'nix.conf'), url, config.nixPublicKeys)
   core.info(`Later steps substitute from ${url} first (${check.accepted.length} store paths)`)
   if (!substituterAccepted(facts, url, config.nixPublicKeys)) warn(entry, untrustedAdvice(facts, url, config.nixPublicKeys))
 }
 
-export interface CacheCheck {
+interface CacheCheck {
   saveable: boolean
   accepted: string[]
   /** Faults a person should act on (annotations and summary lines). */

@@ -5,10 +5,9 @@ import * as core from '@actions/core'
 import { Env } from '../constants.js'
 import { writeFileAtomic } from '../util/atomic.js'
 import { probe } from '../util/exec.js'
-import { nix } from './cli.js'
 
 /** Asked before cache.nixos.org (40) and Cachix/Magic Nix Cache (41): a local file beats any network. */
-export const CACHE_PRIORITY = 10
+const CACHE_PRIORITY = 10
 
 export function substituterUrl(dir: string, trusted: boolean): string {
   return `file://${dir}?priority=${CACHE_PRIORITY}${trusted ? '&trusted=1' : ''}`
@@ -56,8 +55,8 @@ export interface TrustFacts {
   trustedPublicKeys?: string[]
 }
 
-export async function gatherTrustFacts(): Promise<TrustFacts> {
-  const config = parseShowConfig(await nix(['show-config']))
+/** From `nix show-config` as read before qdc exported its own conf, plus who this process runs as. */
+export async function gatherTrustFacts(config: Map<string, string>): Promise<TrustFacts> {
   const user = os.userInfo().username
   const groups = ((await probe('id', ['-Gn'])) ?? '').split(/\s+/).filter(Boolean)
   return {
@@ -65,10 +64,15 @@ export async function gatherTrustFacts(): Promise<TrustFacts> {
     groups,
     root: process.getuid?.() === 0,
     localStore: await opensStoreDirectly(config.get('store') ?? 'auto'),
-    trustedUsers: (config.get('trusted-users') ?? '').split(/\s+/).filter(Boolean),
-    trustedSubstituters: (config.get('trusted-substituters') ?? '').split(/\s+/).filter(Boolean),
-    trustedPublicKeys: (config.get('trusted-public-keys') ?? '').split(/\s+/).filter(Boolean)
+    trustedUsers: listSetting(config, 'trusted-users'),
+    trustedSubstituters: listSetting(config, 'trusted-substituters'),
+    trustedPublicKeys: listSetting(config, 'trusted-public-keys')
   }
+}
+
+/** A whitespace-separated list setting; empty when unset. */
+export function listSetting(config: Map<string, string>, name: string): string[] {
+  return (config.get(name) ?? '').split(/\s+/).filter(Boolean)
 }
 
 export function parseShowConfig(text: string): Map<string, string> {

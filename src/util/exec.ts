@@ -19,3 +19,25 @@ export async function probe(command: string, args: string[], env?: Record<string
 export function firstVersion(text: string | null): string | null {
   return text?.match(/\d+\.\d+(?:\.\d+)?/)?.[0] ?? null
 }
+
+const versions = new Map<string, Promise<string | null>>()
+
+/**
+ * A tool's version from `--version`, or null when it is absent: asked once per process and PATH,
+ * since the kinds, their keys and the build phase all want it.
+ */
+export function toolVersion(tool: string): Promise<string | null> {
+  const key = `${tool}\0${process.env.PATH ?? ''}`
+  let version = versions.get(key)
+  if (version === undefined) {
+    version = probe(tool, ['--version']).then(firstVersion)
+    versions.set(key, version)
+  }
+  return version
+}
+
+/** `4.3.1` is at least `[4, 2]`. */
+export function versionAtLeast(version: string, [major, minor]: readonly [number, number]): boolean {
+  const [actualMajor, actualMinor] = version.split('.').map(Number)
+  return actualMajor > major || (actualMajor === major && actualMinor >= minor)
+}
