@@ -159,7 +159,7 @@ describe('round trip', () => {
       else process.env.QDC_PROGRESS_INTERVAL_MS = saved
     }
     expect(lines.length).toBeGreaterThan(0)
-    for (const line of lines) expect(line).toMatch(new RegExp(`^Restoring ${data}: \\d+% of \\d+\\.\\d MB, \\d+\\.\\d MB/s$`))
+    for (const line of lines) expect(line).toMatch(new RegExp(`^Restoring ${data}: \\d+% [\\d.]+ [KMG]?i?B of 24\\.0 MiB, [\\d.]+ [KMG]?i?B/s$`))
   })
 
   test('exclude patterns are honoured at every depth', async () => {
@@ -635,5 +635,6 @@ describe('crash leftovers and prune', () => {
     const byKey = Object.fromEntries((await store.listEntries()).map(entry => [entry.key, kindOfEntry(entry)]))
     expect(byKey).toEqual({ 'build-pip-v1-lookalike': 'custom', 'qdc-pip-v1-Linux': 'pip', 'old-nix-v1-unrecorded': 'nix' })
     expect((await store.verifyEntries()).map(check => check.kind).sort()).toEqual(['custom', 'pip', undefined].sort())
+    expect((await store.verifyEntries(entry => kindOfEntry(entry) === 'pip')).map(check => check.key)).toEqual(['qdc-pip-v1-Linux'])
   })
 })

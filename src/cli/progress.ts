@@ -1,4 +1,4 @@
-import { formatBytes } from '../report/format.js'
+import { progressFigures, progressIntervalMs } from '../util/progress.js'
 
 /**
  * Progress of a long operation on stderr: a bar redrawn in place on a terminal, otherwise a plain
@@ -17,8 +17,7 @@ export class Progress {
 
   private get intervalMs(): number {
     if (this.stream.isTTY) return 100
-    const configured = Number(process.env.QDC_PROGRESS_INTERVAL_MS)
-    return Number.isFinite(configured) && configured > 0 ? configured : 5000
+    return progressIntervalMs(5000)
   }
 
   update(done: number, total = this.total): void {
@@ -36,8 +35,7 @@ export class Progress {
 
   private draw(done: number): void {
     const fraction = this.total > 0 ? Math.min(done / this.total, 1) : 1
-    const seconds = Math.max((Date.now() - this.started) / 1000, 0.001)
-    const figures = `${Math.floor(fraction * 100)}% ${formatBytes(done)} of ${formatBytes(this.total)}, ${formatBytes(Math.round(done / seconds))}/s`
+    const figures = progressFigures(done, this.total, this.started)
     if (!this.stream.isTTY) {
       this.stream.write(`${this.label}: ${figures}\n`)
       return

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises'
 import * as path from 'node:path'
 import type { Readable } from 'node:stream'
-import { syncDirectory } from '../util/atomic.js'
+import { syncPath } from '../util/atomic.js'
 import { type ExpectedDigest, MultiHasher } from './digest.js'
 import { type Credentials, headerValue, type Reply, redact, send, statusError } from './http.js'
+import { progressIntervalMs } from '../util/progress.js'
 import { DEFAULT_RETRY, isRetryableStatus, retryDelayMs, type RetryPolicy } from './retry.js'
 
 export interface VerifiedDownloadOptions {
@@ -69,7 +70,7 @@ export async function downloadVerified(opts: VerifiedDownloadOptions): Promise<D
     handleOpen = false
     await handle.close()
     await rename(temp, opts.destination)
-    await syncDirectory(path.dirname(opts.destination))
+    await syncPath(path.dirname(opts.destination))
     return job.outcome
   } catch (error) {
     if (handleOpen) {
@@ -275,7 +276,7 @@ class Transfer {
 
   private report(final: boolean): void {
     const now = Date.now()
-    if (!this.opts.onProgress || (!final && now - this.lastProgress < (this.opts.progressIntervalMs ?? 10_000))) return
+    if (!this.opts.onProgress || (!final && now - this.lastProgress < (this.opts.progressIntervalMs ?? progressIntervalMs()))) return
     // The final line only when the last one did not already say it all.
     if (final && this.lastReported === this.written) return
     this.lastProgress = now

@@ -1,16 +1,26 @@
-/** Between two progress lines in a log, unless QDC_PROGRESS_INTERVAL_MS says otherwise. */
-const DEFAULT_INTERVAL_MS = 10_000
+import { formatBytes } from '../report/format.js'
 
-/** `label: 42% of 1200.0 MB, 85.3 MB/s` */
-export function progressText(label: string, done: number, total: number, startedMs: number): string {
+/** Between two progress lines in a log: QDC_PROGRESS_INTERVAL_MS, else `fallbackMs`. */
+export function progressIntervalMs(fallbackMs = 10_000): number {
+  const configured = Number(process.env.QDC_PROGRESS_INTERVAL_MS)
+  return Number.isFinite(configured) && configured > 0 ? configured : fallbackMs
+}
+
+/** `42% 840.0 MiB of 2.00 GiB, 310.5 MiB/s`: the figures of every progress line and bar. */
+export function progressFigures(done: number, total: number, startedMs: number): string {
   const seconds = Math.max((Date.now() - startedMs) / 1000, 0.001)
-  const percent = total === 0 ? 100 : Math.floor((done / total) * 100)
-  return `${label}: ${percent}% of ${megabytes(total)}, ${megabytes(done / seconds)}/s`
+  const percent = total > 0 ? Math.floor(Math.min(done / total, 1) * 100) : 100
+  return `${percent}% ${formatBytes(done)} of ${formatBytes(total)}, ${formatBytes(Math.round(done / seconds))}/s`
+}
+
+/** `label: 42% 840.0 MiB of 2.00 GiB, 310.5 MiB/s` */
+export function progressText(label: string, done: number, total: number, startedMs: number): string {
+  return `${label}: ${progressFigures(done, total, startedMs)}`
 }
 
 /** A counter fed with byte increments that writes a progress line through `log` at a sane rate. */
 export function progressLog(label: string, total: number, log: (line: string) => void): (bytes: number) => void {
-  const interval = Number(process.env.QDC_PROGRESS_INTERVAL_MS) || DEFAULT_INTERVAL_MS
+  const interval = progressIntervalMs()
   const started = Date.now()
   let last = started
   let done = 0
@@ -21,8 +31,4 @@ export function progressLog(label: string, total: number, log: (line: string) =>
     last = now
     log(progressText(label, done, total, started))
   }
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1_000_000).toFixed(1)} MB`
 }

@@ -187,7 +187,7 @@ function resolveUrl({ hub, ref, commit, file }: FileJob): string {
   return `${hub.endpoint}/${prefix}${ref.id}/resolve/${commit}/${file.path.split('/').map(encodeURIComponent).join('/')}`
 }
 
-/** `org/name: path: 42% of 1200.0 MB, 85.3 MB/s`, through options.log (the caller picks the rate). */
+/** `org/name: path: 42% 504.0 MiB of 1.17 GiB, 85.3 MiB/s`, through options.log (the caller picks the rate). */
 function progressLogger({ ref, file, options }: FileJob): ((received: number, total: number) => void) | undefined {
   const log = options.log
   if (!log) return undefined
