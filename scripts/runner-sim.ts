@@ -146,6 +146,7 @@ export function readKeyValueFile(file: string): Record<string, string> {
     const heredoc = /^([^=<]+)<<(.+)$/.exec(lines[i])
     if (heredoc) {
       const end = lines.indexOf(heredoc[2], i + 1)
+      if (end < 0) throw new Error(`${file}: '${heredoc[1]}<<${heredoc[2]}' has no closing delimiter`)
       values[heredoc[1]] = lines.slice(i + 1, end).join('\n')
       i = end
       continue

@@ -165,7 +165,7 @@ async function writeFileAtomic(file, content) {
         await promises_.rm(temp, { force: true });
         throw error;
     }
-    await syncDirectory(external_node_path_.dirname(file));
+    await syncPath(external_node_path_.dirname(file));
 }
 /**
  * Leaves a file that already holds `content` untouched: rewriting it would change its mtime, which
@@ -176,8 +176,9 @@ async function atomic_writeFileAtomicIfChanged(file, content) {
     if (current !== content)
         await writeFileAtomic(file, content);
 }
-async function syncDirectory(dir) {
-    const handle = await promises_.open(dir, 'r');
+/** Flushes a file, or a directory's entries (after a rename into it), to disk. */
+async function syncPath(target) {
+    const handle = await promises_.open(target, 'r');
     try {
         await handle.sync();
     }
@@ -406,18 +407,52 @@ async function digestFile(source, size, specs, onProgress) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/report/format.ts
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+/** 0 B, 512 B, 1.50 KiB, 700.0 MiB, 3.20 GiB: about three significant figures. */
+function formatBytes(bytes) {
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < UNITS.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    if (unit === 0)
+        return `${bytes} B`;
+    const digits = value >= 10 ? 1 : 2;
+    return `${value.toFixed(digits)} ${UNITS[unit]}`;
+}
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)} s`;
+    return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+function formatPercent(percent) {
+    return percent === null ? 'n/a' : `${percent.toFixed(percent >= 99.95 || percent === 0 ? 0 : 1)}%`;
+}
+
 ;// CONCATENATED MODULE: ./src/util/progress.ts
-/** Between two progress lines in a log, unless QDC_PROGRESS_INTERVAL_MS says otherwise. */
-const DEFAULT_INTERVAL_MS = 10_000;
-/** `label: 42% of 1200.0 MB, 85.3 MB/s` */
-function progressText(label, done, total, startedMs) {
+
+/** Between two progress lines in a log: QDC_PROGRESS_INTERVAL_MS, else `fallbackMs`. */
+function progressIntervalMs(fallbackMs = 10_000) {
+    const configured = Number(process.env.QDC_PROGRESS_INTERVAL_MS);
+    return Number.isFinite(configured) && configured > 0 ? configured : fallbackMs;
+}
+/** `42% 840.0 MiB of 2.00 GiB, 310.5 MiB/s`: the figures of every progress line and bar. */
+function progressFigures(done, total, startedMs) {
     const seconds = Math.max((Date.now() - startedMs) / 1000, 0.001);
-    const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
-    return `${label}: ${percent}% of ${megabytes(total)}, ${megabytes(done / seconds)}/s`;
+    const percent = total > 0 ? Math.floor(Math.min(done / total, 1) * 100) : 100;
+    return `${percent}% ${formatBytes(done)} of ${formatBytes(total)}, ${formatBytes(Math.round(done / seconds))}/s`;
+}
+/** `label: 42% 840.0 MiB of 2.00 GiB, 310.5 MiB/s` */
+function progressText(label, done, total, startedMs) {
+    return `${label}: ${progressFigures(done, total, startedMs)}`;
 }
 /** A counter fed with byte increments that writes a progress line through `log` at a sane rate. */
 function progressLog(label, total, log) {
-    const interval = Number(process.env.QDC_PROGRESS_INTERVAL_MS) || DEFAULT_INTERVAL_MS;
+    const interval = progressIntervalMs();
     const started = Date.now();
     let last = started;
     let done = 0;
@@ -429,9 +464,6 @@ function progressLog(label, total, log) {
         last = now;
         log(progressText(label, done, total, started));
     };
-}
-function megabytes(bytes) {
-    return `${(bytes / 1_000_000).toFixed(1)} MB`;
 }
 
 ;// CONCATENATED MODULE: ./src/backends/local.ts
@@ -569,10 +601,11 @@ class LocalStore {
         return removed;
     }
     /**
-     * Re-hashes every entry's archives against meta.json (qdc verify). `onBytes` is told of each
-     * chunk hashed, for progress. An entry whose meta.json does not read is reported by its directory.
+     * Re-hashes the archives of the entries `wanted` picks (by key and recorded kind) against their
+     * meta.json (qdc verify); the others are not read. An entry whose meta.json does not read is
+     * reported by its directory.
      */
-    async verifyEntries(onBytes = () => undefined) {
+    async verifyEntries(wanted = () => true) {
         const checks = [];
         for (const { version, keyHash } of await this.entryDirs()) {
             const dir = this.entryDir(version, keyHash);
@@ -580,10 +613,14 @@ class LocalStore {
             if (meta === null)
                 continue;
             if (meta instanceof Error) {
-                checks.push({ key: external_node_path_.relative(this.root, dir), bytes: 0, problem: meta.message });
+                const key = external_node_path_.relative(this.root, dir);
+                if (wanted({ key }))
+                    checks.push({ key, bytes: 0, problem: meta.message });
                 continue;
             }
-            checks.push({ key: meta.key, kind: meta.kind, bytes: entryBytes(meta), problem: await archivesProblem(dir, meta, onBytes) });
+            if (!wanted(meta))
+                continue;
+            checks.push({ key: meta.key, kind: meta.kind, bytes: entryBytes(meta), problem: await archivesProblem(dir, meta) });
         }
         return checks;
     }
@@ -693,7 +730,7 @@ class LocalStore {
                 await promises_.rename(item.temp, external_node_path_.join(dir, item.part.file));
                 item.temp = null;
             }
-            await syncDirectory(dir);
+            await syncPath(dir);
             assertHeld();
             await writeFileAtomic(external_node_path_.join(dir, META_FILE), JSON.stringify(meta));
             if (previous)
@@ -709,7 +746,7 @@ class LocalStore {
             if (current?.saveId !== entry.meta.saveId)
                 return false;
             await promises_.rm(external_node_path_.join(dir, META_FILE));
-            await syncDirectory(dir);
+            await syncPath(dir);
             await removeArchives(dir, current);
             await promises_.rmdir(dir).catch(ignoreCode('ENOTEMPTY'));
             return true;
@@ -763,7 +800,7 @@ class LocalStore {
         return entries;
     }
 }
-async function archivesProblem(dir, meta, onBytes) {
+async function archivesProblem(dir, meta) {
     for (const part of meta.parts) {
         if (part.kind === 'missing')
             continue;
@@ -772,7 +809,7 @@ async function archivesProblem(dir, meta, onBytes) {
             return `archive for ${part.path} is missing`;
         try {
             // One byte more than recorded, so an archive that grew is caught too.
-            const { digests, bytesRead } = await digestFile({ fd: handle.fd }, part.bytes + 1, [{ algorithm: 'sha256' }], onBytes);
+            const { digests, bytesRead } = await digestFile({ fd: handle.fd }, part.bytes + 1, [{ algorithm: 'sha256' }]);
             if (bytesRead !== part.bytes)
                 return `archive for ${part.path} is ${bytesRead} bytes, ${part.bytes} were written`;
             if (digests[0] !== part.sha256)
@@ -1028,7 +1065,7 @@ async function makeDirDurably(dir) {
     if (firstCreated === undefined)
         return;
     for (let created = dir; created.length >= firstCreated.length; created = external_node_path_.dirname(created)) {
-        await syncDirectory(external_node_path_.dirname(created));
+        await syncPath(external_node_path_.dirname(created));
     }
 }
 async function removeArchives(dir, meta) {
@@ -1286,6 +1323,16 @@ function serviceOfImage(image, services) {
     return services.find(service => bare(service.image) === bare(image))?.name ?? image;
 }
 
+;// CONCATENATED MODULE: ./src/util/errors.ts
+/** Turns anything thrown into a message fit for one log line. */
+function errors_stringifyError(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    return JSON.stringify(error);
+}
+
 ;// CONCATENATED MODULE: ./src/config/downloads.ts
 
 
@@ -1479,6 +1526,7 @@ function privateCopy(secret) {
 
 
 
+
 const PRESET_KINDS = ['pip', 'buildah', 'huggingface', 'podman', 'nix', 'downloads'];
 const BACKEND_CHOICES = ['auto', 'github', 'local'];
 const SAVE_CHOICES = ['on-success', 'always', 'never'];
@@ -1510,8 +1558,8 @@ function readConfig() {
     const custom = readCustomCache();
     const models = parseModels(getList(Inputs.Models, 'lines'), workspace);
     const downloads = parseDownloads(getList(Inputs.Downloads, 'lines'), workspace);
-    const composeFile = readComposeFile(workspace);
-    const kinds = readKinds(custom !== null, models.length > 0, downloads.length > 0, composeFile !== null);
+    const compose = readComposeFile(workspace);
+    const kinds = readKinds(custom !== null, models.length > 0, downloads.length > 0, compose !== null);
     const home = qdcHome();
     const signing = readNixSigningKey(workspace);
     return {
@@ -1541,7 +1589,8 @@ function readConfig() {
         nixMaxBytes: parseSize(Inputs.NixMaxSize, getString(Inputs.NixMaxSize, '5G')),
         nixMaxAgeMs: parseAge(Inputs.NixMaxAge, getString(Inputs.NixMaxAge, '30d')),
         localMode: getChoice(Inputs.LocalMode, LOCAL_MODES, 'archive'),
-        composeFile,
+        composeFile: compose?.file ?? null,
+        composeBuilds: compose?.services ?? [],
         composeServices: getList(Inputs.ComposeServices, 'lines-and-commas'),
         podmanBuildArgs: getString(Inputs.PodmanBuildArgs, ''),
         isolation: getStringOrNull(Inputs.Isolation) === null ? null : getChoice(Inputs.Isolation, ISOLATION_CHOICES, 'oci'),
@@ -1613,13 +1662,13 @@ function readComposeFile(workspace) {
         services = readComposeServices(resolved);
     }
     catch (error) {
-        throw new InputError(Inputs.ComposeFile, error instanceof Error ? error.message : String(error));
+        throw new InputError(Inputs.ComposeFile, errors_stringifyError(error));
     }
     const unknown = getList(Inputs.ComposeServices, 'lines-and-commas').find(name => !services.some(service => service.name === name));
     if (unknown !== undefined) {
         throw new InputError(Inputs.ComposeServices, `'${unknown}' is not a service with a build section in ${resolved}; it has ${services.map(s => s.name).join(', ')}`);
     }
-    return resolved;
+    return { file: resolved, services };
 }
 function readPipDependencyFiles() {
     const globs = getList(Inputs.PipDependencyFiles, 'lines');
@@ -1701,6 +1750,25 @@ async function probe(command, args, env) {
 function firstVersion(text) {
     return text?.match(/\d+\.\d+(?:\.\d+)?/)?.[0] ?? null;
 }
+const versions = new Map();
+/**
+ * A tool's version from `--version`, or null when it is absent: asked once per process and PATH,
+ * since the kinds, their keys and the build phase all want it.
+ */
+function toolVersion(tool) {
+    const key = `${tool}\0${process.env.PATH ?? ''}`;
+    let version = versions.get(key);
+    if (version === undefined) {
+        version = probe(tool, ['--version']).then(firstVersion);
+        versions.set(key, version);
+    }
+    return version;
+}
+/** `4.3.1` is at least `[4, 2]`. */
+function versionAtLeast(version, [major, minor]) {
+    const [actualMajor, actualMinor] = version.split('.').map(Number);
+    return actualMajor > major || (actualMajor === major && actualMinor >= minor);
+}
 
 ;// CONCATENATED MODULE: ./src/kinds/kind.ts
 const NOTHING_PRUNED = { removedBytes: 0, removed: [] };
@@ -1751,24 +1819,14 @@ const buildah = {
         return NOTHING_PRUNED;
     }
 };
-let probed;
-/** Probed once per process: locate and key both need it. */
-function containerTool() {
-    probed ??= probeContainerTool();
-    return probed;
-}
-async function probeContainerTool() {
-    const podman = firstVersion(await probe('podman', ['--version']));
+async function containerTool() {
+    const podman = await toolVersion('podman');
     if (podman)
         return { name: 'podman', version: podman };
-    return { name: 'buildah', version: firstVersion(await probe('buildah', ['--version'])) };
+    return { name: 'buildah', version: await toolVersion('buildah') };
 }
 function usesUidSuffix(tool) {
-    if (!tool.version)
-        return true;
-    const [major, minor] = tool.version.split('.').map(Number);
-    const [sinceMajor, sinceMinor] = UID_SUFFIX_SINCE[tool.name];
-    return major > sinceMajor || (major === sinceMajor && minor >= sinceMinor);
+    return !tool.version || versionAtLeast(tool.version, UID_SUFFIX_SINCE[tool.name]);
 }
 
 ;// CONCATENATED MODULE: ./src/kinds/custom.ts
@@ -1809,7 +1867,7 @@ function directoryKind(name, dirOf, describe, keyParts) {
     };
 }
 async function toolPart(tool) {
-    const version = firstVersion(await probe(tool, ['--version']));
+    const version = await toolVersion(tool);
     return { name: tool, value: `${tool}${version ?? '-none'}`, source: `${tool} --version` };
 }
 const podman = directoryKind('podman', config => config.podmanDir, 'layer-cache directory (an OCI layout served to podman as --cache-from/--cache-to)', async () => [...platformParts(), await toolPart('podman')]);
@@ -1908,7 +1966,7 @@ const pip = {
         return { paths: [dir], exclude: ['selfcheck', '*.tmp'], notes };
     },
     async key(config) {
-        const python = firstVersion(await probe('python3', ['--version'])) ?? 'none';
+        const python = (await toolVersion('python3')) ?? 'none';
         const deps = await hashFiles(config.pipDependencyFiles, config.workspace);
         return {
             parts: [
@@ -2024,42 +2082,6 @@ function saveRunState(state) {
 function loadRunState() {
     const raw = core.getState(State.Run);
     return raw ? JSON.parse(raw) : null;
-}
-
-;// CONCATENATED MODULE: ./src/util/errors.ts
-/** Turns anything thrown into a message fit for one log line. */
-function errors_stringifyError(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    return JSON.stringify(error);
-}
-
-;// CONCATENATED MODULE: ./src/report/format.ts
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-/** 0 B, 512 B, 1.50 KiB, 700.0 MiB, 3.20 GiB: about three significant figures. */
-function formatBytes(bytes) {
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < UNITS.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    if (unit === 0)
-        return `${bytes} B`;
-    const digits = value >= 10 ? 1 : 2;
-    return `${value.toFixed(digits)} ${UNITS[unit]}`;
-}
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)} s`;
-    return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
-function formatPercent(percent) {
-    return percent === null ? 'n/a' : `${percent.toFixed(percent >= 99.95 || percent === 0 ? 0 : 1)}%`;
 }
 
 ;// CONCATENATED MODULE: ./src/fetch/digest.ts
@@ -2287,6 +2309,7 @@ async function getJson(url, credentials, policy) {
 
 
 
+
 /** The bytes arrived but are not the bytes promised: never retried past one fresh attempt. */
 class IntegrityError extends Error {
 }
@@ -2325,7 +2348,7 @@ async function downloadVerified(opts) {
         handleOpen = false;
         await handle.close();
         await (0,promises_.rename)(temp, opts.destination);
-        await syncDirectory(external_node_path_.dirname(opts.destination));
+        await syncPath(external_node_path_.dirname(opts.destination));
         return job.outcome;
     }
     catch (error) {
@@ -2541,7 +2564,7 @@ class Transfer {
     }
     report(final) {
         const now = Date.now();
-        if (!this.opts.onProgress || (!final && now - this.lastProgress < (this.opts.progressIntervalMs ?? 10_000)))
+        if (!this.opts.onProgress || (!final && now - this.lastProgress < (this.opts.progressIntervalMs ?? progressIntervalMs())))
             return;
         // The final line only when the last one did not already say it all.
         if (final && this.lastReported === this.written)
@@ -3010,7 +3033,7 @@ function resolveUrl({ hub, ref, commit, file }) {
     const prefix = ref.type === 'dataset' ? 'datasets/' : '';
     return `${hub.endpoint}/${prefix}${ref.id}/resolve/${commit}/${file.path.split('/').map(encodeURIComponent).join('/')}`;
 }
-/** `org/name: path: 42% of 1200.0 MB, 85.3 MB/s`, through options.log (the caller picks the rate). */
+/** `org/name: path: 42% 504.0 MiB of 1.17 GiB, 85.3 MiB/s`, through options.log (the caller picks the rate). */
 function progressLogger({ ref, file, options }) {
     const log = options.log;
     if (!log)
@@ -3202,14 +3225,9 @@ function tally(infos, bytes) {
 function storedBytes(info) {
     return info.fileSize + info.infoBytes;
 }
+/** A missing or unreadable record counts as empty: every entry is then new today. */
 async function readLastUsed(dir) {
-    const text = await fs.readFile(path.join(dir, LAST_USED), 'utf8').catch(() => null);
-    try {
-        return text === null ? {} : JSON.parse(text);
-    }
-    catch {
-        return {};
-    }
+    return (await readJson(path.join(dir, LAST_USED)).catch(() => null)) ?? {};
 }
 /** Entries of `used` are stamped today; entries never stamped (older qdc, copied in) count as new today. */
 function stampUsed(previous, entries, used, today) {
@@ -3328,7 +3346,6 @@ function cli_inChunks(items, size = 500) {
 
 
 
-
 /** Asked before cache.nixos.org (40) and Cachix/Magic Nix Cache (41): a local file beats any network. */
 const CACHE_PRIORITY = 10;
 function substituterUrl(dir, trusted) {
@@ -3362,8 +3379,8 @@ async function exportSubstituter(confFile, url, publicKeys) {
     await writeFileAtomic(confFile, substituterConf(url, publicKeys));
     lib_core/* exportVariable */.dN(Env.NixUserConfFiles, userConfFiles(confFile));
 }
-async function gatherTrustFacts() {
-    const config = parseShowConfig(await cli_nix(['show-config']));
+/** From `nix show-config` as read before qdc exported its own conf, plus who this process runs as. */
+async function gatherTrustFacts(config) {
     const user = external_node_os_.userInfo().username;
     const groups = ((await probe('id', ['-Gn'])) ?? '').split(/\s+/).filter(Boolean);
     return {
@@ -3371,10 +3388,14 @@ async function gatherTrustFacts() {
         groups,
         root: process.getuid?.() === 0,
         localStore: await opensStoreDirectly(config.get('store') ?? 'auto'),
-        trustedUsers: (config.get('trusted-users') ?? '').split(/\s+/).filter(Boolean),
-        trustedSubstituters: (config.get('trusted-substituters') ?? '').split(/\s+/).filter(Boolean),
-        trustedPublicKeys: (config.get('trusted-public-keys') ?? '').split(/\s+/).filter(Boolean)
+        trustedUsers: listSetting(config, 'trusted-users'),
+        trustedSubstituters: listSetting(config, 'trusted-substituters'),
+        trustedPublicKeys: listSetting(config, 'trusted-public-keys')
     };
+}
+/** A whitespace-separated list setting; empty when unset. */
+function listSetting(config, name) {
+    return (config.get(name) ?? '').split(/\s+/).filter(Boolean);
 }
 function parseShowConfig(text) {
     const settings = new Map();
@@ -3512,14 +3533,14 @@ async function setUpNix(config, entries, snapshotDir) {
     });
 }
 async function setUp(config, entry, snapshotDir) {
-    if ((await probe('nix', ['--version'])) === null) {
+    if ((await toolVersion('nix')) === null) {
         warn(entry, 'nix is not installed (no working `nix` on PATH): the cache directory is restored and saved, but nothing uses it. Install Nix before this action.');
         return;
     }
     const storeDir = JSON.parse(await run('nix-instantiate', ['--eval', '-E', 'builtins.storeDir']));
     await writePathList(baselineFile(snapshotDir), await listValidPaths());
     const settings = parseShowConfig(await cli_nix(['show-config']));
-    const trustedKeys = [...(settings.get('trusted-public-keys') ?? '').split(/\s+/).filter(Boolean), ...config.nixPublicKeys];
+    const trustedKeys = [...listSetting(settings, 'trusted-public-keys'), ...config.nixPublicKeys];
     const check = await checkCache(config.nixDir, storeDir, trustedKeys, config.nixTrusted);
     for (const problem of check.problems)
         warn(entry, problem);
@@ -3529,8 +3550,8 @@ async function setUp(config, entry, snapshotDir) {
     if (check.accepted.length === 0)
         return;
     const url = substituterUrl(config.nixDir, config.nixTrusted);
-    // Asked before our conf is exported, whose extra-trusted-public-keys the daemon would not see.
-    const facts = await gatherTrustFacts();
+    // The settings were read before our conf is exported, whose extra-trusted-public-keys the daemon would not see.
+    const facts = await gatherTrustFacts(settings);
     await exportSubstituter(external_node_path_.join(snapshotDir, 'nix.conf'), url, config.nixPublicKeys);
     lib_core/* info */.pq(`Later steps substitute from ${url} first (${check.accepted.length} store paths)`);
     if (!substituterAccepted(facts, url, config.nixPublicKeys))
@@ -3715,7 +3736,7 @@ async function acquireLease(storeRoot, kind, mode, waitMs = 10 * 60 * 1000) {
         if (mode === 'exclusive')
             throw new LeaseBusyError(`${kind} is in use by a running job`);
         if (Date.now() >= deadline)
-            throw new LeaseBusyError(`${kind} stayed locked by maintenance (prune, clear or verify) for ${Math.round(waitMs / 1000)} s`);
+            throw new LeaseBusyError(`${kind} stayed locked by maintenance (prune or clear) for ${Math.round(waitMs / 1000)} s`);
         await new Promise(resolve => setTimeout(resolve, 200));
     }
 }
@@ -3913,7 +3934,6 @@ const FROM = /^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?/i;
 const BUILD_COMMAND = /^\S*podman\s+(?:.*\s)?build\s+(.*)$/;
 const TAG_FLAG = /(?:^|\s)(?:-t|--tag)[\s=](\S+)/;
 const EXIT_CODE = /^exit code: (-?\d+)$/;
-const IMAGE_ID = /^[a-f0-9]{64}$/;
 const STEP_IMAGE = /^--> (?:Using cache )?([a-f0-9]{11,64})$/;
 class BuildLog {
     onImage;
@@ -3945,8 +3965,6 @@ class BuildLog {
             build.stepImages.push({ id: stepImage[1], cached: text.startsWith('--> Using cache') });
         if (text.startsWith('--> Using cache'))
             build.reused++;
-        else if (IMAGE_ID.test(text))
-            build.imageId = text;
         else if (EXIT_CODE.test(text))
             this.exit(build, Number(EXIT_CODE.exec(text)[1]));
         else if (/^Error: /.test(text) && build.error === null)
@@ -3965,7 +3983,7 @@ class BuildLog {
         this.stageSteps = new Map();
         this.stageNames = new Set();
         this.lastStep = null;
-        this.builds.push({ image, steps: 0, reused: 0, baseImages: [], imageId: null, stepImages: [], exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now });
+        this.builds.push({ image, steps: 0, reused: 0, baseImages: [], stepImages: [], exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now });
         this.onImage(image);
     }
     step(build, stage, total, instruction, text) {
@@ -4124,6 +4142,7 @@ var external_node_stream_promises_ = __webpack_require__(6466);
 
 
 
+
 /** OCI image-layout annotation naming a manifest; qdc writes `<repository>:<tag>` so one layout holds many repositories. */
 const REF_NAME = 'org.opencontainers.image.ref.name';
 const LAYOUT_FILE = 'oci-layout';
@@ -4202,16 +4221,17 @@ class OciLayout {
     /** Verifies an upload against `digest`, then publishes it as a blob; the upload is gone either way. */
     async commitUpload(file, digest) {
         try {
-            const actual = await sha256File(file);
-            if (`sha256:${actual}` !== digest)
-                throw new DigestMismatch(`upload is sha256:${actual}, not ${digest}`);
-            // Already there: the same bytes, and leaving the file alone keeps an unchanged cache unchanged.
+            // Already there: nothing to check or write, and leaving the file alone keeps an unchanged cache unchanged.
             const existing = await this.blobSize(digest);
             if (existing !== null)
                 return existing;
-            await fsyncFile(file);
+            // On a worker thread: this process serves podman's other requests meanwhile.
+            const { digests } = await digestFile({ path: file }, await this.uploadLength(file), [{ algorithm: 'sha256' }]);
+            if (`sha256:${digests[0]}` !== digest)
+                throw new DigestMismatch(`upload is sha256:${digests[0]}, not ${digest}`);
+            await syncPath(file);
             await promises_.rename(file, this.blobPath(digest));
-            await syncDirectory(external_node_path_.dirname(this.blobPath(digest)));
+            await syncPath(external_node_path_.dirname(this.blobPath(digest)));
             return (await promises_.stat(this.blobPath(digest))).size;
         }
         finally {
@@ -4303,20 +4323,6 @@ class OciLayout {
 }
 function isNamed(m) {
     return typeof m?.digest === 'string' && typeof m.annotations?.[REF_NAME] === 'string';
-}
-async function sha256File(file) {
-    const hash = external_node_crypto_.createHash('sha256');
-    await (0,external_node_stream_promises_.pipeline)((0,external_node_fs_.createReadStream)(file), hash);
-    return hash.digest('hex');
-}
-async function fsyncFile(file) {
-    const handle = await promises_.open(file, 'r+');
-    try {
-        await handle.sync();
-    }
-    finally {
-        await handle.close();
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/build/registry/server.ts
@@ -4596,7 +4602,7 @@ async function runBuildPhase(config, entries, persist) {
         throw new Error(failures.map(describeFailure).join('; '));
 }
 async function checkTools() {
-    const version = firstVersion(await probe('podman', ['--version']));
+    const version = await toolVersion('podman');
     if (!version)
         throw new Error('compose-file is set but podman is not installed; install podman ≥ 4.2 (e.g. apt-get install podman podman-compose)');
     if ((await probe('podman-compose', ['--version'])) === null) {
@@ -4604,15 +4610,11 @@ async function checkTools() {
     }
     return version;
 }
-function supportsCacheFlags(version) {
-    const [major, minor] = version.split('.').map(Number);
-    return major > CACHE_FLAGS_SINCE[0] || (major === CACHE_FLAGS_SINCE[0] && minor >= CACHE_FLAGS_SINCE[1]);
-}
 /** `registry`: --cache-from/--cache-to through the bridge; `images`: the step images themselves (src/build/step-images.ts). */
 function cacheMode(asked, version) {
     if (asked === 'images')
         return 'images';
-    if (supportsCacheFlags(version))
+    if (versionAtLeast(version, CACHE_FLAGS_SINCE))
         return 'registry';
     const why = `podman ${version} has no --cache-from/--cache-to (they need podman ≥ 4.2), so the layer cache keeps the step images instead`;
     if (asked === 'registry')
@@ -4646,7 +4648,7 @@ async function buildWithCache(config, entry, mode) {
         const stepTags = mode === 'images' ? await saveStepImages(registry, bridge, run.log.builds, env) : new Set();
         if (succeeded)
             await keepOnlyUsed(registry, new Set([...tags, ...stepTags]));
-        return record(readComposeServices(config.composeFile), entry, run, registry, { loaded, saved, steps });
+        return record(config.composeBuilds, entry, run, registry, { loaded, saved, steps });
     }
     finally {
         await registry.stop();

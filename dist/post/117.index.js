@@ -163,7 +163,7 @@ async function atomic_writeFileAtomic(file, content) {
         await promises_.rm(temp, { force: true });
         throw error;
     }
-    await syncDirectory(external_node_path_.dirname(file));
+    await syncPath(external_node_path_.dirname(file));
 }
 /**
  * Leaves a file that already holds `content` untouched: rewriting it would change its mtime, which
@@ -174,8 +174,9 @@ async function writeFileAtomicIfChanged(file, content) {
     if (current !== content)
         await atomic_writeFileAtomic(file, content);
 }
-async function syncDirectory(dir) {
-    const handle = await promises_.open(dir, 'r');
+/** Flushes a file, or a directory's entries (after a rename into it), to disk. */
+async function syncPath(target) {
+    const handle = await promises_.open(target, 'r');
     try {
         await handle.sync();
     }
@@ -406,18 +407,52 @@ async function digestFile(source, size, specs, onProgress) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/report/format.ts
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+/** 0 B, 512 B, 1.50 KiB, 700.0 MiB, 3.20 GiB: about three significant figures. */
+function formatBytes(bytes) {
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < UNITS.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    if (unit === 0)
+        return `${bytes} B`;
+    const digits = value >= 10 ? 1 : 2;
+    return `${value.toFixed(digits)} ${UNITS[unit]}`;
+}
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)} s`;
+    return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+function formatPercent(percent) {
+    return percent === null ? 'n/a' : `${percent.toFixed(percent >= 99.95 || percent === 0 ? 0 : 1)}%`;
+}
+
 ;// CONCATENATED MODULE: ./src/util/progress.ts
-/** Between two progress lines in a log, unless QDC_PROGRESS_INTERVAL_MS says otherwise. */
-const DEFAULT_INTERVAL_MS = 10_000;
-/** `label: 42% of 1200.0 MB, 85.3 MB/s` */
-function progressText(label, done, total, startedMs) {
+
+/** Between two progress lines in a log: QDC_PROGRESS_INTERVAL_MS, else `fallbackMs`. */
+function progressIntervalMs(fallbackMs = 10_000) {
+    const configured = Number(process.env.QDC_PROGRESS_INTERVAL_MS);
+    return Number.isFinite(configured) && configured > 0 ? configured : fallbackMs;
+}
+/** `42% 840.0 MiB of 2.00 GiB, 310.5 MiB/s`: the figures of every progress line and bar. */
+function progressFigures(done, total, startedMs) {
     const seconds = Math.max((Date.now() - startedMs) / 1000, 0.001);
-    const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
-    return `${label}: ${percent}% of ${megabytes(total)}, ${megabytes(done / seconds)}/s`;
+    const percent = total > 0 ? Math.floor(Math.min(done / total, 1) * 100) : 100;
+    return `${percent}% ${formatBytes(done)} of ${formatBytes(total)}, ${formatBytes(Math.round(done / seconds))}/s`;
+}
+/** `label: 42% 840.0 MiB of 2.00 GiB, 310.5 MiB/s` */
+function progressText(label, done, total, startedMs) {
+    return `${label}: ${progressFigures(done, total, startedMs)}`;
 }
 /** A counter fed with byte increments that writes a progress line through `log` at a sane rate. */
 function progressLog(label, total, log) {
-    const interval = Number(process.env.QDC_PROGRESS_INTERVAL_MS) || DEFAULT_INTERVAL_MS;
+    const interval = progressIntervalMs();
     const started = Date.now();
     let last = started;
     let done = 0;
@@ -429,9 +464,6 @@ function progressLog(label, total, log) {
         last = now;
         log(progressText(label, done, total, started));
     };
-}
-function megabytes(bytes) {
-    return `${(bytes / 1_000_000).toFixed(1)} MB`;
 }
 
 ;// CONCATENATED MODULE: ./src/backends/local.ts
@@ -569,10 +601,11 @@ class LocalStore {
         return removed;
     }
     /**
-     * Re-hashes every entry's archives against meta.json (qdc verify). `onBytes` is told of each
-     * chunk hashed, for progress. An entry whose meta.json does not read is reported by its directory.
+     * Re-hashes the archives of the entries `wanted` picks (by key and recorded kind) against their
+     * meta.json (qdc verify); the others are not read. An entry whose meta.json does not read is
+     * reported by its directory.
      */
-    async verifyEntries(onBytes = () => undefined) {
+    async verifyEntries(wanted = () => true) {
         const checks = [];
         for (const { version, keyHash } of await this.entryDirs()) {
             const dir = this.entryDir(version, keyHash);
@@ -580,10 +613,14 @@ class LocalStore {
             if (meta === null)
                 continue;
             if (meta instanceof Error) {
-                checks.push({ key: external_node_path_.relative(this.root, dir), bytes: 0, problem: meta.message });
+                const key = external_node_path_.relative(this.root, dir);
+                if (wanted({ key }))
+                    checks.push({ key, bytes: 0, problem: meta.message });
                 continue;
             }
-            checks.push({ key: meta.key, kind: meta.kind, bytes: entryBytes(meta), problem: await archivesProblem(dir, meta, onBytes) });
+            if (!wanted(meta))
+                continue;
+            checks.push({ key: meta.key, kind: meta.kind, bytes: entryBytes(meta), problem: await archivesProblem(dir, meta) });
         }
         return checks;
     }
@@ -693,7 +730,7 @@ class LocalStore {
                 await promises_.rename(item.temp, external_node_path_.join(dir, item.part.file));
                 item.temp = null;
             }
-            await syncDirectory(dir);
+            await syncPath(dir);
             assertHeld();
             await atomic_writeFileAtomic(external_node_path_.join(dir, META_FILE), JSON.stringify(meta));
             if (previous)
@@ -709,7 +746,7 @@ class LocalStore {
             if (current?.saveId !== entry.meta.saveId)
                 return false;
             await promises_.rm(external_node_path_.join(dir, META_FILE));
-            await syncDirectory(dir);
+            await syncPath(dir);
             await removeArchives(dir, current);
             await promises_.rmdir(dir).catch(ignoreCode('ENOTEMPTY'));
             return true;
@@ -763,7 +800,7 @@ class LocalStore {
         return entries;
     }
 }
-async function archivesProblem(dir, meta, onBytes) {
+async function archivesProblem(dir, meta) {
     for (const part of meta.parts) {
         if (part.kind === 'missing')
             continue;
@@ -772,7 +809,7 @@ async function archivesProblem(dir, meta, onBytes) {
             return `archive for ${part.path} is missing`;
         try {
             // One byte more than recorded, so an archive that grew is caught too.
-            const { digests, bytesRead } = await digestFile({ fd: handle.fd }, part.bytes + 1, [{ algorithm: 'sha256' }], onBytes);
+            const { digests, bytesRead } = await digestFile({ fd: handle.fd }, part.bytes + 1, [{ algorithm: 'sha256' }]);
             if (bytesRead !== part.bytes)
                 return `archive for ${part.path} is ${bytesRead} bytes, ${part.bytes} were written`;
             if (digests[0] !== part.sha256)
@@ -1028,7 +1065,7 @@ async function makeDirDurably(dir) {
     if (firstCreated === undefined)
         return;
     for (let created = dir; created.length >= firstCreated.length; created = external_node_path_.dirname(created)) {
-        await syncDirectory(external_node_path_.dirname(created));
+        await syncPath(external_node_path_.dirname(created));
     }
 }
 async function removeArchives(dir, meta) {
@@ -1234,32 +1271,6 @@ async function writeReport(file, entries) {
     await atomic_writeFileAtomic(file, JSON.stringify(buildReport(entries), null, 2) + '\n');
 }
 
-;// CONCATENATED MODULE: ./src/report/format.ts
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-/** 0 B, 512 B, 1.50 KiB, 700.0 MiB, 3.20 GiB: about three significant figures. */
-function formatBytes(bytes) {
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < UNITS.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    if (unit === 0)
-        return `${bytes} B`;
-    const digits = value >= 10 ? 1 : 2;
-    return `${value.toFixed(digits)} ${UNITS[unit]}`;
-}
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)} s`;
-    return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
-function formatPercent(percent) {
-    return percent === null ? 'n/a' : `${percent.toFixed(percent >= 99.95 || percent === 0 ? 0 : 1)}%`;
-}
-
 ;// CONCATENATED MODULE: ./src/report/summary.ts
 
 
@@ -1406,6 +1417,25 @@ async function exec_probe(command, args, env) {
 function firstVersion(text) {
     return text?.match(/\d+\.\d+(?:\.\d+)?/)?.[0] ?? null;
 }
+const versions = new Map();
+/**
+ * A tool's version from `--version`, or null when it is absent: asked once per process and PATH,
+ * since the kinds, their keys and the build phase all want it.
+ */
+function exec_toolVersion(tool) {
+    const key = `${tool}\0${process.env.PATH ?? ''}`;
+    let version = versions.get(key);
+    if (version === undefined) {
+        version = exec_probe(tool, ['--version']).then(firstVersion);
+        versions.set(key, version);
+    }
+    return version;
+}
+/** `4.3.1` is at least `[4, 2]`. */
+function versionAtLeast(version, [major, minor]) {
+    const [actualMajor, actualMinor] = version.split('.').map(Number);
+    return actualMajor > major || (actualMajor === major && actualMinor >= minor);
+}
 
 ;// CONCATENATED MODULE: ./src/kinds/kind.ts
 const NOTHING_PRUNED = { removedBytes: 0, removed: [] };
@@ -1456,24 +1486,14 @@ const buildah = {
         return NOTHING_PRUNED;
     }
 };
-let probed;
-/** Probed once per process: locate and key both need it. */
-function containerTool() {
-    probed ??= probeContainerTool();
-    return probed;
-}
-async function probeContainerTool() {
-    const podman = firstVersion(await exec_probe('podman', ['--version']));
+async function containerTool() {
+    const podman = await exec_toolVersion('podman');
     if (podman)
         return { name: 'podman', version: podman };
-    return { name: 'buildah', version: firstVersion(await exec_probe('buildah', ['--version'])) };
+    return { name: 'buildah', version: await exec_toolVersion('buildah') };
 }
 function usesUidSuffix(tool) {
-    if (!tool.version)
-        return true;
-    const [major, minor] = tool.version.split('.').map(Number);
-    const [sinceMajor, sinceMinor] = UID_SUFFIX_SINCE[tool.name];
-    return major > sinceMajor || (major === sinceMajor && minor >= sinceMinor);
+    return !tool.version || versionAtLeast(tool.version, UID_SUFFIX_SINCE[tool.name]);
 }
 
 ;// CONCATENATED MODULE: ./src/kinds/custom.ts
@@ -1514,7 +1534,7 @@ function directoryKind(name, dirOf, describe, keyParts) {
     };
 }
 async function toolPart(tool) {
-    const version = firstVersion(await exec_probe(tool, ['--version']));
+    const version = await exec_toolVersion(tool);
     return { name: tool, value: `${tool}${version ?? '-none'}`, source: `${tool} --version` };
 }
 const podman = directoryKind('podman', config => config.podmanDir, 'layer-cache directory (an OCI layout served to podman as --cache-from/--cache-to)', async () => [...platformParts(), await toolPart('podman')]);
@@ -1615,7 +1635,7 @@ const pip = {
         return { paths: [dir], exclude: ['selfcheck', '*.tmp'], notes };
     },
     async key(config) {
-        const python = firstVersion(await exec_probe('python3', ['--version'])) ?? 'none';
+        const python = (await exec_toolVersion('python3')) ?? 'none';
         const deps = await hashFiles(config.pipDependencyFiles, config.workspace);
         return {
             parts: [
@@ -1977,14 +1997,9 @@ function tally(infos, bytes) {
 function storedBytes(info) {
     return info.fileSize + info.infoBytes;
 }
+/** A missing or unreadable record counts as empty: every entry is then new today. */
 async function readLastUsed(dir) {
-    const text = await promises_.readFile(external_node_path_.join(dir, LAST_USED), 'utf8').catch(() => null);
-    try {
-        return text === null ? {} : JSON.parse(text);
-    }
-    catch {
-        return {};
-    }
+    return (await readJson(external_node_path_.join(dir, LAST_USED)).catch(() => null)) ?? {};
 }
 /** Entries of `used` are stamped today; entries never stamped (older qdc, copied in) count as new today. */
 function stampUsed(previous, entries, used, today) {
@@ -2116,7 +2131,6 @@ async function copyToCache(dir, paths, signingKeyFile) {
 
 
 
-
 /** Asked before cache.nixos.org (40) and Cachix/Magic Nix Cache (41): a local file beats any network. */
 const CACHE_PRIORITY = 10;
 function settings_substituterUrl(dir, trusted) {
@@ -2150,8 +2164,8 @@ async function settings_exportSubstituter(confFile, url, publicKeys) {
     await writeFileAtomic(confFile, substituterConf(url, publicKeys));
     core.exportVariable(Env.NixUserConfFiles, userConfFiles(confFile));
 }
-async function settings_gatherTrustFacts() {
-    const config = settings_parseShowConfig(await nix(['show-config']));
+/** From `nix show-config` as read before qdc exported its own conf, plus who this process runs as. */
+async function settings_gatherTrustFacts(config) {
     const user = os.userInfo().username;
     const groups = ((await probe('id', ['-Gn'])) ?? '').split(/\s+/).filter(Boolean);
     return {
@@ -2159,10 +2173,14 @@ async function settings_gatherTrustFacts() {
         groups,
         root: process.getuid?.() === 0,
         localStore: await opensStoreDirectly(config.get('store') ?? 'auto'),
-        trustedUsers: (config.get('trusted-users') ?? '').split(/\s+/).filter(Boolean),
-        trustedSubstituters: (config.get('trusted-substituters') ?? '').split(/\s+/).filter(Boolean),
-        trustedPublicKeys: (config.get('trusted-public-keys') ?? '').split(/\s+/).filter(Boolean)
+        trustedUsers: settings_listSetting(config, 'trusted-users'),
+        trustedSubstituters: settings_listSetting(config, 'trusted-substituters'),
+        trustedPublicKeys: settings_listSetting(config, 'trusted-public-keys')
     };
+}
+/** A whitespace-separated list setting; empty when unset. */
+function settings_listSetting(config, name) {
+    return (config.get(name) ?? '').split(/\s+/).filter(Boolean);
 }
 function settings_parseShowConfig(text) {
     const settings = new Map();
@@ -2460,14 +2478,14 @@ async function setUpNix(config, entries, snapshotDir) {
     });
 }
 async function setUp(config, entry, snapshotDir) {
-    if ((await probe('nix', ['--version'])) === null) {
+    if ((await toolVersion('nix')) === null) {
         warn(entry, 'nix is not installed (no working `nix` on PATH): the cache directory is restored and saved, but nothing uses it. Install Nix before this action.');
         return;
     }
     const storeDir = JSON.parse(await run('nix-instantiate', ['--eval', '-E', 'builtins.storeDir']));
     await writePathList(baselineFile(snapshotDir), await listValidPaths());
     const settings = parseShowConfig(await nix(['show-config']));
-    const trustedKeys = [...(settings.get('trusted-public-keys') ?? '').split(/\s+/).filter(Boolean), ...config.nixPublicKeys];
+    const trustedKeys = [...listSetting(settings, 'trusted-public-keys'), ...config.nixPublicKeys];
     const check = await checkCache(config.nixDir, storeDir, trustedKeys, config.nixTrusted);
     for (const problem of check.problems)
         warn(entry, problem);
@@ -2477,8 +2495,8 @@ async function setUp(config, entry, snapshotDir) {
     if (check.accepted.length === 0)
         return;
     const url = substituterUrl(config.nixDir, config.nixTrusted);
-    // Asked before our conf is exported, whose extra-trusted-public-keys the daemon would not see.
-    const facts = await gatherTrustFacts();
+    // The settings were read before our conf is exported, whose extra-trusted-public-keys the daemon would not see.
+    const facts = await gatherTrustFacts(settings);
     await exportSubstituter(path.join(snapshotDir, 'nix.conf'), url, config.nixPublicKeys);
     core.info(`Later steps substitute from ${url} first (${check.accepted.length} store paths)`);
     if (!substituterAccepted(facts, url, config.nixPublicKeys))
@@ -2764,7 +2782,7 @@ async function lease_acquireLease(storeRoot, kind, mode, waitMs = 10 * 60 * 1000
         if (mode === 'exclusive')
             throw new LeaseBusyError(`${kind} is in use by a running job`);
         if (Date.now() >= deadline)
-            throw new LeaseBusyError(`${kind} stayed locked by maintenance (prune, clear or verify) for ${Math.round(waitMs / 1000)} s`);
+            throw new LeaseBusyError(`${kind} stayed locked by maintenance (prune or clear) for ${Math.round(waitMs / 1000)} s`);
         await new Promise(resolve => setTimeout(resolve, 200));
     }
 }

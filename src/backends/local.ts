@@ -3,7 +3,7 @@ import * as crypto from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import lockfile from 'proper-lockfile'
-import { readJson, syncDirectory, writeFileAtomic } from '../util/atomic.js'
+import { readJson, syncPath, writeFileAtomic } from '../util/atomic.js'
 import { digestFile } from '../util/hash-pool.js'
 import { progressLog } from '../util/progress.js'
 import type { ArchiveSpec, CacheBackend, RestoreResult, SaveResult } from './backend.js'
@@ -185,20 +185,23 @@ export class LocalStore implements CacheBackend {
   }
 
   /**
-   * Re-hashes every entry's archives against meta.json (qdc verify). `onBytes` is told of each
-   * chunk hashed, for progress. An entry whose meta.json does not read is reported by its directory.
+   * Re-hashes the archives of the entries `wanted` picks (by key and recorded kind) against their
+   * meta.json (qdc verify); the others are not read. An entry whose meta.json does not read is
+   * reported by its directory.
    */
-  async verifyEntries(onBytes: (bytes: number) => void = () => undefined): Promise<EntryCheck[]> {
+  async verifyEntries(wanted: (entry: { key: string; kind?: string }) => boolean = () => true): Promise<EntryCheck[]> {
     const checks: EntryCheck[] = []
     for (const { version, keyHash } of await this.entryDirs()) {
       const dir = this.entryDir(version, keyHash)
       const meta = await readMeta(dir).catch((error: Error) => error)
       if (meta === null) continue
       if (meta instanceof Error) {
-        checks.push({ key: path.relative(this.root, dir), bytes: 0, problem: meta.message })
+        const key = path.relative(this.root, dir)
+        if (wanted({ key })) checks.push({ key, bytes: 0, problem: meta.message })
         continue
       }
-      checks.push({ key: meta.key, kind: meta.kind, bytes: entryBytes(meta), problem: await archivesProblem(dir, meta, onBytes) })
+      if (!wanted(meta)) continue
+      checks.push({ key: meta.key, kind: meta.kind, bytes: entryBytes(meta), problem: await archivesProblem(dir, meta) })
     }
     return checks
   }
@@ -308,7 +311,7 @@ export class LocalStore implements CacheBackend {
         await fs.rename(item.temp, path.join(dir, item.part.file))
         item.temp = null
       }
-      await syncDirectory(dir)
+      await syncPath(dir)
       assertHeld()
       await writeFileAtomic(path.join(dir, META_FILE), JSON.stringify(meta))
       if (previous) await removeArchives(dir, previous)
@@ -323,7 +326,7 @@ export class LocalStore implements CacheBackend {
       // Republished since we chose it: the fresh entry is not the one the policy condemned.
       if (current?.saveId !== entry.meta.saveId) return false
       await fs.rm(path.join(dir, META_FILE))
-      await syncDirectory(dir)
+      await syncPath(dir)
       await removeArchives(dir, current)
       await fs.rmdir(dir).catch(ignoreCode('ENOTEMPTY'))
       return true
@@ -385,14 +388,14 @@ export interface EntryCheck {
   problem: string | null
 }
 
-async function archivesProblem(dir: string, meta: EntryMeta, onBytes: (bytes: number) => void): Promise<string | null> {
+async function archivesProblem(dir: string, meta: EntryMeta): Promise<string | null> {
   for (const part of meta.parts) {
     if (part.kind === 'missing') continue
     const handle = await fs.open(path.join(dir, part.file), 'r').catch(() => null)
     if (!handle) return `archive for ${part.path} is missing`
     try {
       // One byte more than recorded, so an archive that grew is caught too.
-      const { digests, bytesRead } = await digestFile({ fd: handle.fd }, part.bytes + 1, [{ algorithm: 'sha256' }], onBytes)
+      const { digests, bytesRead } = await digestFile({ fd: handle.fd }, part.bytes + 1, [{ algorithm: 'sha256' }])
       if (bytesRead !== part.bytes) return `archive for ${part.path} is ${bytesRead} bytes, ${part.bytes} were written`
       if (digests[0] !== part.sha256) return `archive for ${part.path} does not match its SHA-256`
     } finally {
@@ -667,7 +670,7 @@ async function makeDirDurably(dir: string): Promise<void> {
   const firstCreated = await fs.mkdir(dir, { recursive: true })
   if (firstCreated === undefined) return
   for (let created = dir; created.length >= firstCreated.length; created = path.dirname(created)) {
-    await syncDirectory(path.dirname(created))
+    await syncPath(path.dirname(created))
   }
 }
 

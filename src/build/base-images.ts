@@ -7,9 +7,9 @@ import type { LayoutRegistry } from './registry/server.js'
 
 /** Which layout tag holds which base image (`qdc-base/<hash>:image` → `docker.io/library/python:3.12`). */
 const BASE_IMAGES_FILE = 'base-images.json'
-export const BASE_REPOSITORY = 'qdc-base'
+const BASE_REPOSITORY = 'qdc-base'
 
-export function baseImageTag(ref: string): string {
+function baseImageTag(ref: string): string {
   return `${BASE_REPOSITORY}/${crypto.createHash('sha256').update(ref).digest('hex').slice(0, 16)}:image`
 }
 

@@ -13,8 +13,6 @@ export interface ImageBuild {
   reused: number
   /** FROM references that are images (not earlier stages, not scratch). */
   baseImages: string[]
-  /** The image ID podman printed last, when the build finished. */
-  imageId: string | null
   /** The image of each step, in order: built (`--> 3f2a…`) or found in the cache (`--> Using cache 3f2a…`). */
   stepImages: { id: string; cached: boolean }[]
   exitCode: number | null
@@ -31,7 +29,6 @@ const FROM = /^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?/i
 const BUILD_COMMAND = /^\S*podman\s+(?:.*\s)?build\s+(.*)$/
 const TAG_FLAG = /(?:^|\s)(?:-t|--tag)[\s=](\S+)/
 const EXIT_CODE = /^exit code: (-?\d+)$/
-const IMAGE_ID = /^[a-f0-9]{64}$/
 const STEP_IMAGE = /^--> (?:Using cache )?([a-f0-9]{11,64})$/
 
 export class BuildLog {
@@ -59,7 +56,6 @@ export class BuildLog {
     const stepImage = STEP_IMAGE.exec(text)
     if (stepImage) build.stepImages.push({ id: stepImage[1], cached: text.startsWith('--> Using cache') })
     if (text.startsWith('--> Using cache')) build.reused++
-    else if (IMAGE_ID.test(text)) build.imageId = text
     else if (EXIT_CODE.test(text)) this.exit(build, Number(EXIT_CODE.exec(text)![1]))
     else if (/^Error: /.test(text) && build.error === null) build.error = text.slice('Error: '.length)
   }
@@ -78,7 +74,7 @@ export class BuildLog {
     this.stageSteps = new Map()
     this.stageNames = new Set()
     this.lastStep = null
-    this.builds.push({ image, steps: 0, reused: 0, baseImages: [], imageId: null, stepImages: [], exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now })
+    this.builds.push({ image, steps: 0, reused: 0, baseImages: [], stepImages: [], exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now })
     this.onImage(image)
   }
 

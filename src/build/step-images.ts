@@ -9,7 +9,7 @@ import type { LayoutRegistry } from './registry/server.js'
  * next one, where `--layers` finds them as its own. For podman older than 4.2, which has no cache
  * flags, and wherever they misbehave (`podman-cache-mode: images`).
  */
-export const STEP_REPOSITORY = 'qdc-steps'
+const STEP_REPOSITORY = 'qdc-steps'
 
 /** Pulls every step image the cache holds; returns the bytes served for each, by image ID. */
 export async function loadStepImages(registry: LayoutRegistry, bridge: string, env: Record<string, string>): Promise<Map<string, number>> {

@@ -1,17 +1,12 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import { type ExpectedDigest, fileProblem } from '../fetch/digest.js'
+import type { ExpectedDigest } from '../fetch/digest.js'
 
 /** One file with a known digest: a hub blob or a stored download. */
 export interface DigestedFile {
   file: string
   size: number
   digest: ExpectedDigest
-}
-
-/** Hashes the file for every expected digest; the problem in words, or null when it matches. */
-export async function checkDigest(target: DigestedFile, onBytes: (bytes: number) => void): Promise<string | null> {
-  return fileProblem(target.file, target.size, target.digest, onBytes)
 }
 
 /**

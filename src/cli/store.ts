@@ -3,7 +3,6 @@ import { PRESET_KINDS } from '../config/config.js'
 import { KEY_SCHEME } from '../constants.js'
 import { readConfigFile, storeRoot } from './config-file.js'
 
-/** The kind an archive entry belongs to, read from its key (`<prefix>-<kind>-v1-...`); anything else is the user's. */
 /** The kind an entry holds: recorded at save, or read from the key for entries saved before that was recorded. */
 export function kindOfEntry(entry: { key: string; kind?: string }): string {
   if (entry.kind) return entry.kind

@@ -9,11 +9,12 @@ import { stringifyError } from '../util/errors.js'
 import { COMMON_OPTIONS, parseCommand, STORE_OPTIONS } from './args.js'
 import { downloadsDir } from './config-file.js'
 import { EXIT, UsageError } from './errors.js'
-import { blobUsers, checkDigest, type DigestedFile, hubBlobs, storedDownloads } from './integrity.js'
+import { fileProblem } from '../fetch/digest.js'
+import { blobUsers, type DigestedFile, hubBlobs, storedDownloads } from './integrity.js'
 import { Progress } from './progress.js'
 import { downloadInto, recordedSource } from '../fetch/downloads.js'
 import { redact } from '../fetch/http.js'
-import { KIND_NAMES, kindOfEntry, openStore } from './store.js'
+import { KIND_NAMES, kindOfEntry, type OpenedStore, openStore } from './store.js'
 
 export const usage = `Usage: qdc verify [KIND] [--repair] [--endpoint URL] [--store DIR | --config FILE] [--json]
 
@@ -67,7 +68,8 @@ export async function verify(argv: string[]): Promise<number> {
   const opened = openStore(values)
   const endpoint = (values.endpoint ?? (opened.inputs[Inputs.HfEndpoint] || process.env.HF_ENDPOINT || 'https://huggingface.co')).replace(/\/+$/, '')
   if (!/^https?:\/\/[^/]+/.test(endpoint)) throw new UsageError(`--endpoint: '${endpoint}' is not an http(s) URL`)
-  const checks = (await gatherChecks(opened, endpoint)).filter(check => kind === undefined || check.kind === kind)
+  const wanted = (candidate: string) => kind === undefined || candidate === kind
+  const checks = (await gatherChecks(opened, endpoint, wanted)).filter(check => wanted(check.kind))
   const findings = await runChecks(checks, values.repair ?? false)
   const corrupt = findings.filter(f => f.problem !== null && !f.fixed)
   if (values.json) process.stdout.write(JSON.stringify({ store: opened.root, checked: findings.length, findings: findings.filter(f => f.problem !== null) }, null, 2) + '\n')
@@ -75,7 +77,7 @@ export async function verify(argv: string[]): Promise<number> {
   return corrupt.length > 0 ? EXIT.failed : EXIT.ok
 }
 
-async function gatherChecks(opened: ReturnType<typeof openStore>, endpoint: string): Promise<Check[]> {
+async function gatherChecks(opened: OpenedStore, endpoint: string, wanted: (kind: string) => boolean): Promise<Check[]> {
   const checks: Check[] = []
   const hubDirs = unique([inPlaceDir(opened.root, 'huggingface'), hubCacheDir().dir])
   for (const hubDir of hubDirs) {
@@ -87,13 +89,13 @@ async function gatherChecks(opened: ReturnType<typeof openStore>, endpoint: stri
         kind: 'downloads',
         what: stored.file,
         bytes: stored.size,
-        verify: onBytes => checkDigest(stored, onBytes),
+        verify: onBytes => fileProblem(stored.file, stored.size, stored.digest, onBytes),
         repair: () => repairDownload(dir, stored)
       })
     }
   }
-  for (const entry of await opened.store.verifyEntries()) {
-    // verifyEntries already hashed; the check only reports its answer and counts its bytes.
+  // Hashed here, for the kinds asked about only; each check then reports its answer and counts its bytes.
+  for (const entry of await opened.store.verifyEntries(entry => wanted(kindOfEntry(entry)))) {
     checks.push({
       kind: kindOfEntry(entry),
       what: `archive entry ${entry.key}`,
@@ -122,14 +124,14 @@ function hubCheck(blob: DigestedFile & { repoFolder: string }, hubDir: string, e
     kind: 'huggingface',
     what: blob.file,
     bytes: blob.size,
-    verify: onBytes => checkDigest(blob, onBytes),
+    verify: onBytes => fileProblem(blob.file, blob.size, blob.digest, onBytes),
     repair: async () => {
       const users = await blobUsers(blob.repoFolder, path.basename(blob.file))
       if (users.length === 0) return (await fs.rm(blob.file, { force: true }), { note: 'removed; no stored listing names a file with this content', fixed: true })
       const token = process.env.HF_TOKEN || process.env.HUGGING_FACE_HUB_TOKEN || undefined
       const user = users[0]
       await downloadRepo({ repo: user.repo, globs: user.paths.map(escapeGlob) }, { endpoint, cacheDir: hubDir, token })
-      const problem = await checkDigest(blob, () => undefined)
+      const problem = await fileProblem(blob.file, blob.size, blob.digest)
       return { note: `downloaded again from ${endpoint} (${user.repo} ${user.paths.join(', ')})${problem ? `, still corrupt: ${problem}` : ''}`, fixed: problem === null }
     }
   }

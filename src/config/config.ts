@@ -4,6 +4,7 @@ import * as path from 'node:path'
 import { Inputs, REVISION_SEPARATOR } from '../constants.js'
 import { getBool, getChoice, getList, getString, getStringOrNull, InputError, parseAge, parseSize } from './inputs.js'
 import { type ComposeService, readComposeServices } from '../build/compose-file.js'
+import { stringifyError } from '../util/errors.js'
 import { type DownloadSpec, parseDownloads } from './downloads.js'
 import { type ModelSpec, parseModels } from './models.js'
 import { readNixSigningKey } from '../nix/signing.js'
@@ -60,6 +61,8 @@ export interface ActionConfig {
   localMode: (typeof LOCAL_MODES)[number]
   /** podman-compose file to build with the podman layer cache; null = no build. */
   composeFile: string | null
+  /** The services the compose file builds and the image each is tagged with, read once here. */
+  composeBuilds: ComposeService[]
   composeServices: string[]
   /** Extra flags for every `podman build`, as one shell-split string. */
   podmanBuildArgs: string
@@ -94,8 +97,8 @@ export function readConfig(): ActionConfig {
   const custom = readCustomCache()
   const models = parseModels(getList(Inputs.Models, 'lines'), workspace)
   const downloads = parseDownloads(getList(Inputs.Downloads, 'lines'), workspace)
-  const composeFile = readComposeFile(workspace)
-  const kinds = readKinds(custom !== null, models.length > 0, downloads.length > 0, composeFile !== null)
+  const compose = readComposeFile(workspace)
+  const kinds = readKinds(custom !== null, models.length > 0, downloads.length > 0, compose !== null)
   const home = qdcHome()
   const signing = readNixSigningKey(workspace)
   return {
@@ -128,7 +131,8 @@ export function readConfig(): ActionConfig {
     nixMaxBytes: parseSize(Inputs.NixMaxSize, getString(Inputs.NixMaxSize, '5G')),
     nixMaxAgeMs: parseAge(Inputs.NixMaxAge, getString(Inputs.NixMaxAge, '30d')),
     localMode: getChoice(Inputs.LocalMode, LOCAL_MODES, 'archive'),
-    composeFile,
+    composeFile: compose?.file ?? null,
+    composeBuilds: compose?.services ?? [],
     composeServices: getList(Inputs.ComposeServices, 'lines-and-commas'),
     podmanBuildArgs: getString(Inputs.PodmanBuildArgs, ''),
     isolation: getStringOrNull(Inputs.Isolation) === null ? null : getChoice(Inputs.Isolation, ISOLATION_CHOICES, 'oci'),
@@ -188,7 +192,7 @@ function readCustomCache(): CustomCache | null {
 }
 
 /** Checked here, so a wrong path fails main with one line before anything is restored. */
-function readComposeFile(workspace: string): string | null {
+function readComposeFile(workspace: string): { file: string; services: ComposeService[] } | null {
   const file = getStringOrNull(Inputs.ComposeFile)
   if (file === null) return null
   const resolved = absolute(file, workspace)
@@ -199,13 +203,13 @@ function readComposeFile(workspace: string): string | null {
   try {
     services = readComposeServices(resolved)
   } catch (error) {
-    throw new InputError(Inputs.ComposeFile, error instanceof Error ? error.message : String(error))
+    throw new InputError(Inputs.ComposeFile, stringifyError(error))
   }
   const unknown = getList(Inputs.ComposeServices, 'lines-and-commas').find(name => !services.some(service => service.name === name))
   if (unknown !== undefined) {
     throw new InputError(Inputs.ComposeServices, `'${unknown}' is not a service with a build section in ${resolved}; it has ${services.map(s => s.name).join(', ')}`)
   }
-  return resolved
+  return { file: resolved, services }
 }
 
 function readPipDependencyFiles(): string[] {

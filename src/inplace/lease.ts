@@ -62,7 +62,7 @@ export async function acquireLease(storeRoot: string, kind: string, mode: LeaseM
     })
     if (taken) return taken
     if (mode === 'exclusive') throw new LeaseBusyError(`${kind} is in use by a running job`)
-    if (Date.now() >= deadline) throw new LeaseBusyError(`${kind} stayed locked by maintenance (prune, clear or verify) for ${Math.round(waitMs / 1000)} s`)
+    if (Date.now() >= deadline) throw new LeaseBusyError(`${kind} stayed locked by maintenance (prune or clear) for ${Math.round(waitMs / 1000)} s`)
     await new Promise(resolve => setTimeout(resolve, 200))
   }
 }

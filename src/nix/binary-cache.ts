@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import type { PathTally } from '../ledger.js'
-import { writeFileAtomicIfChanged } from '../util/atomic.js'
+import { readJson, writeFileAtomicIfChanged } from '../util/atomic.js'
 
 /** One `<hash>.narinfo` of a file:// binary cache: the fields qdc needs. */
 export interface NarInfo {
@@ -20,19 +20,19 @@ export interface NarInfo {
   infoBytes: number
 }
 
-export interface CacheListing {
+interface CacheListing {
   entries: Map<string, NarInfo>
   /** narinfo files that do not parse, by file name. */
   corrupt: string[]
 }
 
-export const CACHE_INFO = 'nix-cache-info'
+const CACHE_INFO = 'nix-cache-info'
 /** When each store path was last used by a run (day granularity, so a same-day rerun changes nothing). */
-export const LAST_USED = 'qdc-last-used.json'
+const LAST_USED = 'qdc-last-used.json'
 
 const HASH_PART = /^[0-9a-df-np-sv-z]{32}$/
 
-export function parseNarInfo(text: string, hash: string): NarInfo {
+function parseNarInfo(text: string, hash: string): NarInfo {
   const fields = new Map<string, string>()
   const sigs: string[] = []
   for (const line of text.split('\n')) {
@@ -122,13 +122,9 @@ export function storedBytes(info: NarInfo): number {
 
 export type LastUsed = Record<string, string>
 
+/** A missing or unreadable record counts as empty: every entry is then new today. */
 export async function readLastUsed(dir: string): Promise<LastUsed> {
-  const text = await fs.readFile(path.join(dir, LAST_USED), 'utf8').catch(() => null)
-  try {
-    return text === null ? {} : (JSON.parse(text) as LastUsed)
-  } catch {
-    return {}
-  }
+  return (await readJson<LastUsed>(path.join(dir, LAST_USED)).catch(() => null)) ?? {}
 }
 
 /** Entries of `used` are stamped today; entries never stamped (older qdc, copied in) count as new today. */
@@ -142,7 +138,7 @@ export async function writeLastUsed(dir: string, lastUsed: LastUsed): Promise<vo
   await writeFileAtomicIfChanged(path.join(dir, LAST_USED), JSON.stringify(lastUsed, null, 0) + '\n')
 }
 
-export interface PruneLimits {
+interface PruneLimits {
   maxBytes: number
   maxAgeMs: number
   now: Date

@@ -3,7 +3,7 @@ import * as exec from '@actions/exec'
 /** nix 2.8 hides `nix copy`, `nix path-info` and `nix show-config` behind this feature flag. */
 const NIX_COMMAND = ['--extra-experimental-features', 'nix-command']
 
-export class NixCommandError extends Error {
+class NixCommandError extends Error {
   constructor(command: string, exitCode: number, stderr: string) {
     const last = stderr.trim().split('\n').filter(Boolean).slice(-2).join(' / ')
     super(`${command} exited with ${exitCode}${last ? `: ${last}` : ''}`)

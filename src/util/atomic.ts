@@ -19,7 +19,7 @@ export async function writeFileAtomic(file: string, content: string | Buffer): P
     await fs.rm(temp, { force: true })
     throw error
   }
-  await syncDirectory(path.dirname(file))
+  await syncPath(path.dirname(file))
 }
 
 /**
@@ -31,8 +31,9 @@ export async function writeFileAtomicIfChanged(file: string, content: string): P
   if (current !== content) await writeFileAtomic(file, content)
 }
 
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r')
+/** Flushes a file, or a directory's entries (after a rename into it), to disk. */
+export async function syncPath(target: string): Promise<void> {
+  const handle = await fs.open(target, 'r')
   try {
     await handle.sync()
   } finally {

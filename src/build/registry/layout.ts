@@ -4,14 +4,15 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { Readable } from 'node:stream'
-import { readJson, syncDirectory, writeFileAtomic, writeFileAtomicIfChanged } from '../../util/atomic.js'
+import { readJson, syncPath, writeFileAtomic, writeFileAtomicIfChanged } from '../../util/atomic.js'
+import { digestFile } from '../../util/hash-pool.js'
 
 /** OCI image-layout annotation naming a manifest; qdc writes `<repository>:<tag>` so one layout holds many repositories. */
-export const REF_NAME = 'org.opencontainers.image.ref.name'
+const REF_NAME = 'org.opencontainers.image.ref.name'
 const LAYOUT_FILE = 'oci-layout'
 const INDEX_FILE = 'index.json'
 /** In-progress uploads; inside the cache dir so a finished blob is a rename, never a copy. Never saved. */
-export const UPLOADS_DIR = '.uploads'
+const UPLOADS_DIR = '.uploads'
 const DIGEST = /^sha256:([a-f0-9]{64})$/
 
 export interface Descriptor {
@@ -106,14 +107,15 @@ export class OciLayout {
   /** Verifies an upload against `digest`, then publishes it as a blob; the upload is gone either way. */
   async commitUpload(file: string, digest: string): Promise<number> {
     try {
-      const actual = await sha256File(file)
-      if (`sha256:${actual}` !== digest) throw new DigestMismatch(`upload is sha256:${actual}, not ${digest}`)
-      // Already there: the same bytes, and leaving the file alone keeps an unchanged cache unchanged.
+      // Already there: nothing to check or write, and leaving the file alone keeps an unchanged cache unchanged.
       const existing = await this.blobSize(digest)
       if (existing !== null) return existing
-      await fsyncFile(file)
+      // On a worker thread: this process serves podman's other requests meanwhile.
+      const { digests } = await digestFile({ path: file }, await this.uploadLength(file), [{ algorithm: 'sha256' }])
+      if (`sha256:${digests[0]}` !== digest) throw new DigestMismatch(`upload is sha256:${digests[0]}, not ${digest}`)
+      await syncPath(file)
       await fs.rename(file, this.blobPath(digest))
-      await syncDirectory(path.dirname(this.blobPath(digest)))
+      await syncPath(path.dirname(this.blobPath(digest)))
       return (await fs.stat(this.blobPath(digest))).size
     } finally {
       await fs.rm(file, { force: true })
@@ -199,17 +201,4 @@ function isNamed(m: Descriptor): boolean {
   return typeof m?.digest === 'string' && typeof m.annotations?.[REF_NAME] === 'string'
 }
 
-async function sha256File(file: string): Promise<string> {
-  const hash = crypto.createHash('sha256')
-  await pipeline(createReadStream(file), hash)
-  return hash.digest('hex')
-}
 
-async function fsyncFile(file: string): Promise<void> {
-  const handle = await fs.open(file, 'r+')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-}
