@@ -3213,14 +3213,15 @@ async function listCache(dir) {
     }
     return { entries, corrupt };
 }
-function tally(infos, bytes) {
+/** Paths and NAR bytes of store paths, from narinfos or `nix path-info`. */
+function tally(infos) {
     let paths = 0;
-    let total = 0;
+    let narBytes = 0;
     for (const info of infos) {
         paths++;
-        total += bytes(info);
+        narBytes += info.narSize;
     }
-    return { paths, narBytes: total };
+    return { paths, narBytes };
 }
 function storedBytes(info) {
     return info.fileSize + info.infoBytes;
@@ -3247,6 +3248,7 @@ async function writeLastUsed(dir, lastUsed) {
 function choosePrunable(entries, lastUsed, limits) {
     const dropped = new Set();
     const referrers = referrersOf(entries);
+    let kept = [...entries.values()].reduce((total, info) => total + storedBytes(info), 0);
     const drop = (hash) => {
         const stack = [hash];
         while (stack.length > 0) {
@@ -3254,6 +3256,9 @@ function choosePrunable(entries, lastUsed, limits) {
             if (dropped.has(next))
                 continue;
             dropped.add(next);
+            const info = entries.get(next);
+            if (info)
+                kept -= storedBytes(info);
             stack.push(...(referrers.get(next) ?? []));
         }
     };
@@ -3261,7 +3266,6 @@ function choosePrunable(entries, lastUsed, limits) {
     for (const hash of entries.keys())
         if ((lastUsed[hash] ?? '') < oldest)
             drop(hash);
-    let kept = sumStored(entries, dropped);
     const byAge = [...entries.values()].sort((a, b) => (lastUsed[a.hash] ?? '').localeCompare(lastUsed[b.hash] ?? '') || storedBytes(b) - storedBytes(a));
     for (const info of byAge) {
         if (kept <= limits.maxBytes)
@@ -3269,7 +3273,6 @@ function choosePrunable(entries, lastUsed, limits) {
         if (dropped.has(info.hash))
             continue;
         drop(info.hash);
-        kept = sumStored(entries, dropped);
     }
     return dropped;
 }
@@ -3280,17 +3283,14 @@ function referrersOf(entries) {
             const target = binary_cache_hashPartOf(reference);
             if (target === info.hash)
                 continue;
-            referrers.set(target, [...(referrers.get(target) ?? []), info.hash]);
+            const list = referrers.get(target);
+            if (list)
+                list.push(info.hash);
+            else
+                referrers.set(target, [info.hash]);
         }
     }
     return referrers;
-}
-function sumStored(entries, dropped) {
-    let total = 0;
-    for (const info of entries.values())
-        if (!dropped.has(info.hash))
-            total += storedBytes(info);
-    return total;
 }
 /** Deletes the narinfos, then every NAR no remaining narinfo points at (two paths may share one NAR). */
 async function removeEntries(dir, entries, drop) {

@@ -1985,14 +1985,15 @@ async function binary_cache_listCache(dir) {
     }
     return { entries, corrupt };
 }
-function tally(infos, bytes) {
+/** Paths and NAR bytes of store paths, from narinfos or `nix path-info`. */
+function tally(infos) {
     let paths = 0;
-    let total = 0;
+    let narBytes = 0;
     for (const info of infos) {
         paths++;
-        total += bytes(info);
+        narBytes += info.narSize;
     }
-    return { paths, narBytes: total };
+    return { paths, narBytes };
 }
 function storedBytes(info) {
     return info.fileSize + info.infoBytes;
@@ -2019,6 +2020,7 @@ async function writeLastUsed(dir, lastUsed) {
 function choosePrunable(entries, lastUsed, limits) {
     const dropped = new Set();
     const referrers = referrersOf(entries);
+    let kept = [...entries.values()].reduce((total, info) => total + storedBytes(info), 0);
     const drop = (hash) => {
         const stack = [hash];
         while (stack.length > 0) {
@@ -2026,6 +2028,9 @@ function choosePrunable(entries, lastUsed, limits) {
             if (dropped.has(next))
                 continue;
             dropped.add(next);
+            const info = entries.get(next);
+            if (info)
+                kept -= storedBytes(info);
             stack.push(...(referrers.get(next) ?? []));
         }
     };
@@ -2033,7 +2038,6 @@ function choosePrunable(entries, lastUsed, limits) {
     for (const hash of entries.keys())
         if ((lastUsed[hash] ?? '') < oldest)
             drop(hash);
-    let kept = sumStored(entries, dropped);
     const byAge = [...entries.values()].sort((a, b) => (lastUsed[a.hash] ?? '').localeCompare(lastUsed[b.hash] ?? '') || storedBytes(b) - storedBytes(a));
     for (const info of byAge) {
         if (kept <= limits.maxBytes)
@@ -2041,7 +2045,6 @@ function choosePrunable(entries, lastUsed, limits) {
         if (dropped.has(info.hash))
             continue;
         drop(info.hash);
-        kept = sumStored(entries, dropped);
     }
     return dropped;
 }
@@ -2052,17 +2055,14 @@ function referrersOf(entries) {
             const target = hashPartOf(reference);
             if (target === info.hash)
                 continue;
-            referrers.set(target, [...(referrers.get(target) ?? []), info.hash]);
+            const list = referrers.get(target);
+            if (list)
+                list.push(info.hash);
+            else
+                referrers.set(target, [info.hash]);
         }
     }
     return referrers;
-}
-function sumStored(entries, dropped) {
-    let total = 0;
-    for (const info of entries.values())
-        if (!dropped.has(info.hash))
-            total += storedBytes(info);
-    return total;
 }
 /** Deletes the narinfos, then every NAR no remaining narinfo points at (two paths may share one NAR). */
 async function removeEntries(dir, entries, drop) {
@@ -2597,9 +2597,9 @@ async function collect(run, entry) {
     const added = await pathInfos(newPaths(await readPathList(baselineFile(run.snapshotDir)), valid));
     const byOrigin = classify(added, new Set(record.accepted));
     const account = {
-        built: sumPaths(byOrigin.built),
-        fromCache: sumPaths(byOrigin.fromCache),
-        fromUpstream: sumPaths(byOrigin.fromUpstream),
+        built: tally(byOrigin.built),
+        fromCache: tally(byOrigin.fromCache),
+        fromUpstream: tally(byOrigin.fromUpstream),
         copied: { paths: 0, narBytes: 0 },
         pruned: { paths: 0, narBytes: 0 }
     };
@@ -2615,7 +2615,7 @@ async function collect(run, entry) {
     if (missing.length > 0)
         await copyToCache(dir, missing, run.config.nixSigningKeyFile);
     const after = await binary_cache_listCache(dir);
-    account.copied = tally([...after.entries.values()].filter(info => !before.entries.has(info.hash)), info => info.narSize);
+    account.copied = tally([...after.entries.values()].filter(info => !before.entries.has(info.hash)));
     account.pruned = await prune(dir, after.entries, new Set(valid.map(hashPartOf)), run.config);
     lib_core/* info */.pq(`Binary cache: ${fmt(account.copied)} added, ${fmt(account.pruned)} pruned`);
 }
@@ -2624,9 +2624,6 @@ function classify(infos, accepted) {
     for (const info of infos)
         groups[originOf(info, accepted)].push(info);
     return groups;
-}
-function sumPaths(infos) {
-    return { paths: infos.length, narBytes: infos.reduce((sum, info) => sum + info.narSize, 0) };
 }
 /** Stamps what this run's store holds as used today, then drops what is stale or over the size limit. */
 async function prune(dir, entries, validHashes, config) {
@@ -2639,7 +2636,7 @@ async function prune(dir, entries, validHashes, config) {
     for (const hash of drop)
         delete lastUsed[hash];
     await writeLastUsed(dir, lastUsed);
-    return tally([...entries.values()].filter(info => drop.has(info.hash)), info => info.narSize);
+    return tally([...entries.values()].filter(info => drop.has(info.hash)));
 }
 function logAccount(account) {
     lib_core/* info */.pq(`New store paths: built here ${fmt(account.built)}; from the restored cache ${fmt(account.fromCache)}; downloaded from upstream ${fmt(account.fromUpstream)}`);

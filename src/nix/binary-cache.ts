@@ -106,14 +106,15 @@ export async function listCache(dir: string): Promise<CacheListing> {
   return { entries, corrupt }
 }
 
-export function tally(infos: Iterable<NarInfo>, bytes: (info: NarInfo) => number): PathTally {
+/** Paths and NAR bytes of store paths, from narinfos or `nix path-info`. */
+export function tally(infos: Iterable<{ narSize: number }>): PathTally {
   let paths = 0
-  let total = 0
+  let narBytes = 0
   for (const info of infos) {
     paths++
-    total += bytes(info)
+    narBytes += info.narSize
   }
-  return { paths, narBytes: total }
+  return { paths, narBytes }
 }
 
 export function storedBytes(info: NarInfo): number {
@@ -152,24 +153,25 @@ interface PruneLimits {
 export function choosePrunable(entries: Map<string, NarInfo>, lastUsed: LastUsed, limits: PruneLimits): Set<string> {
   const dropped = new Set<string>()
   const referrers = referrersOf(entries)
+  let kept = [...entries.values()].reduce((total, info) => total + storedBytes(info), 0)
   const drop = (hash: string): void => {
     const stack = [hash]
     while (stack.length > 0) {
       const next = stack.pop() as string
       if (dropped.has(next)) continue
       dropped.add(next)
+      const info = entries.get(next)
+      if (info) kept -= storedBytes(info)
       stack.push(...(referrers.get(next) ?? []))
     }
   }
   const oldest = new Date(limits.now.getTime() - limits.maxAgeMs).toISOString().slice(0, 10)
   for (const hash of entries.keys()) if ((lastUsed[hash] ?? '') < oldest) drop(hash)
-  let kept = sumStored(entries, dropped)
   const byAge = [...entries.values()].sort((a, b) => (lastUsed[a.hash] ?? '').localeCompare(lastUsed[b.hash] ?? '') || storedBytes(b) - storedBytes(a))
   for (const info of byAge) {
     if (kept <= limits.maxBytes) break
     if (dropped.has(info.hash)) continue
     drop(info.hash)
-    kept = sumStored(entries, dropped)
   }
   return dropped
 }
@@ -180,16 +182,12 @@ function referrersOf(entries: Map<string, NarInfo>): Map<string, string[]> {
     for (const reference of info.references) {
       const target = hashPartOf(reference)
       if (target === info.hash) continue
-      referrers.set(target, [...(referrers.get(target) ?? []), info.hash])
+      const list = referrers.get(target)
+      if (list) list.push(info.hash)
+      else referrers.set(target, [info.hash])
     }
   }
   return referrers
-}
-
-function sumStored(entries: Map<string, NarInfo>, dropped: Set<string>): number {
-  let total = 0
-  for (const info of entries.values()) if (!dropped.has(info.hash)) total += storedBytes(info)
-  return total
 }
 
 /** Deletes the narinfos, then every NAR no remaining narinfo points at (two paths may share one NAR). */

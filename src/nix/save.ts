@@ -43,9 +43,9 @@ async function collect(run: RunState, entry: LedgerEntry): Promise<void> {
   const added = await pathInfos(newPaths(await readPathList(baselineFile(run.snapshotDir)), valid))
   const byOrigin = classify(added, new Set(record.accepted))
   const account: NixAccount = {
-    built: sumPaths(byOrigin.built),
-    fromCache: sumPaths(byOrigin.fromCache),
-    fromUpstream: sumPaths(byOrigin.fromUpstream),
+    built: tally(byOrigin.built),
+    fromCache: tally(byOrigin.fromCache),
+    fromUpstream: tally(byOrigin.fromUpstream),
     copied: { paths: 0, narBytes: 0 },
     pruned: { paths: 0, narBytes: 0 }
   }
@@ -60,7 +60,7 @@ async function collect(run: RunState, entry: LedgerEntry): Promise<void> {
   const missing = added.filter(info => !before.entries.has(hashPartOf(info.path))).map(info => info.path)
   if (missing.length > 0) await copyToCache(dir, missing, run.config.nixSigningKeyFile)
   const after = await listCache(dir)
-  account.copied = tally([...after.entries.values()].filter(info => !before.entries.has(info.hash)), info => info.narSize)
+  account.copied = tally([...after.entries.values()].filter(info => !before.entries.has(info.hash)))
   account.pruned = await prune(dir, after.entries, new Set(valid.map(hashPartOf)), run.config)
   core.info(`Binary cache: ${fmt(account.copied)} added, ${fmt(account.pruned)} pruned`)
 }
@@ -69,10 +69,6 @@ function classify(infos: PathInfo[], accepted: Set<string>): Record<Origin, Path
   const groups: Record<Origin, PathInfo[]> = { built: [], fromCache: [], fromUpstream: [] }
   for (const info of infos) groups[originOf(info, accepted)].push(info)
   return groups
-}
-
-function sumPaths(infos: PathInfo[]): PathTally {
-  return { paths: infos.length, narBytes: infos.reduce((sum, info) => sum + info.narSize, 0) }
 }
 
 /** Stamps what this run's store holds as used today, then drops what is stale or over the size limit. */
@@ -84,7 +80,7 @@ async function prune(dir: string, entries: Awaited<ReturnType<typeof listCache>>
   if (drop.size > 0) await removeEntries(dir, entries, drop)
   for (const hash of drop) delete lastUsed[hash]
   await writeLastUsed(dir, lastUsed)
-  return tally([...entries.values()].filter(info => drop.has(info.hash)), info => info.narSize)
+  return tally([...entries.values()].filter(info => drop.has(info.hash)))
 }
 
 function logAccount(account: NixAccount): void {
