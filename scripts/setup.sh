@@ -27,7 +27,5 @@ if [ ${#packages[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}"
 fi
 
-# Not `npm ci`: npm 11 rejects this lockfile as "out of sync" because it lists only this platform's
-# optional binaries of jest's resolver (unrs-resolver), although `npm install` finds it complete and
-# leaves it unchanged.
-npm install --no-fund --no-audit
+# The lockfile is the contract: npm ci installs exactly it, or fails when package.json disagrees.
+npm ci --no-fund --no-audit
