@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { readConfig } from '../src/config/config.js'
+import { readConfig, spellPath } from '../src/config/config.js'
 import { parseAge, parseSize } from '../src/config/inputs.js'
 import { accessMode } from '../src/config/mode.js'
 import { clearInputs, setInputs } from './support/inputs.js'
@@ -32,7 +32,14 @@ describe('readConfig', () => {
     setInputs({ caches: 'pip, huggingface\nnix\npip', paths: 'build/out\n~/data', key: 'mine-1', 'restore-keys': 'mine-' })
     const config = readConfig()
     expect(config.kinds).toEqual(['pip', 'huggingface', 'nix', 'custom'])
-    expect(config.custom).toEqual({ paths: ['/work/space/build/out', path.join(os.homedir(), 'data')], key: 'mine-1', restoreKeys: ['mine-'] })
+    expect(config.custom).toEqual({
+      paths: [
+        { spelled: 'build/out', path: '/work/space/build/out' },
+        { spelled: '~/data', path: path.join(os.homedir(), 'data') }
+      ],
+      key: 'mine-1',
+      restoreKeys: ['mine-']
+    })
   })
 
   test('models: repo, globs and sha256 pins per line; they imply the huggingface kind', () => {
@@ -121,5 +128,21 @@ describe('accessMode', () => {
     process.env.ACTIONS_CACHE_MODE = mode
     setInputs({ caches: 'pip', 'read-only': String(readOnly) })
     expect(accessMode(readConfig())).toMatchObject({ read, write })
+  })
+})
+
+describe('spelled paths: the name a custom path has on every machine', () => {
+  test.each([
+    ['build/ccache/', 'build/ccache', '/w/build/ccache'],
+    ['./data', 'data', '/w/data'],
+    ['~/.gradle//caches', '~/.gradle/caches', path.join(os.homedir(), '.gradle/caches')],
+    ['~', '~', os.homedir()],
+    ['/opt/sdk/', '/opt/sdk', '/opt/sdk'],
+    ['/w/out', 'out', '/w/out'],
+    ['/w', '.', '/w'],
+    ['../shared', '../shared', '/shared'],
+    ['/wx/y', '/wx/y', '/wx/y']
+  ])('%s is spelled %s and resolves to %s with the workspace at /w', (raw, spelled, resolved) => {
+    expect(spellPath(raw, '/w')).toEqual({ spelled, path: resolved })
   })
 })

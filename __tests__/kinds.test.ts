@@ -30,13 +30,13 @@ function config(inputs: Record<string, string>): ActionConfig {
 describe('pip', () => {
   test('PIP_CACHE_DIR wins', async () => {
     process.env.PIP_CACHE_DIR = path.join(workspace, 'pipcache')
-    expect((await pip.locate(config({ caches: 'pip' }))).paths).toEqual([path.join(workspace, 'pipcache')])
+    expect((await pip.locate(config({ caches: 'pip' }))).parts.map(p => p.path)).toEqual([path.join(workspace, 'pipcache')])
   })
 
   test('otherwise asks pip itself', async () => {
     process.env.XDG_CACHE_HOME = path.join(workspace, 'xdg')
     const location = await pip.locate(config({ caches: 'pip' }))
-    expect(location.paths).toEqual([path.join(workspace, 'xdg', 'pip')])
+    expect(location.parts).toEqual([{ origin: 'role', name: 'pip-cache', path: path.join(workspace, 'xdg', 'pip') }])
     expect(location.notes.join()).toContain('pip cache dir')
   })
 
@@ -87,7 +87,8 @@ describe('buildah', () => {
     process.env.TMPDIR = path.join(workspace, 'tmp')
     const c = config({ caches: 'buildah' })
     const location = await buildah.locate(c)
-    expect(location.paths[0]).toMatch(new RegExp(`^${path.join(workspace, 'tmp')}/buildah-cache(-\\d+)?$`))
+    expect(location.parts[0].name).toBe('buildah-cache-mounts')
+    expect(location.parts[0].path).toMatch(new RegExp(`^${path.join(workspace, 'tmp')}/buildah-cache(-\\d+)?$`))
     const key = await buildah.key(c, location)
     expect(key.parts.map(p => p.name)).toEqual(['os', 'arch', 'builder'])
     expect(key.droppable).toBe(0)
@@ -97,7 +98,8 @@ describe('buildah', () => {
 describe('custom paths', () => {
   test('the user key is taken as given, revisions of it first, then the user restore keys', async () => {
     const [plan] = await planCaches(config({ paths: 'out', key: 'build-abc', 'restore-keys': 'build-' }))
-    expect(plan).toMatchObject({ kind: 'custom', key: 'build-abc', restoreKeys: ['build-abc~r', 'build-'], paths: [path.join(workspace, 'out')] })
+    expect(plan).toMatchObject({ kind: 'custom', key: 'build-abc', restoreKeys: ['build-abc~r', 'build-'] })
+    expect(plan.spec.parts).toEqual([{ origin: 'spelled', name: 'out', path: path.join(workspace, 'out') }])
   })
 })
 

@@ -26,8 +26,9 @@ afterEach(async () => {
   await fs.rm(base, { recursive: true, force: true })
 })
 
+/** Parts named by their absolute spelling: enough to tell one set of paths from another. */
 function spec(paths: string[], exclude: string[] = []): ArchiveSpec {
-  return { paths, exclude }
+  return { parts: paths.map(p => ({ origin: 'spelled' as const, name: p, path: p })), exclude }
 }
 
 async function write(file: string, content: string | Buffer, mode = 0o644): Promise<void> {
@@ -204,8 +205,8 @@ describe('lookup', () => {
   async function restoredKey(store: LocalStore, dir: string, key: string, restoreKeys: string[]): Promise<string | undefined> {
     await fs.rm(dir, { recursive: true, force: true })
     const result = await store.restore(spec([dir]), key, restoreKeys)
-    if (result) expect(await fs.readFile(path.join(dir, 'which'), 'utf8')).toBe(result.matchedKey)
-    return result?.matchedKey
+    if (result.matchedKey) expect(await fs.readFile(path.join(dir, 'which'), 'utf8')).toBe(result.matchedKey)
+    return result.matchedKey ?? undefined
   }
 
   test('exact key first, then the newest entry for each restore-key prefix in order', async () => {
@@ -224,14 +225,17 @@ describe('lookup', () => {
     expect(await restoredKey(store, dir, 'deps-linux-9', [])).toBeUndefined()
   })
 
-  test('another set of paths or exclude patterns is another version: a miss', async () => {
+  test('another set of paths is another identity: a miss that says what differs; exclude patterns are not identity', async () => {
     const store = new LocalStore(storeDir)
     const dir = path.join(base, 'work/dir')
     const other = path.join(base, 'work/other')
     await saveWith(store, dir, 'k')
 
-    expect(await store.restore(spec([dir, other]), 'k', ['k'])).toBeUndefined()
-    expect(await store.restore(spec([dir], ['*.tmp']), 'k', ['k'])).toBeUndefined()
+    expect(await store.restore(spec([dir, other]), 'k', ['k'])).toEqual({
+      matchedKey: null,
+      otherIdentity: `The store holds k under another identity, so it does not match: its paths differ: it lacks '${other}'.`
+    })
+    expect(await store.restore(spec([dir], ['*.tmp']), 'k', ['k'])).toEqual(expect.objectContaining({ matchedKey: 'k' }))
     expect(await store.restore(spec([dir]), 'k', [])).toEqual(expect.objectContaining({ matchedKey: 'k' }))
   })
 })
@@ -606,7 +610,7 @@ describe('crash leftovers and prune', () => {
     expect(pruned.entries.map(entry => entry.key)).toEqual(['middle'])
     expect(dryRun).toEqual(pruned)
     expect((await store.listEntries()).map(entry => entry.key)).toEqual(['old', 'new'])
-    expect(await store.restore(spec([dir]), 'middle', [])).toBeUndefined()
+    expect(await store.restore(spec([dir]), 'middle', [])).toMatchObject({ matchedKey: null })
   })
 
   test('listEntries reports key, version, bytes and times', async () => {

@@ -296,10 +296,10 @@ describePodman('podman-compose build with the layer cache', () => {
 
       // The restore of the buildah kind: its directory, copied to where that kind says this podman looks.
       process.env = { ...savedEnv, ...coldMachine.env }
-      const [coldMounts] = (await buildah.locate({} as ActionConfig)).paths
+      const [coldMounts] = (await buildah.locate({} as ActionConfig)).parts.map(part => part.path)
       const warmMachine = machine('pip-warm')
       process.env = { ...savedEnv, ...warmMachine.env }
-      const [warmMounts] = (await buildah.locate({} as ActionConfig)).paths
+      const [warmMounts] = (await buildah.locate({} as ActionConfig)).parts.map(part => part.path)
       expect(fs.existsSync(coldMounts)).toBe(true)
       fs.cpSync(coldMounts, warmMounts, { recursive: true })
 

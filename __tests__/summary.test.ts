@@ -56,6 +56,14 @@ describe('ledger', () => {
     expect(report.caches[0]).toMatchObject({ kind: 'pip', key: pip.key, matchedKey: 'k~r1', hit: 'exact', restoredBytes: 700, downloadedBytes: 100, reusedBytes: 600, uploadedBytes: 0, saved: 'unchanged' })
     expect(report.totals).toMatchObject({ downloadedBytes: 100, reusedBytes: 900 })
   })
+
+  test('the report carries the per-file rows the summary shows, so a PR check needs no Markdown', () => {
+    const file = { repo: 'org/m', path: 'model.safetensors', size: 4096, digest: `sha256:${'a'.repeat(64)}`, source: 'downloaded' as const, verified: true as const }
+    const report = buildReport([entry({ kind: 'huggingface', files: [file] }), pip])
+    expect(report.caches[0].files).toEqual([file])
+    expect(report.caches[1]).not.toHaveProperty('files')
+    expect(renderSummary([entry({ kind: 'huggingface', files: [file] })])).toContain('| org/m | `model.safetensors` | 4.00 KiB | sha256:aaaaaaaaaaaa… | downloaded | ✓ |')
+  })
 })
 
 describe('renderSummary', () => {

@@ -1,53 +1,42 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import lockfile from 'proper-lockfile'
 import { readJson, syncPath, writeFileAtomic } from '../util/atomic.js'
 import { digestFile } from '../util/hash-pool.js'
 import { progressLog } from '../util/progress.js'
-import type { ArchiveSpec, CacheBackend, RestoreResult, SaveResult } from './backend.js'
+import { extractToStaging, ignoreCode, moveIntoPlace, type PathKind, pathKind, type StagedRestore, tarCreateArgs, writeArchive } from './archive.js'
+import { type ArchivePart, type ArchiveSpec, type CacheBackend, type Miss, missed, type RestoreResult, type SaveResult } from './backend.js'
+import {
+  archiveFiles,
+  entryBytes,
+  type EntryMeta,
+  identityDifference,
+  identityOf,
+  metaProblem,
+  sha256,
+  STORE_FORMAT,
+  type StoredPart,
+  versionOf
+} from './entry-meta.js'
+import { isReadOnlyError, withLock } from './locks.js'
 
 /*
  * Store layout (everything on one filesystem, so every publish is a rename):
  *
- *   <root>/entries/<version>/<sha256(key)>/meta.json          the commit point of an entry
- *   <root>/entries/<version>/<sha256(key)>/<saveId>-<i>.tar.zst  one archive per spec path
- *   <root>/tmp/                                             archives being written
- *   <root>/locks/                                           proper-lockfile lock directories
+ *   <root>/entries/<version>/<sha256(key)>/meta.json            the commit point of an entry
+ *   <root>/entries/<version>/<sha256(key)>/<saveId>-<i>.tar.zst  one archive per part (archive.ts)
+ *   <root>/tmp/                                                 archives being written
+ *   <root>/locks/                                               proper-lockfile lock directories
  *
- * One archive per spec path, made with `tar -C <path> .`, so every member is relative to the
- * directory it is extracted into: there is no index prefix to strip or trust, tar's own refusal of
- * names that leave the directory applies as is, and a path that is missing at save time simply has
- * no archive. Archive names carry the save's random id, so a new save never
- * overwrites an archive the current meta.json refers to; the meta.json rename switches entries.
+ * The version is the hash of the entry's identity (entry-meta.ts), which names no machine. Archive names
+ * carry the save's random id, so a new save never overwrites an archive the current meta.json refers to;
+ * the meta.json rename switches entries. Directories the store creates take the root's permission bits, so
+ * a root made group-writable (setgid) for several runner users stays usable by all of them.
  */
 
-/** Part of the entry version: bump when the layout or archive format changes so old entries miss. */
-const STORE_FORMAT = 1
 const META_FILE = 'meta.json'
-const ARCHIVE_NAME = /^[0-9a-f]{16}-\d+\.tar\.zst$/
 /** A save in flight keeps its temp file fresh; anything this old was left by a crash. */
 const ORPHAN_AGE_MS = 60 * 60 * 1000
-/** A publish holds an entry lock for a few renames; waiting up to about a minute covers a busy host. */
-const LOCK_RETRIES = { retries: 60, factor: 1.3, minTimeout: 50, maxTimeout: 2000 }
-
-type StoredPart =
-  | { path: string; kind: 'missing' }
-  | { path: string; kind: 'tree' | 'file'; file: string; sha256: string; bytes: number }
-
-interface EntryMeta {
-  format: number
-  key: string
-  version: string
-  saveId: string
-  /** Milliseconds since the epoch. */
-  created: number
-  lastUsed: number
-  parts: StoredPart[]
-  /** The cache kind saved (entries written before it was recorded have none). */
-  kind?: string
-}
 
 export interface EntryInfo {
   key: string
@@ -75,11 +64,30 @@ export interface PruneResult {
   orphans: string[]
 }
 
+export interface EntryCheck {
+  key: string
+  kind?: string
+  bytes: number
+  /** null when every archive matches its recorded size and SHA-256. */
+  problem: string | null
+}
+
 interface StoredEntry {
   /** Names the entry's directory and its lock. */
   version: string
   keyHash: string
   meta: EntryMeta
+}
+
+interface StagedPart {
+  part: StoredPart
+  /** The temp file until publish renames it into the entry. */
+  temp: string | null
+}
+
+interface Orphan {
+  file: string
+  bytes: number
 }
 
 /** A directory store for self-hosted runners: entries addressed like GitHub's cache, never the network. */
@@ -89,6 +97,7 @@ export class LocalStore implements CacheBackend {
   private readonly clock: () => number
   /** Where progress lines of long restores go (the action's log). */
   private readonly log: (line: string) => void
+  private rootMode: number | undefined
 
   constructor(root: string, clock: () => number = Date.now, log: (line: string) => void = () => undefined) {
     this.root = root
@@ -96,21 +105,24 @@ export class LocalStore implements CacheBackend {
     this.log = log
   }
 
-  async restore(spec: ArchiveSpec, key: string, restoreKeys: string[]): Promise<RestoreResult | undefined> {
-    const version = specVersion(spec)
+  async restore(spec: ArchiveSpec, key: string, restoreKeys: string[]): Promise<RestoreResult | Miss> {
+    const identity = identityOf(spec)
+    const version = versionOf(identity)
     const found = await this.lookup(version, key, restoreKeys)
-    if (!found) return undefined
+    if (!found) return missed(await this.otherIdentity(identity, key))
     const opened = await this.openEntry(version, found.key)
     // Pruned between lookup and open: as good as a miss.
-    if (!opened) return undefined
+    if (!opened) return missed()
     const { meta, handles } = opened
     const staged: StagedRestore[] = []
     try {
-      checkPartsMatch(meta, spec)
+      // The version covers the identity, but meta.json is data from the store: targets come from the spec.
+      if (meta.format !== STORE_FORMAT || meta.parts.length !== spec.parts.length) throw corrupt(meta.key, `it does not describe ${spec.parts.length} part(s) in format ${STORE_FORMAT}`)
       // Every part is verified and staged before any is moved in: an entry restores whole or not at all.
       for (const [index, part] of meta.parts.entries()) {
-        const progress = progressLog(`Restoring ${spec.paths[index]}`, part.kind === 'missing' ? 0 : part.bytes, this.log)
-        const stage = await extractPart(handles[index], part, spec.paths[index], meta.key, progress)
+        const target = spec.parts[index]
+        const progress = progressLog(`Restoring ${target.name}`, part.kind === 'missing' ? 0 : part.bytes, this.log)
+        const stage = await extractPart(handles[index], part, target, meta.key, progress)
         if (stage) staged.push(stage)
       }
       for (const { restored, target } of staged) await moveIntoPlace(restored, target)
@@ -123,25 +135,27 @@ export class LocalStore implements CacheBackend {
   }
 
   async save(spec: ArchiveSpec, key: string): Promise<SaveResult> {
-    const kinds = await Promise.all(spec.paths.map(pathKind))
+    const kinds = await Promise.all(spec.parts.map(part => pathKind(part.path)))
     if (kinds.every(kind => kind === 'missing')) {
-      throw new Error(`nothing to save: none of these paths exists: ${spec.paths.join(', ')}`)
+      throw new Error(`nothing to save: none of these paths exists: ${spec.parts.map(part => part.path).join(', ')}`)
     }
-    await fs.mkdir(this.tmpDir, { recursive: true })
+    await this.makeDir(this.tmpDir)
     const saveId = crypto.randomBytes(8).toString('hex')
     const staged: StagedPart[] = []
     try {
-      for (const [index, target] of spec.paths.entries()) {
-        staged.push(await this.stagePart(target, kinds[index], spec.exclude, `${saveId}-${index}.tar.zst`))
+      for (const [index, part] of spec.parts.entries()) {
+        staged.push(await this.stagePart(part, kinds[index], spec.exclude, `${saveId}-${index}.tar.zst`))
       }
       const now = this.clock()
+      const identity = identityOf(spec)
       const meta: EntryMeta = {
         format: STORE_FORMAT,
         key,
-        version: specVersion(spec),
+        version: versionOf(identity),
         saveId,
         created: now,
         lastUsed: now,
+        identity,
         parts: staged.map(({ part }) => part),
         ...(spec.kind ? { kind: spec.kind } : {})
       }
@@ -161,7 +175,7 @@ export class LocalStore implements CacheBackend {
 
   /** Drops entries unused for longer than maxAgeMs, then the least recently used until the store fits maxBytes. */
   async prune(options: PruneOptions = {}): Promise<PruneResult> {
-    await fs.mkdir(this.locksDir, { recursive: true })
+    await this.makeDir(this.locksDir)
     return withLock(path.join(this.locksDir, 'prune'), async () => {
       const doomed = chooseEntriesToPrune(await this.storedEntries(), options, this.clock())
       const removed: EntryInfo[] = []
@@ -234,8 +248,25 @@ export class LocalStore implements CacheBackend {
 
   /** Lock names come from directory names, so prune can lock an entry whose meta.json is unreadable. */
   private async withEntryLock<T>(version: string, keyHash: string, work: (assertHeld: () => void) => Promise<T>): Promise<T> {
-    await fs.mkdir(this.locksDir, { recursive: true })
+    await this.makeDir(this.locksDir)
     return withLock(path.join(this.locksDir, `${version}-${keyHash}`), work)
+  }
+
+  /**
+   * mkdir -p, giving every directory it creates the root's permission bits and fsyncing each new entry
+   * into its parent. The root itself is created with the process's defaults.
+   */
+  private async makeDir(dir: string): Promise<void> {
+    if (this.rootMode === undefined) {
+      await fs.mkdir(this.root, { recursive: true })
+      this.rootMode = (await fs.stat(this.root)).mode & 0o7777
+    }
+    const firstCreated = await fs.mkdir(dir, { recursive: true })
+    if (firstCreated === undefined) return
+    for (let created = dir; created.length >= firstCreated.length; created = path.dirname(created)) {
+      await fs.chmod(created, this.rootMode)
+      await syncPath(path.dirname(created))
+    }
   }
 
   /** GitHub's rule: the exact key, else per restore key in order the newest entry it prefixes; same version only. */
@@ -246,19 +277,34 @@ export class LocalStore implements CacheBackend {
     const candidates = (await this.storedEntries(version)).map(({ meta }) => meta)
     for (const prefix of restoreKeys) {
       const matches = candidates.filter(meta => meta.key.startsWith(prefix))
-      if (matches.length > 0) return matches.reduce((newest, meta) => (meta.created > newest.created ? meta : newest))
+      if (matches.length > 0) return newest(matches)
     }
     return undefined
   }
 
   /**
+   * After a miss: the newest entry of this key (or one of its revisions) stored under another version,
+   * and what of its identity differs from the one looked for.
+   */
+  private async otherIdentity(wanted: ReturnType<typeof identityOf>, key: string): Promise<string | null> {
+    const version = versionOf(wanted)
+    const revisions = `${key}~r`
+    const others = (await this.storedEntries()).filter(({ meta }) => meta.version !== version && (meta.key === key || meta.key.startsWith(revisions)))
+    if (others.length === 0) return null
+    const other = newest(others.map(({ meta }) => meta))
+    const difference = identityDifference(other, wanted)
+    return difference ? `The store holds ${other.key} under another identity, so it does not match: ${difference}.` : null
+  }
+
+  /**
    * Reads meta.json and opens every archive under the entry lock: a concurrent publish or prune
    * may unlink the names afterwards, but open descriptors keep the inodes we are about to verify.
+   * A store this user cannot write (another user's, or read-only) is read without the lock.
    */
   private async openEntry(version: string, key: string): Promise<{ meta: EntryMeta; handles: fs.FileHandle[] } | undefined> {
     const keyHash = sha256(key)
     const dir = this.entryDir(version, keyHash)
-    return this.withEntryLock(version, keyHash, async () => {
+    const open = async () => {
       const meta = await readMeta(dir, key)
       if (!meta) return undefined
       // Indexed like meta.parts; a missing path has no archive and no handle.
@@ -272,27 +318,39 @@ export class LocalStore implements CacheBackend {
         throw error
       }
       return { meta, handles }
-    })
+    }
+    try {
+      return await this.withEntryLock(version, keyHash, open)
+    } catch (error) {
+      if (isReadOnlyError(error)) return open()
+      throw error
+    }
   }
 
+  /** Best effort: a store this user may only read still restores, it just does not record the use. */
   private async markUsed(version: string, restored: EntryMeta): Promise<void> {
     const keyHash = sha256(restored.key)
     const dir = this.entryDir(version, keyHash)
-    await this.withEntryLock(version, keyHash, async () => {
-      const current = await readMeta(dir, restored.key)
-      // A save replaced the entry while we extracted: its own lastUsed is newer anyway.
-      if (current?.saveId !== restored.saveId) return
-      await writeFileAtomic(path.join(dir, META_FILE), JSON.stringify({ ...current, lastUsed: this.clock() }))
-    })
+    try {
+      await this.withEntryLock(version, keyHash, async () => {
+        const current = await readMeta(dir, restored.key)
+        // A save replaced the entry while we extracted: its own lastUsed is newer anyway.
+        if (current?.saveId !== restored.saveId) return
+        await writeFileAtomic(path.join(dir, META_FILE), JSON.stringify({ ...current, lastUsed: this.clock() }))
+      })
+    } catch (error) {
+      if (!isReadOnlyError(error)) throw error
+      this.log(`Could not record the use of ${restored.key} (the store is not writable by this user): ${(error as Error).message}`)
+    }
   }
 
-  /** Archives one path into a temp file in the store, hashing the bytes on their way to disk. */
-  private async stagePart(target: string, kind: PathKind, exclude: string[], file: string): Promise<StagedPart> {
-    if (kind === 'missing') return { part: { path: target, kind }, temp: null }
+  /** Archives one part into a temp file in the store, hashing the bytes on their way to disk. */
+  private async stagePart(part: ArchivePart, kind: PathKind, exclude: string[], file: string): Promise<StagedPart> {
+    if (kind === 'missing') return { part: { name: part.name, kind }, temp: null }
     const temp = path.join(this.tmpDir, `${file}.${crypto.randomBytes(4).toString('hex')}.tmp`)
     try {
-      const { sha256: digest, bytes } = await writeArchive(tarCreateArgs(target, kind, exclude), temp)
-      return { part: { path: target, kind, file, sha256: digest, bytes }, temp }
+      const { sha256: digest, bytes } = await writeArchive(tarCreateArgs(part.path, kind, exclude), temp)
+      return { part: { name: part.name, kind, file, sha256: digest, bytes }, temp }
     } catch (error) {
       await fs.rm(temp, { force: true })
       throw error
@@ -304,7 +362,7 @@ export class LocalStore implements CacheBackend {
     const keyHash = sha256(meta.key)
     const dir = this.entryDir(meta.version, keyHash)
     await this.withEntryLock(meta.version, keyHash, async assertHeld => {
-      await makeDirDurably(dir)
+      await this.makeDir(dir)
       const previous = await readMeta(dir, meta.key).catch(() => null)
       for (const item of staged) {
         if (item.temp === null || item.part.kind === 'missing') continue
@@ -380,24 +438,16 @@ export class LocalStore implements CacheBackend {
   }
 }
 
-export interface EntryCheck {
-  key: string
-  kind?: string
-  bytes: number
-  /** null when every archive matches its recorded size and SHA-256. */
-  problem: string | null
-}
-
 async function archivesProblem(dir: string, meta: EntryMeta): Promise<string | null> {
   for (const part of meta.parts) {
     if (part.kind === 'missing') continue
     const handle = await fs.open(path.join(dir, part.file), 'r').catch(() => null)
-    if (!handle) return `archive for ${part.path} is missing`
+    if (!handle) return `archive for ${part.name} is missing`
     try {
       // One byte more than recorded, so an archive that grew is caught too.
       const { digests, bytesRead } = await digestFile({ fd: handle.fd }, part.bytes + 1, [{ algorithm: 'sha256' }])
-      if (bytesRead !== part.bytes) return `archive for ${part.path} is ${bytesRead} bytes, ${part.bytes} were written`
-      if (digests[0] !== part.sha256) return `archive for ${part.path} does not match its SHA-256`
+      if (bytesRead !== part.bytes) return `archive for ${part.name} is ${bytesRead} bytes, ${part.bytes} were written`
+      if (digests[0] !== part.sha256) return `archive for ${part.name} does not match its SHA-256`
     } finally {
       await handle.close()
     }
@@ -405,45 +455,12 @@ async function archivesProblem(dir: string, meta: EntryMeta): Promise<string | n
   return null
 }
 
-/** A verified part waiting in its staging directory to be moved into its target. */
-interface StagedRestore {
-  staging: string
-  restored: string
-  target: string
-}
-
-interface StagedPart {
-  part: StoredPart
-  /** The temp file until publish renames it into the entry. */
-  temp: string | null
-}
-
-type PathKind = 'tree' | 'file' | 'missing'
-
-interface Orphan {
-  file: string
-  bytes: number
-}
-
-/** GitHub's notion too: the same key with another set of paths is another entry. */
-function specVersion(spec: ArchiveSpec): string {
-  return sha256(JSON.stringify({ format: STORE_FORMAT, paths: spec.paths, exclude: spec.exclude }))
-}
-
-function sha256(text: string): string {
-  return crypto.createHash('sha256').update(text).digest('hex')
-}
-
-function entryBytes(meta: EntryMeta): number {
-  return meta.parts.reduce((sum, part) => sum + (part.kind === 'missing' ? 0 : part.bytes), 0)
+function newest(metas: EntryMeta[]): EntryMeta {
+  return metas.reduce((latest, meta) => (meta.created > latest.created ? meta : latest))
 }
 
 function entryInfo(meta: EntryMeta): EntryInfo {
   return { key: meta.key, kind: meta.kind, version: meta.version, bytes: entryBytes(meta), created: meta.created, lastUsed: meta.lastUsed }
-}
-
-function archiveFiles(meta: EntryMeta): string[] {
-  return meta.parts.flatMap(part => (part.kind === 'missing' ? [] : [part.file]))
 }
 
 function corrupt(key: string, detail: string): Error {
@@ -468,7 +485,8 @@ function chooseEntriesToPrune(entries: StoredEntry[], options: PruneOptions, now
 
 /**
  * The entry's meta.json, null when there is none. The store is writable by other jobs, so
- * everything later used as a file name or extraction plan is checked here.
+ * everything later used as a file name or extraction plan is checked (entry-meta.ts). Format 1 parts,
+ * named by the absolute path they were saved from, are read under that name.
  */
 async function readMeta(dir: string, label = dir): Promise<EntryMeta | null> {
   const file = path.join(dir, META_FILE)
@@ -479,199 +497,47 @@ async function readMeta(dir: string, label = dir): Promise<EntryMeta | null> {
     throw corrupt(label, `unreadable ${META_FILE}: ${(error as Error).message}`)
   }
   if (meta === null) return null
-  const problem = metaProblem(meta, dir)
+  const problem = metaProblem(meta, path.basename(dir), path.basename(path.dirname(dir)))
   if (problem) throw corrupt(label, problem)
+  if (meta.format === 1) meta.parts = meta.parts.map(part => ({ ...part, name: part.name ?? (part as { path?: string }).path ?? '?' }))
   return meta
-}
-
-function metaProblem(meta: EntryMeta, dir: string): string | null {
-  if (meta.format !== STORE_FORMAT) return `unknown format ${String(meta.format)}`
-  // Lookup by prefix reads key and version from meta.json; they must name the directory it sits in.
-  if (typeof meta.key !== 'string' || sha256(meta.key) !== path.basename(dir)) return 'key does not match its directory'
-  if (meta.version !== path.basename(path.dirname(dir))) return 'version does not match its directory'
-  if (!Number.isFinite(meta.created) || !Number.isFinite(meta.lastUsed)) return 'bad timestamps'
-  if (!Array.isArray(meta.parts)) return 'no parts'
-  for (const part of meta.parts) {
-    if (part.kind === 'missing') continue
-    if (part.kind !== 'tree' && part.kind !== 'file') return `unknown part kind ${String(part.kind)}`
-    if (!ARCHIVE_NAME.test(part.file)) return `bad archive name ${JSON.stringify(part.file)}`
-    if (!/^[0-9a-f]{64}$/.test(part.sha256) || !Number.isSafeInteger(part.bytes)) return `bad digest or size for ${part.file}`
-  }
-  return null
-}
-
-/** The version covers the paths, but meta.json is data from the store: extraction targets come from the spec. */
-function checkPartsMatch(meta: EntryMeta, spec: ArchiveSpec): void {
-  if (meta.parts.length !== spec.paths.length) throw corrupt(meta.key, `${meta.parts.length} parts for ${spec.paths.length} paths`)
 }
 
 async function openArchive(dir: string, part: StoredPart & { kind: 'tree' | 'file' }, key: string): Promise<fs.FileHandle> {
   try {
     return await fs.open(path.join(dir, part.file), 'r')
   } catch (error) {
-    throw corrupt(key, `archive for ${part.path} cannot be opened: ${(error as Error).message}`)
-  }
-}
-
-async function pathKind(target: string): Promise<PathKind> {
-  try {
-    return (await fs.stat(target)).isDirectory() ? 'tree' : 'file'
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing'
-    throw error
-  }
-}
-
-/** A directory's members are `./...` relative to it; a file is archived from its parent under its own name. */
-function tarCreateArgs(target: string, kind: 'tree' | 'file', exclude: string[]): string[] {
-  const [directory, member] = kind === 'tree' ? [target, '.'] : [path.dirname(target), path.basename(target)]
-  return [
-    '--format=gnu',
-    '--use-compress-program=zstd -T0',
-    '-cf',
-    '-',
-    ...exclude.map(pattern => `--exclude=${pattern}`),
-    '-C',
-    directory,
-    member
-  ]
-}
-
-async function writeArchive(tarArgs: string[], temp: string): Promise<{ sha256: string; bytes: number }> {
-  const handle = await fs.open(temp, 'wx', 0o444)
-  try {
-    const tar = spawn('tar', tarArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: tarEnv() })
-    const exited = exitOf(tar, 'tar -c')
-    const hash = crypto.createHash('sha256')
-    let bytes = 0
-    for await (const chunk of tar.stdout as AsyncIterable<Buffer>) {
-      hash.update(chunk)
-      bytes += chunk.length
-      // write() may take less than the whole chunk.
-      for (let offset = 0; offset < chunk.length; ) offset += (await handle.write(chunk, offset)).bytesWritten
-    }
-    await exited
-    await handle.sync()
-    return { sha256: hash.digest('hex'), bytes }
-  } finally {
-    await handle.close()
+    throw corrupt(key, `archive for ${part.name} cannot be opened: ${(error as Error).message}`)
   }
 }
 
 /**
- * Extracts into a staging directory beside the target while hashing the same open file. The caller
- * moves the result into place only once every part verified: a corrupt or hostile archive never
- * touches the target, and a failed restore leaves nothing half written. GNU tar (no -P) already
- * refuses absolute names, `..` and writes through symlinks; a warning that it rewrote a name, or any
- * error, refuses the whole archive.
+ * Extracts one part into staging while a worker hashes the same open file: the caller moves the result
+ * into place only once every part verified, so a corrupt archive never touches the target.
  */
 async function extractPart(
   handle: fs.FileHandle | undefined,
   part: StoredPart,
-  target: string,
+  target: ArchivePart,
   key: string,
   onProgress: (bytes: number) => void
 ): Promise<StagedRestore | null> {
   if (part.kind === 'missing' || !handle) return null
   const { size } = await handle.stat()
-  if (size !== part.bytes) throw corrupt(key, `archive for ${part.path} is ${size} bytes, ${part.bytes} were written`)
-  const staging = await makeStaging(target)
+  if (size !== part.bytes) throw corrupt(key, `archive for ${part.name} is ${size} bytes, ${part.bytes} were written`)
+  // Positioned reads leave the descriptor's offset at 0 for tar, which reads the same inode through stdin.
+  const hashing = digestFile({ fd: handle.fd }, size, [{ algorithm: 'sha256' }], onProgress)
+  const [hashed, extracted] = await Promise.allSettled([hashing, extractToStaging(handle.fd, part.kind, target.path)])
+  const stage = extracted.status === 'fulfilled' ? extracted.value : null
   try {
-    const [digest, tarProblem] = await Promise.all([hashHandle(handle, size, onProgress), untar(handle, staging)])
-    if (digest !== part.sha256) throw corrupt(key, `archive for ${part.path} does not match its SHA-256`)
-    if (tarProblem) throw new Error(`local cache entry "${key}" was not restored into ${target}: refused entry: ${tarProblem}`)
+    if (hashed.status === 'rejected') throw hashed.reason
+    if (hashed.value.digests[0] !== part.sha256) throw corrupt(key, `archive for ${part.name} does not match its SHA-256`)
+    if (extracted.status === 'rejected') throw new Error(`local cache entry "${key}" was not restored into ${target.path}: ${(extracted.reason as Error).message}`)
   } catch (error) {
-    await fs.rm(staging, { recursive: true, force: true })
+    if (stage) await fs.rm(stage.staging, { recursive: true, force: true })
     throw error
   }
-  const restored = part.kind === 'tree' ? staging : path.join(staging, path.basename(target))
-  return { staging, restored, target }
-}
-
-/** Beside the target, so moving the result into place is a rename on the same filesystem. */
-async function makeStaging(target: string): Promise<string> {
-  await fs.mkdir(path.dirname(target), { recursive: true })
-  return fs.mkdtemp(path.join(path.dirname(target), `.${path.basename(target)}.qdc-restore-`))
-}
-
-/** Positioned reads leave the descriptor's offset at 0 for tar, which reads the same inode through stdin. */
-async function hashHandle(handle: fs.FileHandle, size: number, onProgress: (bytes: number) => void): Promise<string> {
-  const { digests } = await digestFile({ fd: handle.fd }, size, [{ algorithm: 'sha256' }], onProgress)
-  return digests[0]
-}
-
-/** GNU tar's warnings that it rewrote or skipped a name that pointed outside the directory. */
-const ESCAPE_WARNINGS = /Removing leading|contains '\.\.'|Skipping to next header|Cannot (open|hard link|create)/
-
-/** null when tar extracted everything as archived, else what it complained about. */
-async function untar(handle: fs.FileHandle, directory: string): Promise<string | null> {
-  // -p: modes exactly as saved rather than filtered through the job's umask.
-  const args = ['--use-compress-program=zstd', '--warning=no-timestamp', '--warning=no-unknown-keyword', '-xpf', '-', '-C', directory]
-  const tar = spawn('tar', args, { stdio: [handle.fd, 'ignore', 'pipe'], env: tarEnv() })
-  let stderr = ''
-  tar.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)))
-  const code = await new Promise<number | null>((resolve, reject) => {
-    tar.once('error', reject)
-    tar.once('close', resolve)
-  })
-  const complaint = stderr.split('\n').find(line => ESCAPE_WARNINGS.test(line)) ?? stderr.trim().split('\n')[0]
-  if (code !== 0) return complaint || `tar exited with ${code}`
-  return ESCAPE_WARNINGS.test(stderr) ? complaint : null
-}
-
-/**
- * Renames what was extracted into the target, merging with what is already there: same-named
- * files are replaced (atomically, one rename each), directories merged, and anything on disk that is
- * not a directory (a symlink included) is replaced rather than followed.
- */
-async function moveIntoPlace(source: string, target: string): Promise<void> {
-  const existing = await fs.lstat(target).catch(ignoreCode('ENOENT'))
-  const incoming = await fs.lstat(source)
-  if (existing?.isDirectory() && incoming.isDirectory()) {
-    for (const name of await fs.readdir(source)) await moveIntoPlace(path.join(source, name), path.join(target, name))
-    return
-  }
-  // rename() replaces a file or symlink atomically, but neither puts a directory over a non-directory
-  // nor the other way round; fs.rm on a symlink removes the link, never what it points to.
-  if (existing && (existing.isDirectory() || incoming.isDirectory())) await fs.rm(target, { recursive: true, force: true })
-  await fs.rename(source, target)
-}
-
-/** A user's TAR_OPTIONS (say, --absolute-names) would change what our archives mean. */
-function tarEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env }
-  delete env.TAR_OPTIONS
-  return env
-}
-
-function exitOf(child: ChildProcess, what: string): Promise<void> {
-  let stderr = ''
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-2000)
-  })
-  return handled(
-    new Promise((resolve, reject) => {
-      child.once('error', reject)
-      child.once('close', (code, signal) => {
-        if (code === 0) resolve()
-        else reject(new Error(`${what} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`))
-      })
-    })
-  )
-}
-
-/** An exit can fail while the caller still streams; it awaits the promise later, so no unhandled rejection. */
-function handled<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => undefined)
-  return promise
-}
-
-async function makeDirDurably(dir: string): Promise<void> {
-  const firstCreated = await fs.mkdir(dir, { recursive: true })
-  if (firstCreated === undefined) return
-  for (let created = dir; created.length >= firstCreated.length; created = path.dirname(created)) {
-    await syncPath(path.dirname(created))
-  }
+  return stage
 }
 
 async function removeArchives(dir: string, meta: EntryMeta): Promise<void> {
@@ -690,35 +556,4 @@ async function oldFiles(files: string[], cutoff: number): Promise<Orphan[]> {
     if (stat?.isFile() && stat.mtimeMs < cutoff) orphans.push({ file, bytes: stat.size })
   }
   return orphans
-}
-
-function ignoreCode(...codes: string[]): (error: NodeJS.ErrnoException) => undefined {
-  return error => {
-    if (!codes.includes(error.code ?? '')) throw error
-    return undefined
-  }
-}
-
-/**
- * Runs work holding a proper-lockfile lock; a holder that died leaves a lock that goes stale
- * (its mtime stops being refreshed) and is taken over. Losing the lock midway makes
- * assertHeld throw, so the caller does not commit under someone else's feet.
- */
-async function withLock<T>(lockPath: string, work: (assertHeld: () => void) => Promise<T>): Promise<T> {
-  let lost: Error | undefined
-  const release = await lockfile.lock(lockPath, {
-    realpath: false,
-    retries: LOCK_RETRIES,
-    onCompromised: error => {
-      lost = error
-    }
-  })
-  try {
-    return await work(() => {
-      if (lost) throw new Error(`lost the lock ${lockPath}: ${lost.message}`)
-    })
-  } finally {
-    // A compromised lock counts as released already; releasing again would only throw.
-    if (!lost) await release()
-  }
 }

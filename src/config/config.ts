@@ -7,7 +7,7 @@ import { type ComposeService, readComposeServices } from '../build/compose-file.
 import { stringifyError } from '../util/errors.js'
 import { type DownloadSpec, parseDownloads } from './downloads.js'
 import { type ModelSpec, parseModels } from './models.js'
-import { readNixSigningKey } from '../nix/signing.js'
+import { readNixSigningKey, type SigningKey } from '../nix/signing.js'
 
 export const PRESET_KINDS = ['pip', 'buildah', 'huggingface', 'podman', 'nix', 'downloads'] as const
 export type PresetKind = (typeof PRESET_KINDS)[number]
@@ -22,8 +22,15 @@ export const ISOLATION_CHOICES = ['oci', 'chroot', 'rootless'] as const
 export const PODMAN_CACHE_MODES = ['auto', 'registry', 'images'] as const
 export type PodmanCacheMode = (typeof PODMAN_CACHE_MODES)[number]
 
+/** A path of the `paths` input: its machine-independent spelling, and where that is on this machine. */
+export interface SpelledPath {
+  /** Relative to the workspace (`build/ccache`), to home (`~/.gradle/caches`), or absolute (`/opt/sdk`). */
+  spelled: string
+  path: string
+}
+
 export interface CustomCache {
-  paths: string[]
+  paths: SpelledPath[]
   key: string
   restoreKeys: string[]
 }
@@ -50,8 +57,8 @@ export interface ActionConfig {
   hfEndpoint: string
   hfOffline: boolean
   workspace: string
-  /** A private copy of the Nix secret key (the input may be the key itself); null when not signing. */
-  nixSigningKeyFile: string | null
+  /** The Nix key to sign the binary cache with (its file, or that it was given inline); null when not signing. */
+  nixSigning: SigningKey | null
   /** Keys the restored Nix cache may be signed with, including the signing key's own public half. */
   nixPublicKeys: string[]
   nixTrusted: boolean
@@ -125,7 +132,7 @@ export function readConfig(): ActionConfig {
     hfEndpoint: readEndpoint(),
     hfOffline: getBool(Inputs.HfOffline, false),
     workspace,
-    nixSigningKeyFile: signing?.file ?? null,
+    nixSigning: signing,
     nixPublicKeys: [...new Set([...getList(Inputs.NixPublicKeys, 'lines-and-commas'), ...(signing ? [signing.publicKey] : [])])],
     nixTrusted: getBool(Inputs.NixTrusted, false),
     nixMaxBytes: parseSize(Inputs.NixMaxSize, getString(Inputs.NixMaxSize, '5G')),
@@ -184,8 +191,9 @@ function readCustomCache(): CustomCache | null {
   if (key === null) throw new InputError(Inputs.Key, `is empty; a key is required when '${Inputs.Paths}' is set`)
   const pattern = paths.find(p => /[*?[\]!]/.test(p))
   if (pattern) throw new InputError(Inputs.Paths, `'${pattern}' is a pattern; list directories or files, one per line`)
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
   return {
-    paths: paths.map(p => absolute(p, process.env.GITHUB_WORKSPACE || process.cwd())),
+    paths: paths.map(p => spellPath(p, workspace)),
     key: readKeyPart(Inputs.Key, key),
     restoreKeys: restoreKeys.map(k => readKeyPart(Inputs.RestoreKeys, k))
   }
@@ -223,6 +231,24 @@ function readKeyPart(input: string, value: string): string {
   if (value.includes(REVISION_SEPARATOR)) throw new InputError(input, `'${value}' contains '${REVISION_SEPARATOR}', which qdc reserves for revisions`)
   if (value.length > MAX_KEY_LENGTH - 64) throw new InputError(input, `'${value.slice(0, 40)}…' is longer than ${MAX_KEY_LENGTH - 64} characters`)
   return value
+}
+
+/**
+ * The spelling an entry is known by on every machine: normalised, relative to home when written with `~`,
+ * and relative to the workspace when written inside it (`${{ github.workspace }}/data` is `data` on a runner
+ * whose workspace is elsewhere). Other absolute paths stay absolute, as written.
+ */
+export function spellPath(raw: string, workspace: string): SpelledPath {
+  const trimmed = raw.length > 1 ? raw.replace(/\/+$/, '') : raw
+  if (trimmed === '~' || trimmed.startsWith('~/')) {
+    const rest = path.posix.normalize(trimmed.slice(1).replace(/^\/+/, '') || '.')
+    return { spelled: rest === '.' ? '~' : `~/${rest}`, path: path.resolve(os.homedir(), rest) }
+  }
+  const resolved = path.resolve(workspace, trimmed)
+  if (!path.isAbsolute(trimmed)) return { spelled: path.posix.normalize(trimmed), path: resolved }
+  const inside = path.relative(workspace, resolved)
+  const outside = inside === '..' || inside.startsWith('../') || path.isAbsolute(inside)
+  return { spelled: outside ? path.posix.normalize(trimmed) : inside || '.', path: resolved }
 }
 
 function absolute(p: string, workspace: string): string {

@@ -1,6 +1,6 @@
 import * as path from 'node:path'
 import { toolVersion, versionAtLeast } from '../util/exec.js'
-import { type CacheKind, NOTHING_PRUNED, platformParts } from './kind.js'
+import { type CacheKind, NOTHING_PRUNED, platformParts, rolePart } from './kind.js'
 
 /** First buildah (podman) release that keeps cache mounts in `buildah-cache-<uid>` instead of `buildah-cache`. */
 const UID_SUFFIX_SINCE = { buildah: [1, 29], podman: [4, 4] } as const
@@ -19,7 +19,7 @@ export const buildah: CacheKind = {
         : `neither buildah nor podman found; assuming the current layout ${dir}`
     ]
     // Lock files belong to the build that held them; a restored one would be a stale lock.
-    return { paths: [dir], exclude: ['buildah-cache-lockfile', 'buildah-cache-lockfiles'], notes }
+    return { parts: [rolePart('buildah-cache-mounts', dir)], exclude: ['buildah-cache-lockfile', 'buildah-cache-lockfiles'], notes }
   },
 
   async key() {

@@ -5,7 +5,8 @@ export const custom: CacheKind = {
   name: 'custom',
 
   async locate(config) {
-    return { paths: config.custom?.paths ?? [], exclude: [], notes: ['paths from the `paths` input'] }
+    const parts = (config.custom?.paths ?? []).map(p => ({ origin: 'spelled' as const, name: p.spelled, path: p.path }))
+    return { parts, exclude: [], notes: ['paths from the `paths` input, each known by its spelling on every machine'] }
   },
 
   async key() {

@@ -1,6 +1,6 @@
 import type { ActionConfig, KindName } from '../config/config.js'
 import { toolVersion } from '../util/exec.js'
-import { type CacheKind, type KeyPart, NOTHING_PRUNED, platformParts } from './kind.js'
+import { type CacheKind, type KeyPart, NOTHING_PRUNED, platformParts, rolePart } from './kind.js'
 
 /**
  * Kinds that are one directory qdc owns. Later capabilities add behaviour around them (the podman layer
@@ -8,6 +8,7 @@ import { type CacheKind, type KeyPart, NOTHING_PRUNED, platformParts } from './k
  */
 function directoryKind(
   name: KindName,
+  role: string,
   dirOf: (config: ActionConfig) => string,
   describe: string,
   keyParts: () => Promise<KeyPart[]>
@@ -15,7 +16,7 @@ function directoryKind(
   return {
     name,
     async locate(config) {
-      return { paths: [dirOf(config)], exclude: [], notes: [describe] }
+      return { parts: [rolePart(role, dirOf(config))], exclude: [], notes: [describe] }
     },
     async key() {
       return { parts: await keyParts(), droppable: 0 }
@@ -33,6 +34,7 @@ async function toolPart(tool: string): Promise<KeyPart> {
 
 export const podman = directoryKind(
   'podman',
+  'podman-layout',
   config => config.podmanDir,
   'layer-cache directory (an OCI layout served to podman as --cache-from/--cache-to)',
   async () => [...platformParts(), await toolPart('podman')]
@@ -40,10 +42,11 @@ export const podman = directoryKind(
 
 export const nix = directoryKind(
   'nix',
+  'nix-binary-cache',
   config => config.nixDir,
   'file:// binary cache directory (nix-cache-info, *.narinfo, nar/)',
   async () => [...platformParts(), await toolPart('nix')]
 )
 
 // Content-addressed by SHA-256: the same bytes on every platform.
-export const downloads = directoryKind('downloads', config => config.downloadsDir, 'content-addressed download cache', async () => [])
+export const downloads = directoryKind('downloads', 'downloads-store', config => config.downloadsDir, 'content-addressed download cache', async () => [])

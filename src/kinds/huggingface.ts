@@ -1,7 +1,7 @@
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { shortHash } from '../plan/hash-files.js'
-import { type CacheKind, NOTHING_PRUNED } from './kind.js'
+import { type CacheKind, NOTHING_PRUNED, rolePart } from './kind.js'
 
 /**
  * The HuggingFace hub cache. Models are the same on every platform, so the key has no OS part, only
@@ -13,7 +13,7 @@ export const huggingface: CacheKind = {
   async locate() {
     const { dir, source } = hubCacheDir()
     return {
-      paths: [dir],
+      parts: [rolePart('hf-hub-cache', dir)],
       // Credentials and lock/partial files must never travel in an archive (huggingface-hub.md §1.5).
       exclude: ['token', 'stored_tokens', '.locks', '*.incomplete'],
       notes: [`hub cache from ${source}`]

@@ -1,3 +1,4 @@
+import type { ArchivePart } from '../backends/backend.js'
 import type { ActionConfig, KindName } from '../config/config.js'
 
 /** One named ingredient of a key, printed in the configuration group so a miss can be explained. */
@@ -9,8 +10,8 @@ export interface KeyPart {
 }
 
 export interface Location {
-  /** Absolute directories this kind caches, in a stable order. */
-  paths: string[]
+  /** What this kind caches: each part named the same on every machine, with where it is on this one. */
+  parts: ArchivePart[]
   /** Basename patterns never archived at any depth (tar --exclude semantics). */
   exclude: string[]
   /** Facts worth a line in the configuration group (where a directory came from, a tool that is missing). */
@@ -40,6 +41,11 @@ export interface CacheKind {
 }
 
 export const NOTHING_PRUNED: PruneResult = { removedBytes: 0, removed: [] }
+
+/** A kind's own directory, named by its role so that it restores wherever that role lives on another runner. */
+export function rolePart(name: string, dir: string): ArchivePart {
+  return { origin: 'role', name, path: dir }
+}
 
 export function platformParts(): KeyPart[] {
   return [

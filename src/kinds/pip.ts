@@ -2,7 +2,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { hashFiles } from '../plan/hash-files.js'
 import { probe, toolVersion } from '../util/exec.js'
-import { type CacheKind, NOTHING_PRUNED, platformParts } from './kind.js'
+import { type CacheKind, NOTHING_PRUNED, platformParts, rolePart } from './kind.js'
 
 /** pip's own download cache: wheels and HTTP responses, the ~700 MB users fetch on every run. */
 export const pip: CacheKind = {
@@ -11,7 +11,7 @@ export const pip: CacheKind = {
   async locate() {
     const notes: string[] = []
     const dir = await pipCacheDir(notes)
-    return { paths: [dir], exclude: ['selfcheck', '*.tmp'], notes }
+    return { parts: [rolePart('pip-cache', dir)], exclude: ['selfcheck', '*.tmp'], notes }
   },
 
   async key(config) {

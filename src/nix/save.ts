@@ -1,5 +1,3 @@
-import * as fs from 'node:fs/promises'
-import * as path from 'node:path'
 import * as core from '@actions/core'
 import type { ActionConfig } from '../config/config.js'
 import type { NixAccount, LedgerEntry, PathTally } from '../ledger.js'
@@ -9,6 +7,7 @@ import { readJson } from '../util/atomic.js'
 import { stringifyError } from '../util/errors.js'
 import { choosePrunable, hashPartOf, listCache, readLastUsed, removeEntries, stampUsed, tally, writeLastUsed } from './binary-cache.js'
 import { copyToCache } from './copy.js'
+import { withKeyFile } from './signing.js'
 import { baselineFile, type NixRestoreRecord, recordFile } from './restore.js'
 import { listValidPaths, newPaths, type Origin, originOf, type PathInfo, pathInfos, readPathList } from './store-paths.js'
 
@@ -27,8 +26,6 @@ export async function collectNixPaths(run: RunState): Promise<void> {
       const problem = `collecting Nix store paths failed, the cache is saved as restored: ${stringifyError(error)}`
       core.warning(`nix: ${problem}`)
       entry.problems.push(problem)
-    } finally {
-      await forgetPrivateKey(run.config)
     }
   })
 }
@@ -58,7 +55,7 @@ async function collect(run: RunState, entry: LedgerEntry): Promise<void> {
   }
   const before = await listCache(dir)
   const missing = added.filter(info => !before.entries.has(hashPartOf(info.path))).map(info => info.path)
-  if (missing.length > 0) await copyToCache(dir, missing, run.config.nixSigningKeyFile)
+  if (missing.length > 0) await withKeyFile(run.config.nixSigning, file => copyToCache(dir, missing, file))
   const after = await listCache(dir)
   account.copied = tally([...after.entries.values()].filter(info => !before.entries.has(info.hash)))
   account.pruned = await prune(dir, after.entries, new Set(valid.map(hashPartOf)), run.config)
@@ -89,10 +86,4 @@ function logAccount(account: NixAccount): void {
 
 function fmt(t: PathTally): string {
   return `${t.paths} (${formatBytes(t.narBytes)})`
-}
-
-/** The private copy of an inline signing key lives only as long as the job needs it. */
-async function forgetPrivateKey(config: ActionConfig): Promise<void> {
-  const file = config.nixSigningKeyFile
-  if (file && path.basename(path.dirname(file)).startsWith('qdc-nix-key-')) await fs.rm(path.dirname(file), { recursive: true, force: true })
 }

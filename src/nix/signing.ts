@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
+import * as fsp from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import * as core from '@actions/core'
@@ -11,8 +12,8 @@ const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex')
 const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex')
 
 export interface SigningKey {
-  /** A file Nix can read (`secret-key=`): the input's own path, or a private copy of a key given inline. */
-  file: string
+  /** The key file the input names; null when the input is the key itself (it is never kept, see withKeyFile). */
+  file: string | null
   publicKey: string
 }
 
@@ -33,7 +34,27 @@ export function readNixSigningKey(workspace: string): SigningKey | null {
   if (!inline) core.setSecret(secret)
   const publicKey = publicKeyOf(secret)
   if (!publicKey) throw new InputError(Inputs.NixSigningKey, `is not a Nix secret key (${KEY_FORMAT})`)
-  return { file: file ?? privateCopy(secret), publicKey }
+  return { file, publicKey }
+}
+
+/**
+ * Runs `work` with a file Nix can read the secret key from (`secret-key=` takes files only). A key given
+ * inline is read from the input again here rather than carried in the run state, and its private copy
+ * lives only as long as `work`: no copy of the secret outlives the step that needs it.
+ */
+export async function withKeyFile<T>(key: SigningKey | null, work: (file: string | null) => Promise<T>): Promise<T> {
+  if (key === null || key.file !== null) return work(key?.file ?? null)
+  const secret = core.getInput(Inputs.NixSigningKey).trim()
+  core.setSecret(secret)
+  if (publicKeyOf(secret) !== key.publicKey) throw new Error('the nix-signing-key input changed between the main and post steps; not signing')
+  const dir = await fsp.mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'qdc-nix-key-'))
+  try {
+    const file = path.join(dir, 'secret-key')
+    await fsp.writeFile(file, secret, { mode: 0o600 })
+    return await work(file)
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true })
+  }
 }
 
 /** `name:base64(public)` for a Nix secret key, or null when it is not one (seed and public half must agree). */
@@ -75,10 +96,3 @@ function splitKey(key: string): [string, string] {
   return colon < 0 ? ['', ''] : [key.slice(0, colon), key.slice(colon + 1)]
 }
 
-/** Nix reads secret keys from files only; an inline key gets one readable by this user alone. */
-function privateCopy(secret: string): string {
-  const dir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'qdc-nix-key-'))
-  const file = path.join(dir, 'secret-key')
-  fs.writeFileSync(file, secret, { mode: 0o600 })
-  return file
-}

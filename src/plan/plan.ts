@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import type { ArchiveSpec } from '../backends/backend.js'
 import type { ActionConfig, KindName } from '../config/config.js'
 import { KEY_SCHEME, REVISION_SEPARATOR } from '../constants.js'
 import { kindNamed } from '../kinds/index.js'
@@ -7,11 +8,11 @@ import type { KeyPart } from '../kinds/kind.js'
 /** What one cache kind will restore and save, and why its key is what it is. */
 export interface CachePlan {
   kind: KindName
-  paths: string[]
-  exclude: string[]
+  /** What the entry holds: parts named the same on every machine, resolved on this one. */
+  spec: ArchiveSpec
   key: string
   restoreKeys: string[]
-  parts: KeyPart[]
+  keyParts: KeyPart[]
   notes: string[]
 }
 
@@ -22,15 +23,16 @@ export async function planCaches(config: ActionConfig): Promise<CachePlan[]> {
 async function planKind(config: ActionConfig, name: KindName): Promise<CachePlan> {
   const kind = kindNamed(name)
   const location = await kind.locate(config)
+  const spec: ArchiveSpec = { parts: location.parts, exclude: location.exclude, kind: name }
   if (name === 'custom' && config.custom) {
     const { key, restoreKeys } = config.custom
-    return { kind: name, ...location, key, restoreKeys: [revisionsOf(key), ...restoreKeys], parts: [] }
+    return { kind: name, spec, notes: location.notes, key, restoreKeys: [revisionsOf(key), ...restoreKeys], keyParts: [] }
   }
   const { parts, droppable } = await kind.key(config, location)
   const stem = [config.keyPrefix, name, KEY_SCHEME]
   const key = joinKey([...stem, ...parts.map(p => p.value)])
   const fallbacks = Array.from({ length: droppable }, (_, i) => joinKey([...stem, ...parts.slice(0, parts.length - 1 - i).map(p => p.value)]) + '-')
-  return { kind: name, ...location, key, restoreKeys: [revisionsOf(key), ...fallbacks], parts }
+  return { kind: name, spec, notes: location.notes, key, restoreKeys: [revisionsOf(key), ...fallbacks], keyParts: parts }
 }
 
 function joinKey(values: string[]): string {
@@ -65,11 +67,12 @@ export function logPlans(config: ActionConfig, backendName: string, plans: Cache
   for (const plan of plans) {
     core.info(``)
     core.info(`[${plan.kind}]`)
-    core.info(`  paths: ${plan.paths.join(', ')}`)
-    if (plan.exclude.length > 0) core.info(`  never archived: ${plan.exclude.join(', ')}`)
+    // The names are the entry's identity on every machine; the paths are where they are on this one.
+    for (const part of plan.spec.parts) core.info(`  ${part.origin === 'role' ? part.name : `path ${part.name}`}: ${part.path}`)
+    if (plan.spec.exclude.length > 0) core.info(`  never archived: ${plan.spec.exclude.join(', ')}`)
     for (const note of plan.notes) core.info(`  ${note}`)
     core.info(`  key: ${plan.key}`)
-    for (const part of plan.parts) core.info(`    ${part.name} = ${part.value}  (${part.source})`)
+    for (const part of plan.keyParts) core.info(`    ${part.name} = ${part.value}  (${part.source})`)
     core.info(`  restore keys: ${plan.restoreKeys.join(' | ')}`)
   }
 }

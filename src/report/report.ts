@@ -21,6 +21,7 @@ export function buildReport(entries: LedgerEntry[]) {
       problems: e.problems,
       restoreMs: Math.round(e.restoreMs),
       saveMs: Math.round(e.saveMs),
+      ...(e.files ? { files: e.files } : {}),
       ...(e.nix ? { nix: e.nix } : {}),
       ...(e.services ? { services: e.services } : {})
     })),

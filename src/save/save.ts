@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import type { CacheBackend } from '../backends/backend.js'
+import { type CacheBackend, partPaths } from '../backends/backend.js'
 import type { SaveWhen } from '../config/config.js'
 import type { AccessMode } from '../config/mode.js'
 import { kindNamed } from '../kinds/index.js'
@@ -21,7 +21,7 @@ export interface SaveContext {
 export async function saveOne(plan: CachePlan, entry: LedgerEntry, restoredFingerprint: string, context: SaveContext): Promise<void> {
   const started = performance.now()
   await pruneBeforeSave(plan, entry)
-  const now = await snapshotTree(plan.paths, plan.exclude)
+  const now = await snapshotTree(partPaths(plan.spec), plan.spec.exclude)
   await account(plan, entry, now, context.snapshotDir)
   entry.saved = await decideAndSave(plan, entry, fingerprint(now) !== restoredFingerprint, totalBytes(now), context)
   entry.saveMs = performance.now() - started
@@ -29,7 +29,7 @@ export async function saveOne(plan: CachePlan, entry: LedgerEntry, restoredFinge
 
 async function pruneBeforeSave(plan: CachePlan, entry: LedgerEntry): Promise<void> {
   try {
-    const { removedBytes, removed } = await kindNamed(plan.kind).prune({ paths: plan.paths, exclude: plan.exclude, notes: [] })
+    const { removedBytes, removed } = await kindNamed(plan.kind).prune({ parts: plan.spec.parts, exclude: plan.spec.exclude, notes: [] })
     if (removed.length > 0) core.info(`Pruned ${removed.length} item(s), ${formatBytes(removedBytes)}`)
   } catch (error) {
     entry.problems.push(`pruning failed, saving unpruned: ${stringifyError(error)}`)
@@ -74,10 +74,10 @@ async function decideAndSave(
   if (context.save === 'never') return said('disabled', 'Not saving: save is never.')
   if (!context.mode.write) return said('read-only', `Not saving: ${context.mode.reason}.`)
   if (entry.hit === 'exact' && !changed) return said('unchanged', `Content unchanged since the exact hit on ${entry.matchedKey}; not uploading.`)
-  if (bytesOnDisk === 0) return said('empty', `Nothing to save: ${plan.paths.join(', ')} holds no files.`)
+  if (bytesOnDisk === 0) return said('empty', `Nothing to save: ${partPaths(plan.spec).join(', ')} holds no files.`)
   const key = revisionKey(plan.key)
   try {
-    const result = await context.backend.save({ paths: plan.paths, exclude: plan.exclude, kind: plan.kind }, key)
+    const result = await context.backend.save(plan.spec, key)
     entry.uploadedBytes = result.archiveBytes ?? 0
     core.info(`Saved ${key}${result.archiveBytes === null ? '' : ` (${formatBytes(result.archiveBytes)} archive)`}`)
     return 'saved'
