@@ -32,9 +32,17 @@ export interface JobResult {
   exported: Record<string, string>
 }
 
+/** A runner's user: self-hosted runners and several users sharing one store run as someone other than root. */
+export interface RunnerUser {
+  uid: number
+  gid: number
+}
+
 export interface JobOptions {
   actionDir: string
   machine: Machine
+  /** Runs main and post as this user (the machine's directories must be theirs); default: the caller. */
+  user?: RunnerUser
   inputs: Record<string, string>
   /** Extra environment for every step (service URLs, PIP_CACHE_DIR, ...). */
   env?: Record<string, string>
@@ -58,6 +66,7 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
   const envFile = path.join(files, 'env')
   fs.writeFileSync(stateFile, '')
   fs.writeFileSync(envFile, '')
+  if (options.user) chownAll(files, options.user)
   const base = {
     ...baseEnvironment(machine, options.runId),
     ...inputEnvironment(options.actionDir, options.inputs),
@@ -65,7 +74,7 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     GITHUB_STATE: stateFile,
     GITHUB_ENV: envFile
   }
-  const main = await runStep(path.join(options.actionDir, 'dist/main/index.js'), base, files, 'main')
+  const main = await runStep(path.join(options.actionDir, 'dist/main/index.js'), base, files, 'main', options.user)
   const exported = readKeyValueFile(envFile)
   let jobFailed = main.exitCode !== 0
   if (!jobFailed && options.between) {
@@ -78,7 +87,7 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
   // action.yml: post-if: success() || env.QDC_SAVE_ON_FAILURE == 'true' (post only runs if main ran).
   const postRuns = !jobFailed || exported.QDC_SAVE_ON_FAILURE === 'true'
   const state = Object.fromEntries(Object.entries(readKeyValueFile(stateFile)).map(([k, v]) => [`STATE_${k}`, v]))
-  const post = postRuns ? await runStep(path.join(options.actionDir, 'dist/post/index.js'), { ...base, ...exported, ...state }, files, 'post') : null
+  const post = postRuns ? await runStep(path.join(options.actionDir, 'dist/post/index.js'), { ...base, ...exported, ...state }, files, 'post', options.user) : null
   return { main, post, exported }
 }
 
@@ -119,16 +128,18 @@ function actionDefaults(actionDir: string): Record<string, string> {
   return defaults
 }
 
-async function runStep(script: string, env: Record<string, string>, files: string, step: string): Promise<StepResult> {
+async function runStep(script: string, env: Record<string, string>, files: string, step: string, user: RunnerUser | undefined): Promise<StepResult> {
   const outputFile = path.join(files, `${step}.output`)
   const summaryFile = path.join(files, `${step}.summary`)
   fs.writeFileSync(outputFile, '')
   fs.writeFileSync(summaryFile, '')
+  if (user) chownAll(files, user)
   const started = performance.now()
   const child = spawn(process.execPath, [script], {
     cwd: env.GITHUB_WORKSPACE,
     env: { ...env, GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile },
-    stdio: ['ignore', 'pipe', 'pipe']
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(user ? { uid: user.uid, gid: user.gid } : {})
   })
   let stdout = ''
   child.stdout.on('data', chunk => (stdout += chunk))
@@ -136,6 +147,14 @@ async function runStep(script: string, env: Record<string, string>, files: strin
   const exitCode = await new Promise<number>(resolve => child.on('close', code => resolve(code ?? 1)))
   const ms = performance.now() - started
   return { exitCode, stdout, outputs: readKeyValueFile(outputFile), summary: fs.readFileSync(summaryFile, 'utf8'), ms }
+}
+
+/** Gives a directory tree to a user, the way a runner's own directories belong to its user. */
+export function chownAll(dir: string, user: RunnerUser): void {
+  fs.chownSync(dir, user.uid, user.gid)
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    fs.lchownSync(path.join(entry.parentPath, entry.name), user.uid, user.gid)
+  }
 }
 
 /** The runner's file-command format: `name=value` lines or `name<<DELIM` ... `DELIM` blocks. */

@@ -53,10 +53,11 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`run: put the command after '--': qdc run [--config FILE] -- ${positionals.join(' ')}`)
   if (command.length === 0) throw new UsageError('run: no command given; write qdc run [--config FILE] -- COMMAND [ARG...]')
   exportInputs(readConfigFile(values.config))
-  // Bad values fail here with exit 2, before anything is touched (main would read them the same way).
-  readConfig()
-  const files = runnerFiles()
   const filter = new WorkflowCommandFilter(process.stderr, { quiet: values.quiet ?? false, debug: process.env.QDC_DEBUG === '1' })
+  // Bad values fail here with exit 2, before anything is touched (main would read them the same way);
+  // through the filter, so that the secrets the parse masks are not printed as ::add-mask:: lines.
+  await translatingActionsOutput(filter, async () => readConfig())
+  const files = runnerFiles()
   try {
     return await wrap(command, files, filter, values.json ?? false)
   } finally {
