@@ -240,6 +240,41 @@ describe('lookup', () => {
   })
 })
 
+describe('entries of store format 1 (before portable entries)', () => {
+  /** What an earlier qdc wrote: parts named by the absolute path of the machine that saved them. */
+  async function legacyEntry(key: string, dir: string, lastUsed: number): Promise<string> {
+    const store = new LocalStore(storeDir)
+    await write(path.join(dir, 'f'), 'old')
+    await store.save(spec([dir]), key)
+    const entryDir = await onlyEntryDir()
+    const meta = JSON.parse(await fs.readFile(path.join(entryDir, 'meta.json'), 'utf8'))
+    const version = crypto.createHash('sha256').update(JSON.stringify({ format: 1, paths: [dir], exclude: [] })).digest('hex')
+    const legacy = { format: 1, key, version, saveId: meta.saveId, created: lastUsed, lastUsed, parts: meta.parts.map(({ name, ...part }: { name: string }) => ({ ...part, path: name })) }
+    const legacyDir = path.join(storeDir, 'entries', version, path.basename(entryDir))
+    await fs.mkdir(legacyDir, { recursive: true })
+    for (const name of await fs.readdir(entryDir)) await fs.rename(path.join(entryDir, name), path.join(legacyDir, name))
+    await fs.rm(path.dirname(entryDir), { recursive: true })
+    await fs.writeFile(path.join(legacyDir, 'meta.json'), JSON.stringify(legacy))
+    return legacyDir
+  }
+
+  test('miss once, saying why; still listed, verified and pruned', async () => {
+    const dir = path.join(base, 'work/old')
+    const now = Date.now()
+    await legacyEntry('old-key', dir, now - 40 * DAY)
+    const store = new LocalStore(storeDir, () => now)
+
+    const miss = await store.restore(spec([dir]), 'old-key', [])
+    expect(miss.matchedKey).toBeNull()
+    expect(miss).toMatchObject({ otherIdentity: expect.stringMatching(/^The store holds old-key under another identity, so it does not match: it was saved in store format 1 \(before entries were portable/) })
+    expect((await store.listEntries()).map(e => e.key)).toEqual(['old-key'])
+    expect(await store.verifyEntries()).toEqual([expect.objectContaining({ key: 'old-key', problem: null })])
+    const pruned = await store.prune({ maxAgeMs: 30 * DAY })
+    expect(pruned.entries.map(e => e.key)).toEqual(['old-key'])
+    expect(await store.listEntries()).toEqual([])
+  })
+})
+
 describe('integrity', () => {
   async function savedEntry(): Promise<{ store: LocalStore; dir: string; archive: string }> {
     const dir = path.join(base, 'work/dir')
