@@ -23,16 +23,16 @@ describe('readConfig', () => {
     expect(config.readOnly).toBe(false)
     expect(config.summary).toBe(true)
     expect(config.keyPrefix).toBe('qdc')
-    expect(config.localMaxAgeMs).toBe(30 * 86_400_000)
-    expect(config.localMaxBytes).toBe(20 * 1024 ** 3)
-    expect(config.localDir).toBe(path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'qdc-action', 'store'))
+    expect(config.local.maxAgeMs).toBe(30 * 86_400_000)
+    expect(config.local.maxBytes).toBe(20 * 1024 ** 3)
+    expect(config.local.dir).toBe(path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'qdc-action', 'store'))
   })
 
   test('kinds from commas and lines, deduplicated, custom paths appended', () => {
     setInputs({ caches: 'pip, huggingface\nnix\npip', paths: 'build/out\n~/data', key: 'mine-1', 'restore-keys': 'mine-' })
     const config = readConfig()
     expect(config.kinds).toEqual(['pip', 'huggingface', 'nix', 'custom'])
-    expect(config.custom).toEqual({
+    expect(config.paths).toEqual({
       paths: [
         { spelled: 'build/out', path: '/work/space/build/out' },
         { spelled: '~/data', path: path.join(os.homedir(), 'data') }
@@ -47,11 +47,11 @@ describe('readConfig', () => {
     setInputs({ caches: 'pip', models: `org/a@v1 *.json **/*.safetensors\ndatasets/org/b model.bin=sha256:${pin}`, 'hf-endpoint': 'http://127.0.0.1:9/' })
     const config = readConfig()
     expect(config.kinds).toEqual(['pip', 'huggingface'])
-    expect(config.models).toEqual([
+    expect(config.hf.models).toEqual([
       { repo: 'org/a@v1', globs: ['*.json', '**/*.safetensors'], pins: {} },
       { repo: 'datasets/org/b', globs: [], pins: { 'model.bin': pin.toLowerCase() } }
     ])
-    expect(config.hfEndpoint).toBe('http://127.0.0.1:9')
+    expect(config.hf.endpoint).toBe('http://127.0.0.1:9')
   })
 
   test('models from a manifest file when the input names one', () => {
@@ -59,7 +59,7 @@ describe('readConfig', () => {
     fs.writeFileSync(path.join(dir, 'models.txt'), '# models\norg/a *.json\n\norg/b@main\n')
     process.env.GITHUB_WORKSPACE = dir
     setInputs({ models: 'models.txt' })
-    expect(readConfig().models).toEqual([
+    expect(readConfig().hf.models).toEqual([
       { repo: 'org/a', globs: ['*.json'], pins: {} },
       { repo: 'org/b@main', globs: [], pins: {} }
     ])

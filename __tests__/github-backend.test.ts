@@ -13,7 +13,7 @@ import type { ArchivePart } from '../src/backends/backend.js'
 import { GitHubBackend, portableNames } from '../src/backends/github.js'
 import { restoreOne } from '../src/restore/restore.js'
 import { saveOne } from '../src/save/save.js'
-import type { CachePlan } from '../src/plan/plan.js'
+import type { CachePlan } from '../src/kinds/kind.js'
 import { type CacheService, startCacheService } from './support/cache-service.js'
 
 let service: CacheService
@@ -51,7 +51,7 @@ function planFor(name: string, files: Record<string, number>): CachePlan {
     fs.writeFileSync(path.join(dir, file), crypto.randomBytes(size))
   }
   const spec = { parts: [{ origin: 'spelled' as const, name, path: dir }], exclude: ['token', '*.incomplete'] }
-  return { kind: 'custom', spec, key: `k-${name}`, restoreKeys: [`k-${name}~r`], keyParts: [], notes: [] }
+  return { kind: 'custom', spec, key: `k-${name}`, restoreKeys: [`k-${name}~r`], keyParts: [], notes: [], inPlace: false, env: {} }
 }
 
 describe('GitHubBackend', () => {

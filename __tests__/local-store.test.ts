@@ -7,7 +7,7 @@ import * as path from 'node:path'
 import lockfile from 'proper-lockfile'
 import type { ArchiveSpec } from '../src/backends/backend.js'
 import { kindOfEntry } from '../src/cli/store.js'
-import { LocalStore } from '../src/backends/local.js'
+import { LocalStore } from '../src/backends/local/store.js'
 
 const HOUR = 60 * 60 * 1000
 const DAY = 24 * HOUR
@@ -154,7 +154,7 @@ describe('round trip', () => {
     const saved = process.env.QDC_PROGRESS_INTERVAL_MS
     process.env.QDC_PROGRESS_INTERVAL_MS = '1'
     try {
-      await new LocalStore(storeDir, Date.now, line => lines.push(line)).restore(theSpec, 'progress', [])
+      await new LocalStore(storeDir, Date.now, { log: line => lines.push(line) }).restore(theSpec, 'progress', [])
     } finally {
       if (saved === undefined) delete process.env.QDC_PROGRESS_INTERVAL_MS
       else process.env.QDC_PROGRESS_INTERVAL_MS = saved
@@ -495,19 +495,11 @@ describe('archives that try to write outside their target', () => {
   })
 })
 
-/** Runs a save in another Node process: the type-stripped source, `.js` imports mapped to `.ts`. */
+/** Runs a save in another Node process, loading src/ through the scripts' own TypeScript hooks. */
 async function saveInChild(root: string, theSpec: ArchiveSpec, key: string): Promise<void> {
   const script = `
-    import { registerHooks } from 'node:module'
-    registerHooks({
-      resolve(specifier, context, next) {
-        try { return next(specifier, context) } catch (error) {
-          if (specifier.startsWith('.') && specifier.endsWith('.js')) return next(specifier.slice(0, -3) + '.ts', context)
-          throw error
-        }
-      }
-    })
-    const { LocalStore } = await import(${JSON.stringify(new URL('../src/backends/local.ts', import.meta.url).href)})
+    await import(${JSON.stringify(new URL('../scripts/load-ts.ts', import.meta.url).href)})
+    const { LocalStore } = await import(${JSON.stringify(new URL('../src/backends/local/store.ts', import.meta.url).href)})
     const [root, spec, key] = JSON.parse(process.argv[1])
     await new LocalStore(root).save(spec, key)
   `
@@ -591,7 +583,7 @@ describe('crash leftovers and prune', () => {
 
     await fs.rm(dir, { recursive: true })
     expect((await store.restore(spec([dir]), 'k', []))?.matchedKey).toBe('k')
-    expect(await store.prune()).toEqual({ entries: [], bytes: 0, orphans: [] })
+    expect(await store.prune()).toMatchObject({ entries: [], bytes: 0, orphans: [] })
     const twoHoursAgo = new Date(Date.now() - 2 * HOUR)
     for (const file of leftovers) await fs.utimes(file, twoHoursAgo, twoHoursAgo)
     const dryRun = await store.prune({ dryRun: true })

@@ -8,6 +8,10 @@ import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
+// The runner's file commands are read by the same parser `qdc run` uses. Imported at run time: scripts load
+// src/ through load-ts.ts, whose hooks are in place only once its importer is evaluating.
+const { readFileCommand } = (await import('../src/cli/file-commands.js')) as typeof import('../src/cli/file-commands.js')
+
 export interface Machine {
   /** A fresh HOME, workspace and RUNNER_TEMP: what a new runner VM looks like. */
   home: string
@@ -75,7 +79,7 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     GITHUB_ENV: envFile
   }
   const main = await runStep(path.join(options.actionDir, 'dist/main/index.js'), base, files, 'main', options.user)
-  const exported = readKeyValueFile(envFile)
+  const exported = readFileCommand(envFile)
   let jobFailed = main.exitCode !== 0
   if (!jobFailed && options.between) {
     try {
@@ -86,7 +90,7 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
   }
   // action.yml: post-if: success() || env.QDC_SAVE_ON_FAILURE == 'true' (post only runs if main ran).
   const postRuns = !jobFailed || exported.QDC_SAVE_ON_FAILURE === 'true'
-  const state = Object.fromEntries(Object.entries(readKeyValueFile(stateFile)).map(([k, v]) => [`STATE_${k}`, v]))
+  const state = Object.fromEntries(Object.entries(readFileCommand(stateFile)).map(([k, v]) => [`STATE_${k}`, v]))
   const post = postRuns ? await runStep(path.join(options.actionDir, 'dist/post/index.js'), { ...base, ...exported, ...state }, files, 'post', options.user) : null
   return { main, post, exported }
 }
@@ -146,7 +150,7 @@ async function runStep(script: string, env: Record<string, string>, files: strin
   child.stderr.on('data', chunk => (stdout += chunk))
   const exitCode = await new Promise<number>(resolve => child.on('close', code => resolve(code ?? 1)))
   const ms = performance.now() - started
-  return { exitCode, stdout, outputs: readKeyValueFile(outputFile), summary: fs.readFileSync(summaryFile, 'utf8'), ms }
+  return { exitCode, stdout, outputs: readFileCommand(outputFile), summary: fs.readFileSync(summaryFile, 'utf8'), ms }
 }
 
 /** Gives a directory tree to a user, the way a runner's own directories belong to its user. */
@@ -155,23 +159,4 @@ export function chownAll(dir: string, user: RunnerUser): void {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
     fs.lchownSync(path.join(entry.parentPath, entry.name), user.uid, user.gid)
   }
-}
-
-/** The runner's file-command format: `name=value` lines or `name<<DELIM` ... `DELIM` blocks. */
-export function readKeyValueFile(file: string): Record<string, string> {
-  const values: Record<string, string> = {}
-  const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/)
-  for (let i = 0; i < lines.length; i++) {
-    const heredoc = /^([^=<]+)<<(.+)$/.exec(lines[i])
-    if (heredoc) {
-      const end = lines.indexOf(heredoc[2], i + 1)
-      if (end < 0) throw new Error(`${file}: '${heredoc[1]}<<${heredoc[2]}' has no closing delimiter`)
-      values[heredoc[1]] = lines.slice(i + 1, end).join('\n')
-      i = end
-      continue
-    }
-    const eq = lines[i].indexOf('=')
-    if (eq > 0) values[lines[i].slice(0, eq)] = lines[i].slice(eq + 1)
-  }
-  return values
 }

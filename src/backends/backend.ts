@@ -1,3 +1,5 @@
+import type { LedgerEntry } from '../ledger.js'
+
 /**
  * One directory (or file) an entry holds. Its identity is its name, the same on every machine; its path is
  * where that name resolves on this one, so an entry saved on one runner restores on another whose home,
@@ -61,8 +63,15 @@ export interface SaveResult {
  */
 export interface CacheBackend {
   readonly name: BackendName
+  /**
+   * True when the kind's directory is the store itself (in place): nothing is copied, and whatever is there
+   * when the job starts counts as restored. False when a restore writes the files it restores.
+   */
+  readonly restoresInPlace: boolean
   restore(spec: ArchiveSpec, key: string, restoreKeys: string[]): Promise<RestoreResult | Miss>
   save(spec: ArchiveSpec, key: string): Promise<SaveResult>
+  /** Once per job, after every save: the store's own upkeep (pruning, history). Never throws. */
+  maintain?(entries: LedgerEntry[]): Promise<void>
 }
 
 export function missed(otherIdentity: string | null = null): Miss {

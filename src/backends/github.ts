@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises'
-import * as os from 'node:os'
 import * as path from 'node:path'
-import { captureLog } from '../util/capture.js'
+import { captureLog, parseLogLine } from '../util/capture.js'
+import { runnerTemp } from '../util/temp.js'
 import { type ArchivePart, type ArchiveSpec, type CacheBackend, type Miss, missed, type RestoreResult, type SaveResult } from './backend.js'
 
 /**
@@ -23,6 +23,7 @@ function loadCacheLibrary(): Promise<typeof import('@actions/cache')> {
  */
 export class GitHubBackend implements CacheBackend {
   readonly name = 'github' as const
+  readonly restoresInPlace = false
   /** The library reads the cwd, GITHUB_WORKSPACE and TAR_OPTIONS of the process: one call at a time. */
   private queue: Promise<unknown> = Promise.resolve()
 
@@ -52,7 +53,7 @@ export class GitHubBackend implements CacheBackend {
   private async inLinks<T>(spec: ArchiveSpec, mode: 'restore' | 'save', work: (patterns: string[]) => Promise<T>): Promise<T> {
     const run = this.queue.then(async () => {
       const names = spec.parts.map(portableNames)
-      const links = await fs.mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'qdc-links-'))
+      const links = await fs.mkdtemp(path.join(runnerTemp(), 'qdc-links-'))
       const saved = { cwd: process.cwd(), workspace: process.env.GITHUB_WORKSPACE, tar: process.env.TAR_OPTIONS }
       try {
         for (const name of names) await makeLink(links, name, mode)
@@ -143,7 +144,7 @@ function restoreEnv(name: string, value: string | undefined): void {
  * paths, another spelling or another compression is under another version and does not match.
  */
 function versionNote(lines: string[], spec: ArchiveSpec): string | null {
-  const looked = lines.map(parseLine).find(line => line.command === 'debug' && line.text.startsWith('Cache not found for version '))
+  const looked = lines.map(parseLogLine).find(line => line.command === 'debug' && line.text.startsWith('Cache not found for version '))
   const version = /^Cache not found for version (\S+)/.exec(looked?.text ?? '')?.[1]
   if (!version) return null
   const patterns = spec.parts.map(part => portableNames(part).pattern).join(', ')
@@ -151,24 +152,11 @@ function versionNote(lines: string[], spec: ArchiveSpec): string | null {
 }
 
 function archiveSize(lines: string[], pattern: RegExp): number | null {
-  for (const { text } of lines.map(parseLine)) {
-    const match = pattern.exec(text)
+  for (const { text } of lines.map(parseLogLine)) {
+    const match = pattern.exec(text.trim())
     if (match) return Number(match[1])
   }
   return null
-}
-
-interface LogLine {
-  command: 'warning' | 'error' | 'debug' | 'info'
-  text: string
-}
-
-/** A workflow-command line as @actions/core wrote it, with its %-escaping undone. */
-function parseLine(line: string): LogLine {
-  const match = /^::(warning|error|debug)[^:]*::(.*)$/.exec(line)
-  if (!match) return { command: 'info', text: line.trim() }
-  const text = match[2].replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
-  return { command: match[1] as LogLine['command'], text }
 }
 
 /**
@@ -176,7 +164,7 @@ function parseLine(line: string): LogLine {
  * may be creating this cache" also stands for 429 and connection refused); the cause is in a debug line.
  */
 function failure(lines: string[], prefix: string): string | null {
-  const log = lines.map(parseLine)
+  const log = lines.map(parseLogLine)
   const primary =
     log.find(l => l.command !== 'debug' && l.text.startsWith(prefix)) ?? log.find(l => l.command === 'warning' || l.command === 'error')
   if (!primary) return null

@@ -1,18 +1,26 @@
 import lockfile from 'proper-lockfile'
 
+/** How long to keep trying for a held lock (proper-lockfile's retry options). */
+export interface LockRetries {
+  retries: number
+  factor: number
+  minTimeout: number
+  maxTimeout: number
+}
+
 /** A publish holds an entry lock for a few renames; waiting up to about a minute covers a busy host. */
-const LOCK_RETRIES = { retries: 60, factor: 1.3, minTimeout: 50, maxTimeout: 2000 }
+const LOCK_RETRIES: LockRetries = { retries: 60, factor: 1.3, minTimeout: 50, maxTimeout: 2000 }
 
 /**
  * Runs work holding a proper-lockfile lock; a holder that died leaves a lock that goes stale
  * (its mtime stops being refreshed) and is taken over. Losing the lock midway makes
  * assertHeld throw, so the caller does not commit under someone else's feet.
  */
-export async function withLock<T>(lockPath: string, work: (assertHeld: () => void) => Promise<T>): Promise<T> {
+export async function withLock<T>(lockPath: string, work: (assertHeld: () => void) => Promise<T>, retries = LOCK_RETRIES): Promise<T> {
   let lost: Error | undefined
   const release = await lockfile.lock(lockPath, {
     realpath: false,
-    retries: LOCK_RETRIES,
+    retries,
     onCompromised: error => {
       lost = error
     }

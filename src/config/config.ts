@@ -1,13 +1,12 @@
-import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { Inputs, REVISION_SEPARATOR } from '../constants.js'
-import { getBool, getChoice, getList, getString, getStringOrNull, InputError, parseAge, parseSize } from './inputs.js'
-import { type ComposeService, readComposeServices } from '../build/compose-file.js'
-import { stringifyError } from '../util/errors.js'
+import { runnerTemp } from '../util/temp.js'
 import { type DownloadSpec, parseDownloads } from './downloads.js'
+import { hubEndpoint } from './hub.js'
+import { getBool, getChoice, getList, getString, getStringOrNull, InputError, parseAge, parseSize } from './inputs.js'
 import { type ModelSpec, parseModels } from './models.js'
-import { readNixSigningKey, type SigningKey } from '../nix/signing.js'
+import { publicKeyOf, SECRET_KEY_FORMAT } from './nix-key.js'
 
 export const PRESET_KINDS = ['pip', 'buildah', 'huggingface', 'podman', 'nix', 'downloads'] as const
 export type PresetKind = (typeof PRESET_KINDS)[number]
@@ -29,52 +28,76 @@ export interface SpelledPath {
   path: string
 }
 
+/** The user's own directories under the user's own key, like actions/cache. */
 export interface CustomCache {
   paths: SpelledPath[]
   key: string
   restoreKeys: string[]
 }
 
-/** Everything the inputs say, parsed and checked once in main and carried to post in state. */
+export interface LocalSettings {
+  dir: string
+  maxAgeMs: number
+  maxBytes: number
+  /** archive: entries are copied in and out; in-place: the kinds' directories live under the store root. */
+  mode: (typeof LOCAL_MODES)[number]
+}
+
+export interface HubSettings {
+  models: ModelSpec[]
+  endpoint: string
+  offline: boolean
+}
+
+export interface DownloadSettings {
+  dir: string
+  specs: DownloadSpec[]
+}
+
+/** Where the Nix signing key comes from; the secret itself is never part of the configuration. */
+export type SigningKeySource = { file: string } | { inline: { publicKey: string } }
+
+export interface NixSettings {
+  dir: string
+  signingKey: SigningKeySource | null
+  /** Keys the restored cache may be signed with (the signing key's own public half is added by the nix kind). */
+  publicKeys: string[]
+  trusted: boolean
+  maxBytes: number
+  maxAgeMs: number
+}
+
+export interface PodmanSettings {
+  dir: string
+  /** The podman-compose file to build with the layer cache (read by the podman kind); null = no build. */
+  composeFile: string | null
+  composeServices: string[]
+  /** Extra flags for every `podman build`, as one shell-split string. */
+  buildArgs: string
+  isolation: (typeof ISOLATION_CHOICES)[number] | null
+  cacheMode: PodmanCacheMode
+}
+
+/**
+ * Everything the inputs say, grouped by what uses it: parsed once in main, with no effect on anything
+ * (files the inputs name are read by the phases that use them), and carried to post in state.
+ */
 export interface ActionConfig {
   kinds: KindName[]
-  custom: CustomCache | null
   keyPrefix: string
+  workspace: string
   backend: (typeof BACKEND_CHOICES)[number]
-  localDir: string
-  localMaxAgeMs: number
-  localMaxBytes: number
   save: SaveWhen
   readOnly: boolean
   summary: boolean
   reportPath: string
-  pipDependencyFiles: string[]
-  podmanDir: string
-  nixDir: string
-  downloadsDir: string
-  models: ModelSpec[]
-  downloads: DownloadSpec[]
-  hfEndpoint: string
-  hfOffline: boolean
-  workspace: string
-  /** The Nix key to sign the binary cache with (its file, or that it was given inline); null when not signing. */
-  nixSigning: SigningKey | null
-  /** Keys the restored Nix cache may be signed with, including the signing key's own public half. */
-  nixPublicKeys: string[]
-  nixTrusted: boolean
-  nixMaxBytes: number
-  nixMaxAgeMs: number
-  /** archive: entries are copied in and out; in-place: the kinds' directories live under the store root. */
-  localMode: (typeof LOCAL_MODES)[number]
-  /** podman-compose file to build with the podman layer cache; null = no build. */
-  composeFile: string | null
-  /** The services the compose file builds and the image each is tagged with, read once here. */
-  composeBuilds: ComposeService[]
-  composeServices: string[]
-  /** Extra flags for every `podman build`, as one shell-split string. */
-  podmanBuildArgs: string
-  isolation: (typeof ISOLATION_CHOICES)[number] | null
-  podmanCacheMode: PodmanCacheMode
+  local: LocalSettings
+  paths: CustomCache | null
+  pip: { dependencyFiles: string[] }
+  hf: HubSettings
+  downloads: DownloadSettings
+  nix: NixSettings
+  podman: PodmanSettings
 }
 
 const MAX_KEY_LENGTH = 512
@@ -93,7 +116,7 @@ export function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p
 }
 
-/** Where qdc keeps directories of its own; stable across runs so GitHub's path-based entry version stays the same. */
+/** Where qdc keeps directories of its own by default. */
 export function qdcHome(): string {
   const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache')
   return path.join(cacheHome, 'qdc-action')
@@ -101,57 +124,94 @@ export function qdcHome(): string {
 
 export function readConfig(): ActionConfig {
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
-  const custom = readCustomCache()
-  const models = parseModels(getList(Inputs.Models, 'lines'), workspace)
-  const downloads = parseDownloads(getList(Inputs.Downloads, 'lines'), workspace)
-  const compose = readComposeFile(workspace)
-  const kinds = readKinds(custom !== null, models.length > 0, downloads.length > 0, compose !== null)
-  const home = qdcHome()
-  const signing = readNixSigningKey(workspace)
+  const paths = readCustomCache(workspace)
+  const hf = readHubSettings(workspace)
+  const downloads = readDownloadSettings(workspace)
+  const podman = readPodmanSettings(workspace)
   return {
-    kinds,
-    custom,
+    kinds: readKinds(paths !== null, hf.models.length > 0, downloads.specs.length > 0, podman.composeFile !== null),
     keyPrefix: readKeyPart(Inputs.KeyPrefix, getString(Inputs.KeyPrefix, 'qdc')),
+    workspace,
     backend: getChoice(Inputs.Backend, BACKEND_CHOICES, 'auto'),
-    localDir: absolute(getString(Inputs.LocalDir, path.join(home, 'store')), workspace),
-    localMaxAgeMs: parseAge(Inputs.LocalMaxAge, getString(Inputs.LocalMaxAge, '30d')),
-    localMaxBytes: parseSize(Inputs.LocalMaxSize, getString(Inputs.LocalMaxSize, '20G')),
     save: getChoice(Inputs.Save, SAVE_CHOICES, 'on-success'),
     readOnly: getBool(Inputs.ReadOnly, false),
     summary: getBool(Inputs.Summary, true),
-    reportPath: absolute(
-      getString(Inputs.ReportPath, path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'qdc-report.json')),
-      workspace
-    ),
-    pipDependencyFiles: readPipDependencyFiles(),
-    podmanDir: absolute(getString(Inputs.PodmanDir, path.join(home, 'podman')), workspace),
-    nixDir: absolute(getString(Inputs.NixDir, path.join(home, 'nix-cache')), workspace),
-    downloadsDir: absolute(getString(Inputs.DownloadsDir, path.join(home, 'downloads')), workspace),
-    models,
+    reportPath: absolute(getString(Inputs.ReportPath, path.join(runnerTemp(), 'qdc-report.json')), workspace),
+    local: readLocalSettings(workspace),
+    paths,
+    pip: { dependencyFiles: readPipDependencyFiles() },
+    hf,
     downloads,
-    hfEndpoint: readEndpoint(),
-    hfOffline: getBool(Inputs.HfOffline, false),
-    workspace,
-    nixSigning: signing,
-    nixPublicKeys: [...new Set([...getList(Inputs.NixPublicKeys, 'lines-and-commas'), ...(signing ? [signing.publicKey] : [])])],
-    nixTrusted: getBool(Inputs.NixTrusted, false),
-    nixMaxBytes: parseSize(Inputs.NixMaxSize, getString(Inputs.NixMaxSize, '5G')),
-    nixMaxAgeMs: parseAge(Inputs.NixMaxAge, getString(Inputs.NixMaxAge, '30d')),
-    localMode: getChoice(Inputs.LocalMode, LOCAL_MODES, 'archive'),
-    composeFile: compose?.file ?? null,
-    composeBuilds: compose?.services ?? [],
-    composeServices: getList(Inputs.ComposeServices, 'lines-and-commas'),
-    podmanBuildArgs: getString(Inputs.PodmanBuildArgs, ''),
-    isolation: getStringOrNull(Inputs.Isolation) === null ? null : getChoice(Inputs.Isolation, ISOLATION_CHOICES, 'oci'),
-    podmanCacheMode: getChoice(Inputs.PodmanCacheMode, PODMAN_CACHE_MODES, 'auto')
+    nix: readNixSettings(workspace),
+    podman
   }
 }
 
-/** The Hub to fetch from: the input, else HF_ENDPOINT like huggingface_hub, else huggingface.co. */
-function readEndpoint(): string {
-  const endpoint = getString(Inputs.HfEndpoint, process.env.HF_ENDPOINT || 'https://huggingface.co').replace(/\/+$/, '')
-  if (!/^https?:\/\/[^/]+/.test(endpoint)) throw new InputError(Inputs.HfEndpoint, `'${endpoint}' is not an http(s) URL`)
-  return endpoint
+/** The local store's settings; also what `qdc prune` and `qdc stats` read from a config file. */
+export function readLocalSettings(workspace: string): LocalSettings {
+  return {
+    dir: absolute(getString(Inputs.LocalDir, path.join(qdcHome(), 'store')), workspace),
+    maxAgeMs: parseAge(Inputs.LocalMaxAge, getString(Inputs.LocalMaxAge, '30d')),
+    maxBytes: parseSize(Inputs.LocalMaxSize, getString(Inputs.LocalMaxSize, '20G')),
+    mode: getChoice(Inputs.LocalMode, LOCAL_MODES, 'archive')
+  }
+}
+
+export function readHubSettings(workspace: string): HubSettings {
+  return {
+    models: parseModels(getList(Inputs.Models, 'lines'), workspace),
+    endpoint: hubEndpoint(Inputs.HfEndpoint, getStringOrNull(Inputs.HfEndpoint)),
+    offline: getBool(Inputs.HfOffline, false)
+  }
+}
+
+export function readDownloadSettings(workspace: string): DownloadSettings {
+  return {
+    dir: absolute(getString(Inputs.DownloadsDir, path.join(qdcHome(), 'downloads')), workspace),
+    specs: parseDownloads(getList(Inputs.Downloads, 'lines'), workspace)
+  }
+}
+
+function readNixSettings(workspace: string): NixSettings {
+  return {
+    dir: absolute(getString(Inputs.NixDir, path.join(qdcHome(), 'nix-cache')), workspace),
+    signingKey: readSigningKeySource(workspace),
+    publicKeys: getList(Inputs.NixPublicKeys, 'lines-and-commas'),
+    trusted: getBool(Inputs.NixTrusted, false),
+    maxBytes: parseSize(Inputs.NixMaxSize, getString(Inputs.NixMaxSize, '5G')),
+    maxAgeMs: parseAge(Inputs.NixMaxAge, getString(Inputs.NixMaxAge, '30d'))
+  }
+}
+
+/**
+ * The `nix-signing-key` input: the key itself (typically a secret; checked here, kept as its public half
+ * only) or a file holding it (read and checked by the nix kind). A malformed key fails with one line that
+ * never repeats the value.
+ */
+function readSigningKeySource(workspace: string): SigningKeySource | null {
+  const raw = getStringOrNull(Inputs.NixSigningKey)
+  if (raw === null) return null
+  if (!isInlineKey(raw)) return { file: path.resolve(workspace, raw) }
+  const publicKey = publicKeyOf(raw)
+  if (!publicKey) throw new InputError(Inputs.NixSigningKey, `is not a Nix secret key (${SECRET_KEY_FORMAT})`)
+  return { inline: { publicKey } }
+}
+
+/** A key is `name:base64`; a file name has neither a colon nor a line break. */
+export function isInlineKey(raw: string): boolean {
+  return raw.includes(':') || raw.includes('\n')
+}
+
+function readPodmanSettings(workspace: string): PodmanSettings {
+  const composeFile = getStringOrNull(Inputs.ComposeFile)
+  return {
+    dir: absolute(getString(Inputs.PodmanDir, path.join(qdcHome(), 'podman')), workspace),
+    composeFile: composeFile === null ? null : absolute(composeFile, workspace),
+    composeServices: getList(Inputs.ComposeServices, 'lines-and-commas'),
+    buildArgs: getString(Inputs.PodmanBuildArgs, ''),
+    isolation: getStringOrNull(Inputs.Isolation) === null ? null : getChoice(Inputs.Isolation, ISOLATION_CHOICES, 'oci'),
+    cacheMode: getChoice(Inputs.PodmanCacheMode, PODMAN_CACHE_MODES, 'auto')
+  }
 }
 
 function readKinds(hasCustomPaths: boolean, hasModels: boolean, hasDownloads: boolean, hasComposeBuild: boolean): KindName[] {
@@ -179,7 +239,7 @@ function readKinds(hasCustomPaths: boolean, hasModels: boolean, hasDownloads: bo
   return kinds
 }
 
-function readCustomCache(): CustomCache | null {
+function readCustomCache(workspace: string): CustomCache | null {
   const paths = getList(Inputs.Paths, 'lines')
   const key = getStringOrNull(Inputs.Key)
   const restoreKeys = getList(Inputs.RestoreKeys, 'lines')
@@ -191,33 +251,11 @@ function readCustomCache(): CustomCache | null {
   if (key === null) throw new InputError(Inputs.Key, `is empty; a key is required when '${Inputs.Paths}' is set`)
   const pattern = paths.find(p => /[*?[\]!]/.test(p))
   if (pattern) throw new InputError(Inputs.Paths, `'${pattern}' is a pattern; list directories or files, one per line`)
-  const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
   return {
     paths: paths.map(p => spellPath(p, workspace)),
     key: readKeyPart(Inputs.Key, key),
     restoreKeys: restoreKeys.map(k => readKeyPart(Inputs.RestoreKeys, k))
   }
-}
-
-/** Checked here, so a wrong path fails main with one line before anything is restored. */
-function readComposeFile(workspace: string): { file: string; services: ComposeService[] } | null {
-  const file = getStringOrNull(Inputs.ComposeFile)
-  if (file === null) return null
-  const resolved = absolute(file, workspace)
-  if (!fs.statSync(resolved, { throwIfNoEntry: false })?.isFile()) {
-    throw new InputError(Inputs.ComposeFile, `${resolved} does not exist; give the path of your compose file relative to the workspace`)
-  }
-  let services: ComposeService[]
-  try {
-    services = readComposeServices(resolved)
-  } catch (error) {
-    throw new InputError(Inputs.ComposeFile, stringifyError(error))
-  }
-  const unknown = getList(Inputs.ComposeServices, 'lines-and-commas').find(name => !services.some(service => service.name === name))
-  if (unknown !== undefined) {
-    throw new InputError(Inputs.ComposeServices, `'${unknown}' is not a service with a build section in ${resolved}; it has ${services.map(s => s.name).join(', ')}`)
-  }
-  return { file: resolved, services }
 }
 
 function readPipDependencyFiles(): string[] {

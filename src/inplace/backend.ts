@@ -16,6 +16,7 @@ interface InPlaceMeta {
  */
 export class InPlaceBackend implements CacheBackend {
   readonly name = 'in-place' as const
+  readonly restoresInPlace = true
 
   constructor(
     private readonly storeRoot: string,
@@ -23,6 +24,8 @@ export class InPlaceBackend implements CacheBackend {
   ) {}
 
   async restore(spec: ArchiveSpec, key: string): Promise<RestoreResult | Miss> {
+    // The tools find their directory in the store from the first job on, empty or not.
+    for (const dir of partPaths(spec)) await fs.mkdir(dir, { recursive: true })
     if (!(await anyEntry(partPaths(spec)))) return missed()
     const meta = await readJson<InPlaceMeta>(metaFile(this.storeRoot, this.kind)).catch(() => null)
     // Content no save recorded (a job that died, files put there by hand) is still a useful partial hit.

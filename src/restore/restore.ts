@@ -1,10 +1,11 @@
 import * as core from '@actions/core'
 import { type CacheBackend, partPaths } from '../backends/backend.js'
 import type { AccessMode } from '../config/mode.js'
-import { type HitKind, type LedgerEntry } from '../ledger.js'
+import { type HitKind, type LedgerEntry, warnAbout } from '../ledger.js'
 import { snapshotFile, writeRestoredTree } from '../measure/snapshot-store.js'
 import { changedSince, fingerprint, snapshotTree, totalBytes } from '../measure/tree.js'
-import { type CachePlan, isExactMatch } from '../plan/plan.js'
+import type { CachePlan } from '../kinds/kind.js'
+import { isExactMatch } from '../plan/plan.js'
 import { formatBytes } from '../report/format.js'
 import { stringifyError } from '../util/errors.js'
 
@@ -19,7 +20,7 @@ export async function restoreOne(plan: CachePlan, backend: CacheBackend, mode: A
   const entry = newEntry(plan, backend.name)
   // In place, what is there was kept from earlier runs: all of it counts as restored.
   const paths = partPaths(plan.spec)
-  const before = backend.name === 'in-place' ? {} : await snapshotTree(paths, plan.spec.exclude)
+  const before = backend.restoresInPlace ? {} : await snapshotTree(paths, plan.spec.exclude)
   if (!mode.read) {
     core.info(`Not restoring: the cache mode does not allow reads (${mode.reason}).`)
   } else {
@@ -46,9 +47,7 @@ async function lookUp(plan: CachePlan, backend: CacheBackend, entry: LedgerEntry
     entry.hit = hitKind(plan.key, result.matchedKey)
     core.info(`${entry.hit === 'exact' ? 'Exact hit' : 'Partial hit (restore key)'}: ${result.matchedKey}`)
   } catch (error) {
-    const problem = `restore failed, continuing without cache: ${stringifyError(error)}`
-    core.warning(`${plan.kind}: ${problem}`)
-    entry.problems.push(problem)
+    warnAbout(entry, `restore failed, continuing without cache: ${stringifyError(error)}`)
   }
 }
 

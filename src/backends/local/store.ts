@@ -1,11 +1,15 @@
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import { readJson, syncPath, writeFileAtomic } from '../util/atomic.js'
-import { digestFile } from '../util/hash-pool.js'
-import { progressLog } from '../util/progress.js'
-import { extractToStaging, ignoreCode, moveIntoPlace, type PathKind, pathKind, type StagedRestore, tarCreateArgs, writeArchive } from './archive.js'
-import { type ArchivePart, type ArchiveSpec, type CacheBackend, type Miss, missed, type RestoreResult, type SaveResult } from './backend.js'
+import * as core from '@actions/core'
+import type { LedgerEntry } from '../../ledger.js'
+import { formatBytes } from '../../report/format.js'
+import { readJson, syncPath, writeFileAtomic } from '../../util/atomic.js'
+import { stringifyError } from '../../util/errors.js'
+import { digestFile } from '../../util/hash-pool.js'
+import { progressLog } from '../../util/progress.js'
+import { extractToStaging, ignoreCode, moveIntoPlace, type PathKind, pathKind, type StagedRestore, tarCreateArgs, writeArchive } from '../archive.js'
+import { type ArchivePart, type ArchiveSpec, type CacheBackend, type Miss, missed, type RestoreResult, type SaveResult } from '../backend.js'
 import {
   archiveFiles,
   entryBytes,
@@ -17,8 +21,10 @@ import {
   STORE_FORMAT,
   type StoredPart,
   versionOf
-} from './entry-meta.js'
-import { isReadOnlyError, withLock } from './locks.js'
+} from '../entry-meta.js'
+import { isReadOnlyError, withLock } from '../locks.js'
+import { appendHistory } from './history.js'
+import { type PruneOptions, type PruneResult, pruneStore } from './prune.js'
 
 /*
  * Store layout (everything on one filesystem, so every publish is a rename):
@@ -49,19 +55,11 @@ export interface EntryInfo {
   lastUsed: number
 }
 
-export interface PruneOptions {
-  maxAgeMs?: number
-  maxBytes?: number
-  dryRun?: boolean
-}
-
-export interface PruneResult {
-  /** The entries removed (or, on a dry run, that would be). */
-  entries: EntryInfo[]
-  /** Bytes freed: the entries' archives plus the orphans. */
-  bytes: number
-  /** Store-relative paths of leftovers from crashed saves. */
-  orphans: string[]
+export interface LocalStoreOptions {
+  /** Where progress lines of long restores and the upkeep's lines go (the action's log). */
+  log?: (line: string) => void
+  /** What `maintain` prunes to after a job's saves. */
+  pruning?: PruneOptions
 }
 
 export interface EntryCheck {
@@ -85,7 +83,7 @@ interface StagedPart {
   temp: string | null
 }
 
-interface Orphan {
+export interface Orphan {
   file: string
   bytes: number
 }
@@ -93,16 +91,18 @@ interface Orphan {
 /** A directory store for self-hosted runners: entries addressed like GitHub's cache, never the network. */
 export class LocalStore implements CacheBackend {
   readonly name = 'local' as const
+  readonly restoresInPlace = false
   private readonly root: string
   private readonly clock: () => number
-  /** Where progress lines of long restores go (the action's log). */
   private readonly log: (line: string) => void
+  private readonly pruning: PruneOptions
   private rootMode: number | undefined
 
-  constructor(root: string, clock: () => number = Date.now, log: (line: string) => void = () => undefined) {
+  constructor(root: string, clock: () => number = Date.now, options: LocalStoreOptions = {}) {
     this.root = root
     this.clock = clock
-    this.log = log
+    this.log = options.log ?? (() => undefined)
+    this.pruning = options.pruning ?? {}
   }
 
   async restore(spec: ArchiveSpec, key: string, restoreKeys: string[]): Promise<RestoreResult | Miss> {
@@ -173,19 +173,33 @@ export class LocalStore implements CacheBackend {
     return entries.map(({ meta }) => entryInfo(meta)).sort((a, b) => b.lastUsed - a.lastUsed)
   }
 
-  /** Drops entries unused for longer than maxAgeMs, then the least recently used until the store fits maxBytes. */
+  /**
+   * Drops what was unused for longer than maxAgeMs, then the least recently used until the store fits
+   * maxBytes: archive entries and in-place files alike (prune.ts).
+   */
   async prune(options: PruneOptions = {}): Promise<PruneResult> {
-    await this.makeDir(this.locksDir)
-    return withLock(path.join(this.locksDir, 'prune'), async () => {
-      const doomed = chooseEntriesToPrune(await this.storedEntries(), options, this.clock())
-      const removed: EntryInfo[] = []
-      for (const entry of doomed) {
-        if (options.dryRun || (await this.removeEntry(entry))) removed.push(entryInfo(entry.meta))
+    return pruneStore(this, this.root, options, this.clock())
+  }
+
+  /** After a job's saves: prune to the configured limits and record the run's hits. A failure is a warning. */
+  async maintain(entries: LedgerEntry[]): Promise<void> {
+    await core.group('Prune local store', async () => {
+      try {
+        const pruned = await this.prune(this.pruning)
+        const files = pruned.files.length > 0 ? ` and ${pruned.files.length} in-place file(s)` : ''
+        this.log(`Removed ${pruned.entries.length} entr${pruned.entries.length === 1 ? 'y' : 'ies'}${files}, ${formatBytes(pruned.bytes)}`)
+        if (pruned.busyKinds.length > 0) this.log(`In use by another job, not pruned: ${pruned.busyKinds.join(', ')}`)
+      } catch (error) {
+        core.warning(`Pruning the local store failed: ${stringifyError(error)}`)
       }
-      const orphans = await this.sweepOrphans(options.dryRun ?? false)
-      const bytes = [...removed, ...orphans].reduce((sum, item) => sum + item.bytes, 0)
-      return { entries: removed, bytes, orphans: orphans.map(orphan => path.relative(this.root, orphan.file)) }
     })
+    await appendHistory(this.root, entries).catch(error => core.warning(`Could not append to the store's run history: ${stringifyError(error)}`))
+  }
+
+  /** Runs work holding the store-wide prune lock, so two prunes never race each other. */
+  async withPruneLock<T>(work: () => Promise<T>): Promise<T> {
+    await this.makeDir(this.locksDir)
+    return withLock(path.join(this.locksDir, 'prune'), work)
   }
 
   /** Removes every entry `chosen` picks (qdc clear); returns what went. */
@@ -392,7 +406,7 @@ export class LocalStore implements CacheBackend {
   }
 
   /** Temp files and unreferenced archives older than an hour: what crashed saves and prunes leave. */
-  private async sweepOrphans(dryRun: boolean): Promise<Orphan[]> {
+  async sweepOrphans(dryRun: boolean): Promise<Orphan[]> {
     const cutoff = this.clock() - ORPHAN_AGE_MS
     const orphans = await oldFiles(await listDir(this.tmpDir), cutoff)
     if (!dryRun) await Promise.all(orphans.map(orphan => fs.rm(orphan.file, { force: true })))
@@ -465,22 +479,6 @@ function entryInfo(meta: EntryMeta): EntryInfo {
 
 function corrupt(key: string, detail: string): Error {
   return new Error(`local cache entry "${key}" is corrupt: ${detail}`)
-}
-
-/** Age policy first, then least recently used until the rest fits. */
-function chooseEntriesToPrune(entries: StoredEntry[], options: PruneOptions, now: number): StoredEntry[] {
-  const byLastUse = [...entries].sort((a, b) => a.meta.lastUsed - b.meta.lastUsed)
-  const { maxAgeMs, maxBytes } = options
-  const expired = new Set(maxAgeMs === undefined ? [] : byLastUse.filter(entry => now - entry.meta.lastUsed > maxAgeMs))
-  const kept = byLastUse.filter(entry => !expired.has(entry))
-  let total = kept.reduce((sum, entry) => sum + entryBytes(entry.meta), 0)
-  const evicted: StoredEntry[] = []
-  for (const entry of kept) {
-    if (maxBytes === undefined || total <= maxBytes) break
-    evicted.push(entry)
-    total -= entryBytes(entry.meta)
-  }
-  return [...expired, ...evicted]
 }
 
 /**
