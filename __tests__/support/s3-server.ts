@@ -200,7 +200,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     // 5. The HTTP port answering a signed request: the user exists and the gateway is serving. A radosgw
     // whose frontend cannot bind logs it and stays up, serving nothing, so its log is watched too.
     const rgwLog = path.join(dir, 'log', `${RGW_NAME}.log`)
-    const waitForGateway = async (until_: number, logFrom: number) => {
+    const waitForGateway = async (bound: number, logFrom: number) => {
       // requestTimeout alone only logs a warning in this SDK: throwOnRequestTimeout makes it abort.
       const probe = client(admin, { maxAttempts: 1, requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true } })
       const frontendFailed = () => {
@@ -208,7 +208,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
         return /^.*(failed to bind address|failed initializing frontend).*$/m.exec(fresh)?.[0] ?? null
       }
       try {
-        await until(until_, `radosgw to answer a signed request on ${endpoint}`, children, logTail, async () => {
+        await until(bound, `radosgw to answer a signed request on ${endpoint}`, children, logTail, async () => {
           const failed = frontendFailed()
           if (failed !== null) throw new Fatal(`radosgw could not start its HTTP frontend: ${failed}`)
           await probe.send(new ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(3000) })
@@ -276,7 +276,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       }
     }
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
+    const message = typeof (error as { message?: unknown })?.message === 'string' ? (error as Error).message : String(error)
     await close()
     throw new Error(`the S3 fixture (Ceph ${dir}) did not start: ${message}`, { cause: error })
   }
@@ -425,7 +425,9 @@ async function until(
     })
     if (yes) return
     if (Date.now() > deadline) {
-      const because = last instanceof Error ? ` (last: ${last.message})` : ''
+      // Duck-typed: a Node error (spawn, socket) is another realm's Error under jest.
+      const lastMessage = (last as { message?: unknown } | null)?.message
+      const because = typeof lastMessage === 'string' ? ` (last: ${lastMessage})` : ''
       throw new Error(`timed out waiting for ${what}${because}\n${logTail()}`)
     }
     await new Promise(resolve => setTimeout(resolve, 50))
