@@ -371,6 +371,43 @@ describeWithTools(CEPH_TOOLS)('a real S3 server: Ceph radosgw on loopback', () =
     }
   })
 
+  test('freezeGateway: a stalled endpoint, which only a socket (idle) timeout ends; thawGateway: it answers again', async () => {
+    const data = randomBytes(32 * MiB)
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'stall/object', Body: data }))
+    // socketTimeout: no byte for that long aborts the request, headers or body alike.
+    const idle = server.client(undefined, { maxAttempts: 1, requestHandler: { connectionTimeout: 1000, socketTimeout: 1500 } })
+    try {
+      const got = await idle.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'stall/object' }))
+      const stream = got.Body as Readable
+      const received: Buffer[] = []
+      const ended = new Promise<Error | null>(resolve => {
+        stream.once('error', resolve)
+        stream.once('end', () => resolve(null))
+      })
+      await new Promise(resolve => stream.once('readable', resolve))
+      received.push(stream.read() as Buffer)
+      server.freezeGateway()
+      const frozenAt = Date.now()
+      stream.on('data', chunk => received.push(chunk as Buffer))
+      const error = await ended
+      expect(error?.message).toMatch(/timed out after 1500 ms of inactivity/)
+      expect(Buffer.concat(received).length).toBeLessThan(data.length)
+      expect(Date.now() - frozenAt).toBeLessThan(10_000)
+
+      // A new request: the kernel completes the connect, and then nothing comes.
+      const t0 = Date.now()
+      await expect(idle.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'stall/object' }))).rejects.toThrow(/timed out after 1500 ms of inactivity/)
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1400)
+      expect(Date.now() - t0).toBeLessThan(10_000)
+
+      server.thawGateway()
+      const head = await idle.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'stall/object' }))
+      expect(head.ContentLength).toBe(data.length)
+    } finally {
+      idle.destroy()
+    }
+  })
+
   test('close() stops every daemon by pid and leaves nothing behind', async () => {
     const pids = server.pids()
     expect(pids.radosgw).not.toBeNull()

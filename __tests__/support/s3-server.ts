@@ -71,6 +71,13 @@ export interface S3Server {
   stopGateway(): Promise<void>
   /** Starts radosgw again on the same port and waits until it answers a signed request. */
   startGateway(): Promise<void>
+  /**
+   * SIGSTOPs radosgw: connections still open and new ones accepted by the kernel, but no byte is sent,
+   * which is a stalled endpoint (for idle timeouts), where `stopGateway` is a refused one.
+   */
+  freezeGateway(): void
+  /** SIGCONTs a frozen radosgw. */
+  thawGateway(): void
   /** The last `lines` lines of each daemon's log, for error messages. */
   logTail(lines?: number): string
   /** SIGTERMs radosgw, then the OSD, then the mon, by pid, and removes the temp dir. Idempotent. */
@@ -147,9 +154,12 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       return out
     }).join('\n')
 
+  let frozen = false
   const close = async (): Promise<void> => {
     if (closed) return
     closed = true
+    // A stopped process does not act on SIGTERM until it is continued.
+    if (frozen) children.radosgw?.kill('SIGCONT')
     // The OSD tells the mon it is going down and waits for the answer, so the mon goes last.
     for (const child of [children.radosgw, children.osd, children.mon]) if (child) await stopChild(child, 15_000)
     fs.rmSync(dir, { recursive: true, force: true })
@@ -258,7 +268,19 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       stopGateway: async () => {
         const gateway = children.radosgw
         children.radosgw = undefined
+        if (gateway && frozen) gateway.kill('SIGCONT')
+        frozen = false
         if (gateway) await stopChild(gateway, 10_000)
+      },
+      freezeGateway: () => {
+        if (!children.radosgw) throw new Error('freezeGateway: radosgw is not running')
+        children.radosgw.kill('SIGSTOP')
+        frozen = true
+      },
+      thawGateway: () => {
+        if (!frozen) throw new Error('thawGateway: radosgw is not frozen')
+        children.radosgw?.kill('SIGCONT')
+        frozen = false
       },
       startGateway: async () => {
         if (closed) throw new Error('startGateway after close()')
