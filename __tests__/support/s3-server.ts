@@ -6,7 +6,8 @@
  * logs, crash dir; keyring = /dev/null), and the object data lives in the OSD's RAM, so `close()` leaves
  * nothing behind. The daemons run in the foreground as our children (their exit is seen at once, where a
  * daemonized ceph stays a zombie until init reaps it) under `setpriv --pdeathsig SIGKILL`, so a test
- * process that dies without calling `close()` takes them with it.
+ * process that exits or dies without calling `close()` takes them with it (jest's sandboxed `process`
+ * never runs an 'exit' listener, so a hook could not do this).
  *
  * Facts, settings and the SDK's traps: /work/shared/reference/s3-fleet-store.md and docs/s3-fixture.md.
  */
@@ -114,17 +115,6 @@ const RGW_NAME = 'client.rgw.a'
 const MON_ID = 'a'
 /** Daemons' start-up output and logs, for error messages: every daemon logs to <dir>/log/<name>.log. */
 const LOG_NAMES = ['mon.a', 'osd.0', RGW_NAME]
-
-/** Children still running in this process, killed if it exits without close() (pdeathsig covers a crash). */
-const live = new Set<ChildProcess>()
-let exitHookInstalled = false
-function installExitHook(): void {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  process.once('exit', () => {
-    for (const child of live) child.kill('SIGKILL')
-  })
-}
 
 export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Server> {
   const timeoutMs = options.timeoutMs ?? 60_000
@@ -392,13 +382,9 @@ function cephEnv(dir: string): NodeJS.ProcessEnv {
 
 /** A daemon in the foreground as our child, its stdout and stderr in <dir>/log/<name>.stderr. */
 function daemon(command: string, args: string[], dir: string, name: string): ChildProcess {
-  installExitHook()
   const out = fs.openSync(path.join(dir, 'log', `${name}.stderr`), 'a')
   const child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', command, ...args], { cwd: dir, env: cephEnv(dir), stdio: ['ignore', out, out] })
   fs.closeSync(out)
-  live.add(child)
-  child.once('exit', () => live.delete(child))
-  child.once('error', () => live.delete(child))
   return child
 }
 
