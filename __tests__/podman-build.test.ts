@@ -94,10 +94,10 @@ async function build(
   const entry = podmanEntry()
   const chunks: string[] = []
   const write = process.stdout.write.bind(process.stdout)
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = ((chunk: string | Uint8Array): boolean => {
     chunks.push(chunk.toString())
     return true
-  }) as typeof process.stdout.write
+  })
   let error: unknown = null
   try {
     await podman.afterRestore!({ config, plan, entry, mode: { read: true, write: true, reason: '' }, snapshotDir: m.tmpdir })

@@ -89,7 +89,7 @@ async function runOnce(section: Section, label: string): Promise<Traffic> {
   const machine = section.freshMachine(label)
   let toolLines: string[] = []
   let stepError: unknown
-  const between = section.between
+  const between = section.between?.bind(section)
   const job = await runJob({
     actionDir,
     machine,

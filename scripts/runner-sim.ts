@@ -10,7 +10,7 @@ import * as path from 'node:path'
 
 // The runner's file commands are read by the same parser `qdc run` uses. Imported at run time: scripts load
 // src/ through load-ts.ts, whose hooks are in place only once its importer is evaluating.
-const { readFileCommand } = (await import('../src/cli/file-commands.js')) as typeof import('../src/cli/file-commands.js')
+const { readFileCommand } = await import('../src/cli/file-commands.js')
 
 export interface Machine {
   /** A fresh HOME, workspace and RUNNER_TEMP: what a new runner VM looks like. */

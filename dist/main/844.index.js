@@ -25,11 +25,13 @@ var lib_core = __webpack_require__(3838);
  * when `hook` returns true. The one place qdc intercepts @actions/core's output.
  */
 async function hookStdout(hook, work) {
-    const original = process.stdout.write;
-    process.stdout.write = function (chunk, ...rest) {
+    const stdout = process.stdout;
+    const original = Object.getOwnPropertyDescriptor(stdout, 'write');
+    const write = stdout.write.bind(stdout);
+    stdout.write = function (chunk, ...rest) {
         const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
         if (hook(text))
-            return original.call(this, chunk, ...rest);
+            return write(chunk, ...rest);
         const callback = rest.find(arg => typeof arg === 'function');
         callback?.();
         return true;
@@ -38,7 +40,11 @@ async function hookStdout(hook, work) {
         return await work();
     }
     finally {
-        process.stdout.write = original;
+        // Back to exactly what was there: the stream's own write, or an outer hook's.
+        if (original)
+            Object.defineProperty(stdout, 'write', original);
+        else
+            delete stdout.write;
     }
 }
 /**
@@ -485,7 +491,7 @@ class HashPool {
             else
                 waiting?.resolve(message.result);
         });
-        worker.on('error', error => this.failAll(slot, error));
+        worker.on('error', (error) => this.failAll(slot, error));
         worker.on('exit', code => this.failAll(slot, new Error(`hashing worker exited with code ${code}`)));
         worker.unref();
         this.workers.push(slot);
@@ -1413,7 +1419,7 @@ class LocalStore {
         }
         finally {
             // Published temps were renamed away; these are the ones a failure left behind.
-            await Promise.all(staged.map(({ temp }) => temp && promises_.rm(temp, { force: true })));
+            await Promise.all(staged.flatMap(({ temp }) => (temp === null ? [] : [promises_.rm(temp, { force: true })])));
         }
     }
     /** Every readable entry, most recently used first. */
@@ -3864,7 +3870,7 @@ function readComposeServices(file) {
     }
     catch (error) {
         const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-        throw new Error(`${file} is not a valid compose file: ${reason}`);
+        throw new Error(`${file} is not a valid compose file: ${reason}`, { cause: error });
     }
     const services = document?.services;
     if (typeof services !== 'object' || services === null || Array.isArray(services)) {
@@ -4674,7 +4680,7 @@ async function buildWithCache(build, entry, mode) {
         bridge = await registry.start();
     }
     catch (error) {
-        throw new Error(`the layer cache in ${build.dir} could not be served on 127.0.0.1 (${errors_stringifyError(error)}); the build was not run`);
+        throw new Error(`the layer cache in ${build.dir} could not be served on 127.0.0.1 (${errors_stringifyError(error)}); the build was not run`, { cause: error });
     }
     const confDir = await promises_.mkdtemp(external_node_path_.join(runnerTemp(), 'qdc-podman-'));
     try {
@@ -5685,9 +5691,7 @@ function exportEnvironment(plans) {
 /** Each kind's work on what was restored, in the order the kinds were named; a failure fails the step. */
 async function afterRestore(state) {
     for (const [index, plan] of state.plans.entries()) {
-        const hook = kindNamed(plan.kind).afterRestore;
-        if (hook)
-            await hook({ config: state.config, plan, entry: state.entries[index], mode: state.mode, snapshotDir: state.snapshotDir });
+        await kindNamed(plan.kind).afterRestore?.({ config: state.config, plan, entry: state.entries[index], mode: state.mode, snapshotDir: state.snapshotDir });
     }
 }
 

@@ -39,8 +39,8 @@ export function readConfigFile(file: string | undefined): InputValues {
 function inputText(file: string, key: string, value: unknown): string {
   if (value === null || value === undefined) return ''
   if (Array.isArray(value) && value.every(item => typeof item !== 'object' || item === null)) return value.map(String).join('\n')
-  if (typeof value === 'object') throw new UsageError(`--config: ${file}: '${key}' must be a string, number, boolean or list`)
-  return String(value)
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value)
+  throw new UsageError(`--config: ${file}: '${key}' must be a string, number, boolean or list`)
 }
 
 /** Puts the values where @actions/core's getInput looks, every other input emptied (its default). */

@@ -53,11 +53,12 @@ export async function run(argv: string[]): Promise<number> {
   if (command.length === 0) throw new UsageError('run: no command given; write qdc run [--config FILE] -- COMMAND [ARG...]')
   exportInputs(readConfigFile(values.config))
   const filter = new WorkflowCommandFilter(process.stderr, { quiet: values.quiet ?? false, debug: process.env.QDC_DEBUG === '1' })
-  // Bad values fail here with exit 2, before anything is touched; through the filter, so that the secrets
-  // masked on the way are not printed as ::add-mask:: lines.
-  const prepared = await translatingActionsOutput(filter, prepareRun)
+  // The runner's files first: RUNNER_TEMP, where the report goes, is among them.
   const files = runnerFiles()
   try {
+    // Bad values fail here with exit 2, before any cache is touched; through the filter, so that the
+    // secrets masked on the way are not printed as ::add-mask:: lines.
+    const prepared = await translatingActionsOutput(filter, prepareRun)
     return await wrap(prepared, command, files, filter, values.json ?? false)
   } finally {
     fs.rmSync(files.dir, { recursive: true, force: true })

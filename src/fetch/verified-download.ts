@@ -96,7 +96,7 @@ class Transfer {
   private lastReported = -1
   private size: number | undefined
   private writeback: Promise<void> = Promise.resolve()
-  private writebackFailure: unknown
+  private writebackFailure: Error | undefined
   private writtenBackAt = 0
 
   constructor(
@@ -121,7 +121,7 @@ class Transfer {
     if (this.written - this.writtenBackAt < WRITEBACK_EVERY) return
     this.writtenBackAt = this.written
     this.writeback = this.writeback.then(() => this.handle.datasync()).catch(error => {
-      this.writebackFailure ??= error
+      this.writebackFailure ??= error as Error
     })
   }
 

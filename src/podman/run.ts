@@ -90,7 +90,7 @@ async function buildWithCache(build: ComposeBuild, entry: LedgerEntry, mode: 're
   try {
     bridge = await registry.start()
   } catch (error) {
-    throw new Error(`the layer cache in ${build.dir} could not be served on 127.0.0.1 (${stringifyError(error)}); the build was not run`)
+    throw new Error(`the layer cache in ${build.dir} could not be served on 127.0.0.1 (${stringifyError(error)}); the build was not run`, { cause: error })
   }
   const confDir = await fs.mkdtemp(path.join(runnerTemp(), 'qdc-podman-'))
   try {

@@ -81,7 +81,6 @@ function exportEnvironment(plans: CachePlan[]): void {
 /** Each kind's work on what was restored, in the order the kinds were named; a failure fails the step. */
 async function afterRestore(state: RunState): Promise<void> {
   for (const [index, plan] of state.plans.entries()) {
-    const hook = kindNamed(plan.kind).afterRestore
-    if (hook) await hook({ config: state.config, plan, entry: state.entries[index], mode: state.mode, snapshotDir: state.snapshotDir })
+    await kindNamed(plan.kind).afterRestore?.({ config: state.config, plan, entry: state.entries[index], mode: state.mode, snapshotDir: state.snapshotDir })
   }
 }

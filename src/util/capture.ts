@@ -3,18 +3,22 @@
  * when `hook` returns true. The one place qdc intercepts @actions/core's output.
  */
 export async function hookStdout<T>(hook: (text: string) => boolean, work: () => Promise<T>): Promise<T> {
-  const original = process.stdout.write
-  process.stdout.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
-    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8')
-    if (hook(text)) return (original as (...args: unknown[]) => boolean).call(this, chunk, ...rest)
+  const stdout = process.stdout
+  const original = Object.getOwnPropertyDescriptor(stdout, 'write')
+  const write = stdout.write.bind(stdout) as (...args: unknown[]) => boolean
+  stdout.write = function (chunk: unknown, ...rest: unknown[]): boolean {
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array<ArrayBuffer>).toString('utf8')
+    if (hook(text)) return write(chunk, ...rest)
     const callback = rest.find(arg => typeof arg === 'function') as (() => void) | undefined
     callback?.()
     return true
-  } as typeof process.stdout.write
+  }
   try {
     return await work()
   } finally {
-    process.stdout.write = original
+    // Back to exactly what was there: the stream's own write, or an outer hook's.
+    if (original) Object.defineProperty(stdout, 'write', original)
+    else delete (stdout as { write?: unknown }).write
   }
 }
 

@@ -140,7 +140,7 @@ class HashPool {
   request<T>(slot: PoolWorker, id: number, message: object, onProgress?: (bytes: number) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (slot.failure) return reject(slot.failure)
-      this.pending.set(id, { slot, resolve: resolve as (value: unknown) => void, reject, onProgress })
+      this.pending.set(id, { slot, resolve: resolve, reject, onProgress })
       slot.worker.postMessage({ ...message, id })
     })
   }
@@ -156,7 +156,7 @@ class HashPool {
       if (message.error !== undefined) waiting?.reject(new Error(message.error))
       else waiting?.resolve(message.result)
     })
-    worker.on('error', error => this.failAll(slot, error))
+    worker.on('error', (error: Error) => this.failAll(slot, error))
     worker.on('exit', code => this.failAll(slot, new Error(`hashing worker exited with code ${code}`)))
     worker.unref()
     this.workers.push(slot)
@@ -203,7 +203,7 @@ export class StreamDigest {
     // A buffer that owns its whole memory moves to the worker without a copy; a slice of Node's shared
     // pool must be copied, since moving it would take the pool away from every other buffer.
     const ownsMemory = chunk.byteOffset === 0 && chunk.buffer.byteLength === chunk.byteLength && chunk.buffer instanceof ArrayBuffer
-    const buffer = ownsMemory ? (chunk.buffer as ArrayBuffer) : new Uint8Array(chunk).buffer
+    const buffer = ownsMemory ? chunk.buffer : new Uint8Array(chunk).buffer
     this.slot.worker.postMessage({ op: 'update', id: this.id, chunk: buffer }, [buffer])
   }
 

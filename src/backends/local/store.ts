@@ -163,7 +163,7 @@ export class LocalStore implements CacheBackend {
       return { archiveBytes: entryBytes(meta) }
     } finally {
       // Published temps were renamed away; these are the ones a failure left behind.
-      await Promise.all(staged.map(({ temp }) => temp && fs.rm(temp, { force: true })))
+      await Promise.all(staged.flatMap(({ temp }) => (temp === null ? [] : [fs.rm(temp, { force: true })])))
     }
   }
 
