@@ -82,7 +82,12 @@ describe('readConfig', () => {
     [{ caches: 'pip', 'read-only': 'maybe' }, "Input 'read-only': expected true or false, got 'maybe'"],
     [{ caches: 'pip', 'local-max-size': 'lots' }, "Input 'local-max-size': 'lots' is not a size"],
     [{ caches: 'pip', 'local-max-age': '3 months' }, "Input 'local-max-age': '3 months' is not an age"],
-    [{ caches: 'pip', 'key-prefix': 'x~ry' }, "Input 'key-prefix': 'x~ry' contains '~r'"]
+    [{ caches: 'pip', 'key-prefix': 'x~ry' }, "Input 'key-prefix': 'x~ry' contains '~r'"],
+    [{ caches: 'pip', 'max-downloaded': 'a lot' }, "Input 'max-downloaded': 'a lot' is not a size"],
+    [{ caches: 'pip', 'max-downloaded-per-kind': 'pip:200M' }, "Input 'max-downloaded-per-kind': 'pip:200M' should be kind=size, like pip=200M"],
+    [{ caches: 'pip', 'max-downloaded-per-kind': 'rust=1G' }, "Input 'max-downloaded-per-kind': 'rust' is not a cache kind"],
+    [{ caches: 'pip', 'on-budget': 'panic' }, "Input 'on-budget': expected one of warn, fail, got 'panic'"],
+    [{ caches: 'pip', 'baseline-runs': '0' }, "Input 'baseline-runs': '0' is not a whole number of runs"]
   ])('bad input %j fails with one line naming the input', (inputs, message) => {
     setInputs(inputs)
     expect(() => readConfig()).toThrow(message)
@@ -114,6 +119,18 @@ describe('accessMode', () => {
   afterEach(() => {
     clearInputs()
     delete process.env.ACTIONS_CACHE_MODE
+  })
+
+  test.each(['pull_request_target', 'workflow_run', 'issue_comment'])('the %s trigger restores but never saves, unless save-on-untrusted-triggers', event => {
+    process.env.GITHUB_EVENT_NAME = event
+    try {
+      setInputs({ caches: 'pip' })
+      expect(accessMode(readConfig())).toMatchObject({ read: true, write: false, reason: expect.stringContaining(`the ${event} trigger runs pull-request code`) })
+      setInputs({ caches: 'pip', 'save-on-untrusted-triggers': 'true' })
+      expect(accessMode(readConfig())).toMatchObject({ read: true, write: true })
+    } finally {
+      delete process.env.GITHUB_EVENT_NAME
+    }
   })
 
   test.each([

@@ -33,7 +33,13 @@ export enum Inputs {
   ComposeServices = 'compose-services',
   PodmanBuildArgs = 'podman-build-args',
   Isolation = 'isolation',
-  PodmanCacheMode = 'podman-cache-mode'
+  PodmanCacheMode = 'podman-cache-mode',
+  SaveOnUntrustedTriggers = 'save-on-untrusted-triggers',
+  MaxDownloaded = 'max-downloaded',
+  MaxDownloadedPerKind = 'max-downloaded-per-kind',
+  OnBudget = 'on-budget',
+  BaselineRuns = 'baseline-runs',
+  AssumedBandwidth = 'assumed-bandwidth'
 }
 
 export enum Outputs {
@@ -41,7 +47,9 @@ export enum Outputs {
   Hits = 'hits',
   BytesDownloaded = 'bytes-downloaded',
   BytesReused = 'bytes-reused',
-  Report = 'report'
+  Report = 'report',
+  BudgetExceeded = 'budget-exceeded',
+  SummaryMarkdown = 'summary-markdown'
 }
 
 export enum State {
@@ -54,6 +62,8 @@ export enum Env {
   SaveOnFailure = 'QDC_SAVE_ON_FAILURE',
   /** The service-enforced cache mode (`read`, `write`, `write-only`, `none`). */
   CacheMode = 'ACTIONS_CACHE_MODE',
+  /** The workflow's trigger; some run pull-request code with the base repository's cache scope. */
+  EventName = 'GITHUB_EVENT_NAME',
   HfEndpoint = 'HF_ENDPOINT',
   HfHubCache = 'HF_HUB_CACHE',
   HfHubOffline = 'HF_HUB_OFFLINE',

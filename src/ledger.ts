@@ -35,6 +35,8 @@ export interface LedgerEntry {
   problems: string[]
   restoreMs: number
   saveMs: number
+  /** What the kind itself fetched from upstream during the job, and how long it took: a measured bandwidth. */
+  transfer?: { bytes: number; ms: number }
   /**
    * Figures a kind keeps beyond the table's (`files` fetched, Nix store paths, `services` built): the kind
    * fills and renders them, and the JSON report carries them as they are.

@@ -75,6 +75,8 @@ export interface Faults {
   createNotOk?: Countdown & { message: string }
   /** Downloads declare the full Content-Length, send only `afterBytes` of body, then close the socket. */
   truncateDownload?: Countdown & { afterBytes: number }
+  /** Downloads drip at `bytesPerSecond` (a restore slower than the upstream it saves a download from). */
+  slowDownload?: Countdown & { bytesPerSecond: number }
   /**
    * Refuse writes where a read-only token can surface: `create-response` = 200 `ok:false` with a
    * `cache write denied:` message (what the library's CacheWriteDeniedError dispatch expects),
@@ -464,6 +466,11 @@ class CacheServiceEmulator implements CacheService {
       entry.bytes += n
     })
     const source = createReadStream(file, truncate ? { start: 0, end: afterBytes - 1 } : {})
+    const slow = this.faults.slowDownload
+    if (slow && this.fire('slowDownload')) {
+      await pipeline(source, throttle(slow.bytesPerSecond), counter, res)
+      return
+    }
     if (!truncate) {
       await pipeline(source, counter, res)
       return
@@ -510,7 +517,7 @@ class CacheServiceEmulator implements CacheService {
   }
 
   /** Consumes one firing of a fault; returns false (and clears it) when its countdown is spent. */
-  private fire(name: 'twirpError' | 'rateLimit' | 'createNotOk' | 'truncateDownload'): boolean {
+  private fire(name: 'twirpError' | 'rateLimit' | 'createNotOk' | 'truncateDownload' | 'slowDownload'): boolean {
     const fault: Countdown | undefined = this.faults[name]
     if (!fault) return false
     if (fault.times === undefined) return true
@@ -669,4 +676,22 @@ async function fileSize(file: string): Promise<number | undefined> {
   } catch {
     return undefined
   }
+}
+
+/** Passes bytes on at most `bytesPerSecond`, in 64 KiB steps. */
+function throttle(bytesPerSecond: number): Transform {
+  const step = 64 * 1024
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const pieces: Buffer[] = []
+      for (let offset = 0; offset < chunk.length; offset += step) pieces.push(chunk.subarray(offset, offset + step))
+      const next = (): void => {
+        const piece = pieces.shift()
+        if (!piece) return done()
+        this.push(piece)
+        setTimeout(next, (piece.length / bytesPerSecond) * 1000)
+      }
+      next()
+    }
+  })
 }

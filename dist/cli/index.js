@@ -31949,7 +31949,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6675);
 /* harmony import */ var _fetch_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9582);
 /* harmony import */ var _prune_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2674);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3484);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3432);
 /* harmony import */ var _stats_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7321);
 /* harmony import */ var _verify_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(4084);
 // The qdc command line: the action's modules driven from a terminal or a script (README, "Command line").
@@ -32145,7 +32145,7 @@ async function prune(argv) {
 
 /***/ }),
 
-/***/ 3484:
+/***/ 3432:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32368,17 +32368,29 @@ function openBackend(name, config) {
 var config_config = __nccwpck_require__(6984);
 ;// CONCATENATED MODULE: ./src/config/mode.ts
 
-/** The `read-only` input and the service-enforced ACTIONS_CACHE_MODE (read, write, write-only, none). */
+/**
+ * Triggers that run a contributor's code with the base repository's cache scope: a save there would let a
+ * pull request plant files that main's next run restores (setup-uv skips saves on them since v10).
+ */
+const UNTRUSTED_TRIGGERS = ['pull_request_target', 'workflow_run', 'issue_comment'];
+/**
+ * The `read-only` input, the service-enforced ACTIONS_CACHE_MODE (read, write, write-only, none) and the
+ * trigger: an untrusted one restores but never saves, unless `save-on-untrusted-triggers` says otherwise.
+ */
 function accessMode(config) {
     const serviceMode = (process.env[constants/* Env */.o9.CacheMode] || '').trim().toLowerCase();
+    const event = process.env[constants/* Env */.o9.EventName] ?? '';
+    const untrusted = UNTRUSTED_TRIGGERS.includes(event) && !config.saveOnUntrustedTriggers;
     const read = serviceMode === '' || serviceMode === 'read' || serviceMode === 'write';
     const serviceWrite = serviceMode === '' || serviceMode === 'write' || serviceMode === 'write-only';
-    const write = serviceWrite && !config.readOnly;
+    const write = serviceWrite && !config.readOnly && !untrusted;
     const reasons = [];
     if (serviceMode)
         reasons.push(`${constants/* Env */.o9.CacheMode}=${serviceMode}`);
     if (config.readOnly)
         reasons.push('read-only: true');
+    if (untrusted)
+        reasons.push(`the ${event} trigger runs pull-request code with this repository's cache, so it only restores (save-on-untrusted-triggers: true saves)`);
     return { read, write, reason: reasons.join(', ') || 'read and write' };
 }
 
@@ -32625,15 +32637,18 @@ const downloads_downloads = {
             const details = { files: [] };
             entry.details = details;
             for (const spec of config.downloads.specs) {
+                const started = performance.now();
                 const file = await (0,downloads/* fetchDownload */.fW)(spec, plan.spec.parts[0].path);
                 details.files.push(file);
+                if (file.source !== 'cache')
+                    (0,fetch_files/* addTransfer */.vW)(entry, file.size, performance.now() - started);
                 core/* info */.pq(`${file.path}: ${file.source} (${(0,format/* formatBytes */.z3)(file.size)}, sha256 ${spec.sha256.slice(0, 12)}…)`);
             }
         });
     },
     summarize(entry) {
-        const files = (0,fetch_files/* fetchedFiles */.J)(entry);
-        return files?.length ? (0,fetch_files/* renderFiles */.g)(files) : [];
+        const files = (0,fetch_files/* fetchedFiles */.Jk)(entry);
+        return files?.length ? (0,fetch_files/* renderFiles */.gt)(files) : [];
     }
 };
 
@@ -34706,40 +34721,244 @@ async function afterRestore(state) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/report/budget.ts
+
+
+/** The user's bandwidth gate: upstream bytes of the job and of each kind against their budgets. */
+function checkBudget(entries, settings) {
+    const breaches = [];
+    for (const [kind, budgetBytes] of Object.entries(settings.maxDownloadedPerKind)) {
+        const downloadedBytes = entries.filter(e => e.kind === kind).reduce((sum, e) => sum + e.downloadedBytes, 0);
+        if (downloadedBytes > budgetBytes)
+            breaches.push({ kind, downloadedBytes, budgetBytes });
+    }
+    const total = totals(entries).downloadedBytes;
+    if (settings.maxDownloaded !== null && total > settings.maxDownloaded)
+        breaches.push({ kind: null, downloadedBytes: total, budgetBytes: settings.maxDownloaded });
+    return {
+        maxDownloaded: settings.maxDownloaded,
+        maxDownloadedPerKind: settings.maxDownloadedPerKind,
+        breaches,
+        exceeded: breaches.length > 0,
+        line: breaches.length === 0 ? null : `Bandwidth budget exceeded: ${breaches.map(describeBreach).join('; ')}`
+    };
+}
+function describeBreach(breach) {
+    const who = breach.kind ?? 'the job';
+    return `${who} downloaded ${(0,format/* formatBytes */.z3)(breach.downloadedBytes)}, budget ${(0,format/* formatBytes */.z3)(breach.budgetBytes)}`;
+}
+
+;// CONCATENATED MODULE: ./src/report/history.ts
+
+
+
+
+
+
+
+
+/** Runs kept per branch: more than any baseline asks for, few enough to stay a few kilobytes. */
+const KEPT_RUNS = 30;
+const HISTORY_FILE = 'history.json';
+/** Reads the base branch's history, then adds this run to its own branch's. Never fails the job. */
+async function runHistory(context) {
+    return core/* group */.Os('Run history', async () => {
+        const own = branchOfRun();
+        const base = process.env.GITHUB_BASE_REF || own;
+        const ownRuns = await readHistory(context.backend, historyKey(context.keyPrefix, own));
+        const baseRuns = base === own ? ownRuns : await readHistory(context.backend, historyKey(context.keyPrefix, base));
+        if (context.mode.write && ownRuns !== 'unreadable')
+            await saveHistory(context, own, ownRuns, thisRun(context));
+        const usable = baseRuns === 'unreadable' ? [] : baseRuns;
+        const compared = usable.slice(-context.baselineRuns);
+        return {
+            baseline: compared.length === 0 ? null : baselineOf(base, compared),
+            note: compared.length > 0
+                ? null
+                : baseRuns === 'unreadable'
+                    ? `The history of ${base} could not be read, so there is nothing to compare this run with.`
+                    : `No earlier runs of ${base} to compare with yet: this is the first one the history has.`,
+            bandwidth: median(usable.flatMap(run => (run.bandwidth === null ? [] : [run.bandwidth])))
+        };
+    });
+}
+/** The branch this run's history belongs to: a pull request's head branch, else the pushed branch or tag. */
+function branchOfRun() {
+    const env = process.env;
+    return env.GITHUB_HEAD_REF || env.GITHUB_REF_NAME || env.GITHUB_REF?.replace(/^refs\/(heads|tags)\//, '') || 'local';
+}
+function historyKey(keyPrefix, branch) {
+    const slug = (text) => text.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100);
+    return [keyPrefix, 'history', 'v1', slug(process.env.GITHUB_WORKFLOW || 'workflow'), slug(process.env.GITHUB_JOB || 'job'), slug(branch)].join('-');
+}
+/** The newest entry of a branch's history: its runs, oldest first; [] when it has none. */
+async function readHistory(backend, key) {
+    return withHistoryDir(async (spec) => {
+        try {
+            const restored = await backend.restore(spec, key, [revisionsOf(key)]);
+            if (restored.matchedKey === null)
+                return [];
+            const file = await (0,atomic/* readJson */.Vh)(external_node_path_.join(spec.parts[0].path, HISTORY_FILE));
+            return file?.format === 1 && Array.isArray(file.runs) ? file.runs : [];
+        }
+        catch (error) {
+            core/* info */.pq(`Could not read the run history ${key}: ${(0,errors/* stringifyError */.M)(error)}`);
+            return 'unreadable';
+        }
+    });
+}
+async function saveHistory(context, branch, earlier, run) {
+    const key = historyKey(context.keyPrefix, branch);
+    await withHistoryDir(async (spec) => {
+        try {
+            const file = { format: 1, runs: [...earlier, run].slice(-KEPT_RUNS) };
+            await (0,atomic/* writeFileAtomic */.Zf)(external_node_path_.join(spec.parts[0].path, HISTORY_FILE), JSON.stringify(file));
+            await context.backend.save(spec, revisionKey(key));
+            core/* info */.pq(`This run is in the history of ${branch} (${file.runs.length} run(s))`);
+        }
+        catch (error) {
+            core/* info */.pq(`Could not add this run to the history ${key}: ${(0,errors/* stringifyError */.M)(error)}`);
+        }
+    });
+}
+/** A history entry holds one small directory, named by its role like every other entry. */
+async function withHistoryDir(work) {
+    const dir = await promises_.mkdtemp(external_node_path_.join((0,temp/* runnerTemp */.X)(), 'qdc-history-'));
+    try {
+        return await work({ parts: [{ origin: 'role', name: 'qdc-history', path: dir }], exclude: [], kind: 'history' });
+    }
+    finally {
+        await promises_.rm(dir, { recursive: true, force: true });
+    }
+}
+function thisRun(context) {
+    const downloadedBytes = {};
+    for (const entry of context.entries)
+        downloadedBytes[entry.kind] = (downloadedBytes[entry.kind] ?? 0) + entry.downloadedBytes;
+    return {
+        time: Date.now(),
+        runId: `${process.env.GITHUB_RUN_ID ?? 'local'}-${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`,
+        downloadedBytes,
+        totalDownloaded: totals(context.entries).downloadedBytes,
+        bandwidth: context.bandwidth
+    };
+}
+function baselineOf(branch, runs) {
+    const kinds = new Set(runs.flatMap(run => Object.keys(run.downloadedBytes)));
+    const medianByKind = Object.fromEntries([...kinds].map(kind => [kind, median(runs.map(run => run.downloadedBytes[kind] ?? 0)) ?? 0]));
+    return { branch, runs, medianByKind, medianTotal: median(runs.map(run => run.totalDownloaded)) ?? 0 };
+}
+function median(values) {
+    if (values.length === 0)
+        return null;
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+const BARS = '▁▂▃▄▅▆▇█';
+/** A trend line of values in characters Markdown shows as they are. */
+function sparkline(values) {
+    const max = Math.max(...values);
+    return values.map(value => BARS[max <= 0 ? 0 : Math.min(BARS.length - 1, Math.round((value / max) * (BARS.length - 1)))]).join('');
+}
+
+;// CONCATENATED MODULE: ./src/report/payoff.ts
+
+/** Bytes a kind itself moved and the time it took; below this a measurement says little. */
+const MEANINGFUL_BYTES = 1024 * 1024;
+/** A restore less than this slower than the download it saves is not worth a person's attention. */
+const SLACK_MS = 1000;
+/**
+ * Prices each kind's reused bytes at the best bandwidth figure there is: the kind's own download in this
+ * run, else what the job's kinds measured, else the recent history's, else the assumed bandwidth.
+ */
+function payoffs(entries, historyBandwidth, assumedBandwidth) {
+    const jobBandwidth = bandwidthOf(entries.flatMap(e => (e.transfer ? [e.transfer] : [])));
+    return entries.map(entry => {
+        const own = entry.transfer ? bandwidthOf([entry.transfer]) : null;
+        const [bandwidth, bandwidthSource] = own !== null ? [own, 'measured'] : jobBandwidth !== null ? [jobBandwidth, 'measured'] : historyBandwidth !== null ? [historyBandwidth, 'history'] : [assumedBandwidth, 'assumed'];
+        const missMs = (entry.reusedBytes / bandwidth) * 1000;
+        return {
+            kind: entry.kind,
+            restoreMs: Math.round(entry.restoreMs),
+            archiveBytes: entry.restoredArchiveBytes,
+            reusedBytes: entry.reusedBytes,
+            bandwidth: Math.round(bandwidth),
+            bandwidthSource,
+            missMs: Math.round(missMs),
+            paysOff: entry.reusedBytes === 0 || entry.restoreMs <= missMs + SLACK_MS
+        };
+    });
+}
+/** Bytes per second over the transfers together; null when they moved too little to tell. */
+function bandwidthOf(transfers) {
+    const bytes = transfers.reduce((sum, t) => sum + t.bytes, 0);
+    const ms = transfers.reduce((sum, t) => sum + t.ms, 0);
+    return bytes < MEANINGFUL_BYTES || ms <= 0 ? null : (bytes / ms) * 1000;
+}
+const SOURCE_WORDS = { measured: 'the measured', history: 'the recently measured', assumed: 'the assumed' };
+/** The one actionable line for a kind whose restore costs more than its miss would. */
+function payoffAdvice(payoff) {
+    return (`${payoff.kind}: restoring took ${(0,format/* formatDuration */.a3)(payoff.restoreMs)}, downloading would take ~${(0,format/* formatDuration */.a3)(payoff.missMs)} ` +
+        `at ${SOURCE_WORDS[payoff.bandwidthSource]} ${(0,format/* formatBytes */.z3)(payoff.bandwidth)}/s — consider in-place mode or no cache`);
+}
+
 ;// CONCATENATED MODULE: ./src/report/report.ts
 
 
-/** The JSON report (version 1): the ledger as machine-readable figures a PR check can trust. */
-function buildReport(entries) {
+/**
+ * The JSON report (version 2): the ledger as machine-readable figures a PR check can trust, with the budget
+ * check, the comparison with the base branch and whether each cache pays off.
+ */
+function buildReport(report) {
+    const { entries } = report;
     const { downloadedBytes, reusedBytes, uploadedBytes, reusedPercent } = totals(entries);
+    const baseline = report.history?.baseline ?? null;
     return {
-        version: 1,
-        caches: entries.map(e => ({
-            kind: e.kind,
-            backend: e.backend,
-            key: e.key,
-            matchedKey: e.matchedKey,
-            hit: e.hit,
-            restoredBytes: e.restoredBytes,
-            restoredArchiveBytes: e.restoredArchiveBytes,
-            downloadedBytes: e.downloadedBytes,
-            reusedBytes: e.reusedBytes,
-            uploadedBytes: e.uploadedBytes,
-            saved: e.saved,
-            problems: e.problems,
-            restoreMs: Math.round(e.restoreMs),
-            saveMs: Math.round(e.saveMs),
-            // A kind's own figures (files, nix, services), as the kind keeps them.
-            ...e.details
-        })),
-        totals: { downloadedBytes, reusedBytes, uploadedBytes, reusedPercent }
+        version: 2,
+        caches: entries.map(cacheFigures),
+        totals: { downloadedBytes, reusedBytes, uploadedBytes, reusedPercent },
+        budget: report.budget ? { exceeded: report.budget.exceeded, maxDownloaded: report.budget.maxDownloaded, maxDownloadedPerKind: report.budget.maxDownloadedPerKind, breaches: report.budget.breaches } : null,
+        baseline: baseline && {
+            branch: baseline.branch,
+            runs: baseline.runs.length,
+            medianDownloadedBytes: baseline.medianByKind,
+            medianTotalDownloadedBytes: baseline.medianTotal,
+            deltaDownloadedBytes: Object.fromEntries(entries.map(e => [e.kind, e.downloadedBytes - (baseline.medianByKind[e.kind] ?? 0)])),
+            deltaTotalDownloadedBytes: downloadedBytes - baseline.medianTotal
+        },
+        baselineNote: report.history?.note ?? null,
+        payoff: report.payoffs ?? []
     };
 }
-async function writeReport(file, entries) {
-    await (0,atomic/* writeFileAtomic */.Zf)(file, JSON.stringify(buildReport(entries), null, 2) + '\n');
+function cacheFigures(e) {
+    return {
+        kind: e.kind,
+        backend: e.backend,
+        key: e.key,
+        matchedKey: e.matchedKey,
+        hit: e.hit,
+        restoredBytes: e.restoredBytes,
+        restoredArchiveBytes: e.restoredArchiveBytes,
+        downloadedBytes: e.downloadedBytes,
+        reusedBytes: e.reusedBytes,
+        uploadedBytes: e.uploadedBytes,
+        saved: e.saved,
+        problems: e.problems,
+        restoreMs: Math.round(e.restoreMs),
+        saveMs: Math.round(e.saveMs),
+        ...(e.transfer ? { transfer: e.transfer } : {}),
+        // A kind's own figures (files, nix, services), as the kind keeps them.
+        ...e.details
+    };
+}
+async function writeReport(file, report) {
+    await (0,atomic/* writeFileAtomic */.Zf)(file, JSON.stringify(buildReport(report), null, 2) + '\n');
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
+
+
 
 
 const SAVE_LABELS = {
@@ -34753,10 +34972,12 @@ const SAVE_LABELS = {
 };
 const HIT_LABELS = { exact: '✅ exact', partial: '🟡 partial', miss: '❌ miss' };
 /**
- * The job summary, rendered from the ledger alone (GitHub-flavoured Markdown): the table of every kind,
- * then each kind's own section (`sections[i]` for `entries[i]`: files fetched, services built, store paths).
+ * The job summary, rendered from the run's report alone (GitHub-flavoured Markdown): the table of every
+ * kind, the budget, the comparison with the base branch, whether each cache pays off, then each kind's
+ * own section and the problems.
  */
-function renderSummary(entries, sections = []) {
+function renderSummary(report) {
+    const { entries } = report;
     const sums = totals(entries);
     const lines = [
         '## qdc-action: bytes downloaded vs reused',
@@ -34768,20 +34989,69 @@ function renderSummary(entries, sections = []) {
         `**Total: downloaded ${(0,format/* formatBytes */.z3)(sums.downloadedBytes)}, reused ${(0,format/* formatBytes */.z3)(sums.reusedBytes)} (${(0,format/* formatPercent */.l9)(sums.reusedPercent)} from cache)**` +
             (sums.uploadedBytes > 0 ? `; uploaded ${(0,format/* formatBytes */.z3)(sums.uploadedBytes)}` : '')
     ];
-    for (const section of sections)
+    for (const note of report.notes ?? [])
+        lines.push('', note);
+    if (report.budget)
+        lines.push(...renderBudget(report.budget));
+    if (report.history)
+        lines.push('', ...renderBaseline(entries, report.history));
+    if (report.payoffs?.length)
+        lines.push('', ...renderPayoffs(report.payoffs));
+    for (const section of report.sections ?? [])
         if (section.length > 0)
             lines.push('', ...section);
     const problems = entries.flatMap(e => e.problems.map(p => `- ⚠️ **${e.kind}**: ${(0,format/* escapeCell */.kq)(p)}`));
-    if (problems.length > 0)
-        lines.push('', ...problems);
+    const advice = (report.payoffs ?? []).filter(p => !p.paysOff).map(p => `- ⚠️ ${(0,format/* escapeCell */.kq)(payoffAdvice(p))}`);
+    if (problems.length + advice.length > 0)
+        lines.push('', ...problems, ...advice);
     return lines.join('\n') + '\n';
 }
 function renderRow(e) {
     const matched = e.matchedKey ? `\`${(0,format/* escapeCell */.kq)(e.matchedKey)}\`` : '—';
-    const restored = e.restoredArchiveBytes !== null && e.restoredBytes > 0
-        ? `${(0,format/* formatBytes */.z3)(e.restoredBytes)} (${(0,format/* formatBytes */.z3)(e.restoredArchiveBytes)} archive)`
-        : (0,format/* formatBytes */.z3)(e.restoredBytes);
+    const restored = e.restoredArchiveBytes !== null && e.restoredBytes > 0 ? `${(0,format/* formatBytes */.z3)(e.restoredBytes)} (${(0,format/* formatBytes */.z3)(e.restoredArchiveBytes)} archive)` : (0,format/* formatBytes */.z3)(e.restoredBytes);
     return `| ${e.kind} | ${HIT_LABELS[e.hit]} | ${matched} | ${restored} | ${(0,format/* formatBytes */.z3)(e.downloadedBytes)} | ${(0,format/* formatBytes */.z3)(e.reusedBytes)} | ${(0,format/* formatBytes */.z3)(e.uploadedBytes)} | ${SAVE_LABELS[e.saved]} | ${(0,format/* formatDuration */.a3)(e.restoreMs + e.saveMs)} |`;
+}
+function renderBudget(budget) {
+    const limits = [
+        ...Object.entries(budget.maxDownloadedPerKind).map(([kind, bytes]) => `${kind} ≤ ${(0,format/* formatBytes */.z3)(bytes)}`),
+        ...(budget.maxDownloaded === null ? [] : [`the job ≤ ${(0,format/* formatBytes */.z3)(budget.maxDownloaded)}`])
+    ];
+    if (limits.length === 0)
+        return [];
+    return ['', budget.line ? `**⚠️ ${budget.line}**` : `Bandwidth budget held (${limits.join(', ')}).`];
+}
+/** Per kind: this run's download against the base branch's recent median, with the trend of those runs. */
+function renderBaseline(entries, history) {
+    const baseline = history.baseline;
+    if (!baseline)
+        return [history.note ?? 'No earlier runs to compare with.'];
+    const row = (label, now, median, past) => `| ${label} | ${(0,format/* formatBytes */.z3)(now)} | ${signed(now - median)} | ${(0,format/* formatBytes */.z3)(median)} | ${sparkline([...past, now])} |`;
+    const kinds = [...new Set(entries.map(e => e.kind))];
+    const downloadedOf = (kind) => entries.filter(e => e.kind === kind).reduce((sum, e) => sum + e.downloadedBytes, 0);
+    return [
+        `Compared with ${(0,format/* escapeCell */.kq)(baseline.branch)}: the median of its last ${baseline.runs.length} run(s), and the trend of those runs then this one.`,
+        '',
+        `| Cache | Downloaded | vs ${(0,format/* escapeCell */.kq)(baseline.branch)} | Median | Trend |`,
+        '| --- | ---: | ---: | ---: | --- |',
+        ...kinds.map(kind => row(kind, downloadedOf(kind), baseline.medianByKind[kind] ?? 0, baseline.runs.map(run => run.downloadedBytes[kind] ?? 0))),
+        row('**total**', totals(entries).downloadedBytes, baseline.medianTotal, baseline.runs.map(run => run.totalDownloaded))
+    ];
+}
+function signed(bytes) {
+    if (bytes === 0)
+        return '±0 B';
+    return `${bytes > 0 ? '+' : '−'}${(0,format/* formatBytes */.z3)(Math.abs(bytes))}`;
+}
+/** What each restore cost against what a miss would have: the reused bytes at the upstream's bandwidth. */
+function renderPayoffs(payoffs) {
+    return [
+        '| Cache | Restore took | Archive moved | Reused | A download of it would take | Pays off |',
+        '| --- | ---: | ---: | ---: | ---: | --- |',
+        ...payoffs.map(p => {
+            const at = `~${(0,format/* formatDuration */.a3)(p.missMs)} at ${(0,format/* formatBytes */.z3)(p.bandwidth)}/s (${p.bandwidthSource})`;
+            return `| ${p.kind} | ${(0,format/* formatDuration */.a3)(p.restoreMs)} | ${p.archiveBytes === null ? '—' : (0,format/* formatBytes */.z3)(p.archiveBytes)} | ${(0,format/* formatBytes */.z3)(p.reusedBytes)} | ${at} | ${p.paysOff ? '✅' : '⚠️ no'} |`;
+        })
+    ];
 }
 
 ;// CONCATENATED MODULE: ./src/report/publish.ts
@@ -34791,21 +35061,33 @@ function renderRow(e) {
 
 
 
-/** Report file, outputs and job summary, all from the same ledger; `sections` are the kinds' own (see renderSummary). */
-async function publish(entries, sections, reportPath, withSummary) {
-    const sums = totals(entries);
+
+
+
+/** Outputs, the JSON report, the summary's Markdown (also as a file for a PR comment) and the job summary. */
+async function publish(report, reportPath, withSummary) {
+    const sums = totals(report.entries);
     core/* setOutput */.uH(constants/* Outputs */.tY.BytesDownloaded, String(sums.downloadedBytes));
     core/* setOutput */.uH(constants/* Outputs */.tY.BytesReused, String(sums.reusedBytes));
+    core/* setOutput */.uH(constants/* Outputs */.tY.BudgetExceeded, String(report.budget.exceeded));
     try {
-        await writeReport(reportPath, entries);
+        await writeReport(reportPath, report);
         core/* setOutput */.uH(constants/* Outputs */.tY.Report, reportPath);
     }
     catch (error) {
         core/* warning */.$e(`Could not write the report to ${reportPath}: ${(0,errors/* stringifyError */.M)(error)}`);
     }
-    if (withSummary && process.env.GITHUB_STEP_SUMMARY) {
-        await core/* summary */.z.addRaw(renderSummary(entries, sections)).write();
+    const markdown = renderSummary(report);
+    const markdownFile = external_node_path_.join((0,temp/* runnerTemp */.X)(), 'qdc-summary.md');
+    try {
+        await promises_.writeFile(markdownFile, markdown);
+        core/* setOutput */.uH(constants/* Outputs */.tY.SummaryMarkdown, markdownFile);
     }
+    catch (error) {
+        core/* warning */.$e(`Could not write the summary to ${markdownFile}: ${(0,errors/* stringifyError */.M)(error)}`);
+    }
+    if (withSummary && process.env.GITHUB_STEP_SUMMARY)
+        await core/* summary */.z.addRaw(markdown).write();
 }
 
 ;// CONCATENATED MODULE: ./src/save/save.ts
@@ -34881,7 +35163,13 @@ function said(outcome, message) {
 
 
 
-/** The post step: each kind's own work before saving, then measure, save, the store's upkeep, report. It only ever warns. */
+
+
+
+/**
+ * The post step: each kind's own work before saving, then measure, save, the store's upkeep, report. A
+ * cache problem only ever warns; an exceeded budget fails the job when `on-budget: fail` says so.
+ */
 async function runPost() {
     try {
         maskSecretInputs();
@@ -34900,13 +35188,38 @@ async function runPost() {
         }
         await releaseLeases(run.leases);
         await backend.maintain?.(run.entries);
-        const sections = run.entries.map(entry => kindNamed(entry.kind).summarize?.(entry) ?? []);
-        await publish(run.entries, sections, run.config.reportPath, run.config.summary);
+        const report = await gatherReport(run, backend);
+        for (const payoff of report.payoffs.filter(p => !p.paysOff))
+            core/* warning */.$e(payoffAdvice(payoff));
+        await publish(report, run.config.reportPath, run.config.summary);
+        enforceBudget(report.budget, run.config);
         await promises_.rm(run.snapshotDir, { recursive: true, force: true });
     }
     catch (error) {
         core/* warning */.$e(`qdc-action post step: ${(0,errors/* stringifyError */.M)(error)}`);
     }
+}
+async function gatherReport(run, backend) {
+    const { entries, config, mode } = run;
+    const bandwidth = bandwidthOf(entries.flatMap(e => (e.transfer ? [e.transfer] : [])));
+    const history = await runHistory({ backend, mode, keyPrefix: config.keyPrefix, baselineRuns: config.report.baselineRuns, entries, bandwidth });
+    return {
+        entries,
+        sections: entries.map(entry => kindNamed(entry.kind).summarize?.(entry) ?? []),
+        notes: mode.write ? [] : [`Nothing was saved: ${mode.reason}.`],
+        budget: checkBudget(entries, config.report),
+        history,
+        payoffs: payoffs(entries, history.bandwidth, config.report.assumedBandwidth)
+    };
+}
+/** The user's own gate, not a cache problem: `on-budget: fail` fails the job with the one line. */
+function enforceBudget(budget, config) {
+    if (!budget.line)
+        return;
+    if (config.report.onBudget === 'fail')
+        core/* setFailed */.C1(budget.line);
+    else
+        core/* warning */.$e(budget.line);
 }
 
 // EXTERNAL MODULE: ./src/cli/args.ts
@@ -35680,7 +35993,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   vV: () => (/* binding */ readLocalSettings)
 });
 
-// UNUSED EXPORTS: BACKEND_CHOICES, ISOLATION_CHOICES, LOCAL_MODES, PODMAN_CACHE_MODES, SAVE_CHOICES, qdcHome, readHubSettings, spellPath
+// UNUSED EXPORTS: BACKEND_CHOICES, ISOLATION_CHOICES, LOCAL_MODES, ON_BUDGET_CHOICES, PODMAN_CACHE_MODES, SAVE_CHOICES, qdcHome, readHubSettings, spellPath
 
 // EXTERNAL MODULE: external "node:os"
 var external_node_os_ = __nccwpck_require__(8161);
@@ -35782,6 +36095,7 @@ const LOCAL_MODES = ['archive', 'in-place'];
 const ISOLATION_CHOICES = ['oci', 'chroot', 'rootless'];
 /** auto: `registry` where podman has --cache-from/--cache-to (≥ 4.2), else `images`. */
 const PODMAN_CACHE_MODES = ['auto', 'registry', 'images'];
+const ON_BUDGET_CHOICES = ['warn', 'fail'];
 const MAX_KEY_LENGTH = 512;
 const DEFAULT_PIP_DEPENDENCY_FILES = [
     '**/requirements*.txt',
@@ -35814,8 +36128,10 @@ function readConfig() {
         backend: (0,inputs/* getChoice */.m)(constants/* Inputs */.G0.Backend, BACKEND_CHOICES, 'auto'),
         save: (0,inputs/* getChoice */.m)(constants/* Inputs */.G0.Save, SAVE_CHOICES, 'on-success'),
         readOnly: (0,inputs/* getBool */.Jz)(constants/* Inputs */.G0.ReadOnly, false),
+        saveOnUntrustedTriggers: (0,inputs/* getBool */.Jz)(constants/* Inputs */.G0.SaveOnUntrustedTriggers, false),
         summary: (0,inputs/* getBool */.Jz)(constants/* Inputs */.G0.Summary, true),
         reportPath: absolute((0,inputs/* getString */.AA)(constants/* Inputs */.G0.ReportPath, external_node_path_.join((0,temp/* runnerTemp */.X)(), 'qdc-report.json')), workspace),
+        report: readReportSettings(),
         local: readLocalSettings(workspace),
         paths,
         pip: { dependencyFiles: readPipDependencyFiles() },
@@ -35824,6 +36140,36 @@ function readConfig() {
         nix: readNixSettings(workspace),
         podman
     };
+}
+function readReportSettings() {
+    const max = (0,inputs/* getStringOrNull */["in"])(constants/* Inputs */.G0.MaxDownloaded);
+    return {
+        maxDownloaded: max === null ? null : (0,inputs/* parseSize */.DB)(constants/* Inputs */.G0.MaxDownloaded, max),
+        maxDownloadedPerKind: readPerKindBudgets(),
+        onBudget: (0,inputs/* getChoice */.m)(constants/* Inputs */.G0.OnBudget, ON_BUDGET_CHOICES, 'warn'),
+        baselineRuns: parseCount(constants/* Inputs */.G0.BaselineRuns, (0,inputs/* getString */.AA)(constants/* Inputs */.G0.BaselineRuns, '5')),
+        assumedBandwidth: (0,inputs/* parseSize */.DB)(constants/* Inputs */.G0.AssumedBandwidth, (0,inputs/* getString */.AA)(constants/* Inputs */.G0.AssumedBandwidth, '100M'))
+    };
+}
+/** `pip=200M, huggingface=0`: a size per kind the job caches. */
+function readPerKindBudgets() {
+    const budgets = {};
+    for (const item of (0,inputs/* getList */.vS)(constants/* Inputs */.G0.MaxDownloadedPerKind, 'lines-and-commas')) {
+        const match = /^([a-z]+)\s*=\s*(\S+)$/i.exec(item);
+        if (!match)
+            throw new inputs/* InputError */.dz(constants/* Inputs */.G0.MaxDownloadedPerKind, `'${item}' should be kind=size, like pip=200M`);
+        const kind = match[1].toLowerCase();
+        if (![...PRESET_KINDS, 'custom'].includes(kind)) {
+            throw new inputs/* InputError */.dz(constants/* Inputs */.G0.MaxDownloadedPerKind, `'${kind}' is not a cache kind; use any of ${PRESET_KINDS.join(', ')}, custom`);
+        }
+        budgets[kind] = (0,inputs/* parseSize */.DB)(constants/* Inputs */.G0.MaxDownloadedPerKind, match[2]);
+    }
+    return budgets;
+}
+function parseCount(input, raw) {
+    if (!/^[1-9]\d*$/.test(raw))
+        throw new inputs/* InputError */.dz(input, `'${raw}' is not a whole number of runs (1 or more)`);
+    return Number(raw);
 }
 /** The local store's settings; also what `qdc prune` and `qdc stats` read from a config file. */
 function readLocalSettings(workspace) {
@@ -36178,6 +36524,12 @@ var Inputs;
     Inputs["PodmanBuildArgs"] = "podman-build-args";
     Inputs["Isolation"] = "isolation";
     Inputs["PodmanCacheMode"] = "podman-cache-mode";
+    Inputs["SaveOnUntrustedTriggers"] = "save-on-untrusted-triggers";
+    Inputs["MaxDownloaded"] = "max-downloaded";
+    Inputs["MaxDownloadedPerKind"] = "max-downloaded-per-kind";
+    Inputs["OnBudget"] = "on-budget";
+    Inputs["BaselineRuns"] = "baseline-runs";
+    Inputs["AssumedBandwidth"] = "assumed-bandwidth";
 })(Inputs || (Inputs = {}));
 var Outputs;
 (function (Outputs) {
@@ -36186,6 +36538,8 @@ var Outputs;
     Outputs["BytesDownloaded"] = "bytes-downloaded";
     Outputs["BytesReused"] = "bytes-reused";
     Outputs["Report"] = "report";
+    Outputs["BudgetExceeded"] = "budget-exceeded";
+    Outputs["SummaryMarkdown"] = "summary-markdown";
 })(Outputs || (Outputs = {}));
 var State;
 (function (State) {
@@ -36198,6 +36552,8 @@ var Env;
     Env["SaveOnFailure"] = "QDC_SAVE_ON_FAILURE";
     /** The service-enforced cache mode (`read`, `write`, `write-only`, `none`). */
     Env["CacheMode"] = "ACTIONS_CACHE_MODE";
+    /** The workflow's trigger; some run pull-request code with the base repository's cache scope. */
+    Env["EventName"] = "GITHUB_EVENT_NAME";
     Env["HfEndpoint"] = "HF_ENDPOINT";
     Env["HfHubCache"] = "HF_HUB_CACHE";
     Env["HfHubOffline"] = "HF_HUB_OFFLINE";
@@ -36400,13 +36756,18 @@ async function copyAtomically(from, to) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   J: () => (/* binding */ fetchedFiles),
-/* harmony export */   g: () => (/* binding */ renderFiles)
+/* harmony export */   Jk: () => (/* binding */ fetchedFiles),
+/* harmony export */   gt: () => (/* binding */ renderFiles),
+/* harmony export */   vW: () => (/* binding */ addTransfer)
 /* harmony export */ });
 /* harmony import */ var _report_format_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2011);
 
 function fetchedFiles(entry) {
     return entry.details?.files;
+}
+/** Counts bytes the kind fetched from upstream itself, and the time they took: the bandwidth a miss is priced at. */
+function addTransfer(entry, bytes, ms) {
+    entry.transfer = { bytes: (entry.transfer?.bytes ?? 0) + bytes, ms: (entry.transfer?.ms ?? 0) + ms };
 }
 /** One row per verified file: where it came from and what it was checked against. */
 function renderFiles(files) {
@@ -37591,8 +37952,8 @@ const huggingface = {
             await _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .group */ .Os('Fetch models', () => fetchModels(run));
     },
     summarize(entry) {
-        const files = (0,_fetch_files_js__WEBPACK_IMPORTED_MODULE_8__/* .fetchedFiles */ .J)(entry);
-        return files?.length ? (0,_fetch_files_js__WEBPACK_IMPORTED_MODULE_8__/* .renderFiles */ .g)(files) : [];
+        const files = (0,_fetch_files_js__WEBPACK_IMPORTED_MODULE_8__/* .fetchedFiles */ .Jk)(entry);
+        return files?.length ? (0,_fetch_files_js__WEBPACK_IMPORTED_MODULE_8__/* .renderFiles */ .gt)(files) : [];
     }
 };
 /** Anything asked for that cannot be had fails the step. */
@@ -37604,6 +37965,7 @@ async function fetchModels({ config, plan, entry }) {
     const details = { files: [] };
     entry.details = details;
     for (const model of config.hf.models) {
+        const started = performance.now();
         const result = await (0,_fetch_huggingface_download_js__WEBPACK_IMPORTED_MODULE_5__/* .downloadRepo */ .T)(model, {
             endpoint: config.hf.endpoint,
             cacheDir: plan.spec.parts[0].path,
@@ -37613,6 +37975,8 @@ async function fetchModels({ config, plan, entry }) {
             symlinks: process.env.HF_HUB_DISABLE_SYMLINKS !== '1'
         });
         details.files.push(...result.files);
+        if (result.bytesDownloaded > 0)
+            (0,_fetch_files_js__WEBPACK_IMPORTED_MODULE_8__/* .addTransfer */ .vW)(entry, result.bytesDownloaded, performance.now() - started);
         _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .info */ .pq(`${result.repo} at ${result.commit}: ${result.files.length} file(s) verified, ` +
             `${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_9__/* .formatBytes */ .z3)(result.bytesDownloaded)} downloaded, ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_9__/* .formatBytes */ .z3)(result.bytesReused)} from the cache`);
     }

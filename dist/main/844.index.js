@@ -998,6 +998,12 @@ var Inputs;
     Inputs["PodmanBuildArgs"] = "podman-build-args";
     Inputs["Isolation"] = "isolation";
     Inputs["PodmanCacheMode"] = "podman-cache-mode";
+    Inputs["SaveOnUntrustedTriggers"] = "save-on-untrusted-triggers";
+    Inputs["MaxDownloaded"] = "max-downloaded";
+    Inputs["MaxDownloadedPerKind"] = "max-downloaded-per-kind";
+    Inputs["OnBudget"] = "on-budget";
+    Inputs["BaselineRuns"] = "baseline-runs";
+    Inputs["AssumedBandwidth"] = "assumed-bandwidth";
 })(Inputs || (Inputs = {}));
 var Outputs;
 (function (Outputs) {
@@ -1006,6 +1012,8 @@ var Outputs;
     Outputs["BytesDownloaded"] = "bytes-downloaded";
     Outputs["BytesReused"] = "bytes-reused";
     Outputs["Report"] = "report";
+    Outputs["BudgetExceeded"] = "budget-exceeded";
+    Outputs["SummaryMarkdown"] = "summary-markdown";
 })(Outputs || (Outputs = {}));
 var constants_State;
 (function (State) {
@@ -1018,6 +1026,8 @@ var Env;
     Env["SaveOnFailure"] = "QDC_SAVE_ON_FAILURE";
     /** The service-enforced cache mode (`read`, `write`, `write-only`, `none`). */
     Env["CacheMode"] = "ACTIONS_CACHE_MODE";
+    /** The workflow's trigger; some run pull-request code with the base repository's cache scope. */
+    Env["EventName"] = "GITHUB_EVENT_NAME";
     Env["HfEndpoint"] = "HF_ENDPOINT";
     Env["HfHubCache"] = "HF_HUB_CACHE";
     Env["HfHubOffline"] = "HF_HUB_OFFLINE";
@@ -2076,6 +2086,7 @@ const LOCAL_MODES = ['archive', 'in-place'];
 const ISOLATION_CHOICES = ['oci', 'chroot', 'rootless'];
 /** auto: `registry` where podman has --cache-from/--cache-to (≥ 4.2), else `images`. */
 const PODMAN_CACHE_MODES = ['auto', 'registry', 'images'];
+const ON_BUDGET_CHOICES = ['warn', 'fail'];
 const MAX_KEY_LENGTH = 512;
 const DEFAULT_PIP_DEPENDENCY_FILES = [
     '**/requirements*.txt',
@@ -2108,8 +2119,10 @@ function readConfig() {
         backend: getChoice(Inputs.Backend, BACKEND_CHOICES, 'auto'),
         save: getChoice(Inputs.Save, SAVE_CHOICES, 'on-success'),
         readOnly: getBool(Inputs.ReadOnly, false),
+        saveOnUntrustedTriggers: getBool(Inputs.SaveOnUntrustedTriggers, false),
         summary: getBool(Inputs.Summary, true),
         reportPath: absolute(getString(Inputs.ReportPath, external_node_path_.join(runnerTemp(), 'qdc-report.json')), workspace),
+        report: readReportSettings(),
         local: readLocalSettings(workspace),
         paths,
         pip: { dependencyFiles: readPipDependencyFiles() },
@@ -2118,6 +2131,36 @@ function readConfig() {
         nix: readNixSettings(workspace),
         podman
     };
+}
+function readReportSettings() {
+    const max = getStringOrNull(Inputs.MaxDownloaded);
+    return {
+        maxDownloaded: max === null ? null : parseSize(Inputs.MaxDownloaded, max),
+        maxDownloadedPerKind: readPerKindBudgets(),
+        onBudget: getChoice(Inputs.OnBudget, ON_BUDGET_CHOICES, 'warn'),
+        baselineRuns: parseCount(Inputs.BaselineRuns, getString(Inputs.BaselineRuns, '5')),
+        assumedBandwidth: parseSize(Inputs.AssumedBandwidth, getString(Inputs.AssumedBandwidth, '100M'))
+    };
+}
+/** `pip=200M, huggingface=0`: a size per kind the job caches. */
+function readPerKindBudgets() {
+    const budgets = {};
+    for (const item of getList(Inputs.MaxDownloadedPerKind, 'lines-and-commas')) {
+        const match = /^([a-z]+)\s*=\s*(\S+)$/i.exec(item);
+        if (!match)
+            throw new InputError(Inputs.MaxDownloadedPerKind, `'${item}' should be kind=size, like pip=200M`);
+        const kind = match[1].toLowerCase();
+        if (![...PRESET_KINDS, 'custom'].includes(kind)) {
+            throw new InputError(Inputs.MaxDownloadedPerKind, `'${kind}' is not a cache kind; use any of ${PRESET_KINDS.join(', ')}, custom`);
+        }
+        budgets[kind] = parseSize(Inputs.MaxDownloadedPerKind, match[2]);
+    }
+    return budgets;
+}
+function parseCount(input, raw) {
+    if (!/^[1-9]\d*$/.test(raw))
+        throw new InputError(input, `'${raw}' is not a whole number of runs (1 or more)`);
+    return Number(raw);
 }
 /** The local store's settings; also what `qdc prune` and `qdc stats` read from a config file. */
 function readLocalSettings(workspace) {
@@ -2264,17 +2307,29 @@ function absolute(p, workspace) {
 
 ;// CONCATENATED MODULE: ./src/config/mode.ts
 
-/** The `read-only` input and the service-enforced ACTIONS_CACHE_MODE (read, write, write-only, none). */
+/**
+ * Triggers that run a contributor's code with the base repository's cache scope: a save there would let a
+ * pull request plant files that main's next run restores (setup-uv skips saves on them since v10).
+ */
+const UNTRUSTED_TRIGGERS = ['pull_request_target', 'workflow_run', 'issue_comment'];
+/**
+ * The `read-only` input, the service-enforced ACTIONS_CACHE_MODE (read, write, write-only, none) and the
+ * trigger: an untrusted one restores but never saves, unless `save-on-untrusted-triggers` says otherwise.
+ */
 function accessMode(config) {
     const serviceMode = (process.env[Env.CacheMode] || '').trim().toLowerCase();
+    const event = process.env[Env.EventName] ?? '';
+    const untrusted = UNTRUSTED_TRIGGERS.includes(event) && !config.saveOnUntrustedTriggers;
     const read = serviceMode === '' || serviceMode === 'read' || serviceMode === 'write';
     const serviceWrite = serviceMode === '' || serviceMode === 'write' || serviceMode === 'write-only';
-    const write = serviceWrite && !config.readOnly;
+    const write = serviceWrite && !config.readOnly && !untrusted;
     const reasons = [];
     if (serviceMode)
         reasons.push(`${Env.CacheMode}=${serviceMode}`);
     if (config.readOnly)
         reasons.push('read-only: true');
+    if (untrusted)
+        reasons.push(`the ${event} trigger runs pull-request code with this repository's cache, so it only restores (save-on-untrusted-triggers: true saves)`);
     return { read, write, reason: reasons.join(', ') || 'read and write' };
 }
 
@@ -3053,6 +3108,10 @@ async function copyAtomically(from, to) {
 function fetchedFiles(entry) {
     return entry.details?.files;
 }
+/** Counts bytes the kind fetched from upstream itself, and the time they took: the bandwidth a miss is priced at. */
+function addTransfer(entry, bytes, ms) {
+    entry.transfer = { bytes: (entry.transfer?.bytes ?? 0) + bytes, ms: (entry.transfer?.ms ?? 0) + ms };
+}
 /** One row per verified file: where it came from and what it was checked against. */
 function renderFiles(files) {
     return [
@@ -3094,8 +3153,11 @@ const downloads = {
             const details = { files: [] };
             entry.details = details;
             for (const spec of config.downloads.specs) {
+                const started = performance.now();
                 const file = await fetchDownload(spec, plan.spec.parts[0].path);
                 details.files.push(file);
+                if (file.source !== 'cache')
+                    addTransfer(entry, file.size, performance.now() - started);
                 lib_core/* info */.pq(`${file.path}: ${file.source} (${formatBytes(file.size)}, sha256 ${spec.sha256.slice(0, 12)}…)`);
             }
         });
@@ -5353,6 +5415,7 @@ async function fetchModels({ config, plan, entry }) {
     const details = { files: [] };
     entry.details = details;
     for (const model of config.hf.models) {
+        const started = performance.now();
         const result = await downloadRepo(model, {
             endpoint: config.hf.endpoint,
             cacheDir: plan.spec.parts[0].path,
@@ -5362,6 +5425,8 @@ async function fetchModels({ config, plan, entry }) {
             symlinks: process.env.HF_HUB_DISABLE_SYMLINKS !== '1'
         });
         details.files.push(...result.files);
+        if (result.bytesDownloaded > 0)
+            addTransfer(entry, result.bytesDownloaded, performance.now() - started);
         lib_core/* info */.pq(`${result.repo} at ${result.commit}: ${result.files.length} file(s) verified, ` +
             `${formatBytes(result.bytesDownloaded)} downloaded, ${formatBytes(result.bytesReused)} from the cache`);
     }

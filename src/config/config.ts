@@ -67,6 +67,20 @@ export interface NixSettings {
   maxAgeMs: number
 }
 
+export const ON_BUDGET_CHOICES = ['warn', 'fail'] as const
+
+/** The user's bandwidth gate, and what the summary compares and estimates with. */
+export interface ReportSettings {
+  /** The whole job's upstream bytes at most; null = no budget. */
+  maxDownloaded: number | null
+  maxDownloadedPerKind: Partial<Record<KindName, number>>
+  onBudget: (typeof ON_BUDGET_CHOICES)[number]
+  /** How many recent base-branch runs a pull request is compared with. */
+  baselineRuns: number
+  /** Upstream bytes per second when no download was measured (does a cache pay off?). */
+  assumedBandwidth: number
+}
+
 export interface PodmanSettings {
   dir: string
   /** The podman-compose file to build with the layer cache (read by the podman kind); null = no build. */
@@ -89,8 +103,11 @@ export interface ActionConfig {
   backend: (typeof BACKEND_CHOICES)[number]
   save: SaveWhen
   readOnly: boolean
+  /** Save even on triggers that run pull-request code with the repository's cache (config/mode.ts). */
+  saveOnUntrustedTriggers: boolean
   summary: boolean
   reportPath: string
+  report: ReportSettings
   local: LocalSettings
   paths: CustomCache | null
   pip: { dependencyFiles: string[] }
@@ -135,8 +152,10 @@ export function readConfig(): ActionConfig {
     backend: getChoice(Inputs.Backend, BACKEND_CHOICES, 'auto'),
     save: getChoice(Inputs.Save, SAVE_CHOICES, 'on-success'),
     readOnly: getBool(Inputs.ReadOnly, false),
+    saveOnUntrustedTriggers: getBool(Inputs.SaveOnUntrustedTriggers, false),
     summary: getBool(Inputs.Summary, true),
     reportPath: absolute(getString(Inputs.ReportPath, path.join(runnerTemp(), 'qdc-report.json')), workspace),
+    report: readReportSettings(),
     local: readLocalSettings(workspace),
     paths,
     pip: { dependencyFiles: readPipDependencyFiles() },
@@ -145,6 +164,37 @@ export function readConfig(): ActionConfig {
     nix: readNixSettings(workspace),
     podman
   }
+}
+
+function readReportSettings(): ReportSettings {
+  const max = getStringOrNull(Inputs.MaxDownloaded)
+  return {
+    maxDownloaded: max === null ? null : parseSize(Inputs.MaxDownloaded, max),
+    maxDownloadedPerKind: readPerKindBudgets(),
+    onBudget: getChoice(Inputs.OnBudget, ON_BUDGET_CHOICES, 'warn'),
+    baselineRuns: parseCount(Inputs.BaselineRuns, getString(Inputs.BaselineRuns, '5')),
+    assumedBandwidth: parseSize(Inputs.AssumedBandwidth, getString(Inputs.AssumedBandwidth, '100M'))
+  }
+}
+
+/** `pip=200M, huggingface=0`: a size per kind the job caches. */
+function readPerKindBudgets(): Partial<Record<KindName, number>> {
+  const budgets: Partial<Record<KindName, number>> = {}
+  for (const item of getList(Inputs.MaxDownloadedPerKind, 'lines-and-commas')) {
+    const match = /^([a-z]+)\s*=\s*(\S+)$/i.exec(item)
+    if (!match) throw new InputError(Inputs.MaxDownloadedPerKind, `'${item}' should be kind=size, like pip=200M`)
+    const kind = match[1].toLowerCase()
+    if (!([...PRESET_KINDS, 'custom'] as string[]).includes(kind)) {
+      throw new InputError(Inputs.MaxDownloadedPerKind, `'${kind}' is not a cache kind; use any of ${PRESET_KINDS.join(', ')}, custom`)
+    }
+    budgets[kind as KindName] = parseSize(Inputs.MaxDownloadedPerKind, match[2])
+  }
+  return budgets
+}
+
+function parseCount(input: string, raw: string): number {
+  if (!/^[1-9]\d*$/.test(raw)) throw new InputError(input, `'${raw}' is not a whole number of runs (1 or more)`)
+  return Number(raw)
 }
 
 /** The local store's settings; also what `qdc prune` and `qdc stats` read from a config file. */

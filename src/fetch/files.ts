@@ -10,6 +10,11 @@ export function fetchedFiles(entry: LedgerEntry): FetchedFile[] | undefined {
   return (entry.details as FetchedDetails | undefined)?.files
 }
 
+/** Counts bytes the kind fetched from upstream itself, and the time they took: the bandwidth a miss is priced at. */
+export function addTransfer(entry: LedgerEntry, bytes: number, ms: number): void {
+  entry.transfer = { bytes: (entry.transfer?.bytes ?? 0) + bytes, ms: (entry.transfer?.ms ?? 0) + ms }
+}
+
 /** One row per verified file: where it came from and what it was checked against. */
 export function renderFiles(files: FetchedFile[]): string[] {
   return [

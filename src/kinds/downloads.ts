@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { fetchDownload } from '../fetch/downloads.js'
-import { type FetchedDetails, fetchedFiles, renderFiles } from '../fetch/files.js'
+import { addTransfer, type FetchedDetails, fetchedFiles, renderFiles } from '../fetch/files.js'
 import { formatBytes } from '../report/format.js'
 import { type CacheKind, rolePart } from './kind.js'
 
@@ -28,8 +28,10 @@ export const downloads: CacheKind = {
       const details: FetchedDetails = { files: [] }
       entry.details = details
       for (const spec of config.downloads.specs) {
+        const started = performance.now()
         const file = await fetchDownload(spec, plan.spec.parts[0].path)
         details.files.push(file)
+        if (file.source !== 'cache') addTransfer(entry, file.size, performance.now() - started)
         core.info(`${file.path}: ${file.source} (${formatBytes(file.size)}, sha256 ${spec.sha256.slice(0, 12)}…)`)
       }
     })

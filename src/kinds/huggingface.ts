@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import * as core from '@actions/core'
 import { hubToken } from '../config/hub.js'
 import { Env, Inputs } from '../constants.js'
-import { type FetchedDetails, fetchedFiles, renderFiles } from '../fetch/files.js'
+import { addTransfer, type FetchedDetails, fetchedFiles, renderFiles } from '../fetch/files.js'
 import { downloadRepo } from '../fetch/huggingface/download.js'
 import { shortHash } from '../plan/hash-files.js'
 import { formatBytes } from '../report/format.js'
@@ -52,6 +52,7 @@ async function fetchModels({ config, plan, entry }: KindRun): Promise<void> {
   const details: FetchedDetails = { files: [] }
   entry.details = details
   for (const model of config.hf.models) {
+    const started = performance.now()
     const result = await downloadRepo(model, {
       endpoint: config.hf.endpoint,
       cacheDir: plan.spec.parts[0].path,
@@ -61,6 +62,7 @@ async function fetchModels({ config, plan, entry }: KindRun): Promise<void> {
       symlinks: process.env.HF_HUB_DISABLE_SYMLINKS !== '1'
     })
     details.files.push(...result.files)
+    if (result.bytesDownloaded > 0) addTransfer(entry, result.bytesDownloaded, performance.now() - started)
     core.info(
       `${result.repo} at ${result.commit}: ${result.files.length} file(s) verified, ` +
         `${formatBytes(result.bytesDownloaded)} downloaded, ${formatBytes(result.bytesReused)} from the cache`

@@ -1,5 +1,9 @@
 import { type LedgerEntry, type SaveOutcome, totals } from '../ledger.js'
+import type { BudgetResult } from './budget.js'
 import { escapeCell, formatBytes, formatDuration, formatPercent } from './format.js'
+import { type HistoryOutcome, sparkline } from './history.js'
+import { type Payoff, payoffAdvice } from './payoff.js'
+import type { RunReport } from './run-report.js'
 
 const SAVE_LABELS: Record<SaveOutcome, string> = {
   saved: 'saved',
@@ -14,10 +18,12 @@ const SAVE_LABELS: Record<SaveOutcome, string> = {
 const HIT_LABELS = { exact: '✅ exact', partial: '🟡 partial', miss: '❌ miss' } as const
 
 /**
- * The job summary, rendered from the ledger alone (GitHub-flavoured Markdown): the table of every kind,
- * then each kind's own section (`sections[i]` for `entries[i]`: files fetched, services built, store paths).
+ * The job summary, rendered from the run's report alone (GitHub-flavoured Markdown): the table of every
+ * kind, the budget, the comparison with the base branch, whether each cache pays off, then each kind's
+ * own section and the problems.
  */
-export function renderSummary(entries: LedgerEntry[], sections: string[][] = []): string {
+export function renderSummary(report: Pick<RunReport, 'entries'> & Partial<RunReport>): string {
+  const { entries } = report
   const sums = totals(entries)
   const lines = [
     '## qdc-action: bytes downloaded vs reused',
@@ -29,16 +35,64 @@ export function renderSummary(entries: LedgerEntry[], sections: string[][] = [])
     `**Total: downloaded ${formatBytes(sums.downloadedBytes)}, reused ${formatBytes(sums.reusedBytes)} (${formatPercent(sums.reusedPercent)} from cache)**` +
       (sums.uploadedBytes > 0 ? `; uploaded ${formatBytes(sums.uploadedBytes)}` : '')
   ]
-  for (const section of sections) if (section.length > 0) lines.push('', ...section)
+  for (const note of report.notes ?? []) lines.push('', note)
+  if (report.budget) lines.push(...renderBudget(report.budget))
+  if (report.history) lines.push('', ...renderBaseline(entries, report.history))
+  if (report.payoffs?.length) lines.push('', ...renderPayoffs(report.payoffs))
+  for (const section of report.sections ?? []) if (section.length > 0) lines.push('', ...section)
   const problems = entries.flatMap(e => e.problems.map(p => `- ⚠️ **${e.kind}**: ${escapeCell(p)}`))
-  if (problems.length > 0) lines.push('', ...problems)
+  const advice = (report.payoffs ?? []).filter(p => !p.paysOff).map(p => `- ⚠️ ${escapeCell(payoffAdvice(p))}`)
+  if (problems.length + advice.length > 0) lines.push('', ...problems, ...advice)
   return lines.join('\n') + '\n'
 }
 
 function renderRow(e: LedgerEntry): string {
   const matched = e.matchedKey ? `\`${escapeCell(e.matchedKey)}\`` : '—'
-  const restored = e.restoredArchiveBytes !== null && e.restoredBytes > 0
-    ? `${formatBytes(e.restoredBytes)} (${formatBytes(e.restoredArchiveBytes)} archive)`
-    : formatBytes(e.restoredBytes)
+  const restored =
+    e.restoredArchiveBytes !== null && e.restoredBytes > 0 ? `${formatBytes(e.restoredBytes)} (${formatBytes(e.restoredArchiveBytes)} archive)` : formatBytes(e.restoredBytes)
   return `| ${e.kind} | ${HIT_LABELS[e.hit]} | ${matched} | ${restored} | ${formatBytes(e.downloadedBytes)} | ${formatBytes(e.reusedBytes)} | ${formatBytes(e.uploadedBytes)} | ${SAVE_LABELS[e.saved]} | ${formatDuration(e.restoreMs + e.saveMs)} |`
+}
+
+function renderBudget(budget: BudgetResult): string[] {
+  const limits = [
+    ...Object.entries(budget.maxDownloadedPerKind).map(([kind, bytes]) => `${kind} ≤ ${formatBytes(bytes)}`),
+    ...(budget.maxDownloaded === null ? [] : [`the job ≤ ${formatBytes(budget.maxDownloaded)}`])
+  ]
+  if (limits.length === 0) return []
+  return ['', budget.line ? `**⚠️ ${budget.line}**` : `Bandwidth budget held (${limits.join(', ')}).`]
+}
+
+/** Per kind: this run's download against the base branch's recent median, with the trend of those runs. */
+function renderBaseline(entries: LedgerEntry[], history: HistoryOutcome): string[] {
+  const baseline = history.baseline
+  if (!baseline) return [history.note ?? 'No earlier runs to compare with.']
+  const row = (label: string, now: number, median: number, past: number[]) =>
+    `| ${label} | ${formatBytes(now)} | ${signed(now - median)} | ${formatBytes(median)} | ${sparkline([...past, now])} |`
+  const kinds = [...new Set(entries.map(e => e.kind))]
+  const downloadedOf = (kind: string) => entries.filter(e => e.kind === kind).reduce((sum, e) => sum + e.downloadedBytes, 0)
+  return [
+    `Compared with ${escapeCell(baseline.branch)}: the median of its last ${baseline.runs.length} run(s), and the trend of those runs then this one.`,
+    '',
+    `| Cache | Downloaded | vs ${escapeCell(baseline.branch)} | Median | Trend |`,
+    '| --- | ---: | ---: | ---: | --- |',
+    ...kinds.map(kind => row(kind, downloadedOf(kind), baseline.medianByKind[kind] ?? 0, baseline.runs.map(run => run.downloadedBytes[kind] ?? 0))),
+    row('**total**', totals(entries).downloadedBytes, baseline.medianTotal, baseline.runs.map(run => run.totalDownloaded))
+  ]
+}
+
+function signed(bytes: number): string {
+  if (bytes === 0) return '±0 B'
+  return `${bytes > 0 ? '+' : '−'}${formatBytes(Math.abs(bytes))}`
+}
+
+/** What each restore cost against what a miss would have: the reused bytes at the upstream's bandwidth. */
+function renderPayoffs(payoffs: Payoff[]): string[] {
+  return [
+    '| Cache | Restore took | Archive moved | Reused | A download of it would take | Pays off |',
+    '| --- | ---: | ---: | ---: | ---: | --- |',
+    ...payoffs.map(p => {
+      const at = `~${formatDuration(p.missMs)} at ${formatBytes(p.bandwidth)}/s (${p.bandwidthSource})`
+      return `| ${p.kind} | ${formatDuration(p.restoreMs)} | ${p.archiveBytes === null ? '—' : formatBytes(p.archiveBytes)} | ${formatBytes(p.reusedBytes)} | ${at} | ${p.paysOff ? '✅' : '⚠️ no'} |`
+    })
+  ]
 }

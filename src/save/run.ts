@@ -1,15 +1,24 @@
 import * as fs from 'node:fs/promises'
 import * as core from '@actions/core'
+import type { CacheBackend } from '../backends/backend.js'
 import { openBackend } from '../backends/select.js'
+import type { ActionConfig } from '../config/config.js'
 import { maskSecretInputs } from '../config/secrets.js'
 import { backendForPlan, releaseLeases } from '../inplace/index.js'
 import { kindNamed } from '../kinds/index.js'
+import { type BudgetResult, checkBudget } from '../report/budget.js'
+import { runHistory } from '../report/history.js'
+import { bandwidthOf, payoffAdvice, payoffs } from '../report/payoff.js'
 import { publish } from '../report/publish.js'
-import { loadRunState } from '../state.js'
+import type { RunReport } from '../report/run-report.js'
+import { loadRunState, type RunState } from '../state.js'
 import { stringifyError } from '../util/errors.js'
 import { saveOne } from './save.js'
 
-/** The post step: each kind's own work before saving, then measure, save, the store's upkeep, report. It only ever warns. */
+/**
+ * The post step: each kind's own work before saving, then measure, save, the store's upkeep, report. A
+ * cache problem only ever warns; an exceeded budget fails the job when `on-budget: fail` says so.
+ */
 export async function runPost(): Promise<void> {
   try {
     maskSecretInputs()
@@ -28,10 +37,33 @@ export async function runPost(): Promise<void> {
     }
     await releaseLeases(run.leases)
     await backend.maintain?.(run.entries)
-    const sections = run.entries.map(entry => kindNamed(entry.kind).summarize?.(entry) ?? [])
-    await publish(run.entries, sections, run.config.reportPath, run.config.summary)
+    const report = await gatherReport(run, backend)
+    for (const payoff of report.payoffs.filter(p => !p.paysOff)) core.warning(payoffAdvice(payoff))
+    await publish(report, run.config.reportPath, run.config.summary)
+    enforceBudget(report.budget, run.config)
     await fs.rm(run.snapshotDir, { recursive: true, force: true })
   } catch (error) {
     core.warning(`qdc-action post step: ${stringifyError(error)}`)
   }
+}
+
+async function gatherReport(run: RunState, backend: CacheBackend): Promise<RunReport> {
+  const { entries, config, mode } = run
+  const bandwidth = bandwidthOf(entries.flatMap(e => (e.transfer ? [e.transfer] : [])))
+  const history = await runHistory({ backend, mode, keyPrefix: config.keyPrefix, baselineRuns: config.report.baselineRuns, entries, bandwidth })
+  return {
+    entries,
+    sections: entries.map(entry => kindNamed(entry.kind).summarize?.(entry) ?? []),
+    notes: mode.write ? [] : [`Nothing was saved: ${mode.reason}.`],
+    budget: checkBudget(entries, config.report),
+    history,
+    payoffs: payoffs(entries, history.bandwidth, config.report.assumedBandwidth)
+  }
+}
+
+/** The user's own gate, not a cache problem: `on-budget: fail` fails the job with the one line. */
+function enforceBudget(budget: BudgetResult, config: ActionConfig): void {
+  if (!budget.line) return
+  if (config.report.onBudget === 'fail') core.setFailed(budget.line)
+  else core.warning(budget.line)
 }
