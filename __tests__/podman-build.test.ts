@@ -191,6 +191,53 @@ describePodman('podman-compose build with the layer cache', () => {
     expect(result.entry.services![0].failure).toMatch(/STEP 3\/3/)
   })
 
+  test('several services: one build at a time, each with its own steps and bytes; a service behind a profile is not built', async () => {
+    const dir = path.join(root, 'services')
+    const services = {
+      web: [`FROM ${upstream.image}`, 'RUN echo WEB-BUILT > /web.txt', 'RUN sleep 1 && echo web > /done.txt'],
+      worker: [`FROM ${upstream.image}`, 'RUN echo WORKER-BUILT > /worker.txt', 'ENV ROLE=worker', 'RUN echo worker > /done.txt'],
+      debug: [`FROM ${upstream.image}`, 'RUN exit 9']
+    }
+    for (const [name, lines] of Object.entries(services)) {
+      fs.mkdirSync(path.join(dir, name), { recursive: true })
+      fs.writeFileSync(path.join(dir, name, 'Containerfile'), lines.join('\n') + '\n')
+    }
+    fs.writeFileSync(
+      path.join(dir, 'compose.yaml'),
+      [
+        'services:',
+        ...['web', 'worker'].flatMap(name => [`  ${name}:`, `    image: localhost/qdc-test-${name}:latest`, `    build: ./${name}`]),
+        '  debug:',
+        '    image: localhost/qdc-test-debug:latest',
+        '    build: ./debug',
+        '    profiles: [debug]',
+        ''
+      ].join('\n')
+    )
+    const cache = path.join(root, 'cache-services')
+    const cold = await build(machine('services-cold'), dir, cache)
+    expect(cold.error).toBeNull()
+    expect(cold.entry.services!.map(s => [s.service, s.image, s.steps, s.builtSteps])).toEqual([
+      ['web', 'localhost/qdc-test-web:latest', 2, 2],
+      ['worker', 'localhost/qdc-test-worker:latest', 3, 3]
+    ])
+    for (const service of cold.entry.services!) expect(service.layerBytesPushed).toBeGreaterThan(0)
+    // podman-compose 1.1+ would have started both builds at once, their lines interleaved.
+    expect(cold.output.indexOf('RUN echo WORKER-BUILT')).toBeGreaterThan(cold.output.lastIndexOf('RUN sleep 1 && echo web'))
+    expect(cold.output).not.toContain('RUN exit 9')
+    expect(cacheTags(cache).filter(t => t.startsWith('buildcache:'))).toHaveLength(5)
+
+    const warmCache = path.join(root, 'cache-services-warm')
+    fs.cpSync(cache, warmCache, { recursive: true })
+    const warm = await build(machine('services-warm'), dir, warmCache)
+    expect(warm.error).toBeNull()
+    expect(warm.entry.services!.map(s => [s.service, s.reusedSteps, s.builtSteps, s.layerBytesPushed])).toEqual([
+      ['web', 2, 0, 0],
+      ['worker', 3, 0, 0]
+    ])
+    for (const service of warm.entry.services!) expect(service.layerBytesReused).toBeGreaterThan(0)
+  })
+
   test('without the cache flags (podman < 4.2, or podman-cache-mode: images) the step images themselves make the cache', async () => {
     const dir = project('steps', containerfile(upstream.image, 'hi'), { 'hello.txt': 'hello\n' })
     const coldCache = path.join(root, 'cache-steps-cold')

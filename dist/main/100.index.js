@@ -1312,7 +1312,11 @@ function readComposeServices(file) {
     const project = external_node_path_.basename(external_node_path_.dirname(external_node_path_.resolve(file))).toLowerCase().replace(/[^-_a-z0-9]/g, '');
     const built = Object.entries(services)
         .filter(([, service]) => service?.build !== undefined)
-        .map(([name, service]) => ({ name, image: typeof service?.image === 'string' ? service.image : `${project}_${name}` }));
+        .map(([name, service]) => {
+        const image = typeof service?.image === 'string' ? service.image : `${project}_${name}`;
+        const profiles = Array.isArray(service?.profiles) ? service.profiles.map(String) : [];
+        return profiles.length > 0 ? { name, image, profiles } : { name, image };
+    });
     if (built.length === 0)
         throw new Error(`${file} has no service with a 'build:' section; there is nothing to build`);
     return built;
@@ -3925,34 +3929,25 @@ async function saveBaseImages(registry, bridge, refs, loaded, localBefore, env) 
 ;// CONCATENATED MODULE: ./src/build/build-log.ts
 /**
  * Reads what podman-compose and podman build print, line by line, into per-image step counts and
- * failures. podman-compose 1.0.x exits 0 when a build fails, so podman's own `exit code: N` line (and
- * its `Error:` line) are the only reliable signal there.
+ * failures. The caller starts each image's build (`begin`): podman-compose 1.3 prints no build command.
+ * podman-compose 1.0.x exits 0 when a build fails, so podman's own `exit code: N` line (and its
+ * `Error:` line) are the only reliable signal there.
  */
 // `[2/3] STEP 1/4: FROM x AS y` (multi-stage) or `STEP 1/4: FROM x`.
 const STEP = /^(?:\[(\d+)\/\d+\]\s+)?STEP (\d+)\/(\d+): (.*)$/;
 const FROM = /^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?/i;
-const BUILD_COMMAND = /^\S*podman\s+(?:.*\s)?build\s+(.*)$/;
-const TAG_FLAG = /(?:^|\s)(?:-t|--tag)[\s=](\S+)/;
 const EXIT_CODE = /^exit code: (-?\d+)$/;
 const STEP_IMAGE = /^--> (?:Using cache )?([a-f0-9]{11,64})$/;
 class BuildLog {
-    onImage;
     builds = [];
     stageSteps = new Map();
     stageNames = new Set();
     lastStep = null;
-    /** Called with the image whenever podman-compose starts building another one. */
-    constructor(onImage = () => { }) {
-        this.onImage = onImage;
-    }
     get current() {
         return this.builds[this.builds.length - 1];
     }
     line(raw, now = Date.now()) {
         const text = raw.trim();
-        const command = BUILD_COMMAND.exec(text);
-        if (command)
-            return this.start(TAG_FLAG.exec(command[1])?.[1] ?? `image ${this.builds.length + 1}`, now);
         const build = this.current;
         if (!build)
             return;
@@ -3970,7 +3965,7 @@ class BuildLog {
         else if (/^Error: /.test(text) && build.error === null)
             build.error = text.slice('Error: '.length);
     }
-    /** podman-compose's own exit status (≥ 1.1 reports failed builds there), applied to a build without one. */
+    /** podman-compose's exit status for the current build (≥ 1.1, one service: that build's), applied unless 1.0.x printed one. */
     finish(exitCode) {
         const build = this.current;
         if (build && build.exitCode === null)
@@ -3979,12 +3974,14 @@ class BuildLog {
     failures() {
         return this.builds.filter(b => b.exitCode !== null && b.exitCode !== 0);
     }
-    start(image, now) {
+    /** The lines from now on are `image`'s build. */
+    begin(image, now = Date.now()) {
         this.stageSteps = new Map();
         this.stageNames = new Set();
         this.lastStep = null;
-        this.builds.push({ image, steps: 0, reused: 0, baseImages: [], stepImages: [], exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now });
-        this.onImage(image);
+        const build = { image, steps: 0, reused: 0, baseImages: [], stepImages: [], exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now };
+        this.builds.push(build);
+        return build;
     }
     step(build, stage, total, instruction, text) {
         this.lastStep = text;
@@ -4013,31 +4010,56 @@ class BuildLog {
 
 
 /**
- * `podman-compose build` with the layer-cache flags handed to every `podman build` through
- * `--podman-build-args` (podman-compose 1.0.x and newer split it like a shell). The output is streamed
- * to the log and parsed as it comes, so the registry can attribute its traffic to the image being built.
+ * `podman-compose build SERVICE` once per service, with the layer-cache flags handed to every `podman
+ * build` through `--podman-build-args` (podman-compose 1.0.x and newer split it like a shell). The
+ * output is streamed to the log and parsed as it comes.
+ *
+ * One service per run, because podman-compose 1.1+ builds all services at once: their podman builds
+ * write straight to one shared stdout with nothing naming the service (1.3 prints no build command
+ * either), and the layer cache sees only cache keys, so neither the log lines nor the registry's bytes
+ * could be attributed to a service. Each run's exit status is then that one build's (1.3 returns the
+ * status of whichever build finished last, 0 when a failed one finished first; 1.0.x always 0 and
+ * prints `exit code: N`).
  */
 async function composeBuild(config, cacheFlags, env, onImage) {
-    const log = new BuildLog(onImage);
+    const log = new BuildLog();
     let lastError = null;
+    let exitCode = 0;
     const buildArgs = [...cacheFlags, ...(config.isolation ? [`--isolation=${config.isolation}`] : []), config.podmanBuildArgs].filter(Boolean).join(' ');
-    const args = ['-f', config.composeFile, ...(buildArgs ? ['--podman-build-args', buildArgs] : []), 'build', ...config.composeServices];
-    const exitCode = await exec/* exec */.m('podman-compose', args, {
-        ignoreReturnCode: true,
-        cwd: config.workspace,
-        // Unbuffered, so podman-compose's own lines (which build starts, `exit code: N`) arrive in order with podman's.
-        env: { ...process.env, ...env, PYTHONUNBUFFERED: '1' },
-        listeners: {
-            stdline: line => log.line(line),
-            errline: line => {
-                log.line(line);
-                if (line.trim())
-                    lastError = line.trim();
+    for (const service of servicesToBuild(config)) {
+        onImage(service.image);
+        const build = log.begin(service.image);
+        let serviceError = null;
+        const args = ['-f', config.composeFile, ...(buildArgs ? ['--podman-build-args', buildArgs] : []), 'build', service.name];
+        const code = await exec/* exec */.m('podman-compose', args, {
+            ignoreReturnCode: true,
+            cwd: config.workspace,
+            // Unbuffered, so podman-compose's own lines (`exit code: N`) arrive in order with podman's.
+            env: { ...process.env, ...env, PYTHONUNBUFFERED: '1' },
+            listeners: {
+                stdline: line => log.line(line),
+                errline: line => {
+                    log.line(line);
+                    if (line.trim())
+                        serviceError = line.trim();
+                }
             }
-        }
-    });
-    log.finish(exitCode);
+        });
+        log.finish(code);
+        if (build.exitCode !== 0 && build.error === null)
+            build.error = serviceError;
+        if (serviceError)
+            lastError = serviceError;
+        if (exitCode === 0 && code !== 0)
+            exitCode = code;
+    }
     return { exitCode, log, lastError };
+}
+/** The services named by compose-services, else every service with a build section and no profile (as podman-compose builds them). */
+function servicesToBuild(config) {
+    if (config.composeServices.length === 0)
+        return config.composeBuilds.filter(service => !service.profiles);
+    return config.composeServices.map(name => config.composeBuilds.find(service => service.name === name) ?? { name, image: name });
 }
 
 ;// CONCATENATED MODULE: ./src/build/registries-conf.ts

@@ -1,7 +1,8 @@
 /**
  * Reads what podman-compose and podman build print, line by line, into per-image step counts and
- * failures. podman-compose 1.0.x exits 0 when a build fails, so podman's own `exit code: N` line (and
- * its `Error:` line) are the only reliable signal there.
+ * failures. The caller starts each image's build (`begin`): podman-compose 1.3 prints no build command.
+ * podman-compose 1.0.x exits 0 when a build fails, so podman's own `exit code: N` line (and its
+ * `Error:` line) are the only reliable signal there.
  */
 
 export interface ImageBuild {
@@ -26,8 +27,6 @@ export interface ImageBuild {
 // `[2/3] STEP 1/4: FROM x AS y` (multi-stage) or `STEP 1/4: FROM x`.
 const STEP = /^(?:\[(\d+)\/\d+\]\s+)?STEP (\d+)\/(\d+): (.*)$/
 const FROM = /^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?/i
-const BUILD_COMMAND = /^\S*podman\s+(?:.*\s)?build\s+(.*)$/
-const TAG_FLAG = /(?:^|\s)(?:-t|--tag)[\s=](\S+)/
 const EXIT_CODE = /^exit code: (-?\d+)$/
 const STEP_IMAGE = /^--> (?:Using cache )?([a-f0-9]{11,64})$/
 
@@ -37,17 +36,12 @@ export class BuildLog {
   private stageNames = new Set<string>()
   private lastStep: string | null = null
 
-  /** Called with the image whenever podman-compose starts building another one. */
-  constructor(private readonly onImage: (image: string) => void = () => {}) {}
-
   get current(): ImageBuild | undefined {
     return this.builds[this.builds.length - 1]
   }
 
   line(raw: string, now = Date.now()): void {
     const text = raw.trim()
-    const command = BUILD_COMMAND.exec(text)
-    if (command) return this.start(TAG_FLAG.exec(command[1])?.[1] ?? `image ${this.builds.length + 1}`, now)
     const build = this.current
     if (!build) return
     build.endedAt = now
@@ -60,7 +54,7 @@ export class BuildLog {
     else if (/^Error: /.test(text) && build.error === null) build.error = text.slice('Error: '.length)
   }
 
-  /** podman-compose's own exit status (≥ 1.1 reports failed builds there), applied to a build without one. */
+  /** podman-compose's exit status for the current build (≥ 1.1, one service: that build's), applied unless 1.0.x printed one. */
   finish(exitCode: number): void {
     const build = this.current
     if (build && build.exitCode === null) this.exit(build, exitCode)
@@ -70,12 +64,14 @@ export class BuildLog {
     return this.builds.filter(b => b.exitCode !== null && b.exitCode !== 0)
   }
 
-  private start(image: string, now: number): void {
+  /** The lines from now on are `image`'s build. */
+  begin(image: string, now = Date.now()): ImageBuild {
     this.stageSteps = new Map()
     this.stageNames = new Set()
     this.lastStep = null
-    this.builds.push({ image, steps: 0, reused: 0, baseImages: [], stepImages: [], exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now })
-    this.onImage(image)
+    const build: ImageBuild = { image, steps: 0, reused: 0, baseImages: [], stepImages: [], exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now }
+    this.builds.push(build)
+    return build
   }
 
   private step(build: ImageBuild, stage: string, total: number, instruction: string, text: string): void {

@@ -1,8 +1,10 @@
 import * as exec from '@actions/exec'
 import type { ActionConfig } from '../config/config.js'
 import { BuildLog } from './build-log.js'
+import type { ComposeService } from './compose-file.js'
 
 export interface ComposeRun {
+  /** The first non-zero exit status of the podman-compose runs, else 0. */
   exitCode: number
   log: BuildLog
   /** podman-compose's own last stderr line, for errors before any build started (a bad compose file). */
@@ -10,9 +12,16 @@ export interface ComposeRun {
 }
 
 /**
- * `podman-compose build` with the layer-cache flags handed to every `podman build` through
- * `--podman-build-args` (podman-compose 1.0.x and newer split it like a shell). The output is streamed
- * to the log and parsed as it comes, so the registry can attribute its traffic to the image being built.
+ * `podman-compose build SERVICE` once per service, with the layer-cache flags handed to every `podman
+ * build` through `--podman-build-args` (podman-compose 1.0.x and newer split it like a shell). The
+ * output is streamed to the log and parsed as it comes.
+ *
+ * One service per run, because podman-compose 1.1+ builds all services at once: their podman builds
+ * write straight to one shared stdout with nothing naming the service (1.3 prints no build command
+ * either), and the layer cache sees only cache keys, so neither the log lines nor the registry's bytes
+ * could be attributed to a service. Each run's exit status is then that one build's (1.3 returns the
+ * status of whichever build finished last, 0 when a failed one finished first; 1.0.x always 0 and
+ * prints `exit code: N`).
  */
 export async function composeBuild(
   config: ActionConfig,
@@ -20,23 +29,38 @@ export async function composeBuild(
   env: Record<string, string>,
   onImage: (image: string) => void
 ): Promise<ComposeRun> {
-  const log = new BuildLog(onImage)
+  const log = new BuildLog()
   let lastError: string | null = null
+  let exitCode = 0
   const buildArgs = [...cacheFlags, ...(config.isolation ? [`--isolation=${config.isolation}`] : []), config.podmanBuildArgs].filter(Boolean).join(' ')
-  const args = ['-f', config.composeFile!, ...(buildArgs ? ['--podman-build-args', buildArgs] : []), 'build', ...config.composeServices]
-  const exitCode = await exec.exec('podman-compose', args, {
-    ignoreReturnCode: true,
-    cwd: config.workspace,
-    // Unbuffered, so podman-compose's own lines (which build starts, `exit code: N`) arrive in order with podman's.
-    env: { ...(process.env as Record<string, string>), ...env, PYTHONUNBUFFERED: '1' },
-    listeners: {
-      stdline: line => log.line(line),
-      errline: line => {
-        log.line(line)
-        if (line.trim()) lastError = line.trim()
+  for (const service of servicesToBuild(config)) {
+    onImage(service.image)
+    const build = log.begin(service.image)
+    let serviceError: string | null = null
+    const args = ['-f', config.composeFile!, ...(buildArgs ? ['--podman-build-args', buildArgs] : []), 'build', service.name]
+    const code = await exec.exec('podman-compose', args, {
+      ignoreReturnCode: true,
+      cwd: config.workspace,
+      // Unbuffered, so podman-compose's own lines (`exit code: N`) arrive in order with podman's.
+      env: { ...(process.env as Record<string, string>), ...env, PYTHONUNBUFFERED: '1' },
+      listeners: {
+        stdline: line => log.line(line),
+        errline: line => {
+          log.line(line)
+          if (line.trim()) serviceError = line.trim()
+        }
       }
-    }
-  })
-  log.finish(exitCode)
+    })
+    log.finish(code)
+    if (build.exitCode !== 0 && build.error === null) build.error = serviceError
+    if (serviceError) lastError = serviceError
+    if (exitCode === 0 && code !== 0) exitCode = code
+  }
   return { exitCode, log, lastError }
+}
+
+/** The services named by compose-services, else every service with a build section and no profile (as podman-compose builds them). */
+function servicesToBuild(config: ActionConfig): ComposeService[] {
+  if (config.composeServices.length === 0) return config.composeBuilds.filter(service => !service.profiles)
+  return config.composeServices.map(name => config.composeBuilds.find(service => service.name === name) ?? { name, image: name })
 }
