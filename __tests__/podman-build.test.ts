@@ -4,6 +4,7 @@
  * every step, produce the same image, run no RUN step and pull nothing from upstream.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals'
+import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -102,6 +103,17 @@ async function build(
   return { entry, output: chunks.join(''), error }
 }
 
+function runAsync(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: { ...savedEnv, ...env } })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.on('error', reject)
+    child.on('close', code => resolve({ code, output }))
+  })
+}
+
 interface IndexJson {
   manifests: { digest: string; annotations: Record<string, string> }[]
 }
@@ -189,6 +201,39 @@ describePodman('podman-compose build with the layer cache', () => {
     const result = await build(machine('failing'), dir, path.join(root, 'cache-failing'))
     expect(String(result.error)).toMatch(/build of localhost\/qdc-test-failing:latest failed at STEP 3\/3: RUN exit 3: .*exit status 3/)
     expect(result.entry.services![0].failure).toMatch(/STEP 3\/3/)
+  })
+
+  test('success is what the builds did: podman-compose itself exits 0 here though a service failed', async () => {
+    const dir = path.join(root, 'exit0')
+    // bad fails at once, good takes a while: podman-compose 1.0.x exits 0 anyway, 1.1+ returns the status of the build that ended last.
+    const files = { bad: `FROM ${upstream.image}\nRUN exit 4\n`, good: `FROM ${upstream.image}\nRUN sleep 3 && echo good > /good.txt\n` }
+    for (const [name, text] of Object.entries(files)) {
+      fs.mkdirSync(path.join(dir, name), { recursive: true })
+      fs.writeFileSync(path.join(dir, name, 'Containerfile'), text)
+    }
+    fs.writeFileSync(
+      path.join(dir, 'compose.yaml'),
+      `services:\n${Object.keys(files).map(name => `  ${name}:\n    image: localhost/qdc-test-${name}:latest\n    build: ./${name}\n`).join('')}`
+    )
+    // Async: the upstream registry that serves FROM runs in this process.
+    const composed = await runAsync('podman-compose', ['-f', 'compose.yaml', '--podman-build-args=--isolation=chroot', 'build'], dir, machine('exit0-direct').env)
+    expect(composed.output).toContain('exit status 4')
+    expect(composed.code).toBe(0)
+
+    const result = await build(machine('exit0'), dir, path.join(root, 'cache-exit0'))
+    expect(String(result.error)).toMatch(/^Error: build of localhost\/qdc-test-bad:latest failed at STEP 2\/2: RUN exit 4: .*exit status 4$/)
+    expect(result.entry.services!.map(s => [s.service, s.failure === null])).toEqual([
+      ['bad', false],
+      ['good', true]
+    ])
+  })
+
+  test('a build that exits 0 but makes no image is a failure: podman build --help', async () => {
+    const dir = project('help', `FROM ${upstream.image}\nRUN echo NEVER-BUILT\n`)
+    const result = await build(machine('help'), dir, path.join(root, 'cache-help'), '--help')
+    expect(result.output).toContain('Usage:')
+    expect(String(result.error)).toBe('Error: build of localhost/qdc-test-help:latest failed: podman-compose exited 0, but podman printed no image ID: localhost/qdc-test-help:latest was not built')
+    expect(result.entry.services![0].failure).not.toBeNull()
   })
 
   test('several services: one build at a time, each with its own steps and bytes; a service behind a profile is not built', async () => {

@@ -3938,6 +3938,7 @@ const STEP = /^(?:\[(\d+)\/\d+\]\s+)?STEP (\d+)\/(\d+): (.*)$/;
 const FROM = /^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?/i;
 const EXIT_CODE = /^exit code: (-?\d+)$/;
 const STEP_IMAGE = /^--> (?:Using cache )?([a-f0-9]{11,64})$/;
+const IMAGE_ID = /^[a-f0-9]{64}$/;
 class BuildLog {
     builds = [];
     stageSteps = new Map();
@@ -3958,7 +3959,9 @@ class BuildLog {
         const stepImage = STEP_IMAGE.exec(text);
         if (stepImage)
             build.stepImages.push({ id: stepImage[1], cached: text.startsWith('--> Using cache') });
-        if (text.startsWith('--> Using cache'))
+        if (IMAGE_ID.test(text))
+            build.imageId = text;
+        else if (text.startsWith('--> Using cache'))
             build.reused++;
         else if (EXIT_CODE.test(text))
             this.exit(build, Number(EXIT_CODE.exec(text)[1]));
@@ -3979,7 +3982,7 @@ class BuildLog {
         this.stageSteps = new Map();
         this.stageNames = new Set();
         this.lastStep = null;
-        const build = { image, steps: 0, reused: 0, baseImages: [], stepImages: [], exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now };
+        const build = { image, steps: 0, reused: 0, baseImages: [], stepImages: [], imageId: null, exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now };
         this.builds.push(build);
         return build;
     }
@@ -4009,6 +4012,7 @@ class BuildLog {
 ;// CONCATENATED MODULE: ./src/build/compose.ts
 
 
+
 /**
  * `podman-compose build SERVICE` once per service, with the layer-cache flags handed to every `podman
  * build` through `--podman-build-args` (podman-compose 1.0.x and newer split it like a shell). The
@@ -4019,7 +4023,7 @@ class BuildLog {
  * either), and the layer cache sees only cache keys, so neither the log lines nor the registry's bytes
  * could be attributed to a service. Each run's exit status is then that one build's (1.3 returns the
  * status of whichever build finished last, 0 when a failed one finished first; 1.0.x always 0 and
- * prints `exit code: N`).
+ * prints `exit code: N`), and the image is checked to exist afterwards.
  */
 async function composeBuild(config, cacheFlags, env, onImage) {
     const log = new BuildLog();
@@ -4048,6 +4052,8 @@ async function composeBuild(config, cacheFlags, env, onImage) {
         log.finish(code);
         if (build.exitCode !== 0 && build.error === null)
             build.error = serviceError;
+        if (build.exitCode === 0)
+            await checkImage(build, env);
         if (serviceError)
             lastError = serviceError;
         if (exitCode === 0 && code !== 0)
@@ -4060,6 +4066,24 @@ function servicesToBuild(config) {
     if (config.composeServices.length === 0)
         return config.composeBuilds.filter(service => !service.profiles);
     return config.composeServices.map(name => config.composeBuilds.find(service => service.name === name) ?? { name, image: name });
+}
+/**
+ * A build counts as done only when podman printed the ID of the image it made and the service's image is
+ * that one in storage: podman-compose's exit status alone has said 0 for builds that failed (1.0.x; 1.3
+ * with several services) or never ran.
+ */
+async function checkImage(build, env) {
+    if (build.imageId === null) {
+        build.exitCode = -1;
+        build.error = `podman-compose exited 0, but podman printed no image ID: ${build.image} was not built`;
+        return;
+    }
+    const inspected = await podman_podman(['image', 'inspect', '--format', '{{.Id}}', build.image], env);
+    const id = inspected.code === 0 ? inspected.stdout.trim() : '';
+    if (id !== build.imageId) {
+        build.exitCode = -1;
+        build.error = `podman-compose exited 0, but ${id ? `${build.image} is ${id.slice(0, 12)}, not the ${build.imageId.slice(0, 12)} podman built` : `there is no image ${build.image}`}`;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/build/registries-conf.ts

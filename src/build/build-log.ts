@@ -16,6 +16,8 @@ export interface ImageBuild {
   baseImages: string[]
   /** The image of each step, in order: built (`--> 3f2a…`) or found in the cache (`--> Using cache 3f2a…`). */
   stepImages: { id: string; cached: boolean }[]
+  /** The full ID podman prints last, of the image it built and tagged; null until then. */
+  imageId: string | null
   exitCode: number | null
   /** The instruction running when the build failed, e.g. `STEP 3/5: RUN make`. */
   failedStep: string | null
@@ -29,6 +31,7 @@ const STEP = /^(?:\[(\d+)\/\d+\]\s+)?STEP (\d+)\/(\d+): (.*)$/
 const FROM = /^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?/i
 const EXIT_CODE = /^exit code: (-?\d+)$/
 const STEP_IMAGE = /^--> (?:Using cache )?([a-f0-9]{11,64})$/
+const IMAGE_ID = /^[a-f0-9]{64}$/
 
 export class BuildLog {
   readonly builds: ImageBuild[] = []
@@ -49,7 +52,8 @@ export class BuildLog {
     if (step) return this.step(build, step[1] ?? '1', Number(step[3]), step[4], text)
     const stepImage = STEP_IMAGE.exec(text)
     if (stepImage) build.stepImages.push({ id: stepImage[1], cached: text.startsWith('--> Using cache') })
-    if (text.startsWith('--> Using cache')) build.reused++
+    if (IMAGE_ID.test(text)) build.imageId = text
+    else if (text.startsWith('--> Using cache')) build.reused++
     else if (EXIT_CODE.test(text)) this.exit(build, Number(EXIT_CODE.exec(text)![1]))
     else if (/^Error: /.test(text) && build.error === null) build.error = text.slice('Error: '.length)
   }
@@ -69,7 +73,7 @@ export class BuildLog {
     this.stageSteps = new Map()
     this.stageNames = new Set()
     this.lastStep = null
-    const build: ImageBuild = { image, steps: 0, reused: 0, baseImages: [], stepImages: [], exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now }
+    const build: ImageBuild = { image, steps: 0, reused: 0, baseImages: [], stepImages: [], imageId: null, exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now }
     this.builds.push(build)
     return build
   }

@@ -1,7 +1,8 @@
 import * as exec from '@actions/exec'
 import type { ActionConfig } from '../config/config.js'
-import { BuildLog } from './build-log.js'
+import { BuildLog, type ImageBuild } from './build-log.js'
 import type { ComposeService } from './compose-file.js'
+import { podman } from './podman.js'
 
 export interface ComposeRun {
   /** The first non-zero exit status of the podman-compose runs, else 0. */
@@ -21,7 +22,7 @@ export interface ComposeRun {
  * either), and the layer cache sees only cache keys, so neither the log lines nor the registry's bytes
  * could be attributed to a service. Each run's exit status is then that one build's (1.3 returns the
  * status of whichever build finished last, 0 when a failed one finished first; 1.0.x always 0 and
- * prints `exit code: N`).
+ * prints `exit code: N`), and the image is checked to exist afterwards.
  */
 export async function composeBuild(
   config: ActionConfig,
@@ -53,6 +54,7 @@ export async function composeBuild(
     })
     log.finish(code)
     if (build.exitCode !== 0 && build.error === null) build.error = serviceError
+    if (build.exitCode === 0) await checkImage(build, env)
     if (serviceError) lastError = serviceError
     if (exitCode === 0 && code !== 0) exitCode = code
   }
@@ -63,4 +65,23 @@ export async function composeBuild(
 function servicesToBuild(config: ActionConfig): ComposeService[] {
   if (config.composeServices.length === 0) return config.composeBuilds.filter(service => !service.profiles)
   return config.composeServices.map(name => config.composeBuilds.find(service => service.name === name) ?? { name, image: name })
+}
+
+/**
+ * A build counts as done only when podman printed the ID of the image it made and the service's image is
+ * that one in storage: podman-compose's exit status alone has said 0 for builds that failed (1.0.x; 1.3
+ * with several services) or never ran.
+ */
+async function checkImage(build: ImageBuild, env: Record<string, string>): Promise<void> {
+  if (build.imageId === null) {
+    build.exitCode = -1
+    build.error = `podman-compose exited 0, but podman printed no image ID: ${build.image} was not built`
+    return
+  }
+  const inspected = await podman(['image', 'inspect', '--format', '{{.Id}}', build.image], env)
+  const id = inspected.code === 0 ? inspected.stdout.trim() : ''
+  if (id !== build.imageId) {
+    build.exitCode = -1
+    build.error = `podman-compose exited 0, but ${id ? `${build.image} is ${id.slice(0, 12)}, not the ${build.imageId.slice(0, 12)} podman built` : `there is no image ${build.image}`}`
+  }
 }
