@@ -80,10 +80,11 @@ async function build(
   projectDir: string,
   cacheDir: string,
   extraArgs = '',
-  cacheMode = 'auto'
+  cacheMode = 'auto',
+  isolation = 'chroot'
 ): Promise<{ entry: LedgerEntry; output: string; error: unknown }> {
   process.env = { ...savedEnv, ...m.env, GITHUB_WORKSPACE: projectDir, RUNNER_TEMP: m.tmpdir }
-  setInputs({ 'compose-file': 'compose.yaml', 'podman-dir': cacheDir, isolation: 'chroot', 'podman-build-args': extraArgs, 'podman-cache-mode': cacheMode })
+  setInputs({ 'compose-file': 'compose.yaml', 'podman-dir': cacheDir, isolation, 'podman-build-args': extraArgs, 'podman-cache-mode': cacheMode })
   const config: ActionConfig = readConfig()
   const entry = podmanEntry()
   const chunks: string[] = []
@@ -312,6 +313,15 @@ describePodman('podman-compose build with the layer cache', () => {
     // Loaded step images are nameless again, as the build left them: no registry names in the user's storage.
     const names = podmanOn(warmMachine, ['images', '--format', '{{.Repository}}']).stdout
     expect(names).not.toContain('qdc-steps')
+  })
+
+  test('images mode with no isolation and no extra flags: the lone --layers still reaches podman', async () => {
+    // No RUN step, so podman's default isolation needs no container runtime, even on a hybrid-cgroup host.
+    const dir = project('lone-flag', `FROM ${upstream.image}\nCOPY hello.txt /hello.txt\nENV LONE=1\n`, { 'hello.txt': 'hello\n' })
+    const result = await build(machine('lone-flag'), dir, path.join(root, 'cache-lone-flag'), '', 'images', '')
+    expect(result.output).not.toContain('expected one argument')
+    expect(result.error).toBeNull()
+    expect(result.entry.services![0]).toMatchObject({ steps: 2, builtSteps: 2, failure: null })
   })
 
   test('a layer cache that cannot be served stops the build with one clear error; nothing is built without it', async () => {

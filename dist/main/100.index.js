@@ -4015,7 +4015,8 @@ class BuildLog {
 
 /**
  * `podman-compose build SERVICE` once per service, with the layer-cache flags handed to every `podman
- * build` through `--podman-build-args` (podman-compose 1.0.x and newer split it like a shell). The
+ * build` through `--podman-build-args=…` (podman-compose 1.0.x and newer split it like a shell; one word,
+ * because argparse takes a lone `--layers` after `--podman-build-args` for an option of its own). The
  * output is streamed to the log and parsed as it comes.
  *
  * One service per run, because podman-compose 1.1+ builds all services at once: their podman builds
@@ -4034,7 +4035,7 @@ async function composeBuild(config, cacheFlags, env, onImage) {
         onImage(service.image);
         const build = log.begin(service.image);
         let serviceError = null;
-        const args = ['-f', config.composeFile, ...(buildArgs ? ['--podman-build-args', buildArgs] : []), 'build', service.name];
+        const args = ['-f', config.composeFile, ...(buildArgs ? [`--podman-build-args=${buildArgs}`] : []), 'build', service.name];
         const code = await exec/* exec */.m('podman-compose', args, {
             ignoreReturnCode: true,
             cwd: config.workspace,

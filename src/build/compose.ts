@@ -14,7 +14,8 @@ export interface ComposeRun {
 
 /**
  * `podman-compose build SERVICE` once per service, with the layer-cache flags handed to every `podman
- * build` through `--podman-build-args` (podman-compose 1.0.x and newer split it like a shell). The
+ * build` through `--podman-build-args=…` (podman-compose 1.0.x and newer split it like a shell; one word,
+ * because argparse takes a lone `--layers` after `--podman-build-args` for an option of its own). The
  * output is streamed to the log and parsed as it comes.
  *
  * One service per run, because podman-compose 1.1+ builds all services at once: their podman builds
@@ -38,7 +39,7 @@ export async function composeBuild(
     onImage(service.image)
     const build = log.begin(service.image)
     let serviceError: string | null = null
-    const args = ['-f', config.composeFile!, ...(buildArgs ? ['--podman-build-args', buildArgs] : []), 'build', service.name]
+    const args = ['-f', config.composeFile!, ...(buildArgs ? [`--podman-build-args=${buildArgs}`] : []), 'build', service.name]
     const code = await exec.exec('podman-compose', args, {
       ignoreReturnCode: true,
       cwd: config.workspace,
