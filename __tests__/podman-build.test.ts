@@ -172,6 +172,9 @@ describePodman('podman-compose build with the layer cache', () => {
     const [warmService] = warm.entry.services!
     expect(warmService).toMatchObject({ steps: 4, reusedSteps: 4, builtSteps: 0, layerBytesPushed: 0, baseBytesPulled: 0, failure: null })
     expect(warm.output.match(/--> Using cache/g)).toHaveLength(4)
+    // Each step's cache image came from the restored directory: pulled, then used, and counted once.
+    expect(warm.output.match(/--> Cache pulled from remote /g)).toHaveLength(4)
+    expect(warm.output).toContain('4/4 steps from the cache (4 pulled from it)')
     expect(warm.output).toContain('EXEC""UTED') // the step header is printed...
     expect(warm.output).not.toContain('EXECUTED-42') // ...but the RUN did not execute
     expect(imageId(warmMachine, 'localhost/qdc-test-layers:latest')).toBe(coldId)

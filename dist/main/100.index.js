@@ -3944,6 +3944,8 @@ class BuildLog {
     stageSteps = new Map();
     stageNames = new Set();
     lastStep = null;
+    stepCached = false;
+    stepPulled = false;
     get current() {
         return this.builds[this.builds.length - 1];
     }
@@ -3961,8 +3963,16 @@ class BuildLog {
             build.stepImages.push({ id: stepImage[1], cached: text.startsWith('--> Using cache') });
         if (IMAGE_ID.test(text))
             build.imageId = text;
-        else if (text.startsWith('--> Using cache'))
-            build.reused++;
+        else if (text.startsWith('--> Using cache')) {
+            if (!this.stepCached)
+                build.reused++;
+            this.stepCached = true;
+        }
+        else if (text.startsWith('--> Cache pulled from remote')) {
+            if (!this.stepPulled)
+                build.pulled++;
+            this.stepPulled = true;
+        }
         else if (EXIT_CODE.test(text))
             this.exit(build, Number(EXIT_CODE.exec(text)[1]));
         else if (/^Error: /.test(text) && build.error === null)
@@ -3982,12 +3992,14 @@ class BuildLog {
         this.stageSteps = new Map();
         this.stageNames = new Set();
         this.lastStep = null;
-        const build = { image, steps: 0, reused: 0, baseImages: [], stepImages: [], imageId: null, exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now };
+        const build = { image, steps: 0, reused: 0, pulled: 0, baseImages: [], stepImages: [], imageId: null, exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now };
         this.builds.push(build);
         return build;
     }
     step(build, stage, total, instruction, text) {
         this.lastStep = text;
+        this.stepCached = false;
+        this.stepPulled = false;
         if (!this.stageSteps.has(stage)) {
             this.stageSteps.set(stage, total);
             build.steps += total - 1;
@@ -4734,7 +4746,7 @@ function record(services, entry, run, registry, bytes) {
             buildMs: build.endedAt - build.startedAt,
             failure: build.exitCode !== null && build.exitCode !== 0 ? describeFailure(build) : null
         };
-        lib_core/* info */.pq(`${service.service} (${service.image}): ${service.reusedSteps}/${service.steps} steps from the cache, ${formatBytes(service.layerBytesReused)} reused, ` +
+        lib_core/* info */.pq(`${service.service} (${service.image}): ${service.reusedSteps}/${service.steps} steps from the cache (${build.pulled} pulled from it), ${formatBytes(service.layerBytesReused)} reused, ` +
             `${formatBytes(service.layerBytesPushed)} pushed, ${formatDuration(service.buildMs)}`);
         return service;
     });

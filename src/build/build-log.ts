@@ -10,8 +10,14 @@ export interface ImageBuild {
   image: string
   /** Instructions after FROM, over all stages. */
   steps: number
-  /** Of those, found in the cache (`--> Using cache`). */
+  /** Of those, found in the cache: once per step that printed `--> Using cache`. */
   reused: number
+  /**
+   * Steps whose cache image came from the layer cache's registry (`--> Cache pulled from remote`, podman
+   * ≥ 4.2 with --cache-from). buildah prints `Using cache` after it when it uses the pulled image; a pull
+   * without it is an image that did not match, and the step was built.
+   */
+  pulled: number
   /** FROM references that are images (not earlier stages, not scratch). */
   baseImages: string[]
   /** The image of each step, in order: built (`--> 3f2a…`) or found in the cache (`--> Using cache 3f2a…`). */
@@ -38,6 +44,8 @@ export class BuildLog {
   private stageSteps = new Map<string, number>()
   private stageNames = new Set<string>()
   private lastStep: string | null = null
+  private stepCached = false
+  private stepPulled = false
 
   get current(): ImageBuild | undefined {
     return this.builds[this.builds.length - 1]
@@ -53,8 +61,13 @@ export class BuildLog {
     const stepImage = STEP_IMAGE.exec(text)
     if (stepImage) build.stepImages.push({ id: stepImage[1], cached: text.startsWith('--> Using cache') })
     if (IMAGE_ID.test(text)) build.imageId = text
-    else if (text.startsWith('--> Using cache')) build.reused++
-    else if (EXIT_CODE.test(text)) this.exit(build, Number(EXIT_CODE.exec(text)![1]))
+    else if (text.startsWith('--> Using cache')) {
+      if (!this.stepCached) build.reused++
+      this.stepCached = true
+    } else if (text.startsWith('--> Cache pulled from remote')) {
+      if (!this.stepPulled) build.pulled++
+      this.stepPulled = true
+    } else if (EXIT_CODE.test(text)) this.exit(build, Number(EXIT_CODE.exec(text)![1]))
     else if (/^Error: /.test(text) && build.error === null) build.error = text.slice('Error: '.length)
   }
 
@@ -73,13 +86,15 @@ export class BuildLog {
     this.stageSteps = new Map()
     this.stageNames = new Set()
     this.lastStep = null
-    const build: ImageBuild = { image, steps: 0, reused: 0, baseImages: [], stepImages: [], imageId: null, exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now }
+    const build: ImageBuild = { image, steps: 0, reused: 0, pulled: 0, baseImages: [], stepImages: [], imageId: null, exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now }
     this.builds.push(build)
     return build
   }
 
   private step(build: ImageBuild, stage: string, total: number, instruction: string, text: string): void {
     this.lastStep = text
+    this.stepCached = false
+    this.stepPulled = false
     if (!this.stageSteps.has(stage)) {
       this.stageSteps.set(stage, total)
       build.steps += total - 1
