@@ -18,6 +18,7 @@ import { clearInputs, setInputs } from './support/inputs.js'
 import { type PackageIndex, startPackageIndex } from './support/package-index.js'
 import {
   destroyPodmanMachine,
+  HOST_PYTHON_BUILD_ARGS,
   imageId,
   newPodmanMachine,
   podmanOn,
@@ -392,7 +393,7 @@ describePodman('podman-compose build with the layer cache', () => {
         [`FROM ${upstream.image}`, 'RUN echo layer > /layer.txt', `RUN --mount=type=cache,target=/root/.cache/pip echo bust ${bust} && ${pip}`, ''].join('\n')
       const dir = project('pip', containerfile('1'))
       // No Python image can be downloaded here: the build runs the host's python3 and pip from /usr.
-      const args = '--network=host -v /usr:/usr:ro'
+      const args = HOST_PYTHON_BUILD_ARGS
       const coldMachine = machine('pip-cold')
       const cold = await build(coldMachine, dir, path.join(root, 'cache-pip'), args)
       expect(cold.error).toBeNull()
