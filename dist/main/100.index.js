@@ -3350,6 +3350,7 @@ function cli_inChunks(items, size = 500) {
 
 
 
+
 /** Asked before cache.nixos.org (40) and Cachix/Magic Nix Cache (41): a local file beats any network. */
 const CACHE_PRIORITY = 10;
 function substituterUrl(dir, trusted) {
@@ -3383,7 +3384,21 @@ async function exportSubstituter(confFile, url, publicKeys) {
     await writeFileAtomic(confFile, substituterConf(url, publicKeys));
     lib_core/* exportVariable */.dN(Env.NixUserConfFiles, userConfFiles(confFile));
 }
-/** From `nix show-config` as read before qdc exported its own conf, plus who this process runs as. */
+/**
+ * Nix's effective settings, as Nix itself reports them (nix.conf files, NIX_CONFIG, defaults): `nix config
+ * show`, or `nix show-config` on a Nix that predates it (2.8), which newer ones keep only as a deprecated alias.
+ */
+async function readNixSettings() {
+    let text;
+    try {
+        text = await cli_nix(['config', 'show']);
+    }
+    catch {
+        text = await cli_nix(['show-config']);
+    }
+    return parseShowConfig(text);
+}
+/** From Nix's settings as read before qdc exported its own conf, plus who this process runs as. */
 async function gatherTrustFacts(config) {
     const user = external_node_os_.userInfo().username;
     const groups = ((await probe('id', ['-Gn'])) ?? '').split(/\s+/).filter(Boolean);
@@ -3543,7 +3558,7 @@ async function setUp(config, entry, snapshotDir) {
     }
     const storeDir = JSON.parse(await run('nix-instantiate', ['--eval', '-E', 'builtins.storeDir']));
     await writePathList(baselineFile(snapshotDir), await listValidPaths());
-    const settings = parseShowConfig(await cli_nix(['show-config']));
+    const settings = await readNixSettings();
     const trustedKeys = [...listSetting(settings, 'trusted-public-keys'), ...config.nixPublicKeys];
     const check = await checkCache(config.nixDir, storeDir, trustedKeys, config.nixTrusted);
     for (const problem of check.problems)

@@ -2131,6 +2131,7 @@ async function copyToCache(dir, paths, signingKeyFile) {
 
 
 
+
 /** Asked before cache.nixos.org (40) and Cachix/Magic Nix Cache (41): a local file beats any network. */
 const CACHE_PRIORITY = 10;
 function settings_substituterUrl(dir, trusted) {
@@ -2164,7 +2165,21 @@ async function settings_exportSubstituter(confFile, url, publicKeys) {
     await writeFileAtomic(confFile, substituterConf(url, publicKeys));
     core.exportVariable(Env.NixUserConfFiles, userConfFiles(confFile));
 }
-/** From `nix show-config` as read before qdc exported its own conf, plus who this process runs as. */
+/**
+ * Nix's effective settings, as Nix itself reports them (nix.conf files, NIX_CONFIG, defaults): `nix config
+ * show`, or `nix show-config` on a Nix that predates it (2.8), which newer ones keep only as a deprecated alias.
+ */
+async function settings_readNixSettings() {
+    let text;
+    try {
+        text = await nix(['config', 'show']);
+    }
+    catch {
+        text = await nix(['show-config']);
+    }
+    return parseShowConfig(text);
+}
+/** From Nix's settings as read before qdc exported its own conf, plus who this process runs as. */
 async function settings_gatherTrustFacts(config) {
     const user = os.userInfo().username;
     const groups = ((await probe('id', ['-Gn'])) ?? '').split(/\s+/).filter(Boolean);
@@ -2182,7 +2197,7 @@ async function settings_gatherTrustFacts(config) {
 function settings_listSetting(config, name) {
     return (config.get(name) ?? '').split(/\s+/).filter(Boolean);
 }
-function settings_parseShowConfig(text) {
+function parseShowConfig(text) {
     const settings = new Map();
     for (const line of text.split('\n')) {
         const eq = line.indexOf(' = ');
@@ -2484,7 +2499,7 @@ async function setUp(config, entry, snapshotDir) {
     }
     const storeDir = JSON.parse(await run('nix-instantiate', ['--eval', '-E', 'builtins.storeDir']));
     await writePathList(baselineFile(snapshotDir), await listValidPaths());
-    const settings = parseShowConfig(await nix(['show-config']));
+    const settings = await readNixSettings();
     const trustedKeys = [...listSetting(settings, 'trusted-public-keys'), ...config.nixPublicKeys];
     const check = await checkCache(config.nixDir, storeDir, trustedKeys, config.nixTrusted);
     for (const problem of check.problems)

@@ -7,8 +7,8 @@ import { writeFileAtomic } from '../util/atomic.js'
 import { stringifyError } from '../util/errors.js'
 import { toolVersion } from '../util/exec.js'
 import { fingerprintOf, listCache, type NarInfo, readCacheInfo } from './binary-cache.js'
-import { nix, run } from './cli.js'
-import { exportSubstituter, gatherTrustFacts, listSetting, parseShowConfig, substituterAccepted, substituterUrl, untrustedAdvice } from './settings.js'
+import { run } from './cli.js'
+import { exportSubstituter, gatherTrustFacts, listSetting, readNixSettings, substituterAccepted, substituterUrl, untrustedAdvice } from './settings.js'
 import { keyName, verifySignature } from './signing.js'
 import { listValidPaths, writePathList } from './store-paths.js'
 
@@ -52,7 +52,7 @@ async function setUp(config: ActionConfig, entry: LedgerEntry, snapshotDir: stri
   }
   const storeDir = JSON.parse(await run('nix-instantiate', ['--eval', '-E', 'builtins.storeDir'])) as string
   await writePathList(baselineFile(snapshotDir), await listValidPaths())
-  const settings = parseShowConfig(await nix(['show-config']))
+  const settings = await readNixSettings()
   const trustedKeys = [...listSetting(settings, 'trusted-public-keys'), ...config.nixPublicKeys]
   const check = await checkCache(config.nixDir, storeDir, trustedKeys, config.nixTrusted)
   for (const problem of check.problems) warn(entry, problem)

@@ -5,6 +5,7 @@ import * as core from '@actions/core'
 import { Env } from '../constants.js'
 import { writeFileAtomic } from '../util/atomic.js'
 import { probe } from '../util/exec.js'
+import { nix } from './cli.js'
 
 /** Asked before cache.nixos.org (40) and Cachix/Magic Nix Cache (41): a local file beats any network. */
 const CACHE_PRIORITY = 10
@@ -55,7 +56,21 @@ export interface TrustFacts {
   trustedPublicKeys?: string[]
 }
 
-/** From `nix show-config` as read before qdc exported its own conf, plus who this process runs as. */
+/**
+ * Nix's effective settings, as Nix itself reports them (nix.conf files, NIX_CONFIG, defaults): `nix config
+ * show`, or `nix show-config` on a Nix that predates it (2.8), which newer ones keep only as a deprecated alias.
+ */
+export async function readNixSettings(): Promise<Map<string, string>> {
+  let text: string
+  try {
+    text = await nix(['config', 'show'])
+  } catch {
+    text = await nix(['show-config'])
+  }
+  return parseShowConfig(text)
+}
+
+/** From Nix's settings as read before qdc exported its own conf, plus who this process runs as. */
 export async function gatherTrustFacts(config: Map<string, string>): Promise<TrustFacts> {
   const user = os.userInfo().username
   const groups = ((await probe('id', ['-Gn'])) ?? '').split(/\s+/).filter(Boolean)
