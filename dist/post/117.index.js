@@ -2179,7 +2179,11 @@ async function settings_readNixSettings() {
     }
     return parseShowConfig(text);
 }
-/** From Nix's settings as read before qdc exported its own conf, plus who this process runs as. */
+/** Effective `require-sigs` (default true). */
+function settings_requiresSignatures(settings) {
+    return settings.get('require-sigs') !== 'false';
+}
+/** From Nix's settings as read before qdc exported its own conf, the store's answer, and who this process runs as. */
 async function settings_gatherTrustFacts(config) {
     const user = os.userInfo().username;
     const groups = ((await probe('id', ['-Gn'])) ?? '').split(/\s+/).filter(Boolean);
@@ -2188,10 +2192,35 @@ async function settings_gatherTrustFacts(config) {
         groups,
         root: process.getuid?.() === 0,
         localStore: await opensStoreDirectly(config.get('store') ?? 'auto'),
+        trustedByStore: await storeTrust(),
         trustedUsers: settings_listSetting(config, 'trusted-users'),
         trustedSubstituters: settings_listSetting(config, 'trusted-substituters'),
-        trustedPublicKeys: settings_listSetting(config, 'trusted-public-keys')
+        trustedPublicKeys: settings_listSetting(config, 'trusted-public-keys'),
+        requireSigs: settings_requiresSignatures(config)
     };
+}
+/**
+ * Whether the store (the daemon, for a multi-user install) trusts this user, as it says itself: `trusted` in
+ * `nix store info --json` (`nix store ping --json` before `info` existed). Null when this Nix has no such
+ * answer (2.8 has no --json there): then trusted-users is read instead.
+ */
+async function storeTrust() {
+    for (const command of [['store', 'info', '--json'], ['store', 'ping', '--json']]) {
+        let parsed;
+        try {
+            parsed = JSON.parse(await nix(command));
+        }
+        catch {
+            continue;
+        }
+        const trusted = parsed?.trusted;
+        if (trusted === 1 || trusted === true)
+            return true;
+        if (trusted === 0 || trusted === false)
+            return false;
+        return null;
+    }
+    return null;
 }
 /** A whitespace-separated list setting; empty when unset. */
 function settings_listSetting(config, name) {
@@ -2223,10 +2252,12 @@ async function opensStoreDirectly(store) {
 function settings_substituterAccepted(facts, url, publicKeys = []) {
     if (facts.root || facts.localStore)
         return true;
-    const signaturesPass = new URL(url).searchParams.get('trusted') === '1' || publicKeys.every(key => facts.trustedPublicKeys?.includes(key));
-    if (facts.trustedSubstituters.includes(url) && signaturesPass)
+    const trustedUser = facts.trustedByStore ??
+        facts.trustedUsers.some(entry => entry === '*' || entry === facts.user || (entry.startsWith('@') && facts.groups.includes(entry.slice(1))));
+    if (trustedUser)
         return true;
-    return facts.trustedUsers.some(entry => entry === '*' || entry === facts.user || (entry.startsWith('@') && facts.groups.includes(entry.slice(1))));
+    const signaturesPass = facts.requireSigs === false || new URL(url).searchParams.get('trusted') === '1' || publicKeys.every(key => facts.trustedPublicKeys?.includes(key));
+    return facts.trustedSubstituters.includes(url) && signaturesPass;
 }
 /** What a self-hosted runner's admin adds to the NixOS configuration so the daemon uses the cache. */
 function settings_untrustedAdvice(facts, url, publicKeys) {
@@ -2499,9 +2530,10 @@ async function setUp(config, entry, snapshotDir) {
     }
     const storeDir = JSON.parse(await run('nix-instantiate', ['--eval', '-E', 'builtins.storeDir']));
     await writePathList(baselineFile(snapshotDir), await listValidPaths());
+    // Which caches Nix accepts is for Nix to say: its effective require-sigs and trusted-public-keys.
     const settings = await readNixSettings();
     const trustedKeys = [...listSetting(settings, 'trusted-public-keys'), ...config.nixPublicKeys];
-    const check = await checkCache(config.nixDir, storeDir, trustedKeys, config.nixTrusted);
+    const check = await checkCache(config.nixDir, storeDir, trustedKeys, config.nixTrusted, requiresSignatures(settings));
     for (const problem of check.problems)
         warn(entry, problem);
     for (const note of check.notes)
@@ -2521,7 +2553,7 @@ async function setUp(config, entry, snapshotDir) {
  * Validates a restored file:// cache before Nix sees it: the store it was made for, narinfos that do not
  * parse or lack their NAR (removed, so Nix never trips on them), and signatures Nix will accept.
  */
-async function checkCache(dir, storeDir, trustedKeys, trusted) {
+async function checkCache(dir, storeDir, trustedKeys, trusted, requireSigs = true) {
     const info = await readCacheInfo(dir);
     if (info === null)
         return { saveable: true, accepted: [], problems: [], notes: [`No binary cache in ${dir} yet; this job's store paths will start one.`] };
@@ -2538,8 +2570,9 @@ async function checkCache(dir, storeDir, trustedKeys, trusted) {
     }
     const problems = broken.length > 0 ? [`removed ${broken.length} corrupt narinfo file(s) from the restored cache (first: ${broken[0]}); Nix fetches or builds those paths instead.`] : [];
     const entries = [...listing.entries.values()];
-    const accepted = trusted ? entries : entries.filter(e => e.sigs.some(sig => trustedKeys.some(key => verifySignature(fingerprintOf(e, storeDir), sig, key))));
-    const notes = [`Restored binary cache: ${entries.length} store paths, ${accepted.length} usable${trusted ? ' (nix-trusted: signatures not checked)' : ''}.`];
+    const unchecked = trusted ? ' (nix-trusted: signatures not checked)' : !requireSigs ? ' (require-sigs = false: Nix takes them unsigned)' : '';
+    const accepted = unchecked ? entries : entries.filter(e => e.sigs.some(sig => trustedKeys.some(key => verifySignature(fingerprintOf(e, storeDir), sig, key))));
+    const notes = [`Restored binary cache: ${entries.length} store paths, ${accepted.length} usable${unchecked}.`];
     if (entries.length > 0 && accepted.length === 0)
         problems.push(signatureProblem(entries, trustedKeys));
     else if (accepted.length < entries.length)

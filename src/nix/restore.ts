@@ -8,7 +8,7 @@ import { stringifyError } from '../util/errors.js'
 import { toolVersion } from '../util/exec.js'
 import { fingerprintOf, listCache, type NarInfo, readCacheInfo } from './binary-cache.js'
 import { run } from './cli.js'
-import { exportSubstituter, gatherTrustFacts, listSetting, readNixSettings, substituterAccepted, substituterUrl, untrustedAdvice } from './settings.js'
+import { exportSubstituter, gatherTrustFacts, listSetting, readNixSettings, requiresSignatures, substituterAccepted, substituterUrl, untrustedAdvice } from './settings.js'
 import { keyName, verifySignature } from './signing.js'
 import { listValidPaths, writePathList } from './store-paths.js'
 
@@ -52,9 +52,10 @@ async function setUp(config: ActionConfig, entry: LedgerEntry, snapshotDir: stri
   }
   const storeDir = JSON.parse(await run('nix-instantiate', ['--eval', '-E', 'builtins.storeDir'])) as string
   await writePathList(baselineFile(snapshotDir), await listValidPaths())
+  // Which caches Nix accepts is for Nix to say: its effective require-sigs and trusted-public-keys.
   const settings = await readNixSettings()
   const trustedKeys = [...listSetting(settings, 'trusted-public-keys'), ...config.nixPublicKeys]
-  const check = await checkCache(config.nixDir, storeDir, trustedKeys, config.nixTrusted)
+  const check = await checkCache(config.nixDir, storeDir, trustedKeys, config.nixTrusted, requiresSignatures(settings))
   for (const problem of check.problems) warn(entry, problem)
   for (const note of check.notes) core.info(note)
   await writeFileAtomic(recordFile(snapshotDir), JSON.stringify({ storeDir, saveable: check.saveable, accepted: check.accepted } satisfies NixRestoreRecord))
@@ -79,7 +80,7 @@ interface CacheCheck {
  * Validates a restored file:// cache before Nix sees it: the store it was made for, narinfos that do not
  * parse or lack their NAR (removed, so Nix never trips on them), and signatures Nix will accept.
  */
-export async function checkCache(dir: string, storeDir: string, trustedKeys: string[], trusted: boolean): Promise<CacheCheck> {
+export async function checkCache(dir: string, storeDir: string, trustedKeys: string[], trusted: boolean, requireSigs = true): Promise<CacheCheck> {
   const info = await readCacheInfo(dir)
   if (info === null) return { saveable: true, accepted: [], problems: [], notes: [`No binary cache in ${dir} yet; this job's store paths will start one.`] }
   const cacheStore = info.get('StoreDir')
@@ -95,8 +96,9 @@ export async function checkCache(dir: string, storeDir: string, trustedKeys: str
   }
   const problems = broken.length > 0 ? [`removed ${broken.length} corrupt narinfo file(s) from the restored cache (first: ${broken[0]}); Nix fetches or builds those paths instead.`] : []
   const entries = [...listing.entries.values()]
-  const accepted = trusted ? entries : entries.filter(e => e.sigs.some(sig => trustedKeys.some(key => verifySignature(fingerprintOf(e, storeDir), sig, key))))
-  const notes = [`Restored binary cache: ${entries.length} store paths, ${accepted.length} usable${trusted ? ' (nix-trusted: signatures not checked)' : ''}.`]
+  const unchecked = trusted ? ' (nix-trusted: signatures not checked)' : !requireSigs ? ' (require-sigs = false: Nix takes them unsigned)' : ''
+  const accepted = unchecked ? entries : entries.filter(e => e.sigs.some(sig => trustedKeys.some(key => verifySignature(fingerprintOf(e, storeDir), sig, key))))
+  const notes = [`Restored binary cache: ${entries.length} store paths, ${accepted.length} usable${unchecked}.`]
   if (entries.length > 0 && accepted.length === 0) problems.push(signatureProblem(entries, trustedKeys))
   else if (accepted.length < entries.length) notes.push(`${entries.length - accepted.length} store paths carry no signature by a trusted key; Nix fetches or builds those instead.`)
   return { saveable: true, accepted: accepted.map(e => e.hash), problems, notes }
