@@ -184,6 +184,15 @@ describeWithTools(['nix', 'nix-build'])('a binary cache written by nix copy', ()
     const substituted = { ...a, ultimate: false, signatures: ['upstream-1:x'] }
     expect(originOf(substituted, new Set([path.basename(a.path).slice(0, 32)]))).toBe('fromCache')
     expect(originOf(substituted, new Set())).toBe('fromUpstream')
+    // The shape this Nix prints: 2.8 an array of records with `path`, 2.19+ an object keyed by path.
+    const version = (await mustRun('nix', ['--version'], {})).match(/\d+\.\d+/)![0]
+    const raw = JSON.parse(await mustRun('nix', ['path-info', '--json', outs.a], env)) as unknown
+    expect(Array.isArray(raw)).toBe(!versionAtLeast(version, [2, 19]))
+    expect(parsePathInfoJson(JSON.stringify(raw))).toEqual([a])
+    // A binary cache's record of the same path: not ultimate, signed by the key that copied it.
+    const dir = await freshCache('shapes')
+    const [cached] = parsePathInfoJson(await mustRun('nix', ['path-info', '--json', '--store', `file://${dir}`, outs.a], env))
+    expect(cached).toMatchObject({ path: outs.a, narSize: a.narSize, ultimate: false, signatures: [expect.stringMatching(/^unit-1:/)], ca: null })
     // Nix 2.19+ prints an object keyed by path, null for invalid paths.
     expect(parsePathInfoJson(JSON.stringify({ '/nix/store/x-y': { narSize: 5, ultimate: true }, '/nix/store/z-w': null }))).toEqual([
       { path: '/nix/store/x-y', narSize: 5, ultimate: true, signatures: [], ca: null }
