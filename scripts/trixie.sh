@@ -7,6 +7,8 @@
 #   bash scripts/trixie.sh run -- CMD ...   run CMD inside the root, in this checkout (bound at the same
 #                                           path), with a clean environment; CMD's exit status comes back
 #   bash scripts/trixie.sh versions         the tools' --version, as the column's log starts with
+#   bash scripts/trixie.sh test [JEST ARG...] the second version column (npm run test:trixie): make the
+#                                           root, print the versions, run the real-tool suites inside
 #
 # Needs root, unshare and chroot (util-linux, coreutils) and network access to the Debian archive.
 # How and why (cgroups, containers.conf): docs/tested-with.md and the comments below.
@@ -53,12 +55,18 @@ fetch_debootstrap() {
   dpkg-deb -x "$dir"/debootstrap_*.deb "$dir/x"
 }
 
+# Holds the lock exclusively while it looks at or makes the root; runs hold it shared.
 make_root() {
-  local fresh="${1:-}"
   [ "$(id -u)" -eq 0 ] || die "making the root needs root (debootstrap, chroot)"
   mkdir -p "$base"
   exec 9>"$base/lock"
   flock 9
+  make_root_locked "$@"
+  exec 9>&-
+}
+
+make_root_locked() {
+  local fresh="${1:-}"
   if [ "$fresh" != "--fresh" ] && root_is_valid; then
     echo "trixie root: reusing $root ($(sed -n 5p "$marker"))"
     return
@@ -125,22 +133,38 @@ run_inside() {
   # A throwaway child cgroup of the host's v2 hierarchy: the whole command runs in it and sees it as the
   # root of a pure cgroup v2 tree (crun refuses the host's hybrid layout). Removed on exit, with
   # whatever podman made below it.
-  local cg="$v2/qdc-trixie-$$"
-  mkdir "$cg"
   exec 8< "$base/lock"
   flock -s 8
-  local status=0
+  cg="$v2/qdc-trixie-$$"
+  mkdir "$cg"
+  trap remove_cgroup EXIT
+  # unshare ignores TERM and INT while its child runs, and the namespace's PID 1 only gets the signals it
+  # handles: on either, kill unshare, whose --kill-child then ends PID 1 and with it everything inside.
+  exec 7<&0
   unshare --mount --propagation private --pid --fork --kill-child -- \
-    bash "$0" __enter "$cg" "$@" || status=$?
-  for _ in 1 2 3 4 5 6 7 8 9 10; do
-    [ -d "$cg" ] || break
-    find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || sleep 0.2
+    bash "$0" __enter "$cg" "$@" <&7 &
+  inner=$!
+  trap 'kill -KILL "$inner" 2>/dev/null' TERM INT HUP
+  local status=0
+  while :; do
+    wait "$inner" && status=0 || status=$?
+    kill -0 "$inner" 2>/dev/null || break
   done
-  [ ! -d "$cg" ] || echo "trixie.sh: could not remove the cgroup $cg" >&2
+  trap - TERM INT HUP
   return "$status"
 }
 
-# In the new mount and PID namespaces (PID 1 here): every mount and process goes away with them.
+# The run's cgroup and whatever podman made below it, once the processes in it are gone.
+remove_cgroup() {
+  for _ in $(seq 50); do
+    [ -d "$cg" ] || return 0
+    find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || sleep 0.2
+  done
+  echo "trixie.sh: could not remove the cgroup $cg" >&2
+}
+
+# In the new mount and PID namespaces. This bash is PID 1 (it reaps what podman orphans): every mount
+# and process goes away with it.
 enter() {
   local cg="$1"
   shift
@@ -163,7 +187,7 @@ enter() {
   mount --bind "$repo" "$root$repo"
   echo 0 > "$cg/cgroup.procs"
   local path="$repo/node_modules/.bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-  exec unshare --cgroup -- /bin/sh -c '
+  unshare --cgroup -- /bin/sh -c '
     root="$1"; shift
     mount -t cgroup2 cgroup2 "$root/sys/fs/cgroup" || exit 125
     exec chroot "$root" "$@"' sh "$root" \
@@ -185,11 +209,19 @@ case "${1:-}" in
   versions)
     run_inside bash scripts/tool-versions.sh
     ;;
+  test)
+    shift
+    make_root
+    # Every suite that drives podman, buildah, podman-compose or nix (kinds: the buildah cache-mount
+    # directory follows the podman version). No npm inside: jest the way `npm test` runs it.
+    run_inside sh -c 'bash scripts/tool-versions.sh && exec node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand "$@"' sh \
+      '__tests__/(podman|nix)-[^/]*\.test\.ts$' '__tests__/(kinds|build-log)\.test\.ts$' "$@"
+    ;;
   __enter)
     shift
     enter "$@"
     ;;
   *)
-    die "usage: bash scripts/trixie.sh make [--fresh] | run -- CMD [ARG...] | versions"
+    die "usage: bash scripts/trixie.sh make [--fresh] | run -- CMD [ARG...] | versions | test [JEST ARG...]"
     ;;
 esac
