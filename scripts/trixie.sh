@@ -11,7 +11,7 @@
 #                                           root, print the versions, run the real-tool suites inside
 #
 # Needs root, unshare and chroot (util-linux, coreutils) and network access to the Debian archive.
-# How and why (cgroups, containers.conf): docs/tested-with.md and the comments below.
+# QDC_TRIXIE_MIRROR overrides the Debian mirror. How and why (cgroups, containers.conf): the comments below.
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
