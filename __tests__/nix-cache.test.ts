@@ -11,7 +11,8 @@ import { readConfig } from '../src/config/config.js'
 import { planCaches } from '../src/plan/plan.js'
 import { choosePrunable, fingerprintOf, listCache, removeEntries, storedBytes } from '../src/nix/binary-cache.js'
 import { checkCache } from '../src/nix/restore.js'
-import { substituterAccepted, substituterConf, userConfFiles, untrustedAdvice, type TrustFacts } from '../src/nix/settings.js'
+import { gatherTrustFacts, readNixSettings, requiresSignatures, substituterAccepted, substituterConf, userConfFiles, untrustedAdvice, type TrustFacts } from '../src/nix/settings.js'
+import { versionAtLeast } from '../src/util/exec.js'
 import { publicKeyOf } from '../src/config/nix-key.js'
 import { verifySignature } from '../src/nix/signing.js'
 import { originOf, parsePathInfoJson, pathInfos } from '../src/nix/store-paths.js'
@@ -99,6 +100,10 @@ describeWithTools(['nix', 'nix-build'])('a binary cache written by nix copy', ()
     const unsigned = await checkCache(unsignedDir, sandbox.storeDir, [key.publicKey], false)
     expect(unsigned.accepted).toEqual([])
     expect(unsigned.problems).toEqual([expect.stringMatching(/^the restored cache is unsigned, so Nix refuses it .*nix-signing-key .* or nix-trusted: true/)])
+    // With require-sigs = false Nix takes unsigned substitutes, so the same cache is usable.
+    const lax = await checkCache(unsignedDir, sandbox.storeDir, [key.publicKey], false, false)
+    expect(lax).toMatchObject({ problems: [], notes: [expect.stringContaining('1 usable (require-sigs = false: Nix takes them unsigned)')] })
+    expect(lax.accepted).toHaveLength(1)
   })
 
   test('a cache for another store dir is neither used nor added to', async () => {
@@ -145,6 +150,35 @@ describeWithTools(['nix', 'nix-build'])('a binary cache written by nix copy', ()
     await mustRun('nix', ['store', 'verify', '--store', `file://${dir}`, '--trusted-public-keys', key.publicKey, outs.d], env)
   })
 
+  test("trust settings are Nix's own answer (config show or 2.8's show-config, NIX_CONFIG included), and so is the user's trust", async () => {
+    const other = await generateKey(path.join(root, 'trust-keys'), 'extra-1')
+    const conf = createNixSandbox(path.join(root, 'nix-trust'), {
+      trustedPublicKeys: [key.publicKey],
+      extraConf: ['require-sigs = false', 'trusted-substituters = file:///srv/cache?priority=10', 'trusted-users = root @wheel']
+    })
+    const before = { ...process.env }
+    Object.assign(process.env, conf.env, { NIX_CONFIG: `extra-trusted-public-keys = ${other.publicKey}` })
+    try {
+      const settings = await readNixSettings()
+      const facts = await gatherTrustFacts(settings)
+      expect(facts).toMatchObject({
+        requireSigs: false,
+        trustedPublicKeys: [key.publicKey, other.publicKey],
+        trustedSubstituters: ['file:///srv/cache?priority=10'],
+        trustedUsers: ['root', '@wheel'],
+        localStore: true
+      })
+      // A store opened directly trusts its user; Nix 2.8 has no --json answer to read, newer ones say so.
+      const version = (await mustRun('nix', ['--version'], {})).match(/\d+\.\d+/)![0]
+      if (versionAtLeast(version, [2, 19])) expect(facts.trustedByStore).toBe(true)
+      if (!versionAtLeast(version, [2, 15])) expect(facts.trustedByStore).toBeNull()
+      process.env.NIX_CONFIG = 'require-sigs = true'
+      expect(requiresSignatures(await readNixSettings())).toBe(true)
+    } finally {
+      process.env = before
+    }
+  })
+
   test('classification: built paths are ultimate, paths in the restored cache came from it, the rest from upstream', async () => {
     const [a] = await pathInfos([outs.a])
     expect(a.ultimate).toBe(true)
@@ -152,6 +186,15 @@ describeWithTools(['nix', 'nix-build'])('a binary cache written by nix copy', ()
     const substituted = { ...a, ultimate: false, signatures: ['upstream-1:x'] }
     expect(originOf(substituted, new Set([path.basename(a.path).slice(0, 32)]))).toBe('fromCache')
     expect(originOf(substituted, new Set())).toBe('fromUpstream')
+    // The shape this Nix prints: 2.8 an array of records with `path`, 2.19+ an object keyed by path.
+    const version = (await mustRun('nix', ['--version'], {})).match(/\d+\.\d+/)![0]
+    const raw = JSON.parse(await mustRun('nix', ['path-info', '--json', outs.a], env)) as unknown
+    expect(Array.isArray(raw)).toBe(!versionAtLeast(version, [2, 19]))
+    expect(parsePathInfoJson(JSON.stringify(raw))).toEqual([a])
+    // A binary cache's record of the same path: not ultimate, signed by the key that copied it.
+    const dir = await freshCache('shapes')
+    const [cached] = parsePathInfoJson(await mustRun('nix', ['path-info', '--json', '--store', `file://${dir}`, outs.a], env))
+    expect(cached).toMatchObject({ path: outs.a, narSize: a.narSize, ultimate: false, signatures: [expect.stringMatching(/^unit-1:/)], ca: null })
     // Nix 2.19+ prints an object keyed by path, null for invalid paths.
     expect(parsePathInfoJson(JSON.stringify({ '/nix/store/x-y': { narSize: 5, ultimate: true }, '/nix/store/z-w': null }))).toEqual([
       { path: '/nix/store/x-y', narSize: 5, ultimate: true, signatures: [], ca: null }
@@ -174,6 +217,12 @@ describe('nix settings and inputs', () => {
     expect(substituterAccepted(facts, url)).toBe(false)
     expect(substituterAccepted({ ...facts, groups: ['wheel'] }, url)).toBe(true)
     expect(substituterAccepted({ ...facts, trustedSubstituters: [url] }, url)).toBe(true)
+    // The daemon's own answer beats reading trusted-users (and is all there is for a user trusted another way).
+    expect(substituterAccepted({ ...facts, groups: ['wheel'], trustedByStore: false }, url)).toBe(false)
+    expect(substituterAccepted({ ...facts, trustedByStore: true }, url)).toBe(true)
+    // An allowed URL with a key the daemon lacks passes only when the daemon does not require signatures.
+    expect(substituterAccepted({ ...facts, trustedSubstituters: [url], trustedPublicKeys: [] }, url, ['qdc-1:PUB='])).toBe(false)
+    expect(substituterAccepted({ ...facts, trustedSubstituters: [url], trustedPublicKeys: [], requireSigs: false }, url, ['qdc-1:PUB='])).toBe(true)
     const advice = untrustedAdvice(facts, url, ['qdc-1:PUB='])
     expect(advice).toContain(`nix.settings.trusted-substituters = [ "${url}" ];`)
     expect(advice).toContain('nix.settings.trusted-public-keys = [ "qdc-1:PUB=" ];')

@@ -131,6 +131,42 @@ describeWithTools(['nix', 'nix-build'])('nix kind through the runner simulation'
     expect(warm.post?.summary).toContain('(100% from cache)')
   })
 
+  test("require-sigs = false in nix.conf: Nix takes the unsigned cache, so qdc exports it and nothing is built again", async () => {
+    const lax = createNixSandbox(path.join(root, 'nix-lax'), { extraConf: ['require-sigs = false'] })
+    const laxJob = async (runId: number) => {
+      wipeStore(lax)
+      fs.rmSync(path.join(root, 'lax-runner'), { recursive: true, force: true })
+      let built: string[] = []
+      const job = await runJob({
+        actionDir,
+        machine: newMachine(root, 'lax-runner'),
+        runId,
+        // No nix-signing-key, no nix-trusted: the cache is saved unsigned.
+        inputs: { caches: 'nix', backend: 'local', 'local-dir': path.join(root, 'store-lax') },
+        env: lax.env,
+        between: async env => {
+          const result = await runCommand('nix-build', [localOnlyExpr, '-A', 'all', '--no-out-link'], env)
+          if (result.code !== 0) throw new Error(`nix-build failed: ${result.stderr}`)
+          built = builtDerivations(result.stderr)
+        }
+      })
+      return { job, built }
+    }
+    try {
+      const cold = await laxJob(520)
+      expect(cold.built).toHaveLength(2)
+      expect(nixEntry(cold.job)).toMatchObject({ saved: 'saved', nix: { built: { paths: 2 }, copied: { paths: 2 } } })
+      const warm = await laxJob(521)
+      expect(warm.job.main.stdout.split('\n').filter(line => line.startsWith('::warning'))).toEqual([])
+      expect(warm.job.main.stdout).toMatch(/Restored binary cache: 2 store paths, 2 usable \(require-sigs = false: Nix takes them unsigned\)/)
+      expect(warm.job.exported.NIX_USER_CONF_FILES).toMatch(/nix\.conf/)
+      expect(warm.built).toEqual([])
+      expect(nixEntry(warm.job).nix).toMatchObject({ built: { paths: 0 }, fromCache: { paths: 2 } })
+    } finally {
+      wipeStore(lax)
+    }
+  })
+
   test('a cache signed with another key is refused with one clear warning, and the build still succeeds', async () => {
     const inputs = { 'key-prefix': 'wrongkey' }
     await nixJob(freshMachine('runner'), 510, { ...inputs, 'nix-signing-key': signing.secret }, localOnlyExpr)

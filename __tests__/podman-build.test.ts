@@ -4,6 +4,7 @@
  * every step, produce the same image, run no RUN step and pull nothing from upstream.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals'
+import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -19,6 +20,7 @@ import { clearInputs, setInputs } from './support/inputs.js'
 import { type PackageIndex, startPackageIndex } from './support/package-index.js'
 import {
   destroyPodmanMachine,
+  HOST_PYTHON_BUILD_ARGS,
   imageId,
   newPodmanMachine,
   podmanOn,
@@ -85,10 +87,11 @@ async function build(
   projectDir: string,
   cacheDir: string,
   extraArgs = '',
-  cacheMode = 'auto'
+  cacheMode = 'auto',
+  isolation = 'chroot'
 ): Promise<{ entry: LedgerEntry; output: string; error: unknown }> {
   process.env = { ...savedEnv, ...m.env, GITHUB_WORKSPACE: projectDir, RUNNER_TEMP: m.tmpdir }
-  setInputs({ 'compose-file': 'compose.yaml', 'podman-dir': cacheDir, isolation: 'chroot', 'podman-build-args': extraArgs, 'podman-cache-mode': cacheMode })
+  setInputs({ 'compose-file': 'compose.yaml', 'podman-dir': cacheDir, isolation, 'podman-build-args': extraArgs, 'podman-cache-mode': cacheMode })
   const config: ActionConfig = readConfig()
   const [plan] = await planCaches(config, {})
   const entry = podmanEntry()
@@ -107,6 +110,17 @@ async function build(
     process.stdout.write = write
   }
   return { entry, output: chunks.join(''), error }
+}
+
+function runAsync(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: { ...savedEnv, ...env } })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.on('error', reject)
+    child.on('close', code => resolve({ code, output }))
+  })
 }
 
 interface IndexJson {
@@ -166,6 +180,9 @@ describePodman('podman-compose build with the layer cache', () => {
     const [warmService] = servicesOf(warm.entry)!
     expect(warmService).toMatchObject({ steps: 4, reusedSteps: 4, builtSteps: 0, layerBytesPushed: 0, baseBytesPulled: 0, failure: null })
     expect(warm.output.match(/--> Using cache/g)).toHaveLength(4)
+    // Each step's cache image came from the restored directory: pulled, then used, and counted once.
+    expect(warm.output.match(/--> Cache pulled from remote /g)).toHaveLength(4)
+    expect(warm.output).toContain('4/4 steps from the cache (4 pulled from it)')
     expect(warm.output).toContain('EXEC""UTED') // the step header is printed...
     expect(warm.output).not.toContain('EXECUTED-42') // ...but the RUN did not execute
     expect(imageId(warmMachine, 'localhost/qdc-test-layers:latest')).toBe(coldId)
@@ -198,6 +215,86 @@ describePodman('podman-compose build with the layer cache', () => {
     expect(servicesOf(result.entry)![0].failure).toMatch(/STEP 3\/3/)
   })
 
+  test('success is what the builds did: podman-compose itself exits 0 here though a service failed', async () => {
+    const dir = path.join(root, 'exit0')
+    // bad fails at once, good takes a while: podman-compose 1.0.x exits 0 anyway, 1.1+ returns the status of the build that ended last.
+    const files = { bad: `FROM ${upstream.image}\nRUN exit 4\n`, good: `FROM ${upstream.image}\nRUN sleep 3 && echo good > /good.txt\n` }
+    for (const [name, text] of Object.entries(files)) {
+      fs.mkdirSync(path.join(dir, name), { recursive: true })
+      fs.writeFileSync(path.join(dir, name, 'Containerfile'), text)
+    }
+    fs.writeFileSync(
+      path.join(dir, 'compose.yaml'),
+      `services:\n${Object.keys(files).map(name => `  ${name}:\n    image: localhost/qdc-test-${name}:latest\n    build: ./${name}\n`).join('')}`
+    )
+    // Async: the upstream registry that serves FROM runs in this process.
+    const composed = await runAsync('podman-compose', ['-f', 'compose.yaml', '--podman-build-args=--isolation=chroot', 'build'], dir, machine('exit0-direct').env)
+    expect(composed.output).toContain('exit status 4')
+    expect(composed.code).toBe(0)
+
+    const result = await build(machine('exit0'), dir, path.join(root, 'cache-exit0'))
+    expect(String(result.error)).toMatch(/^Error: build of localhost\/qdc-test-bad:latest failed at STEP 2\/2: RUN exit 4: .*exit status 4$/)
+    expect(servicesOf(result.entry)!.map(s => [s.service, s.failure === null])).toEqual([
+      ['bad', false],
+      ['good', true]
+    ])
+  })
+
+  test('a build that exits 0 but makes no image is a failure: podman build --help', async () => {
+    const dir = project('help', `FROM ${upstream.image}\nRUN echo NEVER-BUILT\n`)
+    const result = await build(machine('help'), dir, path.join(root, 'cache-help'), '--help')
+    expect(result.output).toContain('Usage:')
+    expect(String(result.error)).toBe('Error: build of localhost/qdc-test-help:latest failed: podman-compose exited 0, but podman printed no image ID: localhost/qdc-test-help:latest was not built')
+    expect(servicesOf(result.entry)![0].failure).not.toBeNull()
+  })
+
+  test('several services: one build at a time, each with its own steps and bytes; a service behind a profile is not built', async () => {
+    const dir = path.join(root, 'services')
+    const services = {
+      web: [`FROM ${upstream.image}`, 'RUN echo WEB-BUILT > /web.txt', 'RUN sleep 1 && echo web > /done.txt'],
+      worker: [`FROM ${upstream.image}`, 'RUN echo WORKER-BUILT > /worker.txt', 'ENV ROLE=worker', 'RUN echo worker > /done.txt'],
+      debug: [`FROM ${upstream.image}`, 'RUN exit 9']
+    }
+    for (const [name, lines] of Object.entries(services)) {
+      fs.mkdirSync(path.join(dir, name), { recursive: true })
+      fs.writeFileSync(path.join(dir, name, 'Containerfile'), lines.join('\n') + '\n')
+    }
+    fs.writeFileSync(
+      path.join(dir, 'compose.yaml'),
+      [
+        'services:',
+        ...['web', 'worker'].flatMap(name => [`  ${name}:`, `    image: localhost/qdc-test-${name}:latest`, `    build: ./${name}`]),
+        '  debug:',
+        '    image: localhost/qdc-test-debug:latest',
+        '    build: ./debug',
+        '    profiles: [debug]',
+        ''
+      ].join('\n')
+    )
+    const cache = path.join(root, 'cache-services')
+    const cold = await build(machine('services-cold'), dir, cache)
+    expect(cold.error).toBeNull()
+    expect(servicesOf(cold.entry)!.map(s => [s.service, s.image, s.steps, s.builtSteps])).toEqual([
+      ['web', 'localhost/qdc-test-web:latest', 2, 2],
+      ['worker', 'localhost/qdc-test-worker:latest', 3, 3]
+    ])
+    for (const service of servicesOf(cold.entry)!) expect(service.layerBytesPushed).toBeGreaterThan(0)
+    // podman-compose 1.1+ would have started both builds at once, their lines interleaved.
+    expect(cold.output.indexOf('RUN echo WORKER-BUILT')).toBeGreaterThan(cold.output.lastIndexOf('RUN sleep 1 && echo web'))
+    expect(cold.output).not.toContain('RUN exit 9')
+    expect(cacheTags(cache).filter(t => t.startsWith('buildcache:'))).toHaveLength(5)
+
+    const warmCache = path.join(root, 'cache-services-warm')
+    fs.cpSync(cache, warmCache, { recursive: true })
+    const warm = await build(machine('services-warm'), dir, warmCache)
+    expect(warm.error).toBeNull()
+    expect(servicesOf(warm.entry)!.map(s => [s.service, s.reusedSteps, s.builtSteps, s.layerBytesPushed])).toEqual([
+      ['web', 2, 0, 0],
+      ['worker', 3, 0, 0]
+    ])
+    for (const service of servicesOf(warm.entry)!) expect(service.layerBytesReused).toBeGreaterThan(0)
+  })
+
   test('without the cache flags (podman < 4.2, or podman-cache-mode: images) the step images themselves make the cache', async () => {
     const dir = project('steps', containerfile(upstream.image, 'hi'), { 'hello.txt': 'hello\n' })
     const coldCache = path.join(root, 'cache-steps-cold')
@@ -227,6 +324,15 @@ describePodman('podman-compose build with the layer cache', () => {
     // Loaded step images are nameless again, as the build left them: no registry names in the user's storage.
     const names = podmanOn(warmMachine, ['images', '--format', '{{.Repository}}']).stdout
     expect(names).not.toContain('qdc-steps')
+  })
+
+  test('images mode with no isolation and no extra flags: the lone --layers still reaches podman', async () => {
+    // No RUN step, so podman's default isolation needs no container runtime, even on a hybrid-cgroup host.
+    const dir = project('lone-flag', `FROM ${upstream.image}\nCOPY hello.txt /hello.txt\nENV LONE=1\n`, { 'hello.txt': 'hello\n' })
+    const result = await build(machine('lone-flag'), dir, path.join(root, 'cache-lone-flag'), '', 'images', '')
+    expect(result.output).not.toContain('expected one argument')
+    expect(result.error).toBeNull()
+    expect(servicesOf(result.entry)![0]).toMatchObject({ steps: 2, builtSteps: 2, failure: null })
   })
 
   test('a layer cache that cannot be served stops the build with one clear error; nothing is built without it', async () => {
@@ -294,7 +400,7 @@ describePodman('podman-compose build with the layer cache', () => {
         [`FROM ${upstream.image}`, 'RUN echo layer > /layer.txt', `RUN --mount=type=cache,target=/root/.cache/pip echo bust ${bust} && ${pip}`, ''].join('\n')
       const dir = project('pip', containerfile('1'))
       // No Python image can be downloaded here: the build runs the host's python3 and pip from /usr.
-      const args = '--network=host -v /usr:/usr:ro'
+      const args = HOST_PYTHON_BUILD_ARGS
       const coldMachine = machine('pip-cold')
       const cold = await build(coldMachine, dir, path.join(root, 'cache-pip'), args)
       expect(cold.error).toBeNull()

@@ -11,7 +11,7 @@ import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Machine, newMachine, runJob } from '../scripts/runner-sim.js'
 import { type PackageIndex, startPackageIndex } from './support/package-index.js'
-import { destroyPodmanMachine, newPodmanMachine, type PodmanMachine, startUpstream, type Upstream, writeUpstreamRegistriesConf } from './support/podman-sandbox.js'
+import { destroyPodmanMachine, HOST_PYTHON_BUILD_ARGS, newPodmanMachine, type PodmanMachine, startUpstream, type Upstream, writeUpstreamRegistriesConf } from './support/podman-sandbox.js'
 import { describeWithTools } from './support/tools.js'
 
 const actionDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -68,7 +68,7 @@ describePodman('podman and buildah kinds through main and post', () => {
         'local-dir': path.join(root, 'store'),
         'compose-file': 'compose.yaml',
         isolation: 'chroot',
-        'podman-build-args': '--network=host -v /usr:/usr:ro'
+        'podman-build-args': HOST_PYTHON_BUILD_ARGS
       },
       env: podmanMachine.env
     })

@@ -92,7 +92,7 @@ async function main(): Promise<void> {
         'local-dir': path.join(root, 'store'),
         'compose-file': 'compose.yaml',
         isolation: 'chroot',
-        'podman-build-args': '--network=host -v /usr:/usr:ro'
+        'podman-build-args': '--network=host -v /usr:/usr:ro -v /etc/ssl/certs:/etc/ssl/certs:ro'
       },
       env
     })

@@ -12,9 +12,11 @@ python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
 command -v nix >/dev/null || packages+=(nix-bin)
 command -v openssl >/dev/null || packages+=(openssl)
 command -v script >/dev/null || packages+=(bsdutils)
-# podman-compose build with the layer cache (tests make their base image from busybox-static).
+# podman-compose build with the layer cache (tests make their base image from busybox-static);
+# skopeo only so that both version columns report the same tools.
 command -v podman >/dev/null || packages+=(podman)
 command -v buildah >/dev/null || packages+=(buildah)
+command -v skopeo >/dev/null || packages+=(skopeo)
 command -v podman-compose >/dev/null || packages+=(podman-compose)
 dpkg -s busybox-static >/dev/null 2>&1 || packages+=(busybox-static)
 # The s3 backend's tests and `npm run bench:s3`: a throwaway single-host Ceph (mon, memstore OSD, radosgw)

@@ -39,6 +39,7 @@ export enum Inputs {
   MaxDownloadedPerKind = 'max-downloaded-per-kind',
   OnBudget = 'on-budget',
   BaselineRuns = 'baseline-runs',
+  History = 'history',
   AssumedBandwidth = 'assumed-bandwidth'
 }
 

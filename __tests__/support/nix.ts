@@ -18,6 +18,8 @@ export interface SandboxOptions {
   /** Substituters the machine's own nix.conf lists: the stand-in for cache.nixos.org. */
   substituters?: string[]
   trustedPublicKeys?: string[]
+  /** More nix.conf lines, e.g. `require-sigs = false`. */
+  extraConf?: string[]
 }
 
 export function createNixSandbox(root: string, options: SandboxOptions = {}): NixSandbox {
@@ -32,6 +34,7 @@ export function createNixSandbox(root: string, options: SandboxOptions = {}): Ni
       `substituters = ${(options.substituters ?? []).join(' ')}`,
       `trusted-public-keys = ${(options.trustedPublicKeys ?? []).join(' ')}`,
       'connect-timeout = 2',
+      ...(options.extraConf ?? []),
       ''
     ].join('\n')
   )

@@ -73,6 +73,13 @@ export function destroyPodmanMachine(machine: PodmanMachine): void {
 }
 
 /**
+ * `podman build` flags that let a busybox image run the host's python3 and pip: its /usr, and the CA
+ * bundle, which pip 25 (Debian 13) loads when it starts (requests 2.32 preloads an SSL context) even
+ * for a plain-HTTP index. A real Python image has both.
+ */
+export const HOST_PYTHON_BUILD_ARGS = '--network=host -v /usr:/usr:ro -v /etc/ssl/certs:/etc/ssl/certs:ro'
+
+/**
  * A busybox root filesystem tarball. `lib`/`lib64` point into `/usr`, so a build can mount the host's
  * /usr (`-v /usr:/usr:ro`) and run its python3 and pip: no Python image is downloadable here.
  */

@@ -1001,6 +1001,7 @@ var constants_Inputs;
     Inputs["MaxDownloadedPerKind"] = "max-downloaded-per-kind";
     Inputs["OnBudget"] = "on-budget";
     Inputs["BaselineRuns"] = "baseline-runs";
+    Inputs["History"] = "history";
     Inputs["AssumedBandwidth"] = "assumed-bandwidth";
 })(constants_Inputs || (constants_Inputs = {}));
 var Outputs;
@@ -2101,6 +2102,7 @@ function readReportSettings() {
         maxDownloaded: max === null ? null : parseSize(Inputs.MaxDownloaded, max),
         maxDownloadedPerKind: readPerKindBudgets(),
         onBudget: getChoice(Inputs.OnBudget, ON_BUDGET_CHOICES, 'warn'),
+        history: getBool(Inputs.History, true),
         baselineRuns: parseCount(Inputs.BaselineRuns, getString(Inputs.BaselineRuns, '5')),
         assumedBandwidth: parseSize(Inputs.AssumedBandwidth, getString(Inputs.AssumedBandwidth, '100M'))
     };
@@ -3349,6 +3351,7 @@ function inChunks(items, size = 500) {
 
 
 
+
 /** Asked before cache.nixos.org (40) and Cachix/Magic Nix Cache (41): a local file beats any network. */
 const CACHE_PRIORITY = 10;
 function substituterUrl(dir, trusted) {
@@ -3382,7 +3385,25 @@ async function exportSubstituter(confFile, url, publicKeys) {
     await atomic_writeFileAtomic(confFile, substituterConf(url, publicKeys));
     lib_core/* exportVariable */.dN(Env.NixUserConfFiles, userConfFiles(confFile));
 }
-/** From `nix show-config` as read before qdc exported its own conf, plus who this process runs as. */
+/**
+ * Nix's effective settings, as Nix itself reports them (nix.conf files, NIX_CONFIG, defaults): `nix config
+ * show`, or `nix show-config` on a Nix that predates it (2.8), which newer ones keep only as a deprecated alias.
+ */
+async function settings_readNixSettings() {
+    let text;
+    try {
+        text = await nix(['config', 'show']);
+    }
+    catch {
+        text = await nix(['show-config']);
+    }
+    return parseShowConfig(text);
+}
+/** Effective `require-sigs` (default true). */
+function requiresSignatures(settings) {
+    return settings.get('require-sigs') !== 'false';
+}
+/** From Nix's settings as read before qdc exported its own conf, the store's answer, and who this process runs as. */
 async function gatherTrustFacts(config) {
     const user = external_node_os_.userInfo().username;
     const groups = ((await probe('id', ['-Gn'])) ?? '').split(/\s+/).filter(Boolean);
@@ -3391,10 +3412,35 @@ async function gatherTrustFacts(config) {
         groups,
         root: process.getuid?.() === 0,
         localStore: await opensStoreDirectly(config.get('store') ?? 'auto'),
+        trustedByStore: await storeTrust(),
         trustedUsers: listSetting(config, 'trusted-users'),
         trustedSubstituters: listSetting(config, 'trusted-substituters'),
-        trustedPublicKeys: listSetting(config, 'trusted-public-keys')
+        trustedPublicKeys: listSetting(config, 'trusted-public-keys'),
+        requireSigs: requiresSignatures(config)
     };
+}
+/**
+ * Whether the store (the daemon, for a multi-user install) trusts this user, as it says itself: `trusted` in
+ * `nix store info --json` (`nix store ping --json` before `info` existed). Null when this Nix has no such
+ * answer (2.8 has no --json there): then trusted-users is read instead.
+ */
+async function storeTrust() {
+    for (const command of [['store', 'info', '--json'], ['store', 'ping', '--json']]) {
+        let parsed;
+        try {
+            parsed = JSON.parse(await nix(command));
+        }
+        catch {
+            continue;
+        }
+        const trusted = parsed?.trusted;
+        if (trusted === 1 || trusted === true)
+            return true;
+        if (trusted === 0 || trusted === false)
+            return false;
+        return null;
+    }
+    return null;
 }
 /** A whitespace-separated list setting; empty when unset. */
 function listSetting(config, name) {
@@ -3426,10 +3472,12 @@ async function opensStoreDirectly(store) {
 function substituterAccepted(facts, url, publicKeys = []) {
     if (facts.root || facts.localStore)
         return true;
-    const signaturesPass = new URL(url).searchParams.get('trusted') === '1' || publicKeys.every(key => facts.trustedPublicKeys?.includes(key));
-    if (facts.trustedSubstituters.includes(url) && signaturesPass)
+    const trustedUser = facts.trustedByStore ??
+        facts.trustedUsers.some(entry => entry === '*' || entry === facts.user || (entry.startsWith('@') && facts.groups.includes(entry.slice(1))));
+    if (trustedUser)
         return true;
-    return facts.trustedUsers.some(entry => entry === '*' || entry === facts.user || (entry.startsWith('@') && facts.groups.includes(entry.slice(1))));
+    const signaturesPass = facts.requireSigs === false || new URL(url).searchParams.get('trusted') === '1' || publicKeys.every(key => facts.trustedPublicKeys?.includes(key));
+    return facts.trustedSubstituters.includes(url) && signaturesPass;
 }
 /** What a self-hosted runner's admin adds to the NixOS configuration so the daemon uses the cache. */
 function untrustedAdvice(facts, url, publicKeys) {
@@ -3615,9 +3663,10 @@ async function setUp(settings, entry, snapshotDir) {
     }
     const storeDir = JSON.parse(await run('nix-instantiate', ['--eval', '-E', 'builtins.storeDir']));
     await writePathList(baselineFile(snapshotDir), await listValidPaths());
-    const nixConf = parseShowConfig(await nix(['show-config']));
+    // Which caches Nix accepts is for Nix to say: its effective require-sigs and trusted-public-keys.
+    const nixConf = await settings_readNixSettings();
     const trustedKeys = [...listSetting(nixConf, 'trusted-public-keys'), ...settings.publicKeys];
-    const check = await checkCache(settings.dir, storeDir, trustedKeys, settings.trusted);
+    const check = await checkCache(settings.dir, storeDir, trustedKeys, settings.trusted, requiresSignatures(nixConf));
     for (const problem of check.problems)
         warnAbout(entry, problem);
     for (const note of check.notes)
@@ -3637,7 +3686,7 @@ async function setUp(settings, entry, snapshotDir) {
  * Validates a restored file:// cache before Nix sees it: the store it was made for, narinfos that do not
  * parse or lack their NAR (removed, so Nix never trips on them), and signatures Nix will accept.
  */
-async function checkCache(dir, storeDir, trustedKeys, trusted) {
+async function checkCache(dir, storeDir, trustedKeys, trusted, requireSigs = true) {
     const info = await readCacheInfo(dir);
     if (info === null)
         return { saveable: true, accepted: [], problems: [], notes: [`No binary cache in ${dir} yet; this job's store paths will start one.`] };
@@ -3654,8 +3703,9 @@ async function checkCache(dir, storeDir, trustedKeys, trusted) {
     }
     const problems = broken.length > 0 ? [`removed ${broken.length} corrupt narinfo file(s) from the restored cache (first: ${broken[0]}); Nix fetches or builds those paths instead.`] : [];
     const entries = [...listing.entries.values()];
-    const accepted = trusted ? entries : entries.filter(e => e.sigs.some(sig => trustedKeys.some(key => verifySignature(fingerprintOf(e, storeDir), sig, key))));
-    const notes = [`Restored binary cache: ${entries.length} store paths, ${accepted.length} usable${trusted ? ' (nix-trusted: signatures not checked)' : ''}.`];
+    const unchecked = trusted ? ' (nix-trusted: signatures not checked)' : !requireSigs ? ' (require-sigs = false: Nix takes them unsigned)' : '';
+    const accepted = unchecked ? entries : entries.filter(e => e.sigs.some(sig => trustedKeys.some(key => verifySignature(fingerprintOf(e, storeDir), sig, key))));
+    const notes = [`Restored binary cache: ${entries.length} store paths, ${accepted.length} usable${unchecked}.`];
     if (entries.length > 0 && accepted.length === 0)
         problems.push(signatureProblem(entries, trustedKeys));
     else if (accepted.length < entries.length)
@@ -3876,7 +3926,11 @@ function readComposeServices(file) {
     const project = external_node_path_.basename(external_node_path_.dirname(external_node_path_.resolve(file))).toLowerCase().replace(/[^-_a-z0-9]/g, '');
     const built = Object.entries(services)
         .filter(([, service]) => service?.build !== undefined)
-        .map(([name, service]) => ({ name, image: typeof service?.image === 'string' ? service.image : `${project}_${name}` }));
+        .map(([name, service]) => {
+        const image = typeof service?.image === 'string' ? service.image : `${project}_${name}`;
+        const profiles = Array.isArray(service?.profiles) ? service.profiles.map(String) : [];
+        return profiles.length > 0 ? { name, image, profiles } : { name, image };
+    });
     if (built.length === 0)
         throw new Error(`${file} has no service with a 'build:' section; there is nothing to build`);
     return built;
@@ -3980,34 +4034,28 @@ async function saveBaseImages(registry, bridge, refs, loaded, localBefore, env) 
 ;// CONCATENATED MODULE: ./src/podman/build-log.ts
 /**
  * Reads what podman-compose and podman build print, line by line, into per-image step counts and
- * failures. podman-compose 1.0.x exits 0 when a build fails, so podman's own `exit code: N` line (and
- * its `Error:` line) are the only reliable signal there.
+ * failures. The caller starts each image's build (`begin`): podman-compose 1.3 prints no build command.
+ * podman-compose 1.0.x exits 0 when a build fails, so podman's own `exit code: N` line (and its
+ * `Error:` line) are the only reliable signal there.
  */
 // `[2/3] STEP 1/4: FROM x AS y` (multi-stage) or `STEP 1/4: FROM x`.
 const STEP = /^(?:\[(\d+)\/\d+\]\s+)?STEP (\d+)\/(\d+): (.*)$/;
 const FROM = /^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?/i;
-const BUILD_COMMAND = /^\S*podman\s+(?:.*\s)?build\s+(.*)$/;
-const TAG_FLAG = /(?:^|\s)(?:-t|--tag)[\s=](\S+)/;
 const EXIT_CODE = /^exit code: (-?\d+)$/;
 const STEP_IMAGE = /^--> (?:Using cache )?([a-f0-9]{11,64})$/;
+const IMAGE_ID = /^[a-f0-9]{64}$/;
 class BuildLog {
-    onImage;
     builds = [];
     stageSteps = new Map();
     stageNames = new Set();
     lastStep = null;
-    /** Called with the image whenever podman-compose starts building another one. */
-    constructor(onImage = () => { }) {
-        this.onImage = onImage;
-    }
+    stepCached = false;
+    stepPulled = false;
     get current() {
         return this.builds[this.builds.length - 1];
     }
     line(raw, now = Date.now()) {
         const text = raw.trim();
-        const command = BUILD_COMMAND.exec(text);
-        if (command)
-            return this.start(TAG_FLAG.exec(command[1])?.[1] ?? `image ${this.builds.length + 1}`, now);
         const build = this.current;
         if (!build)
             return;
@@ -4018,14 +4066,24 @@ class BuildLog {
         const stepImage = STEP_IMAGE.exec(text);
         if (stepImage)
             build.stepImages.push({ id: stepImage[1], cached: text.startsWith('--> Using cache') });
-        if (text.startsWith('--> Using cache'))
-            build.reused++;
+        if (IMAGE_ID.test(text))
+            build.imageId = text;
+        else if (text.startsWith('--> Using cache')) {
+            if (!this.stepCached)
+                build.reused++;
+            this.stepCached = true;
+        }
+        else if (text.startsWith('--> Cache pulled from remote')) {
+            if (!this.stepPulled)
+                build.pulled++;
+            this.stepPulled = true;
+        }
         else if (EXIT_CODE.test(text))
             this.exit(build, Number(EXIT_CODE.exec(text)[1]));
         else if (/^Error: /.test(text) && build.error === null)
             build.error = text.slice('Error: '.length);
     }
-    /** podman-compose's own exit status (≥ 1.1 reports failed builds there), applied to a build without one. */
+    /** podman-compose's exit status for the current build (≥ 1.1, one service: that build's), applied unless 1.0.x printed one. */
     finish(exitCode) {
         const build = this.current;
         if (build && build.exitCode === null)
@@ -4034,15 +4092,19 @@ class BuildLog {
     failures() {
         return this.builds.filter(b => b.exitCode !== null && b.exitCode !== 0);
     }
-    start(image, now) {
+    /** The lines from now on are `image`'s build. */
+    begin(image, now = Date.now()) {
         this.stageSteps = new Map();
         this.stageNames = new Set();
         this.lastStep = null;
-        this.builds.push({ image, steps: 0, reused: 0, baseImages: [], stepImages: [], exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now });
-        this.onImage(image);
+        const build = { image, steps: 0, reused: 0, pulled: 0, baseImages: [], stepImages: [], imageId: null, exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now };
+        this.builds.push(build);
+        return build;
     }
     step(build, stage, total, instruction, text) {
         this.lastStep = text;
+        this.stepCached = false;
+        this.stepPulled = false;
         if (!this.stageSteps.has(stage)) {
             this.stageSteps.set(stage, total);
             build.steps += total - 1;
@@ -4067,32 +4129,79 @@ class BuildLog {
 ;// CONCATENATED MODULE: ./src/podman/compose.ts
 
 
+
 /**
- * `podman-compose build` with the layer-cache flags handed to every `podman build` through
- * `--podman-build-args` (podman-compose 1.0.x and newer split it like a shell). The output is streamed
- * to the log and parsed as it comes, so the registry can attribute its traffic to the image being built.
+ * `podman-compose build SERVICE` once per service, with the layer-cache flags handed to every `podman
+ * build` through `--podman-build-args=…` (podman-compose 1.0.x and newer split it like a shell; one word,
+ * because argparse takes a lone `--layers` after `--podman-build-args` for an option of its own). The
+ * output is streamed to the log and parsed as it comes.
+ *
+ * One service per run, because podman-compose 1.1+ builds all services at once: their podman builds
+ * write straight to one shared stdout with nothing naming the service (1.3 prints no build command
+ * either), and the layer cache sees only cache keys, so neither the log lines nor the registry's bytes
+ * could be attributed to a service. Each run's exit status is then that one build's (1.3 returns the
+ * status of whichever build finished last, 0 when a failed one finished first; 1.0.x always 0 and
+ * prints `exit code: N`), and the image is checked to exist afterwards.
  */
-async function composeBuild(build, cacheFlags, env, onImage) {
-    const log = new BuildLog(onImage);
+async function composeBuild(compose, cacheFlags, env, onImage) {
+    const log = new BuildLog();
     let lastError = null;
-    const buildArgs = [...cacheFlags, ...(build.isolation ? [`--isolation=${build.isolation}`] : []), build.buildArgs].filter(Boolean).join(' ');
-    const args = ['-f', build.composeFile, ...(buildArgs ? ['--podman-build-args', buildArgs] : []), 'build', ...build.composeServices];
-    const exitCode = await exec/* exec */.m('podman-compose', args, {
-        ignoreReturnCode: true,
-        cwd: build.workspace,
-        // Unbuffered, so podman-compose's own lines (which build starts, `exit code: N`) arrive in order with podman's.
-        env: { ...process.env, ...env, PYTHONUNBUFFERED: '1' },
-        listeners: {
-            stdline: line => log.line(line),
-            errline: line => {
-                log.line(line);
-                if (line.trim())
-                    lastError = line.trim();
+    let exitCode = 0;
+    const buildArgs = [...cacheFlags, ...(compose.isolation ? [`--isolation=${compose.isolation}`] : []), compose.buildArgs].filter(Boolean).join(' ');
+    for (const service of servicesToBuild(compose)) {
+        onImage(service.image);
+        const build = log.begin(service.image);
+        let serviceError = null;
+        const args = ['-f', compose.composeFile, ...(buildArgs ? [`--podman-build-args=${buildArgs}`] : []), 'build', service.name];
+        const code = await exec/* exec */.m('podman-compose', args, {
+            ignoreReturnCode: true,
+            cwd: compose.workspace,
+            // Unbuffered, so podman-compose's own lines (`exit code: N`) arrive in order with podman's.
+            env: { ...process.env, ...env, PYTHONUNBUFFERED: '1' },
+            listeners: {
+                stdline: line => log.line(line),
+                errline: line => {
+                    log.line(line);
+                    if (line.trim())
+                        serviceError = line.trim();
+                }
             }
-        }
-    });
-    log.finish(exitCode);
+        });
+        log.finish(code);
+        if (build.exitCode !== 0 && build.error === null)
+            build.error = serviceError;
+        if (build.exitCode === 0)
+            await checkImage(build, env);
+        if (serviceError)
+            lastError = serviceError;
+        if (exitCode === 0 && code !== 0)
+            exitCode = code;
+    }
     return { exitCode, log, lastError };
+}
+/** The services named by compose-services, else every service with a build section and no profile (as podman-compose builds them). */
+function servicesToBuild(compose) {
+    if (compose.composeServices.length === 0)
+        return compose.services.filter(service => !service.profiles);
+    return compose.composeServices.map(name => compose.services.find(service => service.name === name) ?? { name, image: name });
+}
+/**
+ * A build counts as done only when podman printed the ID of the image it made and the service's image is
+ * that one in storage: podman-compose's exit status alone has said 0 for builds that failed (1.0.x; 1.3
+ * with several services) or never ran.
+ */
+async function checkImage(build, env) {
+    if (build.imageId === null) {
+        build.exitCode = -1;
+        build.error = `podman-compose exited 0, but podman printed no image ID: ${build.image} was not built`;
+        return;
+    }
+    const inspected = await podman(['image', 'inspect', '--format', '{{.Id}}', build.image], env);
+    const id = inspected.code === 0 ? inspected.stdout.trim() : '';
+    if (id !== build.imageId) {
+        build.exitCode = -1;
+        build.error = `podman-compose exited 0, but ${id ? `${build.image} is ${id.slice(0, 12)}, not the ${build.imageId.slice(0, 12)} podman built` : `there is no image ${build.image}`}`;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/podman/registries-conf.ts
@@ -4734,7 +4843,7 @@ function record(services, entry, run, registry, bytes) {
             buildMs: build.endedAt - build.startedAt,
             failure: build.exitCode !== null && build.exitCode !== 0 ? describeFailure(build) : null
         };
-        lib_core/* info */.pq(`${service.service} (${service.image}): ${service.reusedSteps}/${service.steps} steps from the cache, ${formatBytes(service.layerBytesReused)} reused, ` +
+        lib_core/* info */.pq(`${service.service} (${service.image}): ${service.reusedSteps}/${service.steps} steps from the cache (${build.pulled} pulled from it), ${formatBytes(service.layerBytesReused)} reused, ` +
             `${formatBytes(service.layerBytesPushed)} pushed, ${formatDuration(service.buildMs)}`);
         return service;
     });
@@ -6057,7 +6166,9 @@ async function runPost() {
 async function gatherReport(run, backend) {
     const { entries, config, mode } = run;
     const bandwidth = bandwidthOf(entries.flatMap(e => (e.transfer ? [e.transfer] : [])));
-    const history = await runHistory({ backend, mode, keyPrefix: config.keyPrefix, baselineRuns: config.report.baselineRuns, entries, bandwidth });
+    const history = config.report.history
+        ? await runHistory({ backend, mode, keyPrefix: config.keyPrefix, baselineRuns: config.report.baselineRuns, entries, bandwidth })
+        : { baseline: null, note: 'No comparison with earlier runs: history is off.', bandwidth: null };
     return {
         entries,
         sections: entries.map(entry => kinds_kindNamed(entry.kind).summarize?.(entry) ?? []),

@@ -75,6 +75,8 @@ export interface ReportSettings {
   maxDownloaded: number | null
   maxDownloadedPerKind: Partial<Record<KindName, number>>
   onBudget: (typeof ON_BUDGET_CHOICES)[number]
+  /** Keep each run's downloads in the store, for the comparison with the base branch. */
+  history: boolean
   /** How many recent base-branch runs a pull request is compared with. */
   baselineRuns: number
   /** Upstream bytes per second when no download was measured (does a cache pay off?). */
@@ -172,6 +174,7 @@ function readReportSettings(): ReportSettings {
     maxDownloaded: max === null ? null : parseSize(Inputs.MaxDownloaded, max),
     maxDownloadedPerKind: readPerKindBudgets(),
     onBudget: getChoice(Inputs.OnBudget, ON_BUDGET_CHOICES, 'warn'),
+    history: getBool(Inputs.History, true),
     baselineRuns: parseCount(Inputs.BaselineRuns, getString(Inputs.BaselineRuns, '5')),
     assumedBandwidth: parseSize(Inputs.AssumedBandwidth, getString(Inputs.AssumedBandwidth, '100M'))
   }

@@ -6,8 +6,8 @@ import { writeFileAtomic } from '../util/atomic.js'
 import { stringifyError } from '../util/errors.js'
 import { toolVersion } from '../util/exec.js'
 import { fingerprintOf, listCache, type NarInfo, readCacheInfo } from './binary-cache.js'
-import { nix, run } from './cli.js'
-import { exportSubstituter, gatherTrustFacts, listSetting, parseShowConfig, substituterAccepted, substituterUrl, untrustedAdvice } from './settings.js'
+import { run } from './cli.js'
+import { exportSubstituter, gatherTrustFacts, listSetting, readNixSettings, requiresSignatures, substituterAccepted, substituterUrl, untrustedAdvice } from './settings.js'
 import { keyName, type SigningKey, verifySignature } from './signing.js'
 import { listValidPaths, writePathList } from './store-paths.js'
 
@@ -60,9 +60,10 @@ async function setUp(settings: NixCacheSettings, entry: LedgerEntry, snapshotDir
   }
   const storeDir = JSON.parse(await run('nix-instantiate', ['--eval', '-E', 'builtins.storeDir'])) as string
   await writePathList(baselineFile(snapshotDir), await listValidPaths())
-  const nixConf = parseShowConfig(await nix(['show-config']))
+  // Which caches Nix accepts is for Nix to say: its effective require-sigs and trusted-public-keys.
+  const nixConf = await readNixSettings()
   const trustedKeys = [...listSetting(nixConf, 'trusted-public-keys'), ...settings.publicKeys]
-  const check = await checkCache(settings.dir, storeDir, trustedKeys, settings.trusted)
+  const check = await checkCache(settings.dir, storeDir, trustedKeys, settings.trusted, requiresSignatures(nixConf))
   for (const problem of check.problems) warnAbout(entry, problem)
   for (const note of check.notes) core.info(note)
   await writeFileAtomic(recordFile(snapshotDir), JSON.stringify({ storeDir, saveable: check.saveable, accepted: check.accepted } satisfies NixRestoreRecord))
@@ -87,7 +88,7 @@ interface CacheCheck {
  * Validates a restored file:// cache before Nix sees it: the store it was made for, narinfos that do not
  * parse or lack their NAR (removed, so Nix never trips on them), and signatures Nix will accept.
  */
-export async function checkCache(dir: string, storeDir: string, trustedKeys: string[], trusted: boolean): Promise<CacheCheck> {
+export async function checkCache(dir: string, storeDir: string, trustedKeys: string[], trusted: boolean, requireSigs = true): Promise<CacheCheck> {
   const info = await readCacheInfo(dir)
   if (info === null) return { saveable: true, accepted: [], problems: [], notes: [`No binary cache in ${dir} yet; this job's store paths will start one.`] }
   const cacheStore = info.get('StoreDir')
@@ -103,8 +104,9 @@ export async function checkCache(dir: string, storeDir: string, trustedKeys: str
   }
   const problems = broken.length > 0 ? [`removed ${broken.length} corrupt narinfo file(s) from the restored cache (first: ${broken[0]}); Nix fetches or builds those paths instead.`] : []
   const entries = [...listing.entries.values()]
-  const accepted = trusted ? entries : entries.filter(e => e.sigs.some(sig => trustedKeys.some(key => verifySignature(fingerprintOf(e, storeDir), sig, key))))
-  const notes = [`Restored binary cache: ${entries.length} store paths, ${accepted.length} usable${trusted ? ' (nix-trusted: signatures not checked)' : ''}.`]
+  const unchecked = trusted ? ' (nix-trusted: signatures not checked)' : !requireSigs ? ' (require-sigs = false: Nix takes them unsigned)' : ''
+  const accepted = unchecked ? entries : entries.filter(e => e.sigs.some(sig => trustedKeys.some(key => verifySignature(fingerprintOf(e, storeDir), sig, key))))
+  const notes = [`Restored binary cache: ${entries.length} store paths, ${accepted.length} usable${unchecked}.`]
   if (entries.length > 0 && accepted.length === 0) problems.push(signatureProblem(entries, trustedKeys))
   else if (accepted.length < entries.length) notes.push(`${entries.length - accepted.length} store paths carry no signature by a trusted key; Nix fetches or builds those instead.`)
   return { saveable: true, accepted: accepted.map(e => e.hash), problems, notes }

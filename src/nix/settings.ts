@@ -5,6 +5,7 @@ import * as core from '@actions/core'
 import { Env } from '../constants.js'
 import { writeFileAtomic } from '../util/atomic.js'
 import { probe } from '../util/exec.js'
+import { nix } from './cli.js'
 
 /** Asked before cache.nixos.org (40) and Cachix/Magic Nix Cache (41): a local file beats any network. */
 const CACHE_PRIORITY = 10
@@ -49,13 +50,36 @@ export interface TrustFacts {
   root: boolean
   /** The store is opened directly (single-user install, root, NIX_REMOTE=local): no daemon to ask. */
   localStore: boolean
+  /** What the store says of this user (`nix store info --json`, Nix ≥ 2.15 or so); null when this Nix does not say (2.8). */
+  trustedByStore?: boolean | null
   trustedUsers: string[]
   trustedSubstituters: string[]
   /** Keys the daemon checks signatures with: an untrusted user's extra-trusted-public-keys are dropped. */
   trustedPublicKeys?: string[]
+  /** Effective `require-sigs`: false means Nix takes substitutes whether signed or not. */
+  requireSigs?: boolean
 }
 
-/** From `nix show-config` as read before qdc exported its own conf, plus who this process runs as. */
+/**
+ * Nix's effective settings, as Nix itself reports them (nix.conf files, NIX_CONFIG, defaults): `nix config
+ * show`, or `nix show-config` on a Nix that predates it (2.8), which newer ones keep only as a deprecated alias.
+ */
+export async function readNixSettings(): Promise<Map<string, string>> {
+  let text: string
+  try {
+    text = await nix(['config', 'show'])
+  } catch {
+    text = await nix(['show-config'])
+  }
+  return parseShowConfig(text)
+}
+
+/** Effective `require-sigs` (default true). */
+export function requiresSignatures(settings: Map<string, string>): boolean {
+  return settings.get('require-sigs') !== 'false'
+}
+
+/** From Nix's settings as read before qdc exported its own conf, the store's answer, and who this process runs as. */
 export async function gatherTrustFacts(config: Map<string, string>): Promise<TrustFacts> {
   const user = os.userInfo().username
   const groups = ((await probe('id', ['-Gn'])) ?? '').split(/\s+/).filter(Boolean)
@@ -64,10 +88,33 @@ export async function gatherTrustFacts(config: Map<string, string>): Promise<Tru
     groups,
     root: process.getuid?.() === 0,
     localStore: await opensStoreDirectly(config.get('store') ?? 'auto'),
+    trustedByStore: await storeTrust(),
     trustedUsers: listSetting(config, 'trusted-users'),
     trustedSubstituters: listSetting(config, 'trusted-substituters'),
-    trustedPublicKeys: listSetting(config, 'trusted-public-keys')
+    trustedPublicKeys: listSetting(config, 'trusted-public-keys'),
+    requireSigs: requiresSignatures(config)
   }
+}
+
+/**
+ * Whether the store (the daemon, for a multi-user install) trusts this user, as it says itself: `trusted` in
+ * `nix store info --json` (`nix store ping --json` before `info` existed). Null when this Nix has no such
+ * answer (2.8 has no --json there): then trusted-users is read instead.
+ */
+export async function storeTrust(): Promise<boolean | null> {
+  for (const command of [['store', 'info', '--json'], ['store', 'ping', '--json']]) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(await nix(command))
+    } catch {
+      continue
+    }
+    const trusted = (parsed as { trusted?: unknown } | null)?.trusted
+    if (trusted === 1 || trusted === true) return true
+    if (trusted === 0 || trusted === false) return false
+    return null
+  }
+  return null
 }
 
 /** A whitespace-separated list setting; empty when unset. */
@@ -102,9 +149,13 @@ async function opensStoreDirectly(store: string): Promise<boolean> {
  */
 export function substituterAccepted(facts: TrustFacts, url: string, publicKeys: string[] = []): boolean {
   if (facts.root || facts.localStore) return true
-  const signaturesPass = new URL(url).searchParams.get('trusted') === '1' || publicKeys.every(key => facts.trustedPublicKeys?.includes(key))
-  if (facts.trustedSubstituters.includes(url) && signaturesPass) return true
-  return facts.trustedUsers.some(entry => entry === '*' || entry === facts.user || (entry.startsWith('@') && facts.groups.includes(entry.slice(1))))
+  const trustedUser =
+    facts.trustedByStore ??
+    facts.trustedUsers.some(entry => entry === '*' || entry === facts.user || (entry.startsWith('@') && facts.groups.includes(entry.slice(1))))
+  if (trustedUser) return true
+  const signaturesPass =
+    facts.requireSigs === false || new URL(url).searchParams.get('trusted') === '1' || publicKeys.every(key => facts.trustedPublicKeys?.includes(key))
+  return facts.trustedSubstituters.includes(url) && signaturesPass
 }
 
 /** What a self-hosted runner's admin adds to the NixOS configuration so the daemon uses the cache. */

@@ -6,6 +6,8 @@ import { parse } from 'yaml'
 export interface ComposeService {
   name: string
   image: string
+  /** Set when the service is only built with one of these profiles enabled (podman-compose ≥ 1.1 skips it otherwise). */
+  profiles?: string[]
 }
 
 /**
@@ -27,9 +29,13 @@ export function readComposeServices(file: string): ComposeService[] {
     throw new Error(`${file} has no 'services:' mapping; it is not a compose file`)
   }
   const project = path.basename(path.dirname(path.resolve(file))).toLowerCase().replace(/[^-_a-z0-9]/g, '')
-  const built = Object.entries(services as Record<string, { build?: unknown; image?: unknown } | null>)
+  const built = Object.entries(services as Record<string, { build?: unknown; image?: unknown; profiles?: unknown } | null>)
     .filter(([, service]) => service?.build !== undefined)
-    .map(([name, service]) => ({ name, image: typeof service?.image === 'string' ? service.image : `${project}_${name}` }))
+    .map(([name, service]) => {
+      const image = typeof service?.image === 'string' ? service.image : `${project}_${name}`
+      const profiles = Array.isArray(service?.profiles) ? service.profiles.map(String) : []
+      return profiles.length > 0 ? { name, image, profiles } : { name, image }
+    })
   if (built.length === 0) throw new Error(`${file} has no service with a 'build:' section; there is nothing to build`)
   return built
 }

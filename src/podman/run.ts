@@ -154,7 +154,7 @@ function record(services: ComposeService[], entry: LedgerEntry, run: ComposeRun,
       failure: build.exitCode !== null && build.exitCode !== 0 ? describeFailure(build) : null
     }
     core.info(
-      `${service.service} (${service.image}): ${service.reusedSteps}/${service.steps} steps from the cache, ${formatBytes(service.layerBytesReused)} reused, ` +
+      `${service.service} (${service.image}): ${service.reusedSteps}/${service.steps} steps from the cache (${build.pulled} pulled from it), ${formatBytes(service.layerBytesReused)} reused, ` +
         `${formatBytes(service.layerBytesPushed)} pushed, ${formatDuration(service.buildMs)}`
     )
     return service

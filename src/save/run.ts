@@ -50,7 +50,9 @@ export async function runPost(): Promise<void> {
 async function gatherReport(run: RunState, backend: CacheBackend): Promise<RunReport> {
   const { entries, config, mode } = run
   const bandwidth = bandwidthOf(entries.flatMap(e => (e.transfer ? [e.transfer] : [])))
-  const history = await runHistory({ backend, mode, keyPrefix: config.keyPrefix, baselineRuns: config.report.baselineRuns, entries, bandwidth })
+  const history = config.report.history
+    ? await runHistory({ backend, mode, keyPrefix: config.keyPrefix, baselineRuns: config.report.baselineRuns, entries, bandwidth })
+    : { baseline: null, note: 'No comparison with earlier runs: history is off.', bandwidth: null }
   return {
     entries,
     sections: entries.map(entry => kindNamed(entry.kind).summarize?.(entry) ?? []),
