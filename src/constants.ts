@@ -33,7 +33,9 @@ export enum Inputs {
   ComposeServices = 'compose-services',
   PodmanBuildArgs = 'podman-build-args',
   Isolation = 'isolation',
-  PodmanCacheMode = 'podman-cache-mode'
+  PodmanCacheMode = 'podman-cache-mode',
+  DownloadConnections = 'download-connections',
+  IdleTimeout = 'idle-timeout'
 }
 
 export enum Outputs {

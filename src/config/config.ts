@@ -8,6 +8,7 @@ import { stringifyError } from '../util/errors.js'
 import { type DownloadSpec, parseDownloads } from './downloads.js'
 import { type ModelSpec, parseModels } from './models.js'
 import { readNixSigningKey } from '../nix/signing.js'
+import { readDownloadConnections, readIdleTimeoutMs } from './transfer.js'
 
 export const PRESET_KINDS = ['pip', 'buildah', 'huggingface', 'podman', 'nix', 'downloads'] as const
 export type PresetKind = (typeof PRESET_KINDS)[number]
@@ -68,6 +69,10 @@ export interface ActionConfig {
   podmanBuildArgs: string
   isolation: (typeof ISOLATION_CHOICES)[number] | null
   podmanCacheMode: PodmanCacheMode
+  /** Connections for one large model file or download (ranged requests); 1 = one stream. */
+  downloadConnections: number
+  /** A download request that brings no byte for this long is cut and retried. */
+  idleTimeoutMs: number
 }
 
 const MAX_KEY_LENGTH = 512
@@ -136,7 +141,9 @@ export function readConfig(): ActionConfig {
     composeServices: getList(Inputs.ComposeServices, 'lines-and-commas'),
     podmanBuildArgs: getString(Inputs.PodmanBuildArgs, ''),
     isolation: getStringOrNull(Inputs.Isolation) === null ? null : getChoice(Inputs.Isolation, ISOLATION_CHOICES, 'oci'),
-    podmanCacheMode: getChoice(Inputs.PodmanCacheMode, PODMAN_CACHE_MODES, 'auto')
+    podmanCacheMode: getChoice(Inputs.PodmanCacheMode, PODMAN_CACHE_MODES, 'auto'),
+    downloadConnections: readDownloadConnections(),
+    idleTimeoutMs: readIdleTimeoutMs()
   }
 }
 

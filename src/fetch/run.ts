@@ -6,6 +6,7 @@ import type { LedgerEntry } from '../ledger.js'
 import { formatBytes } from '../report/format.js'
 import { fetchDownload } from './downloads.js'
 import { downloadRepo } from './huggingface/download.js'
+import type { TransferSettings } from './verified-download.js'
 
 /**
  * The fetch phase, after restore: models into the hub cache, artifacts into the download cache.
@@ -23,7 +24,7 @@ export async function runFetchPhase(config: ActionConfig, entries: LedgerEntry[]
 async function fetchDownloads(config: ActionConfig, entry: LedgerEntry): Promise<void> {
   entry.files = []
   for (const spec of config.downloads) {
-    const file = await fetchDownload(spec, config.downloadsDir)
+    const file = await fetchDownload(spec, config.downloadsDir, undefined, transferSettings(config))
     entry.files.push(file)
     core.info(`${file.path}: ${file.source} (${formatBytes(file.size)}, sha256 ${spec.sha256.slice(0, 12)}…)`)
   }
@@ -41,7 +42,8 @@ async function fetchModels(config: ActionConfig, entry: LedgerEntry): Promise<vo
       token,
       mask: secret => core.setSecret(secret),
       log: line => core.info(line),
-      symlinks: process.env.HF_HUB_DISABLE_SYMLINKS !== '1'
+      symlinks: process.env.HF_HUB_DISABLE_SYMLINKS !== '1',
+      ...transferSettings(config)
     })
     entry.files.push(...result.files)
     core.info(
@@ -49,6 +51,11 @@ async function fetchModels(config: ActionConfig, entry: LedgerEntry): Promise<vo
         `${formatBytes(result.bytesDownloaded)} downloaded, ${formatBytes(result.bytesReused)} from the cache`
     )
   }
+}
+
+/** `download-connections` and `idle-timeout`, for models and downloads alike. */
+function transferSettings(config: ActionConfig): TransferSettings {
+  return { connections: config.downloadConnections, idleTimeoutMs: config.idleTimeoutMs }
 }
 
 /** The input, else the token huggingface_hub itself would use; masked before anything can log it. */
