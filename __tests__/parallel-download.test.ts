@@ -180,6 +180,30 @@ describe('parallel ranges', () => {
   })
 })
 
+describe('per-connection rate caps', () => {
+  test('through a cap on each connection (not on the client), 4 connections beat one stream by far', async () => {
+    const body = randomBytes(2 * MiB)
+    const capped = await startRangeServer({ source: body, bytesPerSecondPerConnection: MiB })
+    const fetch = async (connections: number) => {
+      const started = performance.now()
+      const destination = path.join(dir, `capped-${connections}`, 'file.bin')
+      await downloadVerified({ ...options({ connections }), url: capped.url, credentials: { origin: new URL(capped.url).origin }, destination, size: body.length, digest: { sha256: createHash('sha256').update(body).digest('hex') } })
+      expect(fs.readFileSync(destination).equals(body)).toBe(true)
+      return performance.now() - started
+    }
+    try {
+      const single = await fetch(1)
+      const parallel = await fetch(4)
+      // One connection cannot beat its cap (2 MiB at 1 MiB/s, less a 20 ms burst).
+      expect(single).toBeGreaterThan(1900)
+      expect(single / parallel).toBeGreaterThan(2.5)
+      expect(new Set(capped.requests.slice(1).map(r => r.connection)).size).toBe(4)
+    } finally {
+      await capped.close()
+    }
+  })
+})
+
 describe('idle timeouts', () => {
   test('a stalled range is cut after idle-timeout and resumed; the download completes', async () => {
     server.faults = { stall: { range: ranges[3], times: 1, afterBytes: 10 * KiB } }
