@@ -9,6 +9,7 @@
  *     file (goal ≥ 0.9× its throughput), and vs our own download with no digest (goal ≤ 1.1× its time).
  *  3. The same file from a fixture that caps each connection at BENCH_CAP_MIBS MiB/s (default 64; a
  *     token bucket per TCP connection, as CDNs do): 4 connections in ranges vs one stream. Goal ≥ 3×.
+ *     Also 4 × `curl -r` (a quarter each) through the same fixture: the most it delivers on this machine.
  *  4. A stream that stalls after 1 MiB, with idle-timeout BENCH_IDLE_MS (default 2000): the time from
  *     the server's last byte to the connection being cut. Goal ≤ idle-timeout + 1 s.
  * The files are 1 GiB (256 MiB when the temp filesystem has under 5 GiB free; BENCH_SIZE_MIB overrides), in os.tmpdir().
@@ -241,13 +242,22 @@ async function startCappedServer(file: string, bytesPerSecond: number): Promise<
   return { url, stop: () => child.kill() }
 }
 
-/** One stream vs CONNECTIONS ranged connections, through a per-connection rate cap. */
-async function capped(file: string, size: number, sha256: string) {
+/** CONNECTIONS curls each fetching a quarter with `-r`: what the capped fixture can deliver at all. */
+async function curlRanges(url: string, size: number, dest: string): Promise<void> {
+  const quarter = Math.floor(size / CONNECTIONS)
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, (_, i) => run('curl', ['-s', '-f', '-r', `${i * quarter}-${i === CONNECTIONS - 1 ? size - 1 : (i + 1) * quarter - 1}`, '-o', path.join(dest, `part${i}`), url]))
+  )
+}
+
+/** One stream vs CONNECTIONS ranged connections, through a per-connection rate cap (and CONNECTIONS curls, as the ceiling). */
+async function capped(file: string, size: number, sha256: string, curl: boolean) {
   const server = await startCappedServer(file, CAP_MIBS * MiB)
   const dest = path.join(root, 'capped')
   const credentials = { origin: new URL(server.url).origin }
   const single: number[] = []
   const parallel: number[] = []
+  const curls: number[] = []
   const fetch = (connections: number) => async () => {
     await downloadVerified({ url: server.url, credentials, destination: path.join(dest, 'model.bin'), size, digest: { sha256 }, connections })
     fs.rmSync(dest, { recursive: true, force: true })
@@ -256,11 +266,16 @@ async function capped(file: string, size: number, sha256: string) {
     for (let round = 0; round < ROUNDS; round++) {
       single.push(await timed(fetch(1)))
       parallel.push(await timed(fetch(CONNECTIONS)))
+      if (curl) {
+        fs.mkdirSync(dest, { recursive: true })
+        curls.push(await timed(() => curlRanges(server.url, size, dest)))
+        fs.rmSync(dest, { recursive: true, force: true })
+      }
     }
   } finally {
     server.stop()
   }
-  return { single: median(single), parallel: median(parallel), speedUp: pairedRatio(single, parallel) }
+  return { single: median(single), parallel: median(parallel), speedUp: pairedRatio(single, parallel), curls: curl ? median(curls) : NaN, vsCurls: curl ? pairedRatio(curls, parallel) : NaN }
 }
 
 /**
@@ -319,7 +334,7 @@ try {
     if (process.env.CI === 'true') exitCode = 1
   }
   const dl = await downloads(file, size, sha256, curl)
-  const cap = await capped(file, size, sha256)
+  const cap = await capped(file, size, sha256, curl)
   const stalls = await stall()
   const dlMB = (ms: number) => `${mbps(size, ms).toFixed(0)} MB/s (${ms.toFixed(0)} ms)`
   const na = 'n/a (no curl)'
@@ -335,6 +350,7 @@ try {
     ['(same) vs curl | tee file | sha256sum, then fsync', dlMB(dl.verified), curl ? `shell pipeline: ${dlMB(dl.pipeline)}` : na, curl ? `${dl.vsPipeline.toFixed(2)}× its throughput` : '', ''],
     ['download + verify vs our download with verification off (digest {})', `${dl.verified.toFixed(0)} ms`, `downloadVerified, no digest: ${dl.unverified.toFixed(0)} ms`, `${dl.vsUnverified.toFixed(2)}×`, '≤ 1.1×'],
     [`${size / MiB} MiB, each connection capped at ${CAP_MIBS} MiB/s: ${CONNECTIONS} connections in ranges`, dlMB(cap.parallel), `one stream: ${dlMB(cap.single)}`, `${cap.speedUp.toFixed(2)}× faster`, '≥ 3×'],
+    [`(same) vs ${CONNECTIONS} × curl -r, a quarter each, no fsync: the fixture's ceiling`, dlMB(cap.parallel), curl ? `${CONNECTIONS} × curl -r: ${dlMB(cap.curls)}` : na, curl ? `${cap.vsCurls.toFixed(2)}× its throughput` : '', ''],
     [`a stream stalled after 1 MiB, idle-timeout ${IDLE_MS} ms: cut after the last byte`, `median ${cutMedian.toFixed(0)} ms, max ${cutMax.toFixed(0)} ms`, `idle-timeout + 1 s: ${IDLE_MS + 1000} ms`, `+${(cutMax - IDLE_MS).toFixed(0)} ms at worst`, '≤ +1000 ms']
   ]
   console.log(`\nNode ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${spawnSync('openssl', ['version'], { encoding: 'utf8' }).stdout.trim()}; files ${size / MiB} MiB in ${os.tmpdir()}; medians of ${ROUNDS} rounds\n`)
