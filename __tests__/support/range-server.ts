@@ -40,6 +40,8 @@ export interface RangeRequest {
   /** Which TCP connection, numbered from 1 in order of arrival. */
   connection: number
   authorization: boolean
+  /** performance.now() when the request arrived. */
+  startedAt: number
   /** performance.now() of the last body byte handed to the socket. */
   lastByteAt?: number
   /** performance.now() when the response closed (finished, or cut by either side). */
@@ -75,7 +77,7 @@ export async function startRangeServer(options: RangeServerOptions): Promise<Ran
 
   const server = http.createServer((req, res) => {
     const socket = req.socket
-    const entry: RangeRequest = { range: req.headers.range, status: 0, bytes: 0, connection: connectionIds.get(socket) ?? 0, authorization: req.headers.authorization !== undefined }
+    const entry: RangeRequest = { range: req.headers.range, status: 0, bytes: 0, connection: connectionIds.get(socket) ?? 0, authorization: req.headers.authorization !== undefined, startedAt: performance.now() }
     state.requests.push(entry)
     res.on('close', () => {
       entry.closedAt = performance.now()

@@ -131,7 +131,7 @@ interface BodyAnswer {
 /** What one request came to, short of a body: try again at once (a fresh URL), or count a failure. */
 type Setback = { kind: 'again' } | { kind: 'failed'; error: Error; headers?: Record<string, string | string[] | undefined> }
 
-/** Thrown inside the parallel path when a server answers a ranged request with the whole file. */
+/** Thrown inside the parallel path when a server answers a ranged request with the whole file, or refuses ranges. */
 class RangeIgnored extends Error {}
 
 /** The state of one download across its attempts and connections. */
@@ -216,12 +216,17 @@ class Transfer {
    * when we did not know it, how large the file is. Then the remaining ranges are shared by
    * `connections` loops, each taking the next range when it finished one. Returns 'complete', or the
    * answer to continue as a single stream with: the first request's 200 (the server ignores Range),
-   * or undefined after a later range got a 200 (continue from the hashed frontier).
+   * or undefined after a later range got a 200, or 403s even from fresh URLs (continue from the
+   * hashed frontier).
    */
   private async fillInRanges(): Promise<'complete' | BodyAnswer | undefined> {
     const rangeSize = this.opts.rangeSize ?? DEFAULT_RANGE_SIZE
     const first: Span = { next: 0, last: Math.min(rangeSize, this.size ?? rangeSize) - 1 }
-    const answer = await this.firstAnswer(first)
+    const answer = await this.firstAnswer(first).catch((error: unknown) => {
+      if (error instanceof RangeIgnored) return undefined
+      throw error
+    })
+    if (answer === undefined) return this.fallBackToOneStream()
     if (answer.reply.response.statusCode === 200) return answer
     const size = this.size as number
     first.last = Math.min(first.last as number, size - 1)
@@ -235,8 +240,18 @@ class Transfer {
     const failure = await this.firstFailure(loops)
     if (failure === undefined) return 'complete'
     if (!(failure instanceof RangeIgnored)) throw failure
-    // Everything up to the frontier is written and hashed; a single stream redoes the rest.
+    return this.fallBackToOneStream()
+  }
+
+  /**
+   * Everything up to the hashed frontier is written and hashed; a single stream redoes the rest,
+   * from a fresh URL and with its own re-resolutions.
+   */
+  private fallBackToOneStream(): undefined {
     this.cancelled = undefined
+    this.url = this.opts.url
+    this.urlGeneration++
+    this.reResolves = 0
     this.hasher.discardAhead()
     this.sink.written = this.hasher.frontier
     return undefined
@@ -380,7 +395,7 @@ class Transfer {
       return { kind: 'failed', error: this.streamError(error as Error, url, span) }
     }
     try {
-      const answer = await this.classify(reply, span, generation, watch)
+      const answer = await this.classify(reply, span, mode, generation, watch)
       if (answer.kind !== 'body') this.forget(watch)
       return answer
     } catch (error) {
@@ -389,13 +404,20 @@ class Transfer {
     }
   }
 
-  private async classify(reply: Reply, span: Span, generation: number, watch: IdleWatch): Promise<BodyAnswer | Setback> {
+  private async classify(reply: Reply, span: Span, mode: SpanMode, generation: number, watch: IdleWatch): Promise<BodyAnswer | Setback> {
     const { statusCode: status, headers } = reply.response
     const elsewhere = new URL(reply.url).origin !== this.opts.credentials.origin
-    if (status === 403 && elsewhere && this.reResolve(generation, span)) {
+    if (status === 403 && elsewhere) {
       // A signed CDN URL that expired: ask the origin for a fresh one.
-      await reply.response.body.dump()
-      return { kind: 'again' }
+      if (this.reResolve(generation, span)) {
+        await reply.response.body.dump()
+        return { kind: 'again' }
+      }
+      // Fresh URLs refused too: some CDNs refuse several connections to one file. One stream then.
+      if (mode === 'ranges') {
+        await reply.response.body.dump()
+        throw new RangeIgnored(`${this.label}: ${new URL(reply.url).host} refused ranged requests with HTTP 403`)
+      }
     }
     if (isRetryableStatus(status)) return { kind: 'failed', error: await statusError(reply), headers }
     if (status !== 200 && status !== 206) throw await statusError(reply)
