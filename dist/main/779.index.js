@@ -2262,7 +2262,7 @@ async function downloadVerified(opts) {
         job?.hasher.close();
     }
 }
-/** Thrown inside the parallel path when a server answers a ranged request with the whole file. */
+/** Thrown inside the parallel path when a server answers a ranged request with the whole file, or refuses ranges. */
 class RangeIgnored extends Error {
 }
 /** The state of one download across its attempts and connections. */
@@ -2342,12 +2342,19 @@ class Transfer {
      * when we did not know it, how large the file is. Then the remaining ranges are shared by
      * `connections` loops, each taking the next range when it finished one. Returns 'complete', or the
      * answer to continue as a single stream with: the first request's 200 (the server ignores Range),
-     * or undefined after a later range got a 200 (continue from the hashed frontier).
+     * or undefined after a later range got a 200, or 403s even from fresh URLs (continue from the
+     * hashed frontier).
      */
     async fillInRanges() {
         const rangeSize = this.opts.rangeSize ?? DEFAULT_RANGE_SIZE;
         const first = { next: 0, last: Math.min(rangeSize, this.size ?? rangeSize) - 1 };
-        const answer = await this.firstAnswer(first);
+        const answer = await this.firstAnswer(first).catch((error) => {
+            if (error instanceof RangeIgnored)
+                return undefined;
+            throw error;
+        });
+        if (answer === undefined)
+            return this.fallBackToOneStream();
         if (answer.reply.response.statusCode === 200)
             return answer;
         const size = this.size;
@@ -2366,8 +2373,17 @@ class Transfer {
             return 'complete';
         if (!(failure instanceof RangeIgnored))
             throw failure;
-        // Everything up to the frontier is written and hashed; a single stream redoes the rest.
+        return this.fallBackToOneStream();
+    }
+    /**
+     * Everything up to the hashed frontier is written and hashed; a single stream redoes the rest,
+     * from a fresh URL and with its own re-resolutions.
+     */
+    fallBackToOneStream() {
         this.cancelled = undefined;
+        this.url = this.opts.url;
+        this.urlGeneration++;
+        this.reResolves = 0;
         this.hasher.discardAhead();
         this.sink.written = this.hasher.frontier;
         return undefined;
@@ -2512,7 +2528,7 @@ class Transfer {
             return { kind: 'failed', error: this.streamError(error, url, span) };
         }
         try {
-            const answer = await this.classify(reply, span, generation, watch);
+            const answer = await this.classify(reply, span, mode, generation, watch);
             if (answer.kind !== 'body')
                 this.forget(watch);
             return answer;
@@ -2522,13 +2538,20 @@ class Transfer {
             throw error;
         }
     }
-    async classify(reply, span, generation, watch) {
+    async classify(reply, span, mode, generation, watch) {
         const { statusCode: status, headers } = reply.response;
         const elsewhere = new URL(reply.url).origin !== this.opts.credentials.origin;
-        if (status === 403 && elsewhere && this.reResolve(generation, span)) {
+        if (status === 403 && elsewhere) {
             // A signed CDN URL that expired: ask the origin for a fresh one.
-            await reply.response.body.dump();
-            return { kind: 'again' };
+            if (this.reResolve(generation, span)) {
+                await reply.response.body.dump();
+                return { kind: 'again' };
+            }
+            // Fresh URLs refused too: some CDNs refuse several connections to one file. One stream then.
+            if (mode === 'ranges') {
+                await reply.response.body.dump();
+                throw new RangeIgnored(`${this.label}: ${new URL(reply.url).host} refused ranged requests with HTTP 403`);
+            }
         }
         if (isRetryableStatus(status))
             return { kind: 'failed', error: await statusError(reply), headers };
