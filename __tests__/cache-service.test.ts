@@ -62,7 +62,7 @@ beforeEach(() => {
   jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array) => {
     stdout.push(String(chunk))
     return true
-  }) as typeof process.stdout.write)
+  }))
 })
 
 afterEach(async () => {

@@ -9,7 +9,9 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { type PackageIndex, pipInstallArgs, startPackageIndex } from './support/package-index.js'
+import { createNixSandbox, generateKey, wipeStore, writeSyntheticExpr } from './support/nix.js'
 import { assertBuilt, cleanEnv, QDC, qdc, type QdcResult } from './support/qdc.js'
+import { describeWithTools } from './support/tools.js'
 
 const MiB = 1024 * 1024
 let index: PackageIndex
@@ -126,11 +128,11 @@ describe('archive mode', () => {
   const machineEnv = (name: string) => {
     const home = path.join(root, name)
     fs.rmSync(home, { recursive: true, force: true })
-    return cleanEnv(home, { PIP_CACHE_DIR: path.join(home, 'pip-cache') })
+    return cleanEnv(home)
   }
 
-  // A fresh machine has the same paths (the entry's version covers them) and nothing left from before.
-  test('cold then warm on a fresh machine: restored from the archive, nothing from the index', async () => {
+  // Another dev box: another HOME, so pip's cache is elsewhere; the entry is named by its role, not its path.
+  test('cold then warm on another machine: restored from the archive, nothing from the index', async () => {
     index.resetCounters()
     const cold = await runJson(config(), pipCommand(path.join(root, 'a-site-1')), machineEnv('machine-a'))
     expect(cold.result.code).toBe(0)
@@ -138,7 +140,8 @@ describe('archive mode', () => {
     within1Percent(pipOf(cold.report).downloadedBytes, index.filesBytesServed)
     expect(pipOf(cold.report).uploadedBytes).toBeGreaterThan(0)
     index.resetCounters()
-    const warm = await runJson(config(), pipCommand(path.join(root, 'a-site-2')), machineEnv('machine-a'))
+    const warm = await runJson(config(), pipCommand(path.join(root, 'a-site-2')), machineEnv('machine-b'))
+    expect(fs.readdirSync(path.join(root, 'machine-b', '.cache', 'pip')).length).toBeGreaterThan(0)
     expect(warm.result.code).toBe(0)
     expect(index.filesBytesServed).toBe(0)
     expect(pipOf(warm.report)).toMatchObject({ hit: 'exact', downloadedBytes: 0, saved: 'unchanged' })
@@ -207,3 +210,33 @@ function walk(dir: string): string[] {
   }
   return found
 }
+
+describeWithTools(['nix', 'nix-build'])('secrets', () => {
+  test('an inline nix-signing-key leaves no copy behind: the key is copied only while post signs with it', async () => {
+    const work = fs.mkdtempSync(path.join(root, 'signing-'))
+    const tmp = path.join(work, 'tmp')
+    fs.mkdirSync(tmp)
+    const sandbox = createNixSandbox(path.join(work, 'nix'))
+    const key = await generateKey(path.join(work, 'keys'), 'qdc-1')
+    const expr = path.join(work, 'one.nix')
+    writeSyntheticExpr(expr, [{ name: 'one', bytes: 4096 }])
+    const nixDir = path.join(work, 'nix-cache')
+    const config = writeConfig('signing', ['caches: nix', `local-dir: ${path.join(work, 'store')}`, `nix-dir: ${nixDir}`, `nix-signing-key: ${key.secret}`])
+    try {
+      const result = await qdc(['run', '--config', config, '--quiet', '--', 'nix-build', expr, '-A', 'one', '--no-out-link'], {
+        env: cleanEnv(path.join(work, 'home'), { ...sandbox.env, TMPDIR: tmp }),
+        cwd: work
+      })
+      expect(result.code).toBe(0)
+      // Post signed what it copied, so the key was there while it was needed.
+      const narinfos = fs.readdirSync(nixDir).filter(name => name.endsWith('.narinfo'))
+      expect(narinfos.length).toBeGreaterThan(0)
+      expect(fs.readFileSync(path.join(nixDir, narinfos[0]), 'utf8')).toMatch(/^Sig: qdc-1:/m)
+      const copies = fs.readdirSync(work, { recursive: true }).map(String).filter(name => name.includes('qdc-nix-key-'))
+      expect([copies, fs.readdirSync(tmp)]).toEqual([[], []])
+      expect(result.stdout + result.stderr).not.toContain(key.secret)
+    } finally {
+      wipeStore(sandbox)
+    }
+  })
+})

@@ -60,7 +60,8 @@ describeTty('on a terminal', () => {
   test('verify draws a progress bar that redraws in place', async () => {
     const result = await onTerminal(['verify', '--store', store])
     expect(result.code).toBe(0)
-    expect(result.screen).toMatch(/\r\x1b\[K/)
+    // The bar redraws with a carriage return and ESC [K (erase to end of line).
+    expect(result.screen).toContain('\r\u001b[K')
     expect(result.screen).toMatch(/\d+%/)
   })
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { readConfig } from '../src/config/config.js'
+import { readConfig, spellPath } from '../src/config/config.js'
 import { parseAge, parseSize } from '../src/config/inputs.js'
 import { accessMode } from '../src/config/mode.js'
 import { clearInputs, setInputs } from './support/inputs.js'
@@ -23,16 +23,23 @@ describe('readConfig', () => {
     expect(config.readOnly).toBe(false)
     expect(config.summary).toBe(true)
     expect(config.keyPrefix).toBe('qdc')
-    expect(config.localMaxAgeMs).toBe(30 * 86_400_000)
-    expect(config.localMaxBytes).toBe(20 * 1024 ** 3)
-    expect(config.localDir).toBe(path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'qdc-action', 'store'))
+    expect(config.local.maxAgeMs).toBe(30 * 86_400_000)
+    expect(config.local.maxBytes).toBe(20 * 1024 ** 3)
+    expect(config.local.dir).toBe(path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'qdc-action', 'store'))
   })
 
   test('kinds from commas and lines, deduplicated, custom paths appended', () => {
     setInputs({ caches: 'pip, huggingface\nnix\npip', paths: 'build/out\n~/data', key: 'mine-1', 'restore-keys': 'mine-' })
     const config = readConfig()
     expect(config.kinds).toEqual(['pip', 'huggingface', 'nix', 'custom'])
-    expect(config.custom).toEqual({ paths: ['/work/space/build/out', path.join(os.homedir(), 'data')], key: 'mine-1', restoreKeys: ['mine-'] })
+    expect(config.paths).toEqual({
+      paths: [
+        { spelled: 'build/out', path: '/work/space/build/out' },
+        { spelled: '~/data', path: path.join(os.homedir(), 'data') }
+      ],
+      key: 'mine-1',
+      restoreKeys: ['mine-']
+    })
   })
 
   test('models: repo, globs and sha256 pins per line; they imply the huggingface kind', () => {
@@ -40,11 +47,11 @@ describe('readConfig', () => {
     setInputs({ caches: 'pip', models: `org/a@v1 *.json **/*.safetensors\ndatasets/org/b model.bin=sha256:${pin}`, 'hf-endpoint': 'http://127.0.0.1:9/' })
     const config = readConfig()
     expect(config.kinds).toEqual(['pip', 'huggingface'])
-    expect(config.models).toEqual([
+    expect(config.hf.models).toEqual([
       { repo: 'org/a@v1', globs: ['*.json', '**/*.safetensors'], pins: {} },
       { repo: 'datasets/org/b', globs: [], pins: { 'model.bin': pin.toLowerCase() } }
     ])
-    expect(config.hfEndpoint).toBe('http://127.0.0.1:9')
+    expect(config.hf.endpoint).toBe('http://127.0.0.1:9')
   })
 
   test('models from a manifest file when the input names one', () => {
@@ -52,7 +59,7 @@ describe('readConfig', () => {
     fs.writeFileSync(path.join(dir, 'models.txt'), '# models\norg/a *.json\n\norg/b@main\n')
     process.env.GITHUB_WORKSPACE = dir
     setInputs({ models: 'models.txt' })
-    expect(readConfig().models).toEqual([
+    expect(readConfig().hf.models).toEqual([
       { repo: 'org/a', globs: ['*.json'], pins: {} },
       { repo: 'org/b@main', globs: [], pins: {} }
     ])
@@ -124,15 +131,31 @@ describe('accessMode', () => {
   })
 })
 
+describe('spelled paths: the name a custom path has on every machine', () => {
+  test.each([
+    ['build/ccache/', 'build/ccache', '/w/build/ccache'],
+    ['./data', 'data', '/w/data'],
+    ['~/.gradle//caches', '~/.gradle/caches', path.join(os.homedir(), '.gradle/caches')],
+    ['~', '~', os.homedir()],
+    ['/opt/sdk/', '/opt/sdk', '/opt/sdk'],
+    ['/w/out', 'out', '/w/out'],
+    ['/w', '.', '/w'],
+    ['../shared', '../shared', '/shared'],
+    ['/wx/y', '/wx/y', '/wx/y']
+  ])('%s is spelled %s and resolves to %s with the workspace at /w', (raw, spelled, resolved) => {
+    expect(spellPath(raw, '/w')).toEqual({ spelled, path: resolved })
+  })
+})
+
 describe('download-connections and idle-timeout', () => {
   afterEach(clearInputs)
 
   test('defaults: 4 connections, 60 s; durations in s, m or ms', () => {
     setInputs({ caches: 'pip' })
-    expect(readConfig()).toMatchObject({ downloadConnections: 4, idleTimeoutMs: 60_000 })
+    expect(readConfig().transfer).toEqual({ connections: 4, idleTimeoutMs: 60_000 })
     for (const [raw, ms] of [['90', 90_000], ['90s', 90_000], ['2m', 120_000], ['500ms', 500], ['1.5s', 1500]] as const) {
       setInputs({ caches: 'pip', 'idle-timeout': raw, 'download-connections': '1' })
-      expect(readConfig()).toMatchObject({ downloadConnections: 1, idleTimeoutMs: ms })
+      expect(readConfig().transfer).toEqual({ connections: 1, idleTimeoutMs: ms })
     }
   })
 

@@ -8,10 +8,12 @@ import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { GitHubBackend } from '../src/backends/github.js'
+import { spawnSync } from 'node:child_process'
+import type { ArchivePart } from '../src/backends/backend.js'
+import { GitHubBackend, portableNames } from '../src/backends/github.js'
 import { restoreOne } from '../src/restore/restore.js'
 import { saveOne } from '../src/save/save.js'
-import type { CachePlan } from '../src/plan/plan.js'
+import type { CachePlan } from '../src/kinds/kind.js'
 import { type CacheService, startCacheService } from './support/cache-service.js'
 
 let service: CacheService
@@ -48,30 +50,102 @@ function planFor(name: string, files: Record<string, number>): CachePlan {
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true })
     fs.writeFileSync(path.join(dir, file), crypto.randomBytes(size))
   }
-  return { kind: 'custom', paths: [dir], exclude: ['token', '*.incomplete'], key: `k-${name}`, restoreKeys: [`k-${name}~r`], parts: [], notes: [] }
+  const spec = { parts: [{ origin: 'spelled' as const, name, path: dir }], exclude: ['token', '*.incomplete'] }
+  return { kind: 'custom', spec, key: `k-${name}`, restoreKeys: [`k-${name}~r`], keyParts: [], notes: [], inPlace: false, env: {} }
 }
 
 describe('GitHubBackend', () => {
   test('reports the archive bytes the service stored, both ways, and honours never-archive patterns', async () => {
     const plan = planFor('sizes', { 'a.bin': 300_000, 'sub/b.bin': 5000, token: 10, 'c.incomplete': 10 })
-    const saved = await backend.save(plan, `${plan.key}~r1`)
+    const saved = await backend.save(plan.spec, `${plan.key}~r1`)
     const entry = service.entries().find(e => e.key === `${plan.key}~r1`)
     expect(saved.archiveBytes).toBe(entry?.sizeBytes)
-    fs.rmSync(plan.paths[0], { recursive: true })
-    const restored = await backend.restore(plan, plan.key, plan.restoreKeys)
+    fs.rmSync(plan.spec.parts[0].path, { recursive: true })
+    const restored = await backend.restore(plan.spec, plan.key, plan.restoreKeys)
     expect(restored).toEqual({ matchedKey: `${plan.key}~r1`, archiveBytes: entry?.sizeBytes })
-    expect(fs.readdirSync(plan.paths[0]).sort()).toEqual(['a.bin', 'sub'])
+    expect(fs.readdirSync(plan.spec.parts[0].path).sort()).toEqual(['a.bin', 'sub'])
   })
 
   test('a miss is undefined, not an error', async () => {
     const plan = planFor('missing', { 'x': 1 })
-    await expect(backend.restore(plan, 'never-saved', ['never-'])).resolves.toBeUndefined()
+    await expect(backend.restore(plan.spec, 'never-saved', ['never-'])).resolves.toMatchObject({ matchedKey: null })
   })
 
   test('a 429 on create is an error naming the rate limit', async () => {
     const plan = planFor('limited', { 'x': 1 })
     service.faults.rateLimit = { method: 'CreateCacheEntry', retryAfterSeconds: 60, times: 1 }
-    await expect(backend.save(plan, 'limited~r1')).rejects.toThrow(/429/)
+    await expect(backend.save(plan.spec, 'limited~r1')).rejects.toThrow(/429/)
+  })
+})
+
+describe('portable entries', () => {
+  test.each([
+    [{ origin: 'role', name: 'pip-cache', path: '/home/a/.cache/pip' }, { link: 'pip-cache', target: '/home/a/.cache/pip', pattern: 'pip-cache/*' }],
+    [{ origin: 'spelled', name: 'build/ccache', path: '/w/build/ccache' }, { link: 'workspace', target: '/w', pattern: 'workspace/build/ccache' }],
+    [{ origin: 'spelled', name: '~/.gradle/caches', path: '/home/a/.gradle/caches' }, { link: 'home', target: '/home/a', pattern: 'home/.gradle/caches' }],
+    [{ origin: 'spelled', name: '/opt/sdk', path: '/opt/sdk' }, { link: 'root', target: '/', pattern: 'root/opt/sdk' }],
+    [{ origin: 'spelled', name: '../shared/x', path: '/shared/x' }, { link: 'workspace-up1', target: '/', pattern: 'workspace-up1/shared/x' }],
+    [{ origin: 'spelled', name: '.', path: '/w' }, { link: 'workspace', target: '/w', pattern: 'workspace/*' }]
+  ] as Array<[ArchivePart, ReturnType<typeof portableNames>]>)('%o is handed to the library as %o', (part, expected) => {
+    expect(portableNames(part)).toEqual(expected)
+  })
+
+  test('an entry saved from one workspace and home restores into another: its version and tar members name no machine', async () => {
+    const machine = (name: string) => ({ workspace: path.join(root, `${name}-ws`), home: path.join(root, `${name}-home`), pip: path.join(root, `${name}-pipdir`) })
+    const a = machine('a')
+    const b = machine('b')
+    const spec = (m: typeof a) => ({
+      parts: [
+        { origin: 'role' as const, name: 'pip-cache', path: m.pip },
+        { origin: 'spelled' as const, name: 'data', path: path.join(m.workspace, 'data') },
+        { origin: 'spelled' as const, name: '~/.gradle/caches', path: path.join(m.home, '.gradle/caches') }
+      ],
+      exclude: ['token']
+    })
+    const files = { 'pip-cache': 'wheels/w.whl', data: 'out.bin', gradle: 'jars/j.jar' }
+    const content = crypto.randomBytes(40_000)
+    fs.mkdirSync(path.join(a.pip, 'wheels'), { recursive: true })
+    fs.writeFileSync(path.join(a.pip, files['pip-cache']), content)
+    fs.writeFileSync(path.join(a.pip, 'token'), 'secret')
+    fs.mkdirSync(path.join(a.workspace, 'data'), { recursive: true })
+    fs.writeFileSync(path.join(a.workspace, 'data', files.data), content)
+    fs.mkdirSync(path.join(a.home, '.gradle/caches/jars'), { recursive: true })
+    fs.writeFileSync(path.join(a.home, '.gradle/caches', files.gradle), content)
+    const workspaceBefore = process.env.GITHUB_WORKSPACE
+    const blobsBefore = new Set(fs.readdirSync(service.blobDir))
+
+    process.env.GITHUB_WORKSPACE = a.workspace
+    await backend.save(spec(a), 'portable~r1')
+    expect(process.env.GITHUB_WORKSPACE).toBe(a.workspace)
+    const blob = fs.readdirSync(service.blobDir).find(name => name.endsWith('.blob') && !blobsBefore.has(name))!
+    const listing = spawnSync('tar', ['--use-compress-program=zstd', '-tf', path.join(service.blobDir, blob)], { encoding: 'utf8' })
+    const members = listing.stdout.split('\n').filter(Boolean)
+    expect(members.sort()).toEqual(
+      ['pip-cache/wheels/', 'pip-cache/wheels/w.whl', 'workspace/data/', 'workspace/data/out.bin', 'home/.gradle/caches/', 'home/.gradle/caches/jars/', 'home/.gradle/caches/jars/j.jar'].sort()
+    )
+
+    process.env.GITHUB_WORKSPACE = b.workspace
+    try {
+      const restored = await backend.restore(spec(b), 'portable', ['portable~r'])
+      expect(restored.matchedKey).toBe('portable~r1')
+    } finally {
+      process.env.GITHUB_WORKSPACE = workspaceBefore
+    }
+    expect(fs.readFileSync(path.join(b.pip, files['pip-cache']))).toEqual(content)
+    expect(fs.readFileSync(path.join(b.workspace, 'data', files.data))).toEqual(content)
+    expect(fs.readFileSync(path.join(b.home, '.gradle/caches', files.gradle))).toEqual(content)
+    expect(fs.existsSync(path.join(b.pip, 'token'))).toBe(false)
+  })
+
+  test('a miss says what the version was computed from', async () => {
+    const plan = planFor('identity', { x: 1 })
+    await backend.save(plan.spec, 'identity~r1')
+    const other = { ...plan.spec, parts: [...plan.spec.parts, { origin: 'spelled' as const, name: 'more', path: path.join(root, 'more') }] }
+    const result = await backend.restore(other, 'identity', ['identity~r'])
+    expect(result).toEqual({
+      matchedKey: null,
+      otherIdentity: expect.stringMatching(/^The cache service has no entry for these keys with version [0-9a-f]{12}…, which is computed from the paths workspace\/identity, workspace\/more and the compression; /)
+    })
   })
 })
 
@@ -102,8 +176,8 @@ describe('phases over a failing service', () => {
 
   test('503 then success on lookup: retried by the library, restore works', async () => {
     const plan = planFor('flaky', { 'x.bin': 2000 })
-    await backend.save(plan, `${plan.key}~r1`)
-    fs.rmSync(plan.paths[0], { recursive: true })
+    await backend.save(plan.spec, `${plan.key}~r1`)
+    fs.rmSync(plan.spec.parts[0].path, { recursive: true })
     service.faults.twirpError = { method: 'GetCacheEntryDownloadURL', status: 503, times: 1 }
     const entry = await roundTrip(plan)
     expect(entry).toMatchObject({ hit: 'exact', restoredBytes: 2000, reusedBytes: 2000, saved: 'unchanged', problems: [] })
@@ -111,14 +185,14 @@ describe('phases over a failing service', () => {
 
   test('truncated download: a miss with a warning, no partial files', async () => {
     const plan = planFor('truncated', { 'x.bin': 200_000 })
-    await backend.save(plan, `${plan.key}~r1`)
-    fs.rmSync(plan.paths[0], { recursive: true })
+    await backend.save(plan.spec, `${plan.key}~r1`)
+    fs.rmSync(plan.spec.parts[0].path, { recursive: true })
     service.faults.truncateDownload = { afterBytes: 1000, times: 1 }
     service.faults.denyWrites = { via: 'twirp-403' }
     const entry = await roundTrip(plan)
     expect(entry).toMatchObject({ hit: 'miss', restoredBytes: 0, saved: 'empty' })
     expect(entry.problems[0]).toMatch(/^restore failed/)
-    expect(fs.existsSync(plan.paths[0])).toBe(false)
+    expect(fs.existsSync(plan.spec.parts[0].path)).toBe(false)
   })
 
   test('ok:false on create and write denied: save fails with the service message', async () => {

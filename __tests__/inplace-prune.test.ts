@@ -2,9 +2,9 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { LocalStore } from '../src/backends/local.js'
+import { LocalStore } from '../src/backends/local/store.js'
 import { inPlaceDir } from '../src/inplace/layout.js'
-import { pruneStore } from '../src/inplace/prune.js'
+import { pruneStore } from '../src/backends/local/prune.js'
 
 const DAY = 86_400_000
 let root: string
@@ -36,7 +36,7 @@ test('pruning a hub blob also removes the snapshot links to it and the folders l
   fs.symlinkSync(path.join('..', '..', 'blobs', 'b'.repeat(64)), path.join(snapshot, 'config.json'))
   aged(blob, 60 * DAY)
 
-  const result = await pruneStore(new LocalStore(root), root, { maxAgeMs: 30 * DAY })
+  const result = await pruneStore(new LocalStore(root), root, { maxAgeMs: 30 * DAY }, Date.now())
 
   expect(result.files.map(f => f.file)).toEqual([blob])
   expect(fs.existsSync(blob)).toBe(false)
@@ -53,7 +53,7 @@ test('a dry run removes nothing, links included', async () => {
   const old = path.join(pip, 'http', 'old')
   fs.writeFileSync(old, 'x')
   aged(old, 60 * DAY)
-  const result = await pruneStore(new LocalStore(root), root, { maxAgeMs: 30 * DAY, dryRun: true })
+  const result = await pruneStore(new LocalStore(root), root, { maxAgeMs: 30 * DAY, dryRun: true }, Date.now())
   expect(result.files.map(f => f.file)).toEqual([old])
   expect(fs.existsSync(old)).toBe(true)
 })

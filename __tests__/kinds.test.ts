@@ -5,6 +5,7 @@ import * as path from 'node:path'
 import { type ActionConfig, readConfig } from '../src/config/config.js'
 import { buildah } from '../src/kinds/buildah.js'
 import { hubCacheDir, huggingface } from '../src/kinds/huggingface.js'
+import type { CacheKind } from '../src/kinds/kind.js'
 import { pip } from '../src/kinds/pip.js'
 import { isExactMatch, planCaches } from '../src/plan/plan.js'
 import { clearInputs, setInputs } from './support/inputs.js'
@@ -27,16 +28,21 @@ function config(inputs: Record<string, string>): ActionConfig {
   return readConfig()
 }
 
+/** A kind's plan outside in-place mode. */
+function planOf(kind: CacheKind, c: ActionConfig) {
+  return kind.plan({ config: c, inPlaceDir: null })
+}
+
 describe('pip', () => {
   test('PIP_CACHE_DIR wins', async () => {
     process.env.PIP_CACHE_DIR = path.join(workspace, 'pipcache')
-    expect((await pip.locate(config({ caches: 'pip' }))).paths).toEqual([path.join(workspace, 'pipcache')])
+    expect((await planOf(pip, config({ caches: 'pip' }))).parts.map(p => p.path)).toEqual([path.join(workspace, 'pipcache')])
   })
 
   test('otherwise asks pip itself', async () => {
     process.env.XDG_CACHE_HOME = path.join(workspace, 'xdg')
-    const location = await pip.locate(config({ caches: 'pip' }))
-    expect(location.paths).toEqual([path.join(workspace, 'xdg', 'pip')])
+    const location = await planOf(pip, config({ caches: 'pip' }))
+    expect(location.parts).toEqual([{ origin: 'role', name: 'pip-cache', path: path.join(workspace, 'xdg', 'pip') }])
     expect(location.notes.join()).toContain('pip cache dir')
   })
 
@@ -45,19 +51,19 @@ describe('pip', () => {
     fs.mkdirSync(path.join(workspace, 'node_modules/x'), { recursive: true })
     fs.writeFileSync(path.join(workspace, 'node_modules/x/requirements.txt'), 'ignored\n')
     const c = config({ caches: 'pip' })
-    const first = await pip.key(c, await pip.locate(c))
-    expect(first.parts.map(p => p.name)).toEqual(['os', 'arch', 'python', 'dependencies'])
-    expect(first.parts[0].value).toBe('Linux')
-    expect(first.parts[2].value).toMatch(/^py3\.\d+$/)
-    expect(first.parts[3].value).toMatch(/^[0-9a-f]{16}$/)
-    expect(first.parts[3].source).toBe('requirements.txt')
+    const first = await planOf(pip, c)
+    expect(first.keyParts.map(p => p.name)).toEqual(['os', 'arch', 'python', 'dependencies'])
+    expect(first.keyParts[0].value).toBe('Linux')
+    expect(first.keyParts[2].value).toMatch(/^py3\.\d+$/)
+    expect(first.keyParts[3].value).toMatch(/^[0-9a-f]{16}$/)
+    expect(first.keyParts[3].source).toBe('requirements.txt')
     fs.writeFileSync(path.join(workspace, 'requirements.txt'), 'numpy==2.1\n')
-    const second = await pip.key(c, await pip.locate(c))
-    expect(second.parts[3].value).not.toBe(first.parts[3].value)
+    const second = await planOf(pip, c)
+    expect(second.keyParts[3].value).not.toBe(first.keyParts[3].value)
   })
 
   test('restore keys fall back to the same python, then any python', async () => {
-    const [plan] = await planCaches(config({ caches: 'pip', 'key-prefix': 'ci' }))
+    const [plan] = await planCaches(config({ caches: 'pip', 'key-prefix': 'ci' }), {})
     expect(plan.key).toMatch(/^ci-pip-v1-Linux-[a-z0-9]+-py3\.\d+-[0-9a-f]{16}$/)
     const stem = plan.key.split('-').slice(0, 5).join('-')
     expect(plan.restoreKeys).toEqual([`${plan.key}~r`, `${plan.key.split('-').slice(0, 6).join('-')}-`, `${stem}-`])
@@ -77,7 +83,7 @@ describe('huggingface', () => {
   })
 
   test('never archives the token, locks or partial downloads', async () => {
-    const location = await huggingface.locate(config({ caches: 'huggingface' }))
+    const location = await planOf(huggingface, config({ caches: 'huggingface' }))
     expect(location.exclude).toEqual(expect.arrayContaining(['token', '.locks', '*.incomplete']))
   })
 })
@@ -86,18 +92,19 @@ describe('buildah', () => {
   test('cache-mount directory under TMPDIR, keyed on the builder version', async () => {
     process.env.TMPDIR = path.join(workspace, 'tmp')
     const c = config({ caches: 'buildah' })
-    const location = await buildah.locate(c)
-    expect(location.paths[0]).toMatch(new RegExp(`^${path.join(workspace, 'tmp')}/buildah-cache(-\\d+)?$`))
-    const key = await buildah.key(c, location)
-    expect(key.parts.map(p => p.name)).toEqual(['os', 'arch', 'builder'])
-    expect(key.droppable).toBe(0)
+    const location = await planOf(buildah, c)
+    expect(location.parts[0].name).toBe('buildah-cache-mounts')
+    expect(location.parts[0].path).toMatch(new RegExp(`^${path.join(workspace, 'tmp')}/buildah-cache(-\\d+)?$`))
+    expect(location.keyParts.map(p => p.name)).toEqual(['os', 'arch', 'builder'])
+    expect(location.droppable).toBe(0)
   })
 })
 
 describe('custom paths', () => {
   test('the user key is taken as given, revisions of it first, then the user restore keys', async () => {
-    const [plan] = await planCaches(config({ paths: 'out', key: 'build-abc', 'restore-keys': 'build-' }))
-    expect(plan).toMatchObject({ kind: 'custom', key: 'build-abc', restoreKeys: ['build-abc~r', 'build-'], paths: [path.join(workspace, 'out')] })
+    const [plan] = await planCaches(config({ paths: 'out', key: 'build-abc', 'restore-keys': 'build-' }), {})
+    expect(plan).toMatchObject({ kind: 'custom', key: 'build-abc', restoreKeys: ['build-abc~r', 'build-'] })
+    expect(plan.spec.parts).toEqual([{ origin: 'spelled', name: 'out', path: path.join(workspace, 'out') }])
   })
 })
 

@@ -7,7 +7,7 @@ import * as path from 'node:path'
 import lockfile from 'proper-lockfile'
 import type { ArchiveSpec } from '../src/backends/backend.js'
 import { kindOfEntry } from '../src/cli/store.js'
-import { LocalStore } from '../src/backends/local.js'
+import { LocalStore } from '../src/backends/local/store.js'
 
 const HOUR = 60 * 60 * 1000
 const DAY = 24 * HOUR
@@ -26,8 +26,9 @@ afterEach(async () => {
   await fs.rm(base, { recursive: true, force: true })
 })
 
+/** Parts named by their absolute spelling: enough to tell one set of paths from another. */
 function spec(paths: string[], exclude: string[] = []): ArchiveSpec {
-  return { paths, exclude }
+  return { parts: paths.map(p => ({ origin: 'spelled' as const, name: p, path: p })), exclude }
 }
 
 async function write(file: string, content: string | Buffer, mode = 0o644): Promise<void> {
@@ -153,7 +154,7 @@ describe('round trip', () => {
     const saved = process.env.QDC_PROGRESS_INTERVAL_MS
     process.env.QDC_PROGRESS_INTERVAL_MS = '1'
     try {
-      await new LocalStore(storeDir, Date.now, line => lines.push(line)).restore(theSpec, 'progress', [])
+      await new LocalStore(storeDir, Date.now, { log: line => lines.push(line) }).restore(theSpec, 'progress', [])
     } finally {
       if (saved === undefined) delete process.env.QDC_PROGRESS_INTERVAL_MS
       else process.env.QDC_PROGRESS_INTERVAL_MS = saved
@@ -204,8 +205,8 @@ describe('lookup', () => {
   async function restoredKey(store: LocalStore, dir: string, key: string, restoreKeys: string[]): Promise<string | undefined> {
     await fs.rm(dir, { recursive: true, force: true })
     const result = await store.restore(spec([dir]), key, restoreKeys)
-    if (result) expect(await fs.readFile(path.join(dir, 'which'), 'utf8')).toBe(result.matchedKey)
-    return result?.matchedKey
+    if (result.matchedKey) expect(await fs.readFile(path.join(dir, 'which'), 'utf8')).toBe(result.matchedKey)
+    return result.matchedKey ?? undefined
   }
 
   test('exact key first, then the newest entry for each restore-key prefix in order', async () => {
@@ -224,15 +225,53 @@ describe('lookup', () => {
     expect(await restoredKey(store, dir, 'deps-linux-9', [])).toBeUndefined()
   })
 
-  test('another set of paths or exclude patterns is another version: a miss', async () => {
+  test('another set of paths is another identity: a miss that says what differs; exclude patterns are not identity', async () => {
     const store = new LocalStore(storeDir)
     const dir = path.join(base, 'work/dir')
     const other = path.join(base, 'work/other')
     await saveWith(store, dir, 'k')
 
-    expect(await store.restore(spec([dir, other]), 'k', ['k'])).toBeUndefined()
-    expect(await store.restore(spec([dir], ['*.tmp']), 'k', ['k'])).toBeUndefined()
+    expect(await store.restore(spec([dir, other]), 'k', ['k'])).toEqual({
+      matchedKey: null,
+      otherIdentity: `The store holds k under another identity, so it does not match: its paths differ: it lacks '${other}'.`
+    })
+    expect(await store.restore(spec([dir], ['*.tmp']), 'k', ['k'])).toEqual(expect.objectContaining({ matchedKey: 'k' }))
     expect(await store.restore(spec([dir]), 'k', [])).toEqual(expect.objectContaining({ matchedKey: 'k' }))
+  })
+})
+
+describe('entries of store format 1 (before portable entries)', () => {
+  /** What an earlier qdc wrote: parts named by the absolute path of the machine that saved them. */
+  async function legacyEntry(key: string, dir: string, lastUsed: number): Promise<string> {
+    const store = new LocalStore(storeDir)
+    await write(path.join(dir, 'f'), 'old')
+    await store.save(spec([dir]), key)
+    const entryDir = await onlyEntryDir()
+    const meta = JSON.parse(await fs.readFile(path.join(entryDir, 'meta.json'), 'utf8'))
+    const version = crypto.createHash('sha256').update(JSON.stringify({ format: 1, paths: [dir], exclude: [] })).digest('hex')
+    const legacy = { format: 1, key, version, saveId: meta.saveId, created: lastUsed, lastUsed, parts: meta.parts.map(({ name, ...part }: { name: string }) => ({ ...part, path: name })) }
+    const legacyDir = path.join(storeDir, 'entries', version, path.basename(entryDir))
+    await fs.mkdir(legacyDir, { recursive: true })
+    for (const name of await fs.readdir(entryDir)) await fs.rename(path.join(entryDir, name), path.join(legacyDir, name))
+    await fs.rm(path.dirname(entryDir), { recursive: true })
+    await fs.writeFile(path.join(legacyDir, 'meta.json'), JSON.stringify(legacy))
+    return legacyDir
+  }
+
+  test('miss once, saying why; still listed, verified and pruned', async () => {
+    const dir = path.join(base, 'work/old')
+    const now = Date.now()
+    await legacyEntry('old-key', dir, now - 40 * DAY)
+    const store = new LocalStore(storeDir, () => now)
+
+    const miss = await store.restore(spec([dir]), 'old-key', [])
+    expect(miss.matchedKey).toBeNull()
+    expect(miss).toMatchObject({ otherIdentity: expect.stringMatching(/^The store holds old-key under another identity, so it does not match: it was saved in store format 1 \(before entries were portable/) })
+    expect((await store.listEntries()).map(e => e.key)).toEqual(['old-key'])
+    expect(await store.verifyEntries()).toEqual([expect.objectContaining({ key: 'old-key', problem: null })])
+    const pruned = await store.prune({ maxAgeMs: 30 * DAY })
+    expect(pruned.entries.map(e => e.key)).toEqual(['old-key'])
+    expect(await store.listEntries()).toEqual([])
   })
 })
 
@@ -456,19 +495,11 @@ describe('archives that try to write outside their target', () => {
   })
 })
 
-/** Runs a save in another Node process: the type-stripped source, `.js` imports mapped to `.ts`. */
+/** Runs a save in another Node process, loading src/ through the scripts' own TypeScript hooks. */
 async function saveInChild(root: string, theSpec: ArchiveSpec, key: string): Promise<void> {
   const script = `
-    import { registerHooks } from 'node:module'
-    registerHooks({
-      resolve(specifier, context, next) {
-        try { return next(specifier, context) } catch (error) {
-          if (specifier.startsWith('.') && specifier.endsWith('.js')) return next(specifier.slice(0, -3) + '.ts', context)
-          throw error
-        }
-      }
-    })
-    const { LocalStore } = await import(${JSON.stringify(new URL('../src/backends/local.ts', import.meta.url).href)})
+    await import(${JSON.stringify(new URL('../scripts/load-ts.ts', import.meta.url).href)})
+    const { LocalStore } = await import(${JSON.stringify(new URL('../src/backends/local/store.ts', import.meta.url).href)})
     const [root, spec, key] = JSON.parse(process.argv[1])
     await new LocalStore(root).save(spec, key)
   `
@@ -552,7 +583,7 @@ describe('crash leftovers and prune', () => {
 
     await fs.rm(dir, { recursive: true })
     expect((await store.restore(spec([dir]), 'k', []))?.matchedKey).toBe('k')
-    expect(await store.prune()).toEqual({ entries: [], bytes: 0, orphans: [] })
+    expect(await store.prune()).toMatchObject({ entries: [], bytes: 0, orphans: [] })
     const twoHoursAgo = new Date(Date.now() - 2 * HOUR)
     for (const file of leftovers) await fs.utimes(file, twoHoursAgo, twoHoursAgo)
     const dryRun = await store.prune({ dryRun: true })
@@ -606,7 +637,7 @@ describe('crash leftovers and prune', () => {
     expect(pruned.entries.map(entry => entry.key)).toEqual(['middle'])
     expect(dryRun).toEqual(pruned)
     expect((await store.listEntries()).map(entry => entry.key)).toEqual(['old', 'new'])
-    expect(await store.restore(spec([dir]), 'middle', [])).toBeUndefined()
+    expect(await store.restore(spec([dir]), 'middle', [])).toMatchObject({ matchedKey: null })
   })
 
   test('listEntries reports key, version, bytes and times', async () => {

@@ -8,10 +8,12 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { readConfig } from '../src/config/config.js'
+import { planCaches } from '../src/plan/plan.js'
 import { choosePrunable, fingerprintOf, listCache, removeEntries, storedBytes } from '../src/nix/binary-cache.js'
 import { checkCache } from '../src/nix/restore.js'
 import { substituterAccepted, substituterConf, userConfFiles, untrustedAdvice, type TrustFacts } from '../src/nix/settings.js'
-import { publicKeyOf, verifySignature } from '../src/nix/signing.js'
+import { publicKeyOf } from '../src/config/nix-key.js'
+import { verifySignature } from '../src/nix/signing.js'
 import { originOf, parsePathInfoJson, pathInfos } from '../src/nix/store-paths.js'
 import { setUpNix } from '../src/nix/restore.js'
 import type { LedgerEntry } from '../src/ledger.js'
@@ -178,7 +180,7 @@ describe('nix settings and inputs', () => {
     expect(advice.split('\n')[0]).toMatch(/does not trust user 'runner'/)
   })
 
-  test('a malformed signing key fails with one line that does not repeat it', () => {
+  test('a malformed signing key fails with one line that does not repeat it', async () => {
     setInputs({ caches: 'nix', 'nix-signing-key': 'qdc-1:bm90IGEga2V5' })
     expect(() => readConfig()).toThrow(/^Input 'nix-signing-key': is not a Nix secret key \(expected name:base64 of 64 bytes/)
     try {
@@ -186,8 +188,9 @@ describe('nix settings and inputs', () => {
     } catch (error) {
       expect(String(error)).not.toContain('bm90IGEga2V5')
     }
+    // A key file is read by the nix kind, still while planning: before anything is restored.
     setInputs({ caches: 'nix', 'nix-signing-key': 'no/such/key.sec' })
-    expect(() => readConfig()).toThrow(/^Input 'nix-signing-key': the file .*no\/such\/key\.sec does not exist/)
+    await expect(planCaches(readConfig(), {})).rejects.toThrow(/^Input 'nix-signing-key': the file .*no\/such\/key\.sec does not exist/)
   })
 
   test('without nix on PATH the nix kind says so in one warning and carries on', async () => {
@@ -196,7 +199,7 @@ describe('nix settings and inputs', () => {
     const pathBefore = process.env.PATH
     process.env.PATH = snapshotDir
     try {
-      await setUpNix({ nixDir: path.join(snapshotDir, 'cache') } as never, [entry], snapshotDir)
+      await setUpNix({ dir: path.join(snapshotDir, 'cache') } as never, entry, snapshotDir)
     } finally {
       process.env.PATH = pathBefore
       fs.rmSync(snapshotDir, { recursive: true, force: true })

@@ -7,10 +7,12 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { readComposeServices, serviceOfImage } from '../src/build/compose-file.js'
-import { cacheMode, runBuildPhase } from '../src/build/run.js'
+import { readComposeServices, serviceOfImage } from '../src/podman/compose-file.js'
+import { cacheMode, type PodmanDetails } from '../src/podman/run.js'
 import { type ActionConfig, readConfig } from '../src/config/config.js'
 import { buildah } from '../src/kinds/buildah.js'
+import { podman } from '../src/kinds/podman.js'
+import { planCaches } from '../src/plan/plan.js'
 import { snapshotTree } from '../src/measure/tree.js'
 import type { LedgerEntry } from '../src/ledger.js'
 import { clearInputs, setInputs } from './support/inputs.js'
@@ -66,6 +68,10 @@ function project(name: string, containerfile: string, files: Record<string, stri
   return dir
 }
 
+function servicesOf(entry: LedgerEntry) {
+  return (entry.details as PodmanDetails | undefined)?.services
+}
+
 function podmanEntry(): LedgerEntry {
   return {
     kind: 'podman', backend: 'local', key: 'k', matchedKey: null, hit: 'miss', restoredBytes: 0, restoredArchiveBytes: null,
@@ -84,16 +90,17 @@ async function build(
   process.env = { ...savedEnv, ...m.env, GITHUB_WORKSPACE: projectDir, RUNNER_TEMP: m.tmpdir }
   setInputs({ 'compose-file': 'compose.yaml', 'podman-dir': cacheDir, isolation: 'chroot', 'podman-build-args': extraArgs, 'podman-cache-mode': cacheMode })
   const config: ActionConfig = readConfig()
+  const [plan] = await planCaches(config, {})
   const entry = podmanEntry()
   const chunks: string[] = []
   const write = process.stdout.write.bind(process.stdout)
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = ((chunk: string | Uint8Array): boolean => {
     chunks.push(chunk.toString())
     return true
-  }) as typeof process.stdout.write
+  })
   let error: unknown = null
   try {
-    await runBuildPhase(config, [entry], () => {})
+    await podman.afterRestore!({ config, plan, entry, mode: { read: true, write: true, reason: '' }, snapshotDir: m.tmpdir })
   } catch (e) {
     error = e
   } finally {
@@ -136,7 +143,7 @@ describePodman('podman-compose build with the layer cache', () => {
     upstream.reset()
     const cold = await build(machine('cold'), dir, coldCache)
     expect(cold.error).toBeNull()
-    const [coldService] = cold.entry.services!
+    const [coldService] = servicesOf(cold.entry)!
     expect(coldService).toMatchObject({ image: 'localhost/qdc-test-layers:latest', steps: 4, reusedSteps: 0, builtSteps: 4, failure: null })
     expect(cold.output).toContain('EXECUTED-42')
     expect(coldService.layerBytesPushed).toBeGreaterThan(0)
@@ -156,7 +163,7 @@ describePodman('podman-compose build with the layer cache', () => {
     const cacheBefore = await snapshotTree([warmCache], [])
     const warm = await build(warmMachine, dir, warmCache)
     expect(warm.error).toBeNull()
-    const [warmService] = warm.entry.services!
+    const [warmService] = servicesOf(warm.entry)!
     expect(warmService).toMatchObject({ steps: 4, reusedSteps: 4, builtSteps: 0, layerBytesPushed: 0, baseBytesPulled: 0, failure: null })
     expect(warm.output.match(/--> Using cache/g)).toHaveLength(4)
     expect(warm.output).toContain('EXEC""UTED') // the step header is printed...
@@ -173,7 +180,7 @@ describePodman('podman-compose build with the layer cache', () => {
     fs.writeFileSync(path.join(dir, 'app', 'Containerfile'), containerfile(upstream.image, 'bye'))
     const changed = await build(warmMachine, dir, warmCache)
     expect(changed.error).toBeNull()
-    expect(changed.entry.services![0]).toMatchObject({ reusedSteps: 3, builtSteps: 1 })
+    expect(servicesOf(changed.entry)![0]).toMatchObject({ reusedSteps: 3, builtSteps: 1 })
     const changedTags = cacheTags(warmCache)
     expect(changedTags.filter(t => t.startsWith('buildcache:'))).toHaveLength(4)
     const dropped = coldTags.filter(t => !changedTags.includes(t))
@@ -188,7 +195,7 @@ describePodman('podman-compose build with the layer cache', () => {
     const dir = project('failing', `FROM ${upstream.image}\nRUN echo fine\nRUN exit 3\n`)
     const result = await build(machine('failing'), dir, path.join(root, 'cache-failing'))
     expect(String(result.error)).toMatch(/build of localhost\/qdc-test-failing:latest failed at STEP 3\/3: RUN exit 3: .*exit status 3/)
-    expect(result.entry.services![0].failure).toMatch(/STEP 3\/3/)
+    expect(servicesOf(result.entry)![0].failure).toMatch(/STEP 3\/3/)
   })
 
   test('without the cache flags (podman < 4.2, or podman-cache-mode: images) the step images themselves make the cache', async () => {
@@ -198,8 +205,8 @@ describePodman('podman-compose build with the layer cache', () => {
     const cold = await build(coldMachine, dir, coldCache, '', 'images')
     expect(cold.error).toBeNull()
     expect(cold.output).not.toContain('--cache-from')
-    expect(cold.entry.services![0]).toMatchObject({ steps: 4, reusedSteps: 0, failure: null })
-    expect(cold.entry.services![0].layerBytesPushed).toBeGreaterThan(0)
+    expect(servicesOf(cold.entry)![0]).toMatchObject({ steps: 4, reusedSteps: 0, failure: null })
+    expect(servicesOf(cold.entry)![0].layerBytesPushed).toBeGreaterThan(0)
     const coldTags = cacheTags(coldCache)
     expect(coldTags.filter(t => t.startsWith('qdc-steps:'))).toHaveLength(4)
     expect(coldTags.filter(t => t.startsWith('buildcache:'))).toHaveLength(0)
@@ -211,8 +218,8 @@ describePodman('podman-compose build with the layer cache', () => {
     upstream.reset()
     const warm = await build(warmMachine, dir, warmCache, '', 'images')
     expect(warm.error).toBeNull()
-    expect(warm.entry.services![0]).toMatchObject({ steps: 4, reusedSteps: 4, builtSteps: 0, layerBytesPushed: 0, baseBytesPulled: 0 })
-    expect(warm.entry.services![0].layerBytesReused).toBeGreaterThan(0)
+    expect(servicesOf(warm.entry)![0]).toMatchObject({ steps: 4, reusedSteps: 4, builtSteps: 0, layerBytesPushed: 0, baseBytesPulled: 0 })
+    expect(servicesOf(warm.entry)![0].layerBytesReused).toBeGreaterThan(0)
     expect(warm.output.match(/--> Using cache/g)).toHaveLength(4)
     expect(warm.output).not.toContain('EXECUTED-42')
     expect(imageId(warmMachine, 'localhost/qdc-test-steps:latest')).toBe(coldId)
@@ -229,7 +236,7 @@ describePodman('podman-compose build with the layer cache', () => {
     const result = await build(machine('unservable'), dir, notADirectory)
     expect(String(result.error)).toMatch(new RegExp(`the layer cache in ${notADirectory} could not be served on 127\\.0\\.0\\.1 .*; the build was not run`))
     expect(result.output).not.toContain('NEVER-BUILT')
-    expect(result.entry.services).toBeUndefined()
+    expect(servicesOf(result.entry)).toBeUndefined()
   })
 
   test('podman missing from PATH is one clear error naming what to install', async () => {
@@ -243,27 +250,27 @@ describePodman('podman-compose build with the layer cache', () => {
   test('a compose file that is not there is one clear input error', async () => {
     process.env = { ...savedEnv, GITHUB_WORKSPACE: root }
     setInputs({ 'compose-file': 'nope/compose.yaml' })
-    expect(() => readConfig()).toThrow(`Input 'compose-file': ${path.join(root, 'nope/compose.yaml')} does not exist`)
+    await expect(planCaches(readConfig(), {})).rejects.toThrow(`Input 'compose-file': ${path.join(root, 'nope/compose.yaml')} does not exist`)
   })
 
   test.each([
     ['services: [unclosed', /Input 'compose-file': .*bad\/compose.yaml is not a valid compose file: /],
     ['version: "3"\n', /Input 'compose-file': .*has no 'services:' mapping/],
     ['services:\n  db:\n    image: postgres\n', /Input 'compose-file': .*has no service with a 'build:' section/]
-  ])('an invalid compose file is one clear input error: %j', (text, message) => {
+  ])('an invalid compose file is one clear input error: %j', async (text, message) => {
     fs.mkdirSync(path.join(root, 'bad'), { recursive: true })
     fs.writeFileSync(path.join(root, 'bad', 'compose.yaml'), text)
     process.env = { ...savedEnv, GITHUB_WORKSPACE: root }
     setInputs({ 'compose-file': 'bad/compose.yaml' })
-    expect(() => readConfig()).toThrow(message)
+    await expect(planCaches(readConfig(), {})).rejects.toThrow(message)
   })
 
-  test('compose-services must name services the file builds', () => {
+  test('compose-services must name services the file builds', async () => {
     fs.mkdirSync(path.join(root, 'two'), { recursive: true })
     fs.writeFileSync(path.join(root, 'two', 'compose.yaml'), 'services:\n  web:\n    build: ./web\n  api:\n    build: ./api\n')
     process.env = { ...savedEnv, GITHUB_WORKSPACE: root }
     setInputs({ 'compose-file': 'two/compose.yaml', 'compose-services': 'web, wbe' })
-    expect(() => readConfig()).toThrow("Input 'compose-services': 'wbe' is not a service with a build section in")
+    await expect(planCaches(readConfig(), {})).rejects.toThrow("Input 'compose-services': 'wbe' is not a service with a build section in")
   })
 
   test('images are named per service the way podman-compose tags them', () => {
@@ -296,10 +303,10 @@ describePodman('podman-compose build with the layer cache', () => {
 
       // The restore of the buildah kind: its directory, copied to where that kind says this podman looks.
       process.env = { ...savedEnv, ...coldMachine.env }
-      const [coldMounts] = (await buildah.locate({} as ActionConfig)).paths
+      const [coldMounts] = (await buildah.plan({ config: {} as ActionConfig, inPlaceDir: null })).parts.map(part => part.path)
       const warmMachine = machine('pip-warm')
       process.env = { ...savedEnv, ...warmMachine.env }
-      const [warmMounts] = (await buildah.locate({} as ActionConfig)).paths
+      const [warmMounts] = (await buildah.plan({ config: {} as ActionConfig, inPlaceDir: null })).parts.map(part => part.path)
       expect(fs.existsSync(coldMounts)).toBe(true)
       fs.cpSync(coldMounts, warmMounts, { recursive: true })
 
@@ -307,7 +314,7 @@ describePodman('podman-compose build with the layer cache', () => {
       fs.writeFileSync(path.join(dir, 'app', 'Containerfile'), containerfile('2'))
       const warm = await build(warmMachine, dir, path.join(root, 'cache-pip'), args)
       expect(warm.error).toBeNull()
-      expect(warm.entry.services![0]).toMatchObject({ steps: 2, reusedSteps: 1, builtSteps: 1 })
+      expect(servicesOf(warm.entry)![0]).toMatchObject({ steps: 2, reusedSteps: 1, builtSteps: 1 })
       expect(warm.output).toContain('bust 2')
       expect(index.filesBytesServed).toBe(0)
       expect(warm.output).toMatch(/Using cached \S*qdc_wheel-1\.0-py3-none-any\.whl/)

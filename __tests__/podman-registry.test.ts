@@ -4,7 +4,7 @@ import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { LayoutRegistry } from '../src/build/registry/server.js'
+import { LayoutRegistry } from '../src/podman/registry/server.js'
 
 interface OciErrors {
   errors: { code: string }[]

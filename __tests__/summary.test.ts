@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals'
 import { allExact, hitsByKind, type LedgerEntry, totals } from '../src/ledger.js'
 import { formatBytes, formatPercent } from '../src/report/format.js'
 import { buildReport } from '../src/report/report.js'
+import { renderFiles } from '../src/fetch/files.js'
 import { renderSummary } from '../src/report/summary.js'
 
 function entry(overrides: Partial<LedgerEntry>): LedgerEntry {
@@ -55,6 +56,14 @@ describe('ledger', () => {
     expect(report.version).toBe(1)
     expect(report.caches[0]).toMatchObject({ kind: 'pip', key: pip.key, matchedKey: 'k~r1', hit: 'exact', restoredBytes: 700, downloadedBytes: 100, reusedBytes: 600, uploadedBytes: 0, saved: 'unchanged' })
     expect(report.totals).toMatchObject({ downloadedBytes: 100, reusedBytes: 900 })
+  })
+
+  test('the report carries the per-file rows the summary shows, so a PR check needs no Markdown', () => {
+    const file = { repo: 'org/m', path: 'model.safetensors', size: 4096, digest: `sha256:${'a'.repeat(64)}`, source: 'downloaded' as const, verified: true as const }
+    const report = buildReport([entry({ kind: 'huggingface', details: { files: [file] } }), pip])
+    expect(report.caches[0]).toMatchObject({ files: [file] })
+    expect(report.caches[1]).not.toHaveProperty('files')
+    expect(renderSummary([entry({ kind: 'huggingface' })], [renderFiles([file])])).toContain('| org/m | `model.safetensors` | 4.00 KiB | sha256:aaaaaaaaaaaa… | downloaded | ✓ |')
   })
 })
 

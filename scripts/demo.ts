@@ -1,6 +1,6 @@
 /**
  * `npm run demo`: the bundled action end to end on this machine with the local backend. Each section is a
- * cold run, then a warm run on a fresh "machine" (new HOME, workspace and tool storage, same layout), with
+ * cold run, then a warm run on another "machine" (another HOME, workspace and tool storage), with
  * the real tool and a loopback stand-in for its upstream:
  *   1. pip installs two wheels from a local package index;
  *   2. `models` fetches a model from a mini HuggingFace Hub (Hub and CDN on two origins);
@@ -41,8 +41,8 @@ interface Upstream {
 interface Section {
   title: string
   upstream: Upstream
-  /** A new runner VM: rebuilds whatever machine-local tool state the section has. */
-  freshMachine(): Machine
+  /** A new runner VM (its paths named by the run's label): rebuilds whatever machine-local tool state the section has. */
+  freshMachine(label: string): Machine
   inputs: Record<string, string>
   env?: Record<string, string>
   /** The user's steps between main and post; returns the tool lines worth showing. */
@@ -75,9 +75,9 @@ function formatBytes(bytes: number): string {
   return bytes < MiB ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / MiB).toFixed(2)} MiB`
 }
 
-function defaultMachine(): Machine {
-  fs.rmSync(path.join(root, 'machine'), { recursive: true, force: true })
-  return newMachine(root, 'machine')
+function defaultMachine(label: string): Machine {
+  fs.rmSync(path.join(root, `machine-${label}`), { recursive: true, force: true })
+  return newMachine(root, `machine-${label}`)
 }
 
 function report(job: JobResult): { caches: Array<Record<string, any>> } {
@@ -86,10 +86,10 @@ function report(job: JobResult): { caches: Array<Record<string, any>> } {
 
 async function runOnce(section: Section, label: string): Promise<Traffic> {
   section.upstream.reset()
-  const machine = section.freshMachine()
+  const machine = section.freshMachine(label)
   let toolLines: string[] = []
   let stepError: unknown
-  const between = section.between
+  const between = section.between?.bind(section)
   const job = await runJob({
     actionDir,
     machine,
@@ -112,7 +112,7 @@ async function runOnce(section: Section, label: string): Promise<Traffic> {
     throw new Error(`${section.title}, ${label} run: the job failed${stepError ? `: ${(stepError as Error).message}` : ''}`)
   }
   const served = section.upstream.served()
-  console.log(`\n--- ${label} run (fresh machine, run ${runId}): main ${(job.main.ms / 1000).toFixed(1)} s, post ${(job.post.ms / 1000).toFixed(1)} s ---`)
+  console.log(`\n--- ${label} run (machine-${label}, run ${runId}): main ${(job.main.ms / 1000).toFixed(1)} s, post ${(job.post.ms / 1000).toFixed(1)} s ---`)
   const lines = [...(section.mainLines?.(job) ?? []), ...toolLines, ...(section.resultLines?.(job) ?? [])]
   for (const line of new Set(lines)) console.log(`  ${line}`)
   console.log(`  outputs: cache-hit=${job.main.outputs['cache-hit']} bytes-downloaded=${job.post.outputs['bytes-downloaded']} bytes-reused=${job.post.outputs['bytes-reused']}`)
@@ -211,9 +211,9 @@ async function nixSection(): Promise<Row> {
   return coldThenWarm({
     title,
     upstream: { source, served: () => upstream.narBytesServed, reset: () => upstream.resetCounters() },
-    freshMachine: () => {
+    freshMachine: label => {
       wipeStore(sandbox)
-      return defaultMachine()
+      return defaultMachine(label)
     },
     inputs: { caches: 'nix', 'nix-signing-key': signing.secret },
     env: sandbox.env,
@@ -246,10 +246,10 @@ async function podmanSection(): Promise<Row> {
   return coldThenWarm({
     title,
     upstream: { source, served: () => upstream.servedBytes(), reset: () => upstream.reset() },
-    freshMachine: () => {
+    freshMachine: label => {
       destroyPodmanMachine(podmanMachine)
       newPodmanMachine(root, 'machine-podman', registriesConf)
-      const machine = defaultMachine()
+      const machine = defaultMachine(label)
       writeComposeProject(machine.workspace, upstream.image)
       return machine
     },

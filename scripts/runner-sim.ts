@@ -8,6 +8,10 @@ import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
+// The runner's file commands are read by the same parser `qdc run` uses. Imported at run time: scripts load
+// src/ through load-ts.ts, whose hooks are in place only once its importer is evaluating.
+const { readFileCommand } = await import('../src/cli/file-commands.js')
+
 export interface Machine {
   /** A fresh HOME, workspace and RUNNER_TEMP: what a new runner VM looks like. */
   home: string
@@ -32,9 +36,17 @@ export interface JobResult {
   exported: Record<string, string>
 }
 
+/** A runner's user: self-hosted runners and several users sharing one store run as someone other than root. */
+export interface RunnerUser {
+  uid: number
+  gid: number
+}
+
 export interface JobOptions {
   actionDir: string
   machine: Machine
+  /** Runs main and post as this user (the machine's directories must be theirs); default: the caller. */
+  user?: RunnerUser
   inputs: Record<string, string>
   /** Extra environment for every step (service URLs, PIP_CACHE_DIR, ...). */
   env?: Record<string, string>
@@ -58,6 +70,7 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
   const envFile = path.join(files, 'env')
   fs.writeFileSync(stateFile, '')
   fs.writeFileSync(envFile, '')
+  if (options.user) chownAll(files, options.user)
   const base = {
     ...baseEnvironment(machine, options.runId),
     ...inputEnvironment(options.actionDir, options.inputs),
@@ -65,8 +78,8 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
     GITHUB_STATE: stateFile,
     GITHUB_ENV: envFile
   }
-  const main = await runStep(path.join(options.actionDir, 'dist/main/index.js'), base, files, 'main')
-  const exported = readKeyValueFile(envFile)
+  const main = await runStep(path.join(options.actionDir, 'dist/main/index.js'), base, files, 'main', options.user)
+  const exported = readFileCommand(envFile)
   let jobFailed = main.exitCode !== 0
   if (!jobFailed && options.between) {
     try {
@@ -77,8 +90,8 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
   }
   // action.yml: post-if: success() || env.QDC_SAVE_ON_FAILURE == 'true' (post only runs if main ran).
   const postRuns = !jobFailed || exported.QDC_SAVE_ON_FAILURE === 'true'
-  const state = Object.fromEntries(Object.entries(readKeyValueFile(stateFile)).map(([k, v]) => [`STATE_${k}`, v]))
-  const post = postRuns ? await runStep(path.join(options.actionDir, 'dist/post/index.js'), { ...base, ...exported, ...state }, files, 'post') : null
+  const state = Object.fromEntries(Object.entries(readFileCommand(stateFile)).map(([k, v]) => [`STATE_${k}`, v]))
+  const post = postRuns ? await runStep(path.join(options.actionDir, 'dist/post/index.js'), { ...base, ...exported, ...state }, files, 'post', options.user) : null
   return { main, post, exported }
 }
 
@@ -119,40 +132,31 @@ function actionDefaults(actionDir: string): Record<string, string> {
   return defaults
 }
 
-async function runStep(script: string, env: Record<string, string>, files: string, step: string): Promise<StepResult> {
+async function runStep(script: string, env: Record<string, string>, files: string, step: string, user: RunnerUser | undefined): Promise<StepResult> {
   const outputFile = path.join(files, `${step}.output`)
   const summaryFile = path.join(files, `${step}.summary`)
   fs.writeFileSync(outputFile, '')
   fs.writeFileSync(summaryFile, '')
+  if (user) chownAll(files, user)
   const started = performance.now()
   const child = spawn(process.execPath, [script], {
     cwd: env.GITHUB_WORKSPACE,
     env: { ...env, GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile },
-    stdio: ['ignore', 'pipe', 'pipe']
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(user ? { uid: user.uid, gid: user.gid } : {})
   })
   let stdout = ''
   child.stdout.on('data', chunk => (stdout += chunk))
   child.stderr.on('data', chunk => (stdout += chunk))
   const exitCode = await new Promise<number>(resolve => child.on('close', code => resolve(code ?? 1)))
   const ms = performance.now() - started
-  return { exitCode, stdout, outputs: readKeyValueFile(outputFile), summary: fs.readFileSync(summaryFile, 'utf8'), ms }
+  return { exitCode, stdout, outputs: readFileCommand(outputFile), summary: fs.readFileSync(summaryFile, 'utf8'), ms }
 }
 
-/** The runner's file-command format: `name=value` lines or `name<<DELIM` ... `DELIM` blocks. */
-export function readKeyValueFile(file: string): Record<string, string> {
-  const values: Record<string, string> = {}
-  const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/)
-  for (let i = 0; i < lines.length; i++) {
-    const heredoc = /^([^=<]+)<<(.+)$/.exec(lines[i])
-    if (heredoc) {
-      const end = lines.indexOf(heredoc[2], i + 1)
-      if (end < 0) throw new Error(`${file}: '${heredoc[1]}<<${heredoc[2]}' has no closing delimiter`)
-      values[heredoc[1]] = lines.slice(i + 1, end).join('\n')
-      i = end
-      continue
-    }
-    const eq = lines[i].indexOf('=')
-    if (eq > 0) values[lines[i].slice(0, eq)] = lines[i].slice(eq + 1)
+/** Gives a directory tree to a user, the way a runner's own directories belong to its user. */
+export function chownAll(dir: string, user: RunnerUser): void {
+  fs.chownSync(dir, user.uid, user.gid)
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    fs.lchownSync(path.join(entry.parentPath, entry.name), user.uid, user.gid)
   }
-  return values
 }

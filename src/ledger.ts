@@ -1,3 +1,4 @@
+import * as core from '@actions/core'
 import type { KindName } from './config/config.js'
 
 export type HitKind = 'exact' | 'partial' | 'miss'
@@ -34,53 +35,11 @@ export interface LedgerEntry {
   problems: string[]
   restoreMs: number
   saveMs: number
-  /** Files fetched and verified for this kind (models), one row each in the summary. */
-  files?: FetchedFile[]
   /**
-   * The nix kind's store paths by origin. When present it decides the entry's downloaded (upstream NARs)
-   * and reused (paths substituted from the restored cache) bytes instead of the directory snapshot, which
-   * cannot tell a path built here from one downloaded.
+   * Figures a kind keeps beyond the table's (`files` fetched, Nix store paths, `services` built): the kind
+   * fills and renders them, and the JSON report carries them as they are.
    */
-  nix?: NixAccount
-  /** Images built by podman-compose with this kind's layer cache (podman), one row each in the summary. */
-  services?: BuiltService[]
-}
-
-/** Store paths and their NAR bytes (uncompressed size). */
-export interface PathTally {
-  paths: number
-  narBytes: number
-}
-
-/** New store paths of the job, classified, and what the save did to the binary cache. */
-export interface NixAccount {
-  built: PathTally
-  fromCache: PathTally
-  fromUpstream: PathTally
-  /** Added to the binary cache directory by this run (bytes as stored, compressed). */
-  copied: PathTally
-  /** Dropped from the binary cache directory: unused too long, or over nix-max-size. */
-  pruned: PathTally
-}
-
-/** One image podman-compose built: how much of it the layer cache provided. */
-export interface BuiltService {
-  /** The compose service, or the image when the compose file does not name it. */
-  service: string
-  image: string
-  /** Instructions after FROM. */
-  steps: number
-  reusedSteps: number
-  builtSteps: number
-  /** Cache-image bytes pulled from the layer cache vs pushed into it during this build. */
-  layerBytesReused: number
-  layerBytesPushed: number
-  /** Base-image bytes loaded from the cache vs not in it (pulled upstream or already local, then saved). */
-  baseBytesReused: number
-  baseBytesPulled: number
-  buildMs: number
-  /** The failing instruction and podman's reason; null when the build succeeded. */
-  failure: string | null
+  details?: object
 }
 
 /** A file a fetcher delivered into a cache kind's directory, verified against its digest. */
@@ -93,6 +52,12 @@ export interface FetchedFile {
   /** `repaired`: a cached copy existed but failed verification, and was downloaded again. */
   source: 'cache' | 'downloaded' | 'repaired'
   verified: true
+}
+
+/** A fault a person should act on: an annotation now, and a line next to the kind's figures in the summary. */
+export function warnAbout(entry: LedgerEntry, problem: string): void {
+  core.warning(`${entry.kind}: ${problem}`)
+  entry.problems.push(problem.split('\n')[0])
 }
 
 export interface Totals {

@@ -4,7 +4,7 @@ import type { ActionConfig } from './config/config.js'
 import type { AccessMode } from './config/mode.js'
 import { State } from './constants.js'
 import type { LedgerEntry } from './ledger.js'
-import type { CachePlan } from './plan/plan.js'
+import type { CachePlan } from './kinds/kind.js'
 
 /** Handed from main to post: post never re-reads inputs, so the two cannot disagree. */
 export interface RunState {

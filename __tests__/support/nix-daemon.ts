@@ -1,23 +1,26 @@
 /**
  * A multi-user Nix for tests (nix-bin 2.8): a root `nix-daemon` on a private store (store, state, log and
  * config directories under a temp root, so its socket is `<root>/var/daemon-socket/socket` and /nix is
- * never touched), and jobs run through the runner simulation as the unprivileged user `nobody`, who
+ * never touched), and jobs run through the runner simulation as the unprivileged user `nobody` (main, the
+ * user's nix-build and post all with that uid), who
  * reaches the store only through that daemon, as a self-hosted NixOS runner's user does.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { describe } from '@jest/globals'
-import type { JobResult } from '../../scripts/runner-sim.js'
+import type { describe } from '@jest/globals'
+import { type JobResult, runJob } from '../../scripts/runner-sim.js'
+import { parseLogLine } from '../../src/util/capture.js'
 import type { CommandResult } from './nix.js'
-import { missingTools } from './tools.js'
+import { describeUnless, missingTools } from './tools.js'
+import { runAs } from './users.js'
 
 export const TEST_USER = 'nobody'
 
 /** `describe` when we are root, `nobody` exists and the tools answer; else "skipped: <why>", a failure under CI=true. */
 export function describeAsRootWithTools(commands: string[]): typeof describe | typeof describe.skip {
   const missing = missingTools(commands)
-  const why =
+  return describeUnless(
     missing.length > 0
       ? `${missing.join(', ')} not installed (scripts/setup.sh installs them)`
       : process.getuid?.() !== 0
@@ -25,10 +28,7 @@ export function describeAsRootWithTools(commands: string[]): typeof describe | t
         : userIds(TEST_USER) === null
           ? `there is no user '${TEST_USER}' to run jobs as`
           : null
-  if (why === null) return describe
-  if (process.env.CI === 'true') throw new Error(`skipped: ${why}; CI=true does not allow skips`)
-  console.warn(`skipped: ${why}`)
-  return describe.skip
+  )
 }
 
 export function userIds(user: string): { uid: number; gid: number } | null {
@@ -106,64 +106,26 @@ export interface UserJobResult {
   build: CommandResult | null
 }
 
-/**
- * Runs a whole job (dist main, the user's nix-build, dist post) as `user`: a Node process with that uid
- * drives scripts/runner-sim.ts, so every step, and every nix command the action runs, is that user's.
- */
+/** Runs a whole job (dist main, the user's nix-build, dist post) as `user`: every nix command the action runs is theirs. */
 export async function runJobAs(user: string, options: UserJobOptions): Promise<UserJobResult> {
   const ids = userIds(user)
   if (ids === null) throw new Error(`no user '${user}'`)
-  const runnerSim = path.join(options.actionDir, 'scripts', 'runner-sim.ts')
-  const driver = await new Promise<CommandResult>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', DRIVER, runnerSim, JSON.stringify(options)], {
-      ...ids,
-      cwd: options.job.machine.workspace,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', chunk => (stdout += chunk))
-    child.stderr.on('data', chunk => (stderr += chunk))
-    child.on('error', reject)
-    child.on('close', code => resolve({ code: code ?? 1, stdout, stderr }))
+  let build: CommandResult | null = null
+  const job = await runJob({
+    ...options.job,
+    actionDir: options.actionDir,
+    user: ids,
+    between: async env => {
+      build = await runAs(ids, 'nix-build', options.nixBuildArgs, env, options.job.machine.workspace)
+      if (build.code !== 0) throw new Error('nix-build failed')
+    }
   })
-  if (driver.code !== 0) throw new Error(`the job as ${user} failed to run (${driver.code}): ${driver.stderr}`)
-  return JSON.parse(driver.stdout) as UserJobResult
+  return { job, build }
 }
-
-const DRIVER = `
-const [runnerSim, json] = process.argv.slice(1)
-const { runJob } = await import(runnerSim)
-const { spawn } = await import('node:child_process')
-const options = JSON.parse(json)
-let build = null
-const job = await runJob({
-  ...options.job,
-  actionDir: options.actionDir,
-  between: async env => {
-    build = await new Promise((resolve, reject) => {
-      const child = spawn('nix-build', options.nixBuildArgs, { env, stdio: ['ignore', 'pipe', 'pipe'] })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', chunk => (stdout += chunk))
-      child.stderr.on('data', chunk => (stderr += chunk))
-      child.on('error', reject)
-      child.on('close', code => resolve({ code: code ?? 1, stdout, stderr }))
-    })
-    if (build.code !== 0) throw new Error('nix-build failed')
-  }
-})
-process.stdout.write(JSON.stringify({ job, build }))
-`
 
 /** The text of a workflow command's message (`::warning::...`), with the runner's escapes undone. */
 export function commandMessage(line: string): string {
-  return line
-    .replace(/^::[a-z]+(?: [^:]*)?::/, '')
-    .replace(/%0A/g, '\n')
-    .replace(/%0D/g, '\r')
-    .replace(/%25/g, '%')
+  return parseLogLine(line).text
 }
 
 /** Turns `  nix.settings.<name> = [ "a" "b" ];` lines (NixOS) into the nix.conf lines they become. */

@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { LayoutRegistry } from '../../src/build/registry/server.js'
+import { LayoutRegistry } from '../../src/podman/registry/server.js'
 
 export interface PodmanMachine {
   dir: string

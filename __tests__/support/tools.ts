@@ -12,9 +12,13 @@ export function missingTools(commands: string[]): string[] {
  */
 export function describeWithTools(commands: string[]): typeof describe | typeof describe.skip {
   const missing = missingTools(commands)
-  if (missing.length === 0) return describe
-  const why = `skipped: ${missing.join(', ')} not installed (scripts/setup.sh installs them)`
-  if (process.env.CI === 'true') throw new Error(`${why}; CI=true does not allow skips`)
-  console.warn(why)
+  return describeUnless(missing.length === 0 ? null : `${missing.join(', ')} not installed (scripts/setup.sh installs them)`)
+}
+
+/** `describe`, or a skip that says why (a failure under CI=true). */
+export function describeUnless(why: string | null): typeof describe | typeof describe.skip {
+  if (why === null) return describe
+  if (process.env.CI === 'true') throw new Error(`skipped: ${why}; CI=true does not allow skips`)
+  console.warn(`skipped: ${why}`)
   return describe.skip
 }

@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import type { ActionConfig } from '../config/config.js'
 import type { BackendName, CacheBackend } from './backend.js'
 import { gitHubCacheAvailable, GitHubBackend } from './github.js'
-import { LocalStore } from './local.js'
+import { LocalStore } from './local/store.js'
 
 /** `auto` is the GitHub cache service when the runner offers one, else the local store. */
 export async function chooseBackend(config: ActionConfig): Promise<BackendName> {
@@ -11,5 +11,7 @@ export async function chooseBackend(config: ActionConfig): Promise<BackendName> 
 }
 
 export function openBackend(name: BackendName, config: ActionConfig): CacheBackend {
-  return name === 'github' ? new GitHubBackend() : new LocalStore(config.localDir, Date.now, line => core.info(line))
+  if (name === 'github') return new GitHubBackend()
+  const { dir, maxAgeMs, maxBytes } = config.local
+  return new LocalStore(dir, Date.now, { log: line => core.info(line), pruning: { maxAgeMs, maxBytes } })
 }

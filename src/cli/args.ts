@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { hubEndpoint } from '../config/hub.js'
 import { InputError, parseAge, parseSize } from '../config/inputs.js'
 import { UsageError } from './errors.js'
 
@@ -32,6 +33,11 @@ export function sizeFlag(flag: string, raw: string): number {
 
 export function ageFlag(flag: string, raw: string): number {
   return namedByFlag(flag, () => parseAge(flag, raw))
+}
+
+/** The Hub a flag names, else HF_ENDPOINT, else huggingface.co (as the action's hf-endpoint input). */
+export function hubEndpointFlag(flag: string, raw: string | undefined): string {
+  return namedByFlag(flag, () => hubEndpoint(flag, raw))
 }
 
 function namedByFlag<T>(flag: string, parse: () => T): T {

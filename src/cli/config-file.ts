@@ -1,7 +1,5 @@
 import * as fs from 'node:fs'
-import * as path from 'node:path'
 import { parse } from 'yaml'
-import { expandHome, qdcHome } from '../config/config.js'
 import { Inputs } from '../constants.js'
 import { UsageError } from './errors.js'
 
@@ -41,22 +39,11 @@ export function readConfigFile(file: string | undefined): InputValues {
 function inputText(file: string, key: string, value: unknown): string {
   if (value === null || value === undefined) return ''
   if (Array.isArray(value) && value.every(item => typeof item !== 'object' || item === null)) return value.map(String).join('\n')
-  if (typeof value === 'object') throw new UsageError(`--config: ${file}: '${key}' must be a string, number, boolean or list`)
-  return String(value)
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value)
+  throw new UsageError(`--config: ${file}: '${key}' must be a string, number, boolean or list`)
 }
 
 /** Puts the values where @actions/core's getInput looks, every other input emptied (its default). */
 export function exportInputs(values: InputValues): void {
   for (const name of INPUT_NAMES) process.env[`INPUT_${name.toUpperCase()}`] = values[name] ?? ''
-}
-
-/** The store root the maintenance commands work on. */
-export function storeRoot(flag: string | undefined, values: InputValues): string {
-  const chosen = flag ?? (values[Inputs.LocalDir] || path.join(qdcHome(), 'store'))
-  return path.resolve(expandHome(chosen))
-}
-
-/** The action's default downloads directory, or the config's. */
-export function downloadsDir(values: InputValues): string {
-  return path.resolve(expandHome(values[Inputs.DownloadsDir] || path.join(qdcHome(), 'downloads')))
 }

@@ -4,8 +4,10 @@ import { downloadRepo } from '../fetch/huggingface/download.js'
 import { parseRepoRef } from '../fetch/huggingface/repo.js'
 import { hubCacheDir } from '../kinds/huggingface.js'
 import { formatBytes } from '../report/format.js'
-import { COMMON_OPTIONS, parseCommand } from './args.js'
-import { downloadsDir, readConfigFile } from './config-file.js'
+import { COMMON_OPTIONS, hubEndpointFlag, parseCommand } from './args.js'
+import { exportInputs, readConfigFile } from './config-file.js'
+import { readDownloadSettings } from '../config/config.js'
+import { hubToken } from '../config/hub.js'
 import { EXIT, UsageError } from './errors.js'
 import { Progress } from './progress.js'
 
@@ -39,7 +41,8 @@ export async function fetch(argv: string[]): Promise<number> {
   const sha256 = (values.sha256 ?? '').replace(/^sha256:/i, '').toLowerCase()
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new UsageError(`--sha256: ${values.sha256 === undefined ? 'missing' : `'${values.sha256}' is not 64 hex digits`}; every fetch is verified`)
   if (!values.output) throw new UsageError('-o: missing; say where the file goes (-o DEST)')
-  const cacheDir = path.resolve(values['cache-dir'] ?? downloadsDir(readConfigFile(values.config)))
+  exportInputs(readConfigFile(values.config))
+  const cacheDir = path.resolve(values['cache-dir'] ?? readDownloadSettings(process.cwd()).dir)
   const dest = path.resolve(values.output)
   const progress = new Progress(path.basename(dest), 0)
   let received = 0
@@ -89,15 +92,14 @@ export async function fetchModel(argv: string[]): Promise<number> {
     if (!match) throw new UsageError(`--pin: '${pin}' should be PATH=sha256:<64 hex digits>`)
     pins[match[1]] = match[2].toLowerCase()
   }
-  const endpoint = (values.endpoint ?? (process.env.HF_ENDPOINT || 'https://huggingface.co')).replace(/\/+$/, '')
-  if (!/^https?:\/\/[^/]+/.test(endpoint)) throw new UsageError(`--endpoint: '${endpoint}' is not an http(s) URL`)
+  const endpoint = hubEndpointFlag('--endpoint', values.endpoint)
   const progress = new Progress(repo, 0)
   const result = await downloadRepo(
     { repo, globs, pins },
     {
       endpoint,
       cacheDir: path.resolve(values['cache-dir'] ?? hubCacheDir().dir),
-      token: process.env.HF_TOKEN || process.env.HUGGING_FACE_HUB_TOKEN || undefined,
+      token: hubToken(),
       log: line => progress.note(line),
       progressIntervalMs: process.stderr.isTTY ? 200 : undefined
     }

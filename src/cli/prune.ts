@@ -1,5 +1,3 @@
-import { Inputs } from '../constants.js'
-import { pruneStore } from '../inplace/prune.js'
 import { formatBytes } from '../report/format.js'
 import { ageFlag, COMMON_OPTIONS, parseCommand, sizeFlag, STORE_OPTIONS } from './args.js'
 import { EXIT } from './errors.js'
@@ -27,11 +25,11 @@ export async function prune(argv: string[]): Promise<number> {
     process.stdout.write(usage + '\n')
     return EXIT.ok
   }
-  const { root, store, inputs } = openStore(values)
-  const maxAgeMs = ageFlag('--max-age', values['max-age'] ?? (inputs[Inputs.LocalMaxAge] || '30d'))
-  const maxBytes = sizeFlag('--max-size', values['max-size'] ?? (inputs[Inputs.LocalMaxSize] || '20G'))
+  const { root, store, settings } = openStore(values)
+  const maxAgeMs = values['max-age'] === undefined ? settings.maxAgeMs : ageFlag('--max-age', values['max-age'])
+  const maxBytes = values['max-size'] === undefined ? settings.maxBytes : sizeFlag('--max-size', values['max-size'])
   const dryRun = values['dry-run'] ?? false
-  const result = await pruneStore(store, root, { maxAgeMs, maxBytes, dryRun })
+  const result = await store.prune({ maxAgeMs, maxBytes, dryRun })
   if (values.json) {
     process.stdout.write(JSON.stringify({ store: root, dryRun, ...result }, null, 2) + '\n')
     return EXIT.ok

@@ -2,9 +2,8 @@ import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { readConfig } from '../config/config.js'
 import { Env } from '../constants.js'
-import { runMain } from '../restore/run.js'
+import { type PreparedRun, prepareRun, runMain } from '../restore/run.js'
 import { runPost } from '../save/run.js'
 import { releaseLeases } from '../inplace/index.js'
 import { loadRunState } from '../state.js'
@@ -53,20 +52,22 @@ export async function run(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`run: put the command after '--': qdc run [--config FILE] -- ${positionals.join(' ')}`)
   if (command.length === 0) throw new UsageError('run: no command given; write qdc run [--config FILE] -- COMMAND [ARG...]')
   exportInputs(readConfigFile(values.config))
-  // Bad values fail here with exit 2, before anything is touched (main would read them the same way).
-  readConfig()
-  const files = runnerFiles()
   const filter = new WorkflowCommandFilter(process.stderr, { quiet: values.quiet ?? false, debug: process.env.QDC_DEBUG === '1' })
+  // The runner's files first: RUNNER_TEMP, where the report goes, is among them.
+  const files = runnerFiles()
   try {
-    return await wrap(command, files, filter, values.json ?? false)
+    // Bad values fail here with exit 2, before any cache is touched; through the filter, so that the
+    // secrets masked on the way are not printed as ::add-mask:: lines.
+    const prepared = await translatingActionsOutput(filter, prepareRun)
+    return await wrap(prepared, command, files, filter, values.json ?? false)
   } finally {
     fs.rmSync(files.dir, { recursive: true, force: true })
   }
 }
 
 /** Main, the user's command, post: the runner's sequence, with post-if's rule. */
-async function wrap(command: string[], files: RunnerFiles, filter: WorkflowCommandFilter, json: boolean): Promise<number> {
-  await translatingActionsOutput(filter, runMain)
+async function wrap(prepared: PreparedRun, command: string[], files: RunnerFiles, filter: WorkflowCommandFilter, json: boolean): Promise<number> {
+  await translatingActionsOutput(filter, () => runMain(prepared))
   const mainFailed = process.exitCode === 1
   process.exitCode = 0
   const status = mainFailed ? EXIT.failed : await runCommand(command)

@@ -1,7 +1,8 @@
-import { LocalStore } from '../backends/local.js'
-import { PRESET_KINDS } from '../config/config.js'
+import * as path from 'node:path'
+import { LocalStore } from '../backends/local/store.js'
+import { expandHome, type LocalSettings, PRESET_KINDS, readLocalSettings } from '../config/config.js'
 import { KEY_SCHEME } from '../constants.js'
-import { readConfigFile, storeRoot } from './config-file.js'
+import { exportInputs, type InputValues, readConfigFile } from './config-file.js'
 
 /** The kind an entry holds: recorded at save, or read from the key for entries saved before that was recorded. */
 export function kindOfEntry(entry: { key: string; kind?: string }): string {
@@ -15,14 +16,21 @@ export const KIND_NAMES: readonly string[] = [...PRESET_KINDS, 'custom']
 export interface OpenedStore {
   root: string
   store: LocalStore
-  inputs: Record<string, string>
+  /** The config file's local-store settings, with the action's defaults for what it leaves out. */
+  settings: LocalSettings
+  inputs: InputValues
 }
 
-/** The store named by --store, or by the config file's local-dir, or the action's default. */
+/**
+ * The store named by --store, or by the config file's local-dir, or the action's default: the config file
+ * is read as the action reads its inputs, so both agree on every default.
+ */
 export function openStore(values: { store?: string; config?: string }): OpenedStore {
   const inputs = readConfigFile(values.config)
-  const root = storeRoot(values.store, inputs)
-  return { root, store: new LocalStore(root), inputs }
+  exportInputs(inputs)
+  const settings = readLocalSettings(process.cwd())
+  const root = values.store === undefined ? settings.dir : path.resolve(expandHome(values.store))
+  return { root, store: new LocalStore(root), settings, inputs }
 }
 
 export function ago(time: number, now = Date.now()): string {

@@ -1,4 +1,5 @@
 /** Terminal output: colours only on a TTY, the action's workflow commands made readable, Markdown rendered. */
+import { hookStdout, parseLogLine } from '../util/capture.js'
 
 export interface Style {
   bold(text: string): string
@@ -42,14 +43,12 @@ export class WorkflowCommandFilter {
 
   private line(raw: string): void {
     const style = styleFor(this.out)
-    const command = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(raw)
-    if (!command) {
+    const { command, text } = parseLogLine(raw)
+    if (command === null) {
       if (!this.options.quiet) this.emit(this.inGroup ? `  ${raw}` : raw)
       return
     }
-    const [, name, data] = command
-    const text = unescapeData(data)
-    switch (name) {
+    switch (command) {
       case 'add-mask':
         if (text) this.secrets.push(text)
         return
@@ -84,27 +83,17 @@ export class WorkflowCommandFilter {
   }
 }
 
-/** Workflow command data escapes %, CR and LF. */
-function unescapeData(data: string): string {
-  return data.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
-}
-
 /**
  * Runs work with process.stdout (where @actions/core writes) going through the filter; the
  * action's code stays as it is, only its output is translated.
  */
 export async function translatingActionsOutput<T>(filter: WorkflowCommandFilter, work: () => Promise<T>): Promise<T> {
-  const original = process.stdout.write
-  process.stdout.write = function (chunk: unknown, ...rest: unknown[]): boolean {
-    filter.write(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'))
-    const callback = rest.find(arg => typeof arg === 'function') as (() => void) | undefined
-    callback?.()
-    return true
-  } as typeof process.stdout.write
   try {
-    return await work()
+    return await hookStdout(text => {
+      filter.write(text)
+      return false
+    }, work)
   } finally {
-    process.stdout.write = original
     filter.flush()
   }
 }

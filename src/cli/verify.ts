@@ -6,8 +6,9 @@ import { hubCacheDir } from '../kinds/huggingface.js'
 import { inPlaceDir } from '../inplace/layout.js'
 import { formatBytes } from '../report/format.js'
 import { stringifyError } from '../util/errors.js'
-import { COMMON_OPTIONS, parseCommand, STORE_OPTIONS } from './args.js'
-import { downloadsDir } from './config-file.js'
+import { COMMON_OPTIONS, hubEndpointFlag, parseCommand, STORE_OPTIONS } from './args.js'
+import { readDownloadSettings } from '../config/config.js'
+import { hubEndpoint, hubToken } from '../config/hub.js'
 import { EXIT, UsageError } from './errors.js'
 import { fileProblem } from '../fetch/digest.js'
 import { blobUsers, type DigestedFile, hubBlobs, storedDownloads } from './integrity.js'
@@ -66,8 +67,7 @@ export async function verify(argv: string[]): Promise<number> {
   const kind = positionals[0]
   if (kind !== undefined && !KIND_NAMES.includes(kind)) throw new UsageError(`verify: unknown kind '${kind}'; use one of ${KIND_NAMES.join(', ')}`)
   const opened = openStore(values)
-  const endpoint = (values.endpoint ?? (opened.inputs[Inputs.HfEndpoint] || process.env.HF_ENDPOINT || 'https://huggingface.co')).replace(/\/+$/, '')
-  if (!/^https?:\/\/[^/]+/.test(endpoint)) throw new UsageError(`--endpoint: '${endpoint}' is not an http(s) URL`)
+  const endpoint = values.endpoint === undefined ? hubEndpoint(Inputs.HfEndpoint, opened.inputs[Inputs.HfEndpoint]) : hubEndpointFlag('--endpoint', values.endpoint)
   const wanted = (candidate: string) => kind === undefined || candidate === kind
   const checks = (await gatherChecks(opened, endpoint, wanted)).filter(check => wanted(check.kind))
   const findings = await runChecks(checks, values.repair ?? false)
@@ -83,7 +83,7 @@ async function gatherChecks(opened: OpenedStore, endpoint: string, wanted: (kind
   for (const hubDir of hubDirs) {
     for (const blob of await hubBlobs(hubDir)) checks.push(hubCheck(blob, hubDir, endpoint))
   }
-  for (const dir of unique([inPlaceDir(opened.root, 'downloads'), downloadsDir(opened.inputs)])) {
+  for (const dir of unique([inPlaceDir(opened.root, 'downloads'), readDownloadSettings(process.cwd()).dir])) {
     for (const stored of await storedDownloads(dir)) {
       checks.push({
         kind: 'downloads',
@@ -128,7 +128,7 @@ function hubCheck(blob: DigestedFile & { repoFolder: string }, hubDir: string, e
     repair: async () => {
       const users = await blobUsers(blob.repoFolder, path.basename(blob.file))
       if (users.length === 0) return (await fs.rm(blob.file, { force: true }), { note: 'removed; no stored listing names a file with this content', fixed: true })
-      const token = process.env.HF_TOKEN || process.env.HUGGING_FACE_HUB_TOKEN || undefined
+      const token = hubToken()
       const user = users[0]
       await downloadRepo({ repo: user.repo, globs: user.paths.map(escapeGlob) }, { endpoint, cacheDir: hubDir, token })
       const problem = await fileProblem(blob.file, blob.size, blob.digest)

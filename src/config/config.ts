@@ -1,14 +1,13 @@
-import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { Inputs, REVISION_SEPARATOR } from '../constants.js'
-import { getBool, getChoice, getList, getString, getStringOrNull, InputError, parseAge, parseSize } from './inputs.js'
-import { type ComposeService, readComposeServices } from '../build/compose-file.js'
-import { stringifyError } from '../util/errors.js'
+import { runnerTemp } from '../util/temp.js'
 import { type DownloadSpec, parseDownloads } from './downloads.js'
+import { hubEndpoint } from './hub.js'
+import { getBool, getChoice, getList, getString, getStringOrNull, InputError, parseAge, parseSize } from './inputs.js'
 import { type ModelSpec, parseModels } from './models.js'
-import { readNixSigningKey } from '../nix/signing.js'
-import { readDownloadConnections, readIdleTimeoutMs } from './transfer.js'
+import { publicKeyOf, SECRET_KEY_FORMAT } from './nix-key.js'
+import { readTransferSettings, type TransferInputs } from './transfer.js'
 
 export const PRESET_KINDS = ['pip', 'buildah', 'huggingface', 'podman', 'nix', 'downloads'] as const
 export type PresetKind = (typeof PRESET_KINDS)[number]
@@ -23,56 +22,85 @@ export const ISOLATION_CHOICES = ['oci', 'chroot', 'rootless'] as const
 export const PODMAN_CACHE_MODES = ['auto', 'registry', 'images'] as const
 export type PodmanCacheMode = (typeof PODMAN_CACHE_MODES)[number]
 
+/** A path of the `paths` input: its machine-independent spelling, and where that is on this machine. */
+export interface SpelledPath {
+  /** Relative to the workspace (`build/ccache`), to home (`~/.gradle/caches`), or absolute (`/opt/sdk`). */
+  spelled: string
+  path: string
+}
+
+/** The user's own directories under the user's own key, like actions/cache. */
 export interface CustomCache {
-  paths: string[]
+  paths: SpelledPath[]
   key: string
   restoreKeys: string[]
 }
 
-/** Everything the inputs say, parsed and checked once in main and carried to post in state. */
+export interface LocalSettings {
+  dir: string
+  maxAgeMs: number
+  maxBytes: number
+  /** archive: entries are copied in and out; in-place: the kinds' directories live under the store root. */
+  mode: (typeof LOCAL_MODES)[number]
+}
+
+export interface HubSettings {
+  models: ModelSpec[]
+  endpoint: string
+  offline: boolean
+}
+
+export interface DownloadSettings {
+  dir: string
+  specs: DownloadSpec[]
+}
+
+/** Where the Nix signing key comes from; the secret itself is never part of the configuration. */
+export type SigningKeySource = { file: string } | { inline: { publicKey: string } }
+
+export interface NixSettings {
+  dir: string
+  signingKey: SigningKeySource | null
+  /** Keys the restored cache may be signed with (the signing key's own public half is added by the nix kind). */
+  publicKeys: string[]
+  trusted: boolean
+  maxBytes: number
+  maxAgeMs: number
+}
+
+export interface PodmanSettings {
+  dir: string
+  /** The podman-compose file to build with the layer cache (read by the podman kind); null = no build. */
+  composeFile: string | null
+  composeServices: string[]
+  /** Extra flags for every `podman build`, as one shell-split string. */
+  buildArgs: string
+  isolation: (typeof ISOLATION_CHOICES)[number] | null
+  cacheMode: PodmanCacheMode
+}
+
+/**
+ * Everything the inputs say, grouped by what uses it: parsed once in main, with no effect on anything
+ * (files the inputs name are read by the phases that use them), and carried to post in state.
+ */
 export interface ActionConfig {
   kinds: KindName[]
-  custom: CustomCache | null
   keyPrefix: string
+  workspace: string
   backend: (typeof BACKEND_CHOICES)[number]
-  localDir: string
-  localMaxAgeMs: number
-  localMaxBytes: number
   save: SaveWhen
   readOnly: boolean
   summary: boolean
   reportPath: string
-  pipDependencyFiles: string[]
-  podmanDir: string
-  nixDir: string
-  downloadsDir: string
-  models: ModelSpec[]
-  downloads: DownloadSpec[]
-  hfEndpoint: string
-  hfOffline: boolean
-  workspace: string
-  /** A private copy of the Nix secret key (the input may be the key itself); null when not signing. */
-  nixSigningKeyFile: string | null
-  /** Keys the restored Nix cache may be signed with, including the signing key's own public half. */
-  nixPublicKeys: string[]
-  nixTrusted: boolean
-  nixMaxBytes: number
-  nixMaxAgeMs: number
-  /** archive: entries are copied in and out; in-place: the kinds' directories live under the store root. */
-  localMode: (typeof LOCAL_MODES)[number]
-  /** podman-compose file to build with the podman layer cache; null = no build. */
-  composeFile: string | null
-  /** The services the compose file builds and the image each is tagged with, read once here. */
-  composeBuilds: ComposeService[]
-  composeServices: string[]
-  /** Extra flags for every `podman build`, as one shell-split string. */
-  podmanBuildArgs: string
-  isolation: (typeof ISOLATION_CHOICES)[number] | null
-  podmanCacheMode: PodmanCacheMode
-  /** Connections for one large model file or download (ranged requests); 1 = one stream. */
-  downloadConnections: number
-  /** A download request that brings no byte for this long is cut and retried. */
-  idleTimeoutMs: number
+  local: LocalSettings
+  paths: CustomCache | null
+  pip: { dependencyFiles: string[] }
+  hf: HubSettings
+  downloads: DownloadSettings
+  nix: NixSettings
+  podman: PodmanSettings
+  /** How model files and downloads are fetched: connections per large file, idle timeout. */
+  transfer: TransferInputs
 }
 
 const MAX_KEY_LENGTH = 512
@@ -91,7 +119,7 @@ export function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p
 }
 
-/** Where qdc keeps directories of its own; stable across runs so GitHub's path-based entry version stays the same. */
+/** Where qdc keeps directories of its own by default. */
 export function qdcHome(): string {
   const cacheHome = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache')
   return path.join(cacheHome, 'qdc-action')
@@ -99,59 +127,95 @@ export function qdcHome(): string {
 
 export function readConfig(): ActionConfig {
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
-  const custom = readCustomCache()
-  const models = parseModels(getList(Inputs.Models, 'lines'), workspace)
-  const downloads = parseDownloads(getList(Inputs.Downloads, 'lines'), workspace)
-  const compose = readComposeFile(workspace)
-  const kinds = readKinds(custom !== null, models.length > 0, downloads.length > 0, compose !== null)
-  const home = qdcHome()
-  const signing = readNixSigningKey(workspace)
+  const paths = readCustomCache(workspace)
+  const hf = readHubSettings(workspace)
+  const downloads = readDownloadSettings(workspace)
+  const podman = readPodmanSettings(workspace)
   return {
-    kinds,
-    custom,
+    kinds: readKinds(paths !== null, hf.models.length > 0, downloads.specs.length > 0, podman.composeFile !== null),
     keyPrefix: readKeyPart(Inputs.KeyPrefix, getString(Inputs.KeyPrefix, 'qdc')),
+    workspace,
     backend: getChoice(Inputs.Backend, BACKEND_CHOICES, 'auto'),
-    localDir: absolute(getString(Inputs.LocalDir, path.join(home, 'store')), workspace),
-    localMaxAgeMs: parseAge(Inputs.LocalMaxAge, getString(Inputs.LocalMaxAge, '30d')),
-    localMaxBytes: parseSize(Inputs.LocalMaxSize, getString(Inputs.LocalMaxSize, '20G')),
     save: getChoice(Inputs.Save, SAVE_CHOICES, 'on-success'),
     readOnly: getBool(Inputs.ReadOnly, false),
     summary: getBool(Inputs.Summary, true),
-    reportPath: absolute(
-      getString(Inputs.ReportPath, path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'qdc-report.json')),
-      workspace
-    ),
-    pipDependencyFiles: readPipDependencyFiles(),
-    podmanDir: absolute(getString(Inputs.PodmanDir, path.join(home, 'podman')), workspace),
-    nixDir: absolute(getString(Inputs.NixDir, path.join(home, 'nix-cache')), workspace),
-    downloadsDir: absolute(getString(Inputs.DownloadsDir, path.join(home, 'downloads')), workspace),
-    models,
+    reportPath: absolute(getString(Inputs.ReportPath, path.join(runnerTemp(), 'qdc-report.json')), workspace),
+    local: readLocalSettings(workspace),
+    paths,
+    pip: { dependencyFiles: readPipDependencyFiles() },
+    hf,
     downloads,
-    hfEndpoint: readEndpoint(),
-    hfOffline: getBool(Inputs.HfOffline, false),
-    workspace,
-    nixSigningKeyFile: signing?.file ?? null,
-    nixPublicKeys: [...new Set([...getList(Inputs.NixPublicKeys, 'lines-and-commas'), ...(signing ? [signing.publicKey] : [])])],
-    nixTrusted: getBool(Inputs.NixTrusted, false),
-    nixMaxBytes: parseSize(Inputs.NixMaxSize, getString(Inputs.NixMaxSize, '5G')),
-    nixMaxAgeMs: parseAge(Inputs.NixMaxAge, getString(Inputs.NixMaxAge, '30d')),
-    localMode: getChoice(Inputs.LocalMode, LOCAL_MODES, 'archive'),
-    composeFile: compose?.file ?? null,
-    composeBuilds: compose?.services ?? [],
-    composeServices: getList(Inputs.ComposeServices, 'lines-and-commas'),
-    podmanBuildArgs: getString(Inputs.PodmanBuildArgs, ''),
-    isolation: getStringOrNull(Inputs.Isolation) === null ? null : getChoice(Inputs.Isolation, ISOLATION_CHOICES, 'oci'),
-    podmanCacheMode: getChoice(Inputs.PodmanCacheMode, PODMAN_CACHE_MODES, 'auto'),
-    downloadConnections: readDownloadConnections(),
-    idleTimeoutMs: readIdleTimeoutMs()
+    nix: readNixSettings(workspace),
+    podman,
+    transfer: readTransferSettings()
   }
 }
 
-/** The Hub to fetch from: the input, else HF_ENDPOINT like huggingface_hub, else huggingface.co. */
-function readEndpoint(): string {
-  const endpoint = getString(Inputs.HfEndpoint, process.env.HF_ENDPOINT || 'https://huggingface.co').replace(/\/+$/, '')
-  if (!/^https?:\/\/[^/]+/.test(endpoint)) throw new InputError(Inputs.HfEndpoint, `'${endpoint}' is not an http(s) URL`)
-  return endpoint
+/** The local store's settings; also what `qdc prune` and `qdc stats` read from a config file. */
+export function readLocalSettings(workspace: string): LocalSettings {
+  return {
+    dir: absolute(getString(Inputs.LocalDir, path.join(qdcHome(), 'store')), workspace),
+    maxAgeMs: parseAge(Inputs.LocalMaxAge, getString(Inputs.LocalMaxAge, '30d')),
+    maxBytes: parseSize(Inputs.LocalMaxSize, getString(Inputs.LocalMaxSize, '20G')),
+    mode: getChoice(Inputs.LocalMode, LOCAL_MODES, 'archive')
+  }
+}
+
+export function readHubSettings(workspace: string): HubSettings {
+  return {
+    models: parseModels(getList(Inputs.Models, 'lines'), workspace),
+    endpoint: hubEndpoint(Inputs.HfEndpoint, getStringOrNull(Inputs.HfEndpoint)),
+    offline: getBool(Inputs.HfOffline, false)
+  }
+}
+
+export function readDownloadSettings(workspace: string): DownloadSettings {
+  return {
+    dir: absolute(getString(Inputs.DownloadsDir, path.join(qdcHome(), 'downloads')), workspace),
+    specs: parseDownloads(getList(Inputs.Downloads, 'lines'), workspace)
+  }
+}
+
+function readNixSettings(workspace: string): NixSettings {
+  return {
+    dir: absolute(getString(Inputs.NixDir, path.join(qdcHome(), 'nix-cache')), workspace),
+    signingKey: readSigningKeySource(workspace),
+    publicKeys: getList(Inputs.NixPublicKeys, 'lines-and-commas'),
+    trusted: getBool(Inputs.NixTrusted, false),
+    maxBytes: parseSize(Inputs.NixMaxSize, getString(Inputs.NixMaxSize, '5G')),
+    maxAgeMs: parseAge(Inputs.NixMaxAge, getString(Inputs.NixMaxAge, '30d'))
+  }
+}
+
+/**
+ * The `nix-signing-key` input: the key itself (typically a secret; checked here, kept as its public half
+ * only) or a file holding it (read and checked by the nix kind). A malformed key fails with one line that
+ * never repeats the value.
+ */
+function readSigningKeySource(workspace: string): SigningKeySource | null {
+  const raw = getStringOrNull(Inputs.NixSigningKey)
+  if (raw === null) return null
+  if (!isInlineKey(raw)) return { file: path.resolve(workspace, raw) }
+  const publicKey = publicKeyOf(raw)
+  if (!publicKey) throw new InputError(Inputs.NixSigningKey, `is not a Nix secret key (${SECRET_KEY_FORMAT})`)
+  return { inline: { publicKey } }
+}
+
+/** A key is `name:base64`; a file name has neither a colon nor a line break. */
+export function isInlineKey(raw: string): boolean {
+  return raw.includes(':') || raw.includes('\n')
+}
+
+function readPodmanSettings(workspace: string): PodmanSettings {
+  const composeFile = getStringOrNull(Inputs.ComposeFile)
+  return {
+    dir: absolute(getString(Inputs.PodmanDir, path.join(qdcHome(), 'podman')), workspace),
+    composeFile: composeFile === null ? null : absolute(composeFile, workspace),
+    composeServices: getList(Inputs.ComposeServices, 'lines-and-commas'),
+    buildArgs: getString(Inputs.PodmanBuildArgs, ''),
+    isolation: getStringOrNull(Inputs.Isolation) === null ? null : getChoice(Inputs.Isolation, ISOLATION_CHOICES, 'oci'),
+    cacheMode: getChoice(Inputs.PodmanCacheMode, PODMAN_CACHE_MODES, 'auto')
+  }
 }
 
 function readKinds(hasCustomPaths: boolean, hasModels: boolean, hasDownloads: boolean, hasComposeBuild: boolean): KindName[] {
@@ -179,7 +243,7 @@ function readKinds(hasCustomPaths: boolean, hasModels: boolean, hasDownloads: bo
   return kinds
 }
 
-function readCustomCache(): CustomCache | null {
+function readCustomCache(workspace: string): CustomCache | null {
   const paths = getList(Inputs.Paths, 'lines')
   const key = getStringOrNull(Inputs.Key)
   const restoreKeys = getList(Inputs.RestoreKeys, 'lines')
@@ -192,31 +256,10 @@ function readCustomCache(): CustomCache | null {
   const pattern = paths.find(p => /[*?[\]!]/.test(p))
   if (pattern) throw new InputError(Inputs.Paths, `'${pattern}' is a pattern; list directories or files, one per line`)
   return {
-    paths: paths.map(p => absolute(p, process.env.GITHUB_WORKSPACE || process.cwd())),
+    paths: paths.map(p => spellPath(p, workspace)),
     key: readKeyPart(Inputs.Key, key),
     restoreKeys: restoreKeys.map(k => readKeyPart(Inputs.RestoreKeys, k))
   }
-}
-
-/** Checked here, so a wrong path fails main with one line before anything is restored. */
-function readComposeFile(workspace: string): { file: string; services: ComposeService[] } | null {
-  const file = getStringOrNull(Inputs.ComposeFile)
-  if (file === null) return null
-  const resolved = absolute(file, workspace)
-  if (!fs.statSync(resolved, { throwIfNoEntry: false })?.isFile()) {
-    throw new InputError(Inputs.ComposeFile, `${resolved} does not exist; give the path of your compose file relative to the workspace`)
-  }
-  let services: ComposeService[]
-  try {
-    services = readComposeServices(resolved)
-  } catch (error) {
-    throw new InputError(Inputs.ComposeFile, stringifyError(error))
-  }
-  const unknown = getList(Inputs.ComposeServices, 'lines-and-commas').find(name => !services.some(service => service.name === name))
-  if (unknown !== undefined) {
-    throw new InputError(Inputs.ComposeServices, `'${unknown}' is not a service with a build section in ${resolved}; it has ${services.map(s => s.name).join(', ')}`)
-  }
-  return { file: resolved, services }
 }
 
 function readPipDependencyFiles(): string[] {
@@ -230,6 +273,24 @@ function readKeyPart(input: string, value: string): string {
   if (value.includes(REVISION_SEPARATOR)) throw new InputError(input, `'${value}' contains '${REVISION_SEPARATOR}', which qdc reserves for revisions`)
   if (value.length > MAX_KEY_LENGTH - 64) throw new InputError(input, `'${value.slice(0, 40)}…' is longer than ${MAX_KEY_LENGTH - 64} characters`)
   return value
+}
+
+/**
+ * The spelling an entry is known by on every machine: normalised, relative to home when written with `~`,
+ * and relative to the workspace when written inside it (`${{ github.workspace }}/data` is `data` on a runner
+ * whose workspace is elsewhere). Other absolute paths stay absolute, as written.
+ */
+export function spellPath(raw: string, workspace: string): SpelledPath {
+  const trimmed = raw.length > 1 ? raw.replace(/\/+$/, '') : raw
+  if (trimmed === '~' || trimmed.startsWith('~/')) {
+    const rest = path.posix.normalize(trimmed.slice(1).replace(/^\/+/, '') || '.')
+    return { spelled: rest === '.' ? '~' : `~/${rest}`, path: path.resolve(os.homedir(), rest) }
+  }
+  const resolved = path.resolve(workspace, trimmed)
+  if (!path.isAbsolute(trimmed)) return { spelled: path.posix.normalize(trimmed), path: resolved }
+  const inside = path.relative(workspace, resolved)
+  const outside = inside === '..' || inside.startsWith('../') || path.isAbsolute(inside)
+  return { spelled: outside ? path.posix.normalize(trimmed) : inside || '.', path: resolved }
 }
 
 function absolute(p: string, workspace: string): string {

@@ -6,8 +6,18 @@ import { getString, InputError } from './inputs.js'
 /** More connections than this to one host for one file looks like abuse to a CDN, and gains nothing. */
 const MAX_CONNECTIONS = 16
 
+/** The `download-connections` and `idle-timeout` inputs, as the downloader takes them. */
+export interface TransferInputs {
+  connections: number
+  idleTimeoutMs: number
+}
+
+export function readTransferSettings(): TransferInputs {
+  return { connections: readDownloadConnections(), idleTimeoutMs: readIdleTimeoutMs() }
+}
+
 /** `download-connections`: 1 to MAX_CONNECTIONS; 1 downloads every file as one stream. */
-export function readDownloadConnections(): number {
+function readDownloadConnections(): number {
   const raw = getString(Inputs.DownloadConnections, String(DEFAULT_CONNECTIONS))
   const value = Number(raw)
   if (!/^\d+$/.test(raw) || value < 1 || value > MAX_CONNECTIONS) {
@@ -19,7 +29,7 @@ export function readDownloadConnections(): number {
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 }
 
 /** `idle-timeout`: seconds (`60`, `90s`), minutes (`2m`) or milliseconds (`500ms`), above 0. */
-export function readIdleTimeoutMs(): number {
+function readIdleTimeoutMs(): number {
   const raw = getString(Inputs.IdleTimeout, `${DEFAULT_IDLE_TIMEOUT_MS / 1000}s`)
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/i.exec(raw)
   const ms = match ? Math.round(Number(match[1]) * DURATION_UNITS[(match[2] ?? 's').toLowerCase()]) : NaN

@@ -17,7 +17,7 @@ export class FileSink {
   written = 0
   private sinceWriteback = 0
   private writeback: Promise<void> = Promise.resolve()
-  private writebackFailure: unknown
+  private writebackFailure: Error | undefined
 
   constructor(
     private readonly handle: FileHandle,
@@ -60,8 +60,8 @@ export class FileSink {
     this.sinceWriteback = 0
     this.writeback = this.writeback
       .then(() => this.handle.datasync())
-      .catch(error => {
-        this.writebackFailure ??= error
+      .catch((error: unknown) => {
+        this.writebackFailure ??= error as Error
       })
   }
 }

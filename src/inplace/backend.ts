@@ -1,5 +1,5 @@
 import * as fs from 'node:fs/promises'
-import type { ArchiveSpec, CacheBackend, RestoreResult, SaveResult } from '../backends/backend.js'
+import { type ArchiveSpec, type CacheBackend, type Miss, missed, partPaths, type RestoreResult, type SaveResult } from '../backends/backend.js'
 import type { KindName } from '../config/config.js'
 import { readJson, writeFileAtomic } from '../util/atomic.js'
 import { metaFile } from './layout.js'
@@ -16,14 +16,17 @@ interface InPlaceMeta {
  */
 export class InPlaceBackend implements CacheBackend {
   readonly name = 'in-place' as const
+  readonly restoresInPlace = true
 
   constructor(
     private readonly storeRoot: string,
     private readonly kind: KindName
   ) {}
 
-  async restore(spec: ArchiveSpec, key: string): Promise<RestoreResult | undefined> {
-    if (!(await anyEntry(spec.paths))) return undefined
+  async restore(spec: ArchiveSpec, key: string): Promise<RestoreResult | Miss> {
+    // The tools find their directory in the store from the first job on, empty or not.
+    for (const dir of partPaths(spec)) await fs.mkdir(dir, { recursive: true })
+    if (!(await anyEntry(partPaths(spec)))) return missed()
     const meta = await readJson<InPlaceMeta>(metaFile(this.storeRoot, this.kind)).catch(() => null)
     // Content no save recorded (a job that died, files put there by hand) is still a useful partial hit.
     return { matchedKey: meta?.key ?? `${key} (in place, never saved)`, archiveBytes: null }

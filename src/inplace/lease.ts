@@ -2,8 +2,8 @@ import * as crypto from 'node:crypto'
 import * as fs from 'node:fs/promises'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import lockfile from 'proper-lockfile'
 import { Env } from '../constants.js'
+import { type LockRetries, withLock } from '../backends/locks.js'
 import { readJson, writeFileAtomic } from '../util/atomic.js'
 import { leaseDir } from './layout.js'
 
@@ -35,7 +35,7 @@ interface LeaseRecord {
 
 /** Longer than any job; only guards against pid reuse and hosts we cannot ask. */
 const MAX_LEASE_MS = 24 * 60 * 60 * 1000
-const MUTEX_RETRIES = { retries: 40, factor: 1.3, minTimeout: 20, maxTimeout: 1000 }
+const MUTEX_RETRIES: LockRetries = { retries: 40, factor: 1.3, minTimeout: 20, maxTimeout: 1000 }
 
 export class LeaseBusyError extends Error {}
 
@@ -51,7 +51,7 @@ export async function acquireLease(storeRoot: string, kind: string, mode: LeaseM
   await fs.mkdir(dir, { recursive: true })
   const deadline = Date.now() + waitMs
   for (;;) {
-    const taken = await withMutex(dir, async () => {
+    const taken = await withLock(dir, async () => {
       const live = await liveLeases(dir)
       const blocked = mode === 'exclusive' ? live.length > 0 : live.some(lease => lease.mode === 'exclusive')
       if (blocked) return null
@@ -59,7 +59,7 @@ export async function acquireLease(storeRoot: string, kind: string, mode: LeaseM
       const record: LeaseRecord = { mode, pid: holderPid(), host: os.hostname(), created: Date.now() }
       await writeFileAtomic(file, JSON.stringify(record))
       return file
-    })
+    }, MUTEX_RETRIES)
     if (taken) return taken
     if (mode === 'exclusive') throw new LeaseBusyError(`${kind} is in use by a running job`)
     if (Date.now() >= deadline) throw new LeaseBusyError(`${kind} stayed locked by maintenance (prune or clear) for ${Math.round(waitMs / 1000)} s`)
@@ -105,14 +105,5 @@ function isLive(record: LeaseRecord): boolean {
   } catch (error) {
     // EPERM: alive, owned by another user.
     return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
-async function withMutex<T>(dir: string, work: () => Promise<T>): Promise<T> {
-  const release = await lockfile.lock(dir, { realpath: false, retries: MUTEX_RETRIES })
-  try {
-    return await work()
-  } finally {
-    await release()
   }
 }

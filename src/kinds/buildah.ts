@@ -1,6 +1,7 @@
 import * as path from 'node:path'
+import { Env } from '../constants.js'
 import { toolVersion, versionAtLeast } from '../util/exec.js'
-import { type CacheKind, NOTHING_PRUNED, platformParts } from './kind.js'
+import { type CacheKind, platformParts, rolePart } from './kind.js'
 
 /** First buildah (podman) release that keeps cache mounts in `buildah-cache-<uid>` instead of `buildah-cache`. */
 const UID_SUFFIX_SINCE = { buildah: [1, 29], podman: [4, 4] } as const
@@ -9,32 +10,22 @@ const UID_SUFFIX_SINCE = { buildah: [1, 29], podman: [4, 4] } as const
 export const buildah: CacheKind = {
   name: 'buildah',
 
-  async locate() {
+  async plan({ inPlaceDir }) {
     const tool = await containerTool()
-    const tmp = process.env.TMPDIR ? path.resolve(process.env.TMPDIR) : '/var/tmp'
+    // In place, the store's directory becomes TMPDIR, under which buildah keeps its cache mounts.
+    const tmp = inPlaceDir ?? (process.env.TMPDIR ? path.resolve(process.env.TMPDIR) : '/var/tmp')
     const dir = path.join(tmp, usesUidSuffix(tool) ? `buildah-cache-${process.getuid?.() ?? 0}` : 'buildah-cache')
-    const notes = [
-      tool.version
-        ? `${tool.name} ${tool.version} keeps cache mounts in ${dir}`
-        : `neither buildah nor podman found; assuming the current layout ${dir}`
-    ]
-    // Lock files belong to the build that held them; a restored one would be a stale lock.
-    return { paths: [dir], exclude: ['buildah-cache-lockfile', 'buildah-cache-lockfiles'], notes }
-  },
-
-  async key() {
-    const tool = await containerTool()
     return {
-      parts: [
-        ...platformParts(),
-        { name: 'builder', value: `${tool.name}${tool.version ?? '-none'}`, source: `${tool.name} --version` }
+      parts: [rolePart('buildah-cache-mounts', dir)],
+      // Lock files belong to the build that held them; a restored one would be a stale lock.
+      exclude: ['buildah-cache-lockfile', 'buildah-cache-lockfiles'],
+      notes: [
+        tool.version ? `${tool.name} ${tool.version} keeps cache mounts in ${dir}` : `neither buildah nor podman found; assuming the current layout ${dir}`
       ],
-      droppable: 0
+      keyParts: [...platformParts(), { name: 'builder', value: `${tool.name}${tool.version ?? '-none'}`, source: `${tool.name} --version` }],
+      droppable: 0,
+      ...(inPlaceDir === null ? {} : { inPlace: true, env: { [Env.TmpDir]: inPlaceDir } })
     }
-  },
-
-  async prune() {
-    return NOTHING_PRUNED
   }
 }
 
@@ -52,4 +43,3 @@ async function containerTool(): Promise<ContainerTool> {
 function usesUidSuffix(tool: ContainerTool): boolean {
   return !tool.version || versionAtLeast(tool.version, UID_SUFFIX_SINCE[tool.name])
 }
-

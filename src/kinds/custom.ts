@@ -1,18 +1,18 @@
-import { type CacheKind, NOTHING_PRUNED } from './kind.js'
+import type { CacheKind } from './kind.js'
 
 /** The user's own paths under the user's own key, like actions/cache; the key is taken as given. */
 export const custom: CacheKind = {
   name: 'custom',
 
-  async locate(config) {
-    return { paths: config.custom?.paths ?? [], exclude: [], notes: ['paths from the `paths` input'] }
-  },
-
-  async key() {
-    return { parts: [], droppable: 0 }
-  },
-
-  async prune() {
-    return NOTHING_PRUNED
+  async plan({ config }) {
+    const paths = config.paths?.paths ?? []
+    return {
+      parts: paths.map(p => ({ origin: 'spelled' as const, name: p.spelled, path: p.path })),
+      exclude: [],
+      notes: ['paths from the `paths` input, each known by its spelling on every machine'],
+      keyParts: [],
+      droppable: 0,
+      ownKey: config.paths ? { key: config.paths.key, restoreKeys: config.paths.restoreKeys } : undefined
+    }
   }
 }

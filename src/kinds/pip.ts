@@ -1,39 +1,36 @@
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { Env } from '../constants.js'
 import { hashFiles } from '../plan/hash-files.js'
 import { probe, toolVersion } from '../util/exec.js'
-import { type CacheKind, NOTHING_PRUNED, platformParts } from './kind.js'
+import { type CacheKind, platformParts, rolePart } from './kind.js'
 
 /** pip's own download cache: wheels and HTTP responses, the ~700 MB users fetch on every run. */
 export const pip: CacheKind = {
   name: 'pip',
 
-  async locate() {
+  async plan({ config, inPlaceDir }) {
     const notes: string[] = []
-    const dir = await pipCacheDir(notes)
-    return { paths: [dir], exclude: ['selfcheck', '*.tmp'], notes }
-  },
-
-  async key(config) {
+    const dir = inPlaceDir ?? (await pipCacheDir(notes))
     const python = (await toolVersion('python3')) ?? 'none'
-    const deps = await hashFiles(config.pipDependencyFiles, config.workspace)
+    const deps = await hashFiles(config.pip.dependencyFiles, config.workspace)
     return {
-      parts: [
+      parts: [rolePart('pip-cache', dir)],
+      // pip never evicts; its cache only holds immutable wheels and responses, so nothing is stale by content.
+      exclude: ['selfcheck', '*.tmp'],
+      notes,
+      keyParts: [
         ...platformParts(),
         { name: 'python', value: `py${python.split('.').slice(0, 2).join('.')}`, source: 'python3 --version' },
         {
           name: 'dependencies',
           value: deps.hash,
-          source: deps.files.length > 0 ? deps.files.join(', ') : `no file matched ${config.pipDependencyFiles.join(' ')}`
+          source: deps.files.length > 0 ? deps.files.join(', ') : `no file matched ${config.pip.dependencyFiles.join(' ')}`
         }
       ],
-      droppable: 2
+      droppable: 2,
+      ...(inPlaceDir === null ? {} : { inPlace: true, env: { [Env.PipCacheDir]: dir } })
     }
-  },
-
-  // pip never evicts; its cache only holds immutable wheels and responses, so nothing is stale by content.
-  async prune() {
-    return NOTHING_PRUNED
   }
 }
 

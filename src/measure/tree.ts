@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto'
+import type { Stats } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 
@@ -7,22 +8,23 @@ export type TreeSnapshot = Record<string, [size: number, mtimeMs: number]>
 
 /** Walks the paths without following symlinks, skipping what the kind never archives. */
 export async function snapshotTree(paths: string[], exclude: string[]): Promise<TreeSnapshot> {
-  const excluded = exclude.map(globToRegExp)
   const snapshot: TreeSnapshot = {}
-  for (const root of paths) await walk(root, excluded, snapshot)
+  await walkFiles(paths, exclude, (file, stat) => (snapshot[file] = [stat.size, Math.trunc(stat.mtimeMs)]))
   return snapshot
 }
 
-async function walk(entry: string, excluded: RegExp[], into: TreeSnapshot): Promise<void> {
-  if (excluded.some(pattern => pattern.test(path.basename(entry)))) return
-  const stat = await fs.lstat(entry).catch(() => null)
-  if (!stat) return
-  if (stat.isDirectory()) {
+/** Every file and symlink below the roots (not following links), but names matching `exclude`, in order. */
+export async function walkFiles(roots: string[], exclude: string[], visit: (file: string, stat: Stats) => void): Promise<void> {
+  const excluded = exclude.map(globToRegExp)
+  const walk = async (entry: string): Promise<void> => {
+    if (excluded.some(pattern => pattern.test(path.basename(entry)))) return
+    const stat = await fs.lstat(entry).catch(() => null)
+    if (!stat) return
+    if (!stat.isDirectory()) return visit(entry, stat)
     const names = await fs.readdir(entry).catch(() => [] as string[])
-    for (const name of names) await walk(path.join(entry, name), excluded, into)
-    return
+    for (const name of names) await walk(path.join(entry, name))
   }
-  into[entry] = [stat.size, Math.trunc(stat.mtimeMs)]
+  for (const root of roots) await walk(root)
 }
 
 /** tar's --exclude wildcards as used by kinds: `*` and `?` within a name. */

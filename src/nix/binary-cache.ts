@@ -1,6 +1,5 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import type { PathTally } from '../ledger.js'
 import { readJson, writeFileAtomicIfChanged } from '../util/atomic.js'
 
 /** One `<hash>.narinfo` of a file:// binary cache: the fields qdc needs. */
@@ -104,6 +103,23 @@ export async function listCache(dir: string): Promise<CacheListing> {
     }
   }
   return { entries, corrupt }
+}
+
+/** Store paths and their NAR bytes (uncompressed size). */
+export interface PathTally {
+  paths: number
+  narBytes: number
+}
+
+/** New store paths of the job, classified, and what the save did to the binary cache. */
+export interface NixAccount {
+  built: PathTally
+  fromCache: PathTally
+  fromUpstream: PathTally
+  /** Added to the binary cache directory by this run (bytes as stored, compressed). */
+  copied: PathTally
+  /** Dropped from the binary cache directory: unused too long, or over nix-max-size. */
+  pruned: PathTally
 }
 
 /** Paths and NAR bytes of store paths, from narinfos or `nix path-info`. */

@@ -1,4 +1,4 @@
-import * as exec from '@actions/exec'
+import { runQuietly } from '../util/exec.js'
 
 /** nix 2.8 hides `nix copy`, `nix path-info` and `nix show-config` behind this feature flag. */
 const NIX_COMMAND = ['--extra-experimental-features', 'nix-command']
@@ -16,13 +16,10 @@ export async function nix(args: string[]): Promise<string> {
   return run('nix', [...NIX_COMMAND, ...args])
 }
 
+/** Runs a Nix tool quietly and returns its stdout; a failure throws with the tail of stderr. */
 export async function run(command: string, args: string[]): Promise<string> {
-  const result = await exec.getExecOutput(command, args, {
-    silent: true,
-    ignoreReturnCode: true,
-    env: process.env as Record<string, string>
-  })
-  if (result.exitCode !== 0) throw new NixCommandError(`${command} ${args.filter(a => !NIX_COMMAND.includes(a))[0] ?? ''}`.trim(), result.exitCode, result.stderr)
+  const result = await runQuietly(command, args)
+  if (result.code !== 0) throw new NixCommandError(`${command} ${args.filter(a => !NIX_COMMAND.includes(a))[0] ?? ''}`.trim(), result.code, result.stderr)
   return result.stdout
 }
 

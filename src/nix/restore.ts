@@ -1,16 +1,26 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import * as core from '@actions/core'
-import type { ActionConfig } from '../config/config.js'
-import type { LedgerEntry } from '../ledger.js'
+import { type LedgerEntry, warnAbout } from '../ledger.js'
 import { writeFileAtomic } from '../util/atomic.js'
 import { stringifyError } from '../util/errors.js'
 import { toolVersion } from '../util/exec.js'
 import { fingerprintOf, listCache, type NarInfo, readCacheInfo } from './binary-cache.js'
 import { nix, run } from './cli.js'
 import { exportSubstituter, gatherTrustFacts, listSetting, parseShowConfig, substituterAccepted, substituterUrl, untrustedAdvice } from './settings.js'
-import { keyName, verifySignature } from './signing.js'
+import { keyName, type SigningKey, verifySignature } from './signing.js'
 import { listValidPaths, writePathList } from './store-paths.js'
+
+/** The nix kind's settings once planned: the input's, with the signing key resolved. */
+export interface NixCacheSettings {
+  dir: string
+  /** Keys the restored cache may be signed with: nix-public-keys and the signing key's public half. */
+  publicKeys: string[]
+  trusted: boolean
+  signing: SigningKey | null
+  maxBytes: number
+  maxAgeMs: number
+}
 
 /** What main learnt about Nix and the restored cache, for post (in the run's snapshot directory). */
 export interface NixRestoreRecord {
@@ -33,38 +43,36 @@ export function baselineFile(snapshotDir: string): string {
  * After the restore: check the binary cache, make it the first substituter of every later step, and
  * record the store's valid paths so post can tell which ones the job added. Never fails the job.
  */
-export async function setUpNix(config: ActionConfig, entries: LedgerEntry[], snapshotDir: string): Promise<void> {
-  const entry = entries.find(e => e.kind === 'nix')
-  if (!entry) return
+export async function setUpNix(settings: NixCacheSettings, entry: LedgerEntry, snapshotDir: string): Promise<void> {
   await core.group('Nix substituter', async () => {
     try {
-      await setUp(config, entry, snapshotDir)
+      await setUp(settings, entry, snapshotDir)
     } catch (error) {
-      warn(entry, `setting up the Nix cache failed, builds go on without it: ${stringifyError(error)}`)
+      warnAbout(entry, `setting up the Nix cache failed, builds go on without it: ${stringifyError(error)}`)
     }
   })
 }
 
-async function setUp(config: ActionConfig, entry: LedgerEntry, snapshotDir: string): Promise<void> {
+async function setUp(settings: NixCacheSettings, entry: LedgerEntry, snapshotDir: string): Promise<void> {
   if ((await toolVersion('nix')) === null) {
-    warn(entry, 'nix is not installed (no working `nix` on PATH): the cache directory is restored and saved, but nothing uses it. Install Nix before this action.')
+    warnAbout(entry, 'nix is not installed (no working `nix` on PATH): the cache directory is restored and saved, but nothing uses it. Install Nix before this action.')
     return
   }
   const storeDir = JSON.parse(await run('nix-instantiate', ['--eval', '-E', 'builtins.storeDir'])) as string
   await writePathList(baselineFile(snapshotDir), await listValidPaths())
-  const settings = parseShowConfig(await nix(['show-config']))
-  const trustedKeys = [...listSetting(settings, 'trusted-public-keys'), ...config.nixPublicKeys]
-  const check = await checkCache(config.nixDir, storeDir, trustedKeys, config.nixTrusted)
-  for (const problem of check.problems) warn(entry, problem)
+  const nixConf = parseShowConfig(await nix(['show-config']))
+  const trustedKeys = [...listSetting(nixConf, 'trusted-public-keys'), ...settings.publicKeys]
+  const check = await checkCache(settings.dir, storeDir, trustedKeys, settings.trusted)
+  for (const problem of check.problems) warnAbout(entry, problem)
   for (const note of check.notes) core.info(note)
   await writeFileAtomic(recordFile(snapshotDir), JSON.stringify({ storeDir, saveable: check.saveable, accepted: check.accepted } satisfies NixRestoreRecord))
   if (check.accepted.length === 0) return
-  const url = substituterUrl(config.nixDir, config.nixTrusted)
+  const url = substituterUrl(settings.dir, settings.trusted)
   // The settings were read before our conf is exported, whose extra-trusted-public-keys the daemon would not see.
-  const facts = await gatherTrustFacts(settings)
-  await exportSubstituter(path.join(snapshotDir, 'nix.conf'), url, config.nixPublicKeys)
+  const facts = await gatherTrustFacts(nixConf)
+  await exportSubstituter(path.join(snapshotDir, 'nix.conf'), url, settings.publicKeys)
   core.info(`Later steps substitute from ${url} first (${check.accepted.length} store paths)`)
-  if (!substituterAccepted(facts, url, config.nixPublicKeys)) warn(entry, untrustedAdvice(facts, url, config.nixPublicKeys))
+  if (!substituterAccepted(facts, url, settings.publicKeys)) warnAbout(entry, untrustedAdvice(facts, url, settings.publicKeys))
 }
 
 interface CacheCheck {
@@ -120,8 +128,4 @@ function signatureProblem(entries: NarInfo[], trustedKeys: string[]): string {
   return `the restored cache is signed by ${signers.join(', ')} but no signature verifies with the trusted keys (${trustedNames}), so Nix refuses it and fetches or builds instead: check nix-public-keys and nix-signing-key.`
 }
 
-function warn(entry: LedgerEntry, problem: string): void {
-  core.warning(`nix: ${problem}`)
-  entry.problems.push(problem.split('\n')[0])
-}
 

@@ -1,46 +1,38 @@
-import * as fs from 'node:fs/promises'
-import * as path from 'node:path'
 import * as core from '@actions/core'
-import type { ActionConfig } from '../config/config.js'
-import type { NixAccount, LedgerEntry, PathTally } from '../ledger.js'
+import { type LedgerEntry, warnAbout } from '../ledger.js'
 import { formatBytes } from '../report/format.js'
-import type { RunState } from '../state.js'
 import { readJson } from '../util/atomic.js'
 import { stringifyError } from '../util/errors.js'
-import { choosePrunable, hashPartOf, listCache, readLastUsed, removeEntries, stampUsed, tally, writeLastUsed } from './binary-cache.js'
+import { choosePrunable, hashPartOf, listCache, type NixAccount, type PathTally, readLastUsed, removeEntries, stampUsed, tally, writeLastUsed } from './binary-cache.js'
 import { copyToCache } from './copy.js'
-import { baselineFile, type NixRestoreRecord, recordFile } from './restore.js'
+import { baselineFile, type NixCacheSettings, type NixRestoreRecord, recordFile } from './restore.js'
+import { withKeyFile } from './signing.js'
 import { listValidPaths, newPaths, type Origin, originOf, type PathInfo, pathInfos, readPathList } from './store-paths.js'
 
 /**
  * Before the nix kind is measured and saved: classify the store paths the job added, copy them into the
- * binary cache directory, prune it, and put the figures on the ledger entry. Never fails the job.
+ * binary cache directory (when this run may add to it), prune it. Returns the figures, or null when Nix was
+ * not set up in main; never fails the job.
  */
-export async function collectNixPaths(run: RunState): Promise<void> {
-  const index = run.plans.findIndex(plan => plan.kind === 'nix')
-  if (index < 0) return
-  const entry = run.entries[index]
-  await core.group('Collect Nix store paths', async () => {
+export async function collectNixPaths(settings: NixCacheSettings, entry: LedgerEntry, snapshotDir: string, mayAdd: boolean): Promise<NixAccount | null> {
+  return core.group('Collect Nix store paths', async () => {
     try {
-      await collect(run, entry)
+      return await collect(settings, snapshotDir, mayAdd)
     } catch (error) {
-      const problem = `collecting Nix store paths failed, the cache is saved as restored: ${stringifyError(error)}`
-      core.warning(`nix: ${problem}`)
-      entry.problems.push(problem)
-    } finally {
-      await forgetPrivateKey(run.config)
+      warnAbout(entry, `collecting Nix store paths failed, the cache is saved as restored: ${stringifyError(error)}`)
+      return null
     }
   })
 }
 
-async function collect(run: RunState, entry: LedgerEntry): Promise<void> {
-  const record = await readJson<NixRestoreRecord>(recordFile(run.snapshotDir))
+async function collect(settings: NixCacheSettings, snapshotDir: string, mayAdd: boolean): Promise<NixAccount | null> {
+  const record = await readJson<NixRestoreRecord>(recordFile(snapshotDir))
   if (!record) {
     core.info('Nix was not set up in the main step; the cache directory is saved as it is.')
-    return
+    return null
   }
   const valid = await listValidPaths()
-  const added = await pathInfos(newPaths(await readPathList(baselineFile(run.snapshotDir)), valid))
+  const added = await pathInfos(newPaths(await readPathList(baselineFile(snapshotDir)), valid))
   const byOrigin = classify(added, new Set(record.accepted))
   const account: NixAccount = {
     built: tally(byOrigin.built),
@@ -49,20 +41,20 @@ async function collect(run: RunState, entry: LedgerEntry): Promise<void> {
     copied: { paths: 0, narBytes: 0 },
     pruned: { paths: 0, narBytes: 0 }
   }
-  entry.nix = account
   logAccount(account)
-  const dir = run.config.nixDir
-  if (!record.saveable || !run.mode.write || run.config.save === 'never') {
+  const dir = settings.dir
+  if (!record.saveable || !mayAdd) {
     core.info('Not adding to the binary cache: it belongs to another store, or this run does not save.')
-    return
+    return account
   }
   const before = await listCache(dir)
   const missing = added.filter(info => !before.entries.has(hashPartOf(info.path))).map(info => info.path)
-  if (missing.length > 0) await copyToCache(dir, missing, run.config.nixSigningKeyFile)
+  if (missing.length > 0) await withKeyFile(settings.signing, file => copyToCache(dir, missing, file))
   const after = await listCache(dir)
   account.copied = tally([...after.entries.values()].filter(info => !before.entries.has(info.hash)))
-  account.pruned = await prune(dir, after.entries, new Set(valid.map(hashPartOf)), run.config)
+  account.pruned = await prune(dir, after.entries, new Set(valid.map(hashPartOf)), settings)
   core.info(`Binary cache: ${fmt(account.copied)} added, ${fmt(account.pruned)} pruned`)
+  return account
 }
 
 function classify(infos: PathInfo[], accepted: Set<string>): Record<Origin, PathInfo[]> {
@@ -72,11 +64,11 @@ function classify(infos: PathInfo[], accepted: Set<string>): Record<Origin, Path
 }
 
 /** Stamps what this run's store holds as used today, then drops what is stale or over the size limit. */
-async function prune(dir: string, entries: Awaited<ReturnType<typeof listCache>>['entries'], validHashes: Set<string>, config: ActionConfig): Promise<PathTally> {
+async function prune(dir: string, entries: Awaited<ReturnType<typeof listCache>>['entries'], validHashes: Set<string>, settings: NixCacheSettings): Promise<PathTally> {
   const today = new Date()
   const used = new Set([...entries.keys()].filter(hash => validHashes.has(hash)))
   const lastUsed = stampUsed(await readLastUsed(dir), entries, used, today.toISOString().slice(0, 10))
-  const drop = choosePrunable(entries, lastUsed, { maxBytes: config.nixMaxBytes, maxAgeMs: config.nixMaxAgeMs, now: today })
+  const drop = choosePrunable(entries, lastUsed, { maxBytes: settings.maxBytes, maxAgeMs: settings.maxAgeMs, now: today })
   if (drop.size > 0) await removeEntries(dir, entries, drop)
   for (const hash of drop) delete lastUsed[hash]
   await writeLastUsed(dir, lastUsed)
@@ -89,10 +81,4 @@ function logAccount(account: NixAccount): void {
 
 function fmt(t: PathTally): string {
   return `${t.paths} (${formatBytes(t.narBytes)})`
-}
-
-/** The private copy of an inline signing key lives only as long as the job needs it. */
-async function forgetPrivateKey(config: ActionConfig): Promise<void> {
-  const file = config.nixSigningKeyFile
-  if (file && path.basename(path.dirname(file)).startsWith('qdc-nix-key-')) await fs.rm(path.dirname(file), { recursive: true, force: true })
 }

@@ -1,36 +1,36 @@
 import * as core from '@actions/core'
-import type { ActionConfig, KindName } from '../config/config.js'
+import type { ActionConfig } from '../config/config.js'
 import { KEY_SCHEME, REVISION_SEPARATOR } from '../constants.js'
 import { kindNamed } from '../kinds/index.js'
-import type { KeyPart } from '../kinds/kind.js'
+import type { CachePlan } from '../kinds/kind.js'
 
-/** What one cache kind will restore and save, and why its key is what it is. */
-export interface CachePlan {
-  kind: KindName
-  paths: string[]
-  exclude: string[]
-  key: string
-  restoreKeys: string[]
-  parts: KeyPart[]
-  notes: string[]
+/**
+ * What every kind will restore and save, and why its key is what it is. `inPlaceDirs` names the store's
+ * own directory of each kind that can live in place (in-place mode).
+ */
+export async function planCaches(config: ActionConfig, inPlaceDirs: Partial<Record<string, string>>): Promise<CachePlan[]> {
+  return Promise.all(config.kinds.map(name => planKind(config, name, inPlaceDirs[name] ?? null)))
 }
 
-export async function planCaches(config: ActionConfig): Promise<CachePlan[]> {
-  return Promise.all(config.kinds.map(name => planKind(config, name)))
-}
-
-async function planKind(config: ActionConfig, name: KindName): Promise<CachePlan> {
-  const kind = kindNamed(name)
-  const location = await kind.locate(config)
-  if (name === 'custom' && config.custom) {
-    const { key, restoreKeys } = config.custom
-    return { kind: name, ...location, key, restoreKeys: [revisionsOf(key), ...restoreKeys], parts: [] }
-  }
-  const { parts, droppable } = await kind.key(config, location)
+async function planKind(config: ActionConfig, name: ActionConfig['kinds'][number], inPlaceDir: string | null): Promise<CachePlan> {
+  const planned = await kindNamed(name).plan({ config, inPlaceDir })
   const stem = [config.keyPrefix, name, KEY_SCHEME]
-  const key = joinKey([...stem, ...parts.map(p => p.value)])
-  const fallbacks = Array.from({ length: droppable }, (_, i) => joinKey([...stem, ...parts.slice(0, parts.length - 1 - i).map(p => p.value)]) + '-')
-  return { kind: name, ...location, key, restoreKeys: [revisionsOf(key), ...fallbacks], parts }
+  const { keyParts, droppable } = planned
+  const key = planned.ownKey?.key ?? joinKey([...stem, ...keyParts.map(p => p.value)])
+  const fallbacks =
+    planned.ownKey?.restoreKeys ??
+    Array.from({ length: droppable }, (_, i) => joinKey([...stem, ...keyParts.slice(0, keyParts.length - 1 - i).map(p => p.value)]) + '-')
+  return {
+    kind: name,
+    spec: { parts: planned.parts, exclude: planned.exclude, kind: name },
+    key,
+    restoreKeys: [revisionsOf(key), ...fallbacks],
+    keyParts,
+    notes: planned.notes,
+    inPlace: planned.inPlace ?? false,
+    env: planned.env ?? {},
+    data: planned.data
+  }
 }
 
 function joinKey(values: string[]): string {
@@ -60,16 +60,18 @@ export function isExactMatch(key: string, matchedKey: string): boolean {
 
 /** The configuration group: every key with the parts that went into it, so a miss explains itself. */
 export function logPlans(config: ActionConfig, backendName: string, plans: CachePlan[]): void {
-  core.info(`backend: ${backendName}${backendName === 'local' ? ` (${config.localDir})` : ''}`)
+  core.info(`backend: ${backendName}${backendName === 'local' ? ` (${config.local.dir})` : ''}`)
   core.info(`save: ${config.save}${config.readOnly ? ', read-only' : ''}`)
   for (const plan of plans) {
     core.info(``)
     core.info(`[${plan.kind}]`)
-    core.info(`  paths: ${plan.paths.join(', ')}`)
-    if (plan.exclude.length > 0) core.info(`  never archived: ${plan.exclude.join(', ')}`)
+    // The names are the entry's identity on every machine; the paths are where they are on this one.
+    for (const part of plan.spec.parts) core.info(`  ${part.origin === 'role' ? part.name : `path ${part.name}`}: ${part.path}`)
+    if (plan.spec.exclude.length > 0) core.info(`  never archived: ${plan.spec.exclude.join(', ')}`)
     for (const note of plan.notes) core.info(`  ${note}`)
+    for (const [name, value] of Object.entries(plan.env)) core.info(`  exported for later steps: ${name}=${value}`)
     core.info(`  key: ${plan.key}`)
-    for (const part of plan.parts) core.info(`    ${part.name} = ${part.value}  (${part.source})`)
+    for (const part of plan.keyParts) core.info(`    ${part.name} = ${part.value}  (${part.source})`)
     core.info(`  restore keys: ${plan.restoreKeys.join(' | ')}`)
   }
 }

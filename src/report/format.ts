@@ -22,3 +22,8 @@ export function formatDuration(ms: number): string {
 export function formatPercent(percent: number | null): string {
   return percent === null ? 'n/a' : `${percent.toFixed(percent >= 99.95 || percent === 0 ? 0 : 1)}%`
 }
+
+/** Text fit for one Markdown table cell. */
+export function escapeCell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
+}

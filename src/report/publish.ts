@@ -5,8 +5,8 @@ import { stringifyError } from '../util/errors.js'
 import { writeReport } from './report.js'
 import { renderSummary } from './summary.js'
 
-/** Report file, outputs and job summary, all from the same ledger. */
-export async function publish(entries: LedgerEntry[], reportPath: string, withSummary: boolean): Promise<void> {
+/** Report file, outputs and job summary, all from the same ledger; `sections` are the kinds' own (see renderSummary). */
+export async function publish(entries: LedgerEntry[], sections: string[][], reportPath: string, withSummary: boolean): Promise<void> {
   const sums = totals(entries)
   core.setOutput(Outputs.BytesDownloaded, String(sums.downloadedBytes))
   core.setOutput(Outputs.BytesReused, String(sums.reusedBytes))
@@ -17,6 +17,6 @@ export async function publish(entries: LedgerEntry[], reportPath: string, withSu
     core.warning(`Could not write the report to ${reportPath}: ${stringifyError(error)}`)
   }
   if (withSummary && process.env.GITHUB_STEP_SUMMARY) {
-    await core.summary.addRaw(renderSummary(entries)).write()
+    await core.summary.addRaw(renderSummary(entries, sections)).write()
   }
 }

@@ -21,8 +21,8 @@ export function buildReport(entries: LedgerEntry[]) {
       problems: e.problems,
       restoreMs: Math.round(e.restoreMs),
       saveMs: Math.round(e.saveMs),
-      ...(e.nix ? { nix: e.nix } : {}),
-      ...(e.services ? { services: e.services } : {})
+      // A kind's own figures (files, nix, services), as the kind keeps them.
+      ...e.details
     })),
     totals: { downloadedBytes, reusedBytes, uploadedBytes, reusedPercent }
   }

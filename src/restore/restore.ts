@@ -1,10 +1,11 @@
 import * as core from '@actions/core'
-import type { CacheBackend } from '../backends/backend.js'
+import { type CacheBackend, partPaths } from '../backends/backend.js'
 import type { AccessMode } from '../config/mode.js'
-import { type HitKind, type LedgerEntry } from '../ledger.js'
+import { type HitKind, type LedgerEntry, warnAbout } from '../ledger.js'
 import { snapshotFile, writeRestoredTree } from '../measure/snapshot-store.js'
 import { changedSince, fingerprint, snapshotTree, totalBytes } from '../measure/tree.js'
-import { type CachePlan, isExactMatch } from '../plan/plan.js'
+import type { CachePlan } from '../kinds/kind.js'
+import { isExactMatch } from '../plan/plan.js'
 import { formatBytes } from '../report/format.js'
 import { stringifyError } from '../util/errors.js'
 
@@ -18,26 +19,27 @@ export async function restoreOne(plan: CachePlan, backend: CacheBackend, mode: A
   const started = performance.now()
   const entry = newEntry(plan, backend.name)
   // In place, what is there was kept from earlier runs: all of it counts as restored.
-  const before = backend.name === 'in-place' ? {} : await snapshotTree(plan.paths, plan.exclude)
+  const paths = partPaths(plan.spec)
+  const before = backend.restoresInPlace ? {} : await snapshotTree(paths, plan.spec.exclude)
   if (!mode.read) {
     core.info(`Not restoring: the cache mode does not allow reads (${mode.reason}).`)
   } else {
     await lookUp(plan, backend, entry)
   }
-  const present = await snapshotTree(plan.paths, plan.exclude)
+  const present = await snapshotTree(paths, plan.spec.exclude)
   const restored = changedSince(before, present)
   entry.restoredBytes = totalBytes(restored)
   entry.restoreMs = performance.now() - started
   await writeRestoredTree(snapshotFile(snapshotDir, plan.kind), { present, restored })
-  if (entry.hit !== 'miss') core.info(`Restored ${formatBytes(entry.restoredBytes)} into ${plan.paths.join(', ')}`)
+  if (entry.hit !== 'miss') core.info(`Restored ${formatBytes(entry.restoredBytes)} into ${paths.join(', ')}`)
   return { entry, fingerprint: fingerprint(present) }
 }
 
 async function lookUp(plan: CachePlan, backend: CacheBackend, entry: LedgerEntry): Promise<void> {
   try {
-    const result = await backend.restore({ paths: plan.paths, exclude: plan.exclude }, plan.key, plan.restoreKeys)
-    if (!result) {
-      explainMiss(plan)
+    const result = await backend.restore(plan.spec, plan.key, plan.restoreKeys)
+    if (result.matchedKey === null) {
+      explainMiss(plan, result.otherIdentity)
       return
     }
     entry.matchedKey = result.matchedKey
@@ -45,9 +47,7 @@ async function lookUp(plan: CachePlan, backend: CacheBackend, entry: LedgerEntry
     entry.hit = hitKind(plan.key, result.matchedKey)
     core.info(`${entry.hit === 'exact' ? 'Exact hit' : 'Partial hit (restore key)'}: ${result.matchedKey}`)
   } catch (error) {
-    const problem = `restore failed, continuing without cache: ${stringifyError(error)}`
-    core.warning(`${plan.kind}: ${problem}`)
-    entry.problems.push(problem)
+    warnAbout(entry, `restore failed, continuing without cache: ${stringifyError(error)}`)
   }
 }
 
@@ -56,10 +56,11 @@ function hitKind(key: string, matchedKey: string): HitKind {
 }
 
 /** An expected miss is information, not a warning: what was looked for and what it was made of. */
-function explainMiss(plan: CachePlan): void {
-  const parts = plan.parts.map(p => `${p.name}=${p.value}`).join(', ')
+function explainMiss(plan: CachePlan, otherIdentity: string | null): void {
+  const parts = plan.keyParts.map(p => `${p.name}=${p.value}`).join(', ')
   core.info(`No cache entry for ${plan.kind}: key ${plan.key}${parts ? ` (${parts})` : ''}`)
   core.info(`  tried restore keys: ${plan.restoreKeys.join(', ')}`)
+  if (otherIdentity) core.info(`  ${otherIdentity}`)
 }
 
 function newEntry(plan: CachePlan, backend: string): LedgerEntry {

@@ -1,15 +1,29 @@
 import * as exec from '@actions/exec'
 
-/** Runs a probe command quietly; null when the tool is absent or fails, so callers can say so plainly. */
+export interface CommandResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/**
+ * Runs a command quietly (nothing reaches the log) with this process's environment as the action changed
+ * it, plus `env`; a non-zero exit is a result, not an error. A command that cannot be started throws.
+ */
+export async function runQuietly(command: string, args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
+  const result = await exec.getExecOutput(command, args, {
+    silent: true,
+    ignoreReturnCode: true,
+    env: { ...(process.env as Record<string, string>), ...env }
+  })
+  return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr }
+}
+
+/** A probe's output; null when the tool is absent or fails, so callers can say so plainly. */
 export async function probe(command: string, args: string[], env?: Record<string, string>): Promise<string | null> {
   try {
-    const result = await exec.getExecOutput(command, args, {
-      silent: true,
-      ignoreReturnCode: true,
-      // Explicit, so the child sees this process's environment as the action changed it.
-      env: { ...(process.env as Record<string, string>), ...env }
-    })
-    return result.exitCode === 0 ? result.stdout.trim() : null
+    const result = await runQuietly(command, args, env)
+    return result.code === 0 ? result.stdout.trim() : null
   } catch {
     return null
   }

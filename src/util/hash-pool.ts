@@ -191,7 +191,7 @@ class HashPool {
   request<T>(slot: PoolWorker, id: number, message: object, onProgress?: (bytes: number) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (slot.failure) return reject(slot.failure)
-      this.pending.set(id, { slot, resolve: resolve as (value: unknown) => void, reject, onProgress })
+      this.pending.set(id, { slot, resolve: resolve, reject, onProgress })
       slot.worker.postMessage({ ...message, id })
     })
   }
@@ -208,7 +208,7 @@ class HashPool {
       if (message.error !== undefined) waiting?.reject(new Error(message.error))
       else waiting?.resolve(message.result)
     })
-    worker.on('error', error => this.failAll(slot, error))
+    worker.on('error', (error: Error) => this.failAll(slot, error))
     worker.on('exit', code => this.failAll(slot, new Error(`hashing worker exited with code ${code}`)))
     worker.unref()
     this.workers.push(slot)

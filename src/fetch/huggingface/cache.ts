@@ -78,7 +78,7 @@ export class RepoCache {
    * Python uses it to detect incomplete snapshots offline, we use it to skip the API on warm runs.
    */
   async writeTree(commit: string, files: TreeFile[]): Promise<void> {
-    const entries = files.map(f => [f.path, { size: f.size, blob_id: f.oid, ...(f.lfs ? { lfs_sha256: f.lfs.oid, lfs_size: f.lfs.size } : {}) }])
+    const entries = files.map(f => [f.path, { size: f.size, blob_id: f.oid, ...(f.lfs ? { lfs_sha256: f.lfs.oid, lfs_size: f.lfs.size } : {}) }] as const)
     await writeFileAtomicIfChanged(this.treeFile(commit), JSON.stringify({ format_version: 1, files: Object.fromEntries(entries) }))
   }
 

@@ -20,7 +20,7 @@ export function readComposeServices(file: string): ComposeService[] {
     document = parse(fs.readFileSync(file, 'utf8'))
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error)
-    throw new Error(`${file} is not a valid compose file: ${reason}`)
+    throw new Error(`${file} is not a valid compose file: ${reason}`, { cause: error })
   }
   const services = (document as { services?: unknown } | null)?.services
   if (typeof services !== 'object' || services === null || Array.isArray(services)) {

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs/promises'
-import * as os from 'node:os'
 import * as path from 'node:path'
 import * as core from '@actions/core'
-import type { ActionConfig, PodmanCacheMode } from '../config/config.js'
-import type { BuiltService, LedgerEntry } from '../ledger.js'
+import type { PodmanCacheMode, PodmanSettings } from '../config/config.js'
+import type { LedgerEntry } from '../ledger.js'
 import { formatBytes, formatDuration } from '../report/format.js'
 import { probe, toolVersion, versionAtLeast } from '../util/exec.js'
 import { stringifyError } from '../util/errors.js'
+import { runnerTemp } from '../util/temp.js'
 import { loadBaseImages, localImageIds, saveBaseImages } from './base-images.js'
 import type { ImageBuild } from './build-log.js'
 import { type ComposeRun, composeBuild } from './compose.js'
@@ -20,21 +20,47 @@ const CACHE_FLAGS_SINCE = [4, 2] as const
 /** The repository in the layout that holds one cache image per build step, tagged by buildah's cache key. */
 const CACHE_REPOSITORY = 'buildcache'
 
+/** One image podman-compose built: how much of it the layer cache provided. */
+export interface BuiltService {
+  /** The compose service, or the image when the compose file does not name it. */
+  service: string
+  image: string
+  /** Instructions after FROM. */
+  steps: number
+  reusedSteps: number
+  builtSteps: number
+  /** Cache-image bytes pulled from the layer cache vs pushed into it during this build. */
+  layerBytesReused: number
+  layerBytesPushed: number
+  /** Base-image bytes loaded from the cache vs not in it (pulled upstream or already local, then saved). */
+  baseBytesReused: number
+  baseBytesPulled: number
+  buildMs: number
+  /** The failing instruction and podman's reason; null when the build succeeded. */
+  failure: string | null
+}
+
+/** The podman kind's ledger details: a row per image the compose build made. */
+export interface PodmanDetails {
+  services: BuiltService[]
+}
+
+/** What the build needs: the podman settings, the layer cache's directory and the compose file's services. */
+export interface ComposeBuild extends PodmanSettings {
+  composeFile: string
+  services: ComposeService[]
+  workspace: string
+}
+
 /**
- * The build phase, after restore: `podman-compose build` with the podman kind's directory served as the
- * layer cache and its base images loaded first. A build that fails fails the step (after the ledger and
- * state are saved, so post still reports); a cache that cannot be served fails it too, rather than
- * building without the cache the user asked for.
+ * `podman-compose build` with the podman kind's directory served as the layer cache and its base images
+ * loaded first. The services built go on the entry (so post reports them) before a failing build throws;
+ * a cache that cannot be served throws too, rather than building without the cache the user asked for.
  */
-export async function runBuildPhase(config: ActionConfig, entries: LedgerEntry[], persist: () => void): Promise<void> {
-  if (!config.composeFile) return
-  const entry = entries.find(e => e.kind === 'podman')
-  if (!entry) return
+export async function buildWithLayerCache(build: ComposeBuild, entry: LedgerEntry): Promise<void> {
   const failures = await core.group('Build (podman-compose)', async () => {
     const version = await checkTools()
-    const run = await buildWithCache(config, entry, cacheMode(config.podmanCacheMode, version))
-    persist()
-    return run
+    return buildWithCache(build, entry, cacheMode(build.cacheMode, version))
   })
   if (failures.length > 0) throw new Error(failures.map(describeFailure).join('; '))
 }
@@ -48,7 +74,6 @@ async function checkTools(): Promise<string> {
   return version
 }
 
-
 /** `registry`: --cache-from/--cache-to through the bridge; `images`: the step images themselves (src/build/step-images.ts). */
 export function cacheMode(asked: PodmanCacheMode, version: string): 'registry' | 'images' {
   if (asked === 'images') return 'images'
@@ -59,30 +84,30 @@ export function cacheMode(asked: PodmanCacheMode, version: string): 'registry' |
   return 'images'
 }
 
-async function buildWithCache(config: ActionConfig, entry: LedgerEntry, mode: 'registry' | 'images'): Promise<ImageBuild[]> {
-  const registry = new LayoutRegistry(config.podmanDir)
+async function buildWithCache(build: ComposeBuild, entry: LedgerEntry, mode: 'registry' | 'images'): Promise<ImageBuild[]> {
+  const registry = new LayoutRegistry(build.dir)
   let bridge: string
   try {
     bridge = await registry.start()
   } catch (error) {
-    throw new Error(`the layer cache in ${config.podmanDir} could not be served on 127.0.0.1 (${stringifyError(error)}); the build was not run`)
+    throw new Error(`the layer cache in ${build.dir} could not be served on 127.0.0.1 (${stringifyError(error)}); the build was not run`, { cause: error })
   }
-  const confDir = await fs.mkdtemp(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'qdc-podman-'))
+  const confDir = await fs.mkdtemp(path.join(runnerTemp(), 'qdc-podman-'))
   try {
     const env = { CONTAINERS_REGISTRIES_CONF: await writeRegistriesConf(confDir, bridge) }
-    core.info(`layer cache: ${config.podmanDir} served as ${bridge}/${CACHE_REPOSITORY}`)
+    core.info(`layer cache: ${build.dir} served as ${bridge}/${CACHE_REPOSITORY}`)
     const loaded = await loadBaseImages(registry, bridge, env)
     const steps = mode === 'images' ? await loadStepImages(registry, bridge, env) : new Map<string, number>()
     const localBefore = await localImageIds(env)
     const repo = `${bridge}/${CACHE_REPOSITORY}`
     const flags = mode === 'registry' ? ['--layers', '--cache-from', repo, '--cache-to', repo] : ['--layers']
-    const run = await composeBuild(config, flags, env, image => (registry.label = image))
+    const run = await composeBuild(build, flags, env, image => (registry.label = image))
     const succeeded = run.exitCode === 0 && run.log.failures().length === 0
     const usedBases = [...new Set(run.log.builds.flatMap(b => b.baseImages))]
     const { saved, tags } = await saveBaseImages(registry, bridge, usedBases, loaded, localBefore, env)
     const stepTags = mode === 'images' ? await saveStepImages(registry, bridge, run.log.builds, env) : new Set<string>()
     if (succeeded) await keepOnlyUsed(registry, new Set([...tags, ...stepTags]))
-    return record(config.composeBuilds, entry, run, registry, { loaded, saved, steps })
+    return record(build.services, entry, run, registry, { loaded, saved, steps })
   } finally {
     await registry.stop()
     await fs.rm(confDir, { recursive: true, force: true })
@@ -110,7 +135,7 @@ interface CacheTraffic {
 
 function record(services: ComposeService[], entry: LedgerEntry, run: ComposeRun, registry: LayoutRegistry, bytes: CacheTraffic): ImageBuild[] {
   const counted = new Set<string>()
-  entry.services = run.log.builds.map(build => {
+  const built = run.log.builds.map(build => {
     const traffic = registry.trafficOf(build.image)
     // A base image shared by several services is counted once, with the first that used it.
     const bases = build.baseImages.filter(ref => !counted.has(ref))
@@ -134,6 +159,7 @@ function record(services: ComposeService[], entry: LedgerEntry, run: ComposeRun,
     )
     return service
   })
+  entry.details = { services: built } satisfies PodmanDetails
   const failures = run.log.failures()
   if (run.exitCode !== 0 && failures.length === 0) {
     throw new Error(`podman-compose build failed (exit code ${run.exitCode}): ${run.lastError ?? 'no message'}`)

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
-import { writeFileAtomic } from '../util/atomic.js'
-import type { HitKind, LedgerEntry, SaveOutcome } from '../ledger.js'
+import { writeFileAtomic } from '../../util/atomic.js'
+import type { HitKind, LedgerEntry, SaveOutcome } from '../../ledger.js'
 
 /** One line per kind per run in `<local-dir>/history.jsonl`, read by `qdc stats`. */
 export interface HistoryLine {

@@ -1,5 +1,5 @@
 import * as exec from '@actions/exec'
-import type { ActionConfig } from '../config/config.js'
+import type { ComposeBuild } from './run.js'
 import { BuildLog } from './build-log.js'
 
 export interface ComposeRun {
@@ -15,18 +15,18 @@ export interface ComposeRun {
  * to the log and parsed as it comes, so the registry can attribute its traffic to the image being built.
  */
 export async function composeBuild(
-  config: ActionConfig,
+  build: ComposeBuild,
   cacheFlags: string[],
   env: Record<string, string>,
   onImage: (image: string) => void
 ): Promise<ComposeRun> {
   const log = new BuildLog(onImage)
   let lastError: string | null = null
-  const buildArgs = [...cacheFlags, ...(config.isolation ? [`--isolation=${config.isolation}`] : []), config.podmanBuildArgs].filter(Boolean).join(' ')
-  const args = ['-f', config.composeFile!, ...(buildArgs ? ['--podman-build-args', buildArgs] : []), 'build', ...config.composeServices]
+  const buildArgs = [...cacheFlags, ...(build.isolation ? [`--isolation=${build.isolation}`] : []), build.buildArgs].filter(Boolean).join(' ')
+  const args = ['-f', build.composeFile, ...(buildArgs ? ['--podman-build-args', buildArgs] : []), 'build', ...build.composeServices]
   const exitCode = await exec.exec('podman-compose', args, {
     ignoreReturnCode: true,
-    cwd: config.workspace,
+    cwd: build.workspace,
     // Unbuffered, so podman-compose's own lines (which build starts, `exit code: N`) arrive in order with podman's.
     env: { ...(process.env as Record<string, string>), ...env, PYTHONUNBUFFERED: '1' },
     listeners: {

@@ -1,0 +1,169 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import * as crypto from 'node:crypto'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import type { Readable } from 'node:stream'
+
+/*
+ * The archives of the stores qdc owns (local, and any object store): one zstd tar per part, made with
+ * `tar -C <part> .`, so every member is relative to the directory it is extracted into. Nothing in an
+ * archive names the machine it was made on, and tar's own refusal of names that leave the directory
+ * applies as is. Extraction goes into a staging directory beside the target and is moved into place only
+ * once every part of the entry extracted cleanly: a corrupt or hostile archive never touches the target.
+ */
+
+/** The compression every archive is written with: part of an entry's identity. */
+export const ARCHIVE_COMPRESSION = 'zstd'
+
+export type PathKind = 'tree' | 'file' | 'missing'
+
+export async function pathKind(target: string): Promise<PathKind> {
+  try {
+    return (await fs.stat(target)).isDirectory() ? 'tree' : 'file'
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing'
+    throw error
+  }
+}
+
+/** A directory's members are `./...` relative to it; a file is archived from its parent under its own name. */
+export function tarCreateArgs(target: string, kind: 'tree' | 'file', exclude: string[]): string[] {
+  const [directory, member] = kind === 'tree' ? [target, '.'] : [path.dirname(target), path.basename(target)]
+  return ['--format=gnu', '--use-compress-program=zstd -T0', '-cf', '-', ...exclude.map(pattern => `--exclude=${pattern}`), '-C', directory, member]
+}
+
+/** Writes tar's output to a new read-only file, hashing the bytes on their way to disk; fsynced. */
+export async function writeArchive(tarArgs: string[], temp: string): Promise<{ sha256: string; bytes: number }> {
+  const handle = await fs.open(temp, 'wx', 0o444)
+  try {
+    const tar = spawn('tar', tarArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: tarEnv() })
+    const exited = exitOf(tar, 'tar -c')
+    const hash = crypto.createHash('sha256')
+    let bytes = 0
+    for await (const chunk of tar.stdout as AsyncIterable<Buffer>) {
+      hash.update(chunk)
+      bytes += chunk.length
+      // write() may take less than the whole chunk.
+      for (let offset = 0; offset < chunk.length; ) offset += (await handle.write(chunk, offset)).bytesWritten
+    }
+    await exited
+    await handle.sync()
+    return { sha256: hash.digest('hex'), bytes }
+  } finally {
+    await handle.close()
+  }
+}
+
+/** An extracted part waiting in its staging directory to be moved into its target. */
+export interface StagedRestore {
+  staging: string
+  /** What moves into the target: the staging directory itself for a tree, the file inside it for a file. */
+  restored: string
+  target: string
+}
+
+/**
+ * Extracts one archive (a file descriptor read from its current offset, or a stream) into a fresh staging
+ * directory beside `target`. A failure removes the staging directory and throws with tar's complaint.
+ */
+export async function extractToStaging(input: number | Readable, kind: 'tree' | 'file', target: string): Promise<StagedRestore> {
+  const staging = await makeStaging(target)
+  try {
+    const problem = await untar(input, staging)
+    if (problem) throw new Error(`refused entry: ${problem}`)
+  } catch (error) {
+    await fs.rm(staging, { recursive: true, force: true })
+    throw error
+  }
+  return { staging, restored: kind === 'tree' ? staging : path.join(staging, path.basename(target)), target }
+}
+
+/** Beside the target, so moving the result into place is a rename on the same filesystem. */
+async function makeStaging(target: string): Promise<string> {
+  await fs.mkdir(path.dirname(target), { recursive: true })
+  return fs.mkdtemp(path.join(path.dirname(target), `.${path.basename(target)}.qdc-restore-`))
+}
+
+/** GNU tar's warnings that it rewrote or skipped a name that pointed outside the directory. */
+const ESCAPE_WARNINGS = /Removing leading|contains '\.\.'|Skipping to next header|Cannot (open|hard link|create)/
+
+/**
+ * null when tar extracted everything as archived, else what it complained about. GNU tar (no -P) refuses
+ * absolute names, `..` and writes through symlinks; a warning that it rewrote a name refuses the archive.
+ * -p keeps modes exactly as saved rather than filtered through the job's umask; --no-same-owner makes the
+ * restoring user the owner of everything, so an entry saved by root restores for an unprivileged user and
+ * the other way round, and a root without CAP_CHOWN (a user namespace, a container) never fails to chown.
+ */
+async function untar(input: number | Readable, directory: string): Promise<string | null> {
+  const args = ['--use-compress-program=zstd', '--warning=no-timestamp', '--warning=no-unknown-keyword', '--no-same-owner', '-xpf', '-', '-C', directory]
+  const tar = spawn('tar', args, { stdio: [typeof input === 'number' ? input : 'pipe', 'ignore', 'pipe'], env: tarEnv() })
+  if (typeof input !== 'number') {
+    // A stream that fails ends tar's input early: tar then reports a truncated archive.
+    input.once('error', () => tar.stdin?.destroy())
+    tar.stdin!.once('error', () => input.destroy())
+    input.pipe(tar.stdin!)
+  }
+  let stderr = ''
+  tar.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)))
+  const code = await new Promise<number | null>((resolve, reject) => {
+    tar.once('error', reject)
+    tar.once('close', resolve)
+  })
+  const complaint = stderr.split('\n').find(line => ESCAPE_WARNINGS.test(line)) ?? stderr.trim().split('\n')[0]
+  if (code !== 0) return complaint || `tar exited with ${code}`
+  return ESCAPE_WARNINGS.test(stderr) ? complaint : null
+}
+
+/**
+ * Renames what was extracted into the target, merging with what is already there: same-named
+ * files are replaced (atomically, one rename each), directories merged, and anything on disk that is
+ * not a directory (a symlink included) is replaced rather than followed.
+ */
+export async function moveIntoPlace(source: string, target: string): Promise<void> {
+  const existing = await fs.lstat(target).catch(ignoreCode('ENOENT'))
+  const incoming = await fs.lstat(source)
+  if (existing?.isDirectory() && incoming.isDirectory()) {
+    for (const name of await fs.readdir(source)) await moveIntoPlace(path.join(source, name), path.join(target, name))
+    return
+  }
+  // rename() replaces a file or symlink atomically, but neither puts a directory over a non-directory
+  // nor the other way round; fs.rm on a symlink removes the link, never what it points to.
+  if (existing && (existing.isDirectory() || incoming.isDirectory())) await fs.rm(target, { recursive: true, force: true })
+  await fs.rename(source, target)
+}
+
+/** A user's TAR_OPTIONS (say, --absolute-names) would change what our archives mean. */
+function tarEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env }
+  delete env.TAR_OPTIONS
+  return env
+}
+
+function exitOf(child: ChildProcess, what: string): Promise<void> {
+  let stderr = ''
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-2000)
+  })
+  return handled(
+    new Promise((resolve, reject) => {
+      child.once('error', reject)
+      child.once('close', (code, signal) => {
+        if (code === 0) resolve()
+        else reject(new Error(`${what} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`))
+      })
+    })
+  )
+}
+
+/** An exit can fail while the caller still streams; it awaits the promise later, so no unhandled rejection. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined)
+  return promise
+}
+
+export function ignoreCode(...codes: string[]): (error: NodeJS.ErrnoException) => undefined {
+  return error => {
+    if (!codes.includes(error.code ?? '')) throw error
+    return undefined
+  }
+}
