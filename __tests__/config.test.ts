@@ -163,3 +163,28 @@ describe('spelled paths: the name a custom path has on every machine', () => {
     expect(spellPath(raw, '/w')).toEqual({ spelled, path: resolved })
   })
 })
+
+describe('download-connections and idle-timeout', () => {
+  afterEach(clearInputs)
+
+  test('defaults: 4 connections, 60 s; durations in s, m or ms', () => {
+    setInputs({ caches: 'pip' })
+    expect(readConfig().transfer).toEqual({ connections: 4, idleTimeoutMs: 60_000 })
+    for (const [raw, ms] of [['90', 90_000], ['90s', 90_000], ['2m', 120_000], ['500ms', 500], ['1.5s', 1500]] as const) {
+      setInputs({ caches: 'pip', 'idle-timeout': raw, 'download-connections': '1' })
+      expect(readConfig().transfer).toEqual({ connections: 1, idleTimeoutMs: ms })
+    }
+  })
+
+  test.each([
+    [{ 'download-connections': '0' }, "Input 'download-connections': '0' is not a whole number from 1 to 16; 1 downloads each file as one stream"],
+    [{ 'download-connections': '64' }, "Input 'download-connections': '64' is not a whole number from 1 to 16"],
+    [{ 'download-connections': 'many' }, "Input 'download-connections': 'many' is not a whole number"],
+    [{ 'idle-timeout': '0' }, "Input 'idle-timeout': '0' is not a duration above 0; write it like 60, 90s or 2m"],
+    [{ 'idle-timeout': '1h' }, "Input 'idle-timeout': '1h' is not a duration above 0"],
+    [{ 'idle-timeout': 'soon' }, "Input 'idle-timeout': 'soon' is not a duration above 0"]
+  ])('bad input %j fails with one line naming the input', (inputs, message) => {
+    setInputs({ caches: 'pip', ...inputs })
+    expect(() => readConfig()).toThrow(message)
+  })
+})

@@ -64,6 +64,60 @@ test('reset starts over, and a stream can be digested again after a reset', asyn
   }
 })
 
+test('a batch of chunks is moved in one message; slices in it are copied; the backlog drains to zero', async () => {
+  const owned = [Buffer.from(crypto.randomBytes(300_000)), Buffer.from(crypto.randomBytes(200_000))]
+  const copies = owned.map(b => Buffer.from(b))
+  const header = Buffer.from(crypto.randomBytes(1000))
+  const slice = header.subarray(10, 500)
+  const expected = sha256(Buffer.concat([...copies, slice]))
+  const stream = new StreamDigest([{ algorithm: 'sha256' }])
+  try {
+    stream.update([...owned, slice])
+    expect(stream.backlog).toBe(500_000 + 490)
+    // Moved: the caller's buffers are empty now. The slice was copied: its buffer is intact.
+    expect(owned.map(b => b.length)).toEqual([0, 0])
+    expect(header.length).toBe(1000)
+    await stream.caughtUp(0)
+    expect(stream.backlog).toBe(0)
+    expect(await stream.digests()).toEqual([expected])
+  } finally {
+    stream.close()
+  }
+})
+
+test('bytes read back from a file hash in order with bytes from memory', async () => {
+  const data = crypto.randomBytes(9 * 1024 * 1024 + 5)
+  const file = path.join(dir, 'partly-on-disk')
+  fs.writeFileSync(file, data)
+  const stream = new StreamDigest([{ algorithm: 'sha256' }])
+  try {
+    stream.update(Buffer.from(data.subarray(0, 1000)))
+    stream.updateFromFile(file, 1000, 5 * 1024 * 1024)
+    stream.update(Buffer.from(data.subarray(1000 + 5 * 1024 * 1024)))
+    expect(await stream.digests()).toEqual([sha256(data)])
+  } finally {
+    stream.close()
+  }
+})
+
+test('a read-back that fails is reported at the digest, and the worker goes on serving others', async () => {
+  const broken = new StreamDigest([{ algorithm: 'sha256' }])
+  const other = new StreamDigest([{ algorithm: 'sha256' }])
+  try {
+    broken.updateFromFile(path.join(dir, 'gone'), 0, 10)
+    await expect(broken.digests()).rejects.toThrow(/ENOENT.*gone/)
+    fs.writeFileSync(path.join(dir, 'short'), 'abc')
+    broken.reset()
+    broken.updateFromFile(path.join(dir, 'short'), 0, 10)
+    await expect(broken.digests()).rejects.toThrow(/short ended at 3/)
+    other.update(Buffer.from('fine'))
+    expect(await other.digests()).toEqual([sha256(Buffer.from('fine'))])
+  } finally {
+    broken.close()
+    other.close()
+  }
+})
+
 test('digestFile hashes by path and by descriptor without moving the descriptor, and reports a short file', async () => {
   const data = crypto.randomBytes(6 * 1024 * 1024 + 3)
   const file = path.join(dir, 'blob')

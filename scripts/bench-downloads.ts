@@ -1,12 +1,17 @@
 /**
  * `npm run bench:downloads`: download and verification throughput, each against a baseline measured in
- * the same run (ratios, because build machines are shared and noisy; medians of BENCH_ROUNDS, default 3).
+ * the same run (ratios, because build machines are shared and noisy; medians of BENCH_ROUNDS, default 3,
+ * and for the download rows the median of the per-round ratios, each round running both sides back to back).
  *  1. SHA-256 verify of a file on disk (`fileMatches` from src/fetch/digest.ts, the downloader's hasher)
  *     vs `openssl speed -evp sha256 -bytes 1048576 -seconds 3`. Goal ≥ 0.9×. Plus N files verified
  *     concurrently vs one at a time, to show whether every core is used.
- *  2. `downloadVerified` of a file from a loopback HTTP server vs `curl -s -o` of the same file. Goals:
- *     throughput ≥ 1.0× curl's; download + verify ≤ 1.1× download alone (curl -o, and `downloadVerified`
- *     with an empty digest, which hashes nothing).
+ *  2. `downloadVerified` as one stream from a loopback HTTP server vs `curl -s -o` + fsync of the same
+ *     file (goal ≥ 0.9× its throughput), and vs our own download with no digest (goal ≤ 1.1× its time).
+ *  3. The same file from a fixture that caps each connection at BENCH_CAP_MIBS MiB/s (default 64; a
+ *     token bucket per TCP connection, as CDNs do): 4 connections in ranges vs one stream. Goal ≥ 3×.
+ *     Also 4 × `curl -r` (a quarter each) through the same fixture: the most it delivers on this machine.
+ *  4. A stream that stalls after 1 MiB, with idle-timeout BENCH_IDLE_MS (default 2000): the time from
+ *     the server's last byte to the connection being cut. Goal ≤ idle-timeout + 1 s.
  * The files are 1 GiB (256 MiB when the temp filesystem has under 5 GiB free; BENCH_SIZE_MIB overrides), in os.tmpdir().
  * src/ is loaded through ./load-ts.ts (it is not erasable TypeScript).
  */
@@ -19,11 +24,15 @@ import './load-ts.ts'
 
 const { fileMatches, MultiHasher } = await import('../src/fetch/digest.ts')
 const { downloadVerified } = await import('../src/fetch/verified-download.ts')
+const { startRangeServer } = await import('../__tests__/support/range-server.ts')
 
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB
 const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS || 3))
 const PARALLEL = Number(process.env.BENCH_PARALLEL || 4)
+const CAP_MIBS = Number(process.env.BENCH_CAP_MIBS || 64)
+const IDLE_MS = Number(process.env.BENCH_IDLE_MS || 2000)
+const CONNECTIONS = 4
 const started = performance.now()
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'qdc-bench-dl-'))
 const notes: string[] = []
@@ -161,6 +170,11 @@ async function hashing(file: string, size: number, sha256: string, parts: { file
   }
 }
 
+/** Median of per-round ratios a[i] / b[i]: both sides ran back to back, so a busy moment hits both. */
+function pairedRatio(a: number[], b: number[]): number {
+  return median(a.map((value, i) => value / b[i]))
+}
+
 async function downloads(file: string, size: number, sha256: string, curl: boolean) {
   const server = await startServer(file)
   const dest = path.join(root, 'downloads')
@@ -168,26 +182,33 @@ async function downloads(file: string, size: number, sha256: string, curl: boole
   const credentials = { origin: new URL(server.url).origin }
   const verified: number[] = []
   const unverified: number[] = []
-  const curlMs: number[] = []
   const curlSyncMs: number[] = []
   const pipelineMs: number[] = []
   const clean = () => {
     fs.rmSync(dest, { recursive: true, force: true })
     fs.mkdirSync(dest)
   }
+  // One stream, as the single-stream figures are about (this server ignores Range anyway).
+  const ours = (digest: { sha256?: string }, name: string) => () =>
+    downloadVerified({ url: server.url, credentials, destination: path.join(dest, name), size, digest, connections: 1 })
   try {
     for (let round = 0; round < ROUNDS; round++) {
+      const out = path.join(dest, 'curl.bin')
       if (curl) {
-        const out = path.join(dest, 'curl.bin')
-        curlMs.push(await timed(() => run('curl', ['-s', '-f', '-o', out, server.url])))
-        if (fs.statSync(out).size !== size) throw new Error('curl wrote the wrong size')
-        clean()
         // downloadVerified fsyncs before its rename; curl -o does not. The same work for comparison.
         curlSyncMs.push(await timed(async () => {
           await run('curl', ['-s', '-f', '-o', out, server.url])
           fsyncFile(out)
         }))
+        if (fs.statSync(out).size !== size) throw new Error('curl wrote the wrong size')
         clean()
+      }
+      verified.push(await timed(ours({ sha256 }, 'verified.bin')))
+      clean()
+      // An empty ExpectedDigest makes MultiHasher hash nothing: the same download path, verification off.
+      unverified.push(await timed(ours({}, 'plain.bin')))
+      clean()
+      if (curl) {
         // What a shell script does to download and verify in one pass: the standard tools' figure.
         pipelineMs.push(await timed(async () => {
           await run('sh', ['-c', 'curl -s -f "$1" | tee "$2" | sha256sum', 'sh', server.url, out])
@@ -195,11 +216,6 @@ async function downloads(file: string, size: number, sha256: string, curl: boole
         }))
         clean()
       }
-      verified.push(await timed(() => downloadVerified({ url: server.url, credentials, destination: path.join(dest, 'verified.bin'), size, digest: { sha256 } })))
-      clean()
-      // An empty ExpectedDigest makes MultiHasher hash nothing: the same download path, verification off.
-      unverified.push(await timed(() => downloadVerified({ url: server.url, credentials, destination: path.join(dest, 'plain.bin'), size, digest: {} })))
-      clean()
     }
   } finally {
     server.stop()
@@ -207,10 +223,89 @@ async function downloads(file: string, size: number, sha256: string, curl: boole
   return {
     verified: median(verified),
     unverified: median(unverified),
-    curl: curl ? median(curlMs) : NaN,
     curlSync: curl ? median(curlSyncMs) : NaN,
-    pipeline: curl ? median(pipelineMs) : NaN
+    pipeline: curl ? median(pipelineMs) : NaN,
+    vsCurlSync: curl ? pairedRatio(curlSyncMs, verified) : NaN,
+    vsPipeline: curl ? pairedRatio(pipelineMs, verified) : NaN,
+    vsUnverified: pairedRatio(verified, unverified)
   }
+}
+
+/** The capped fixture in its own process (scripts/range-server-child.ts), so its pacing has its own event loop. */
+async function startCappedServer(file: string, bytesPerSecond: number): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'range-server-child.ts'), file, String(bytesPerSecond)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', chunk => resolve(String(chunk).trim()))
+    child.once('error', reject)
+    child.once('close', code => reject(new Error(`range server exited ${code}`)))
+  })
+  return { url, stop: () => child.kill() }
+}
+
+/** CONNECTIONS curls each fetching a quarter with `-r`: what the capped fixture can deliver at all. */
+async function curlRanges(url: string, size: number, dest: string): Promise<void> {
+  const quarter = Math.floor(size / CONNECTIONS)
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, (_, i) => run('curl', ['-s', '-f', '-r', `${i * quarter}-${i === CONNECTIONS - 1 ? size - 1 : (i + 1) * quarter - 1}`, '-o', path.join(dest, `part${i}`), url]))
+  )
+}
+
+/** One stream vs CONNECTIONS ranged connections, through a per-connection rate cap (and CONNECTIONS curls, as the ceiling). */
+async function capped(file: string, size: number, sha256: string, curl: boolean) {
+  const server = await startCappedServer(file, CAP_MIBS * MiB)
+  const dest = path.join(root, 'capped')
+  const credentials = { origin: new URL(server.url).origin }
+  const single: number[] = []
+  const parallel: number[] = []
+  const curls: number[] = []
+  const fetch = (connections: number) => async () => {
+    await downloadVerified({ url: server.url, credentials, destination: path.join(dest, 'model.bin'), size, digest: { sha256 }, connections })
+    fs.rmSync(dest, { recursive: true, force: true })
+  }
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      single.push(await timed(fetch(1)))
+      parallel.push(await timed(fetch(CONNECTIONS)))
+      if (curl) {
+        fs.mkdirSync(dest, { recursive: true })
+        curls.push(await timed(() => curlRanges(server.url, size, dest)))
+        fs.rmSync(dest, { recursive: true, force: true })
+      }
+    }
+  } finally {
+    server.stop()
+  }
+  return { single: median(single), parallel: median(parallel), speedUp: pairedRatio(single, parallel), curls: curl ? median(curls) : NaN, vsCurls: curl ? pairedRatio(curls, parallel) : NaN }
+}
+
+/**
+ * A stream that stalls after 1 MiB, given up on at the first stall (one attempt): how long after the
+ * server's last byte the connection is cut, as the server saw it. In-process, for the timestamps.
+ */
+async function stall(): Promise<{ cutMs: number[] }> {
+  const body = crypto.randomBytes(4 * MiB)
+  const server = await startRangeServer({ source: body })
+  server.faults = { stall: { afterBytes: MiB } }
+  const cutMs: number[] = []
+  const once = { attempts: 1, baseDelayMs: 0, maxDelayMs: 0, sleep: async () => undefined }
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const destination = path.join(root, 'stall', 'x.bin')
+      const outcome = await downloadVerified({ url: server.url, credentials: { origin: new URL(server.url).origin }, destination, size: body.length, digest: {}, connections: 1, idleTimeoutMs: IDLE_MS, retry: once }).then(
+        () => undefined,
+        (error: Error) => error
+      )
+      if (!outcome?.message.includes('no byte for')) throw new Error(`the stalled download did not fail with the idle timeout: ${outcome?.message}`)
+      const request = server.requests.at(-1)
+      // Let the server see the close before reading its time.
+      for (let i = 0; i < 100 && request?.closedAt === undefined; i++) await new Promise(resolve => setTimeout(resolve, 10))
+      if (request?.lastByteAt === undefined || request.closedAt === undefined) throw new Error('the stall fixture recorded no times')
+      cutMs.push(request.closedAt - request.lastByteAt)
+    }
+  } finally {
+    await server.close()
+  }
+  return { cutMs }
 }
 
 let exitCode = 0
@@ -239,19 +334,24 @@ try {
     if (process.env.CI === 'true') exitCode = 1
   }
   const dl = await downloads(file, size, sha256, curl)
+  const cap = await capped(file, size, sha256, curl)
+  const stalls = await stall()
   const dlMB = (ms: number) => `${mbps(size, ms).toFixed(0)} MB/s (${ms.toFixed(0)} ms)`
   const na = 'n/a (no curl)'
+  const cutMedian = median(stalls.cutMs)
+  const cutMax = Math.max(...stalls.cutMs)
 
   const rows = [
     ['figure', 'measured', 'baseline (same run)', 'ratio', 'goal'],
     [`SHA-256 verify of a ${size / MiB} MiB file (fileMatches, page cache)`, `${hash.ours.toFixed(0)} MB/s`, `openssl speed -evp sha256, 1 MiB blocks: ${hash.openssl.toFixed(0)} MB/s`, `${(hash.ours / hash.openssl).toFixed(2)}×`, '≥ 0.9×'],
     ['(for scale) MultiHasher.update alone, 1 MiB blocks from memory', `${hash.inMemory.toFixed(0)} MB/s`, `openssl: ${hash.openssl.toFixed(0)} MB/s`, `${(hash.inMemory / hash.openssl).toFixed(2)}×`, ''],
     [`${PARALLEL} × ${size / PARALLEL / MiB} MiB verified concurrently`, `${hash.parallel.toFixed(0)} ms (${mbps(hash.partsBytes, hash.parallel).toFixed(0)} MB/s)`, `one at a time: ${hash.sequential.toFixed(0)} ms (${mbps(hash.partsBytes, hash.sequential).toFixed(0)} MB/s)`, `${(hash.sequential / hash.parallel).toFixed(2)}× speed-up`, `≈ ${os.cpus().length}× if all ${os.cpus().length} cores are used`],
-    [`downloadVerified, ${size / MiB} MiB over loopback, sha256 (includes fsync + rename)`, dlMB(dl.verified), curl ? `curl -s -o: ${dlMB(dl.curl)}` : na, curl ? `${(dl.curl / dl.verified).toFixed(2)}× curl's throughput` : '', '≥ 1.0×'],
-    ['(same) vs curl -o followed by fsync of the file', dlMB(dl.verified), curl ? `curl -s -o + fsync: ${dlMB(dl.curlSync)}` : na, curl ? `${(dl.curlSync / dl.verified).toFixed(2)}× its throughput` : '', ''],
-    ['(same) vs curl | tee file | sha256sum, then fsync', dlMB(dl.verified), curl ? `shell pipeline: ${dlMB(dl.pipeline)}` : na, curl ? `${(dl.pipeline / dl.verified).toFixed(2)}× its throughput` : '', ''],
-    ['download + verify vs download alone (curl -o)', `${dl.verified.toFixed(0)} ms`, curl ? `curl -s -o: ${dl.curl.toFixed(0)} ms` : na, curl ? `${(dl.verified / dl.curl).toFixed(2)}×` : '', '≤ 1.1×'],
-    ['download + verify vs our download with verification off (digest {})', `${dl.verified.toFixed(0)} ms`, `downloadVerified, no digest: ${dl.unverified.toFixed(0)} ms`, `${(dl.verified / dl.unverified).toFixed(2)}×`, '≤ 1.1×']
+    [`downloadVerified, one stream, ${size / MiB} MiB over loopback, sha256, fsync + rename`, dlMB(dl.verified), curl ? `curl -s -o + fsync: ${dlMB(dl.curlSync)}` : na, curl ? `${dl.vsCurlSync.toFixed(2)}× its throughput` : '', '≥ 0.9×'],
+    ['(same) vs curl | tee file | sha256sum, then fsync', dlMB(dl.verified), curl ? `shell pipeline: ${dlMB(dl.pipeline)}` : na, curl ? `${dl.vsPipeline.toFixed(2)}× its throughput` : '', ''],
+    ['download + verify vs our download with verification off (digest {})', `${dl.verified.toFixed(0)} ms`, `downloadVerified, no digest: ${dl.unverified.toFixed(0)} ms`, `${dl.vsUnverified.toFixed(2)}×`, '≤ 1.1×'],
+    [`${size / MiB} MiB, each connection capped at ${CAP_MIBS} MiB/s: ${CONNECTIONS} connections in ranges`, dlMB(cap.parallel), `one stream: ${dlMB(cap.single)}`, `${cap.speedUp.toFixed(2)}× faster`, '≥ 3×'],
+    [`(same) vs ${CONNECTIONS} × curl -r, a quarter each, no fsync: the fixture's ceiling`, dlMB(cap.parallel), curl ? `${CONNECTIONS} × curl -r: ${dlMB(cap.curls)}` : na, curl ? `${cap.vsCurls.toFixed(2)}× its throughput` : '', ''],
+    [`a stream stalled after 1 MiB, idle-timeout ${IDLE_MS} ms: cut after the last byte`, `median ${cutMedian.toFixed(0)} ms, max ${cutMax.toFixed(0)} ms`, `idle-timeout + 1 s: ${IDLE_MS + 1000} ms`, `+${(cutMax - IDLE_MS).toFixed(0)} ms at worst`, '≤ +1000 ms']
   ]
   console.log(`\nNode ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${spawnSync('openssl', ['version'], { encoding: 'utf8' }).stdout.trim()}; files ${size / MiB} MiB in ${os.tmpdir()}; medians of ${ROUNDS} rounds\n`)
   for (const note of notes) console.log(`${note}\n`)

@@ -40,7 +40,9 @@ export enum Inputs {
   OnBudget = 'on-budget',
   BaselineRuns = 'baseline-runs',
   History = 'history',
-  AssumedBandwidth = 'assumed-bandwidth'
+  AssumedBandwidth = 'assumed-bandwidth',
+  DownloadConnections = 'download-connections',
+  IdleTimeout = 'idle-timeout'
 }
 
 export enum Outputs {

@@ -98,9 +98,11 @@ export interface Countdown {
   times?: number
 }
 
-/** Restricts a fault to one file, by its path in the repo; every file when omitted. */
+/** Restricts a fault to one file, by its path in the repo, and/or to one exact `Range` header; every request when omitted. */
 export interface Targeted {
   path?: string
+  /** e.g. `bytes=16777216-33554431`: how a test fails one range of a parallel download. */
+  range?: string
 }
 
 /** Answer `status` instead of serving. 429s carry `RateLimit` (`t=rateLimitReset`) and/or `Retry-After`. */
@@ -123,6 +125,8 @@ export interface BodyFaults {
   corrupt?: Countdown & Targeted
   /** Drip the body at `bytesPerSecond`. */
   slow?: Countdown & Targeted & { bytesPerSecond: number }
+  /** Send `afterBytes` of the body (0: headers only), then nothing more, leaving the socket open. */
+  stall?: Countdown & Targeted & { afterBytes: number }
 }
 
 export interface HubFaults {
@@ -731,11 +735,11 @@ class MiniHub implements Hub {
     }
     const files = this.lfsBlobs.get(sha256) ?? []
     const paths = files.map(f => f.path)
-    this.injectStatus(this.faults.cdn, 'status', paths)
+    this.injectStatus(this.faults.cdn, 'status', paths, undefined, ctx.req.headers.range)
     const expires = Number(ctx.url.searchParams.get('Expires'))
     const signature = ctx.url.searchParams.get('Signature') ?? ''
     if (!Number.isInteger(expires) || signature !== this.sign(sha256, expires)) throw new HubError(403, 'Access denied', 'AccessDenied')
-    if (Date.now() / 1000 > expires || fire(this.faults.cdn, 'expired', paths)) throw new HubError(403, 'Request has expired', 'AccessDenied')
+    if (Date.now() / 1000 > expires || fire(this.faults.cdn, 'expired', paths, ctx.req.headers.range)) throw new HubError(403, 'Request has expired', 'AccessDenied')
     if (files.length === 0) throw new HubError(404, 'The specified key does not exist.', 'NoSuchKey')
     const name = files[0].path.split('/').pop() as string
     const headers: Record<string, string> = {
@@ -759,9 +763,10 @@ class MiniHub implements Hub {
     group: G | undefined,
     name: keyof G & string,
     paths: string[],
-    bucket?: keyof typeof RATE_LIMIT_POLICY
+    bucket?: keyof typeof RATE_LIMIT_POLICY,
+    range?: string
   ): void {
-    const fault = fire(group, name, paths) as StatusFault | undefined
+    const fault = fire(group, name, paths, range) as StatusFault | undefined
     if (!fault) return
     const headers: Record<string, string> = {}
     if (fault.retryAfterSeconds !== undefined) headers['Retry-After'] = String(fault.retryAfterSeconds)
@@ -786,11 +791,12 @@ class MiniHub implements Hub {
     headers: Record<string, string>,
     opts: { bucket?: 'resolvers'; gzip?: boolean } = {}
   ): Promise<void> {
-    if (ctx.entry.origin === 'hub') this.injectStatus(group, 'status', paths, opts.bucket)
+    const asked = ctx.req.headers.range
+    if (ctx.entry.origin === 'hub') this.injectStatus(group, 'status', paths, opts.bucket, asked)
     const total = content.length
     const isGet = ctx.req.method === 'GET'
     // Body faults are consumed by GETs only: a HEAD has no body to spoil.
-    const ignoreRange = isGet && fire(group, 'ignoreRange', paths) !== undefined
+    const ignoreRange = isGet && fire(group, 'ignoreRange', paths, asked) !== undefined
     const range = ignoreRange ? undefined : parseRange(ctx.req.headers.range, total)
     if (range === 'unsatisfiable') {
       throw new HubError(416, 'The requested range is not satisfiable', 'InvalidRange', { 'Content-Range': `bytes */${total}` })
@@ -798,13 +804,14 @@ class MiniHub implements Hub {
     const start = range?.start ?? 0
     const end = range?.end ?? total - 1
     let body = content.subarray(start, end + 1)
-    if (isGet && body.length > 0 && fire(group, 'corrupt', paths)) {
+    if (isGet && body.length > 0 && fire(group, 'corrupt', paths, asked)) {
       body = Buffer.from(body)
       body[Math.floor(body.length / 2)] ^= 0xff
     }
-    const truncate = isGet ? fire(group, 'truncate', paths) : undefined
-    const drop = isGet && !truncate ? fire(group, 'drop', paths) : undefined
-    const slow = isGet ? fire(group, 'slow', paths) : undefined
+    const truncate = isGet ? fire(group, 'truncate', paths, asked) : undefined
+    const drop = isGet && !truncate ? fire(group, 'drop', paths, asked) : undefined
+    const stall = isGet && !truncate && !drop ? fire(group, 'stall', paths, asked) : undefined
+    const slow = isGet ? fire(group, 'slow', paths, asked) : undefined
     // Encoded bodies are never ranged, and carry no Content-Length (chunked, as on the Hub).
     const gzip = isGet && !range && opts.gzip === true
     if (gzip) body = gzipSync(body)
@@ -819,10 +826,12 @@ class MiniHub implements Hub {
       ctx.res.end()
       return
     }
-    const cutAt = truncate ? truncate.afterBytes : drop ? (drop.afterBytes ?? Math.floor(body.length / 2)) : undefined
+    const cutAt = truncate ? truncate.afterBytes : drop ? (drop.afterBytes ?? Math.floor(body.length / 2)) : stall?.afterBytes
     await this.writeBody(ctx, body.subarray(0, cutAt), slow?.bytesPerSecond)
     if (ctx.res.destroyed) return
-    if (truncate) {
+    if (stall) {
+      // Nothing more, and no close: only the client's idle timeout ends this response.
+    } else if (truncate) {
       // FIN after what was written: the client sees a clean close short of Content-Length.
       ctx.res.socket?.end()
     } else if (drop) {
@@ -954,11 +963,12 @@ class MiniHub implements Hub {
 
 // ---- free helpers -----------------------------------------------------------------------------------
 
-/** Consumes one firing of `group[name]` if it applies to one of `paths`; clears it when spent. */
-function fire<G extends object, K extends keyof G>(group: G | undefined, name: K, paths: readonly string[]): G[K] | undefined {
+/** Consumes one firing of `group[name]` if it applies to one of `paths` (and to `range`); clears it when spent. */
+function fire<G extends object, K extends keyof G>(group: G | undefined, name: K, paths: readonly string[], range?: string): G[K] | undefined {
   const fault = group?.[name] as (Countdown & Targeted) | undefined
   if (!group || !fault) return undefined
   if (fault.path !== undefined && !paths.includes(fault.path)) return undefined
+  if (fault.range !== undefined && fault.range !== range) return undefined
   if (fault.times !== undefined) {
     if (fault.times <= 0) {
       delete group[name]

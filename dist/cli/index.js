@@ -31816,7 +31816,7 @@ function describeFailure(error) {
 /* harmony import */ var _report_format_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(2011);
 /* harmony import */ var _args_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7593);
 /* harmony import */ var _config_file_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(6309);
-/* harmony import */ var _config_config_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6984);
+/* harmony import */ var _config_config_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(4344);
 /* harmony import */ var _config_hub_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(3633);
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(6675);
 /* harmony import */ var _progress_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(9851);
@@ -32364,8 +32364,8 @@ function openBackend(name, config) {
     return new store/* LocalStore */.V(dir, Date.now, { log: line => core/* info */.pq(line), pruning: { maxAgeMs, maxBytes } });
 }
 
-// EXTERNAL MODULE: ./src/config/config.ts + 2 modules
-var config_config = __nccwpck_require__(6984);
+// EXTERNAL MODULE: ./src/config/config.ts + 3 modules
+var config_config = __nccwpck_require__(4344);
 ;// CONCATENATED MODULE: ./src/config/mode.ts
 
 /**
@@ -32638,7 +32638,7 @@ const downloads_downloads = {
             entry.details = details;
             for (const spec of config.downloads.specs) {
                 const started = performance.now();
-                const file = await (0,downloads/* fetchDownload */.fW)(spec, plan.spec.parts[0].path);
+                const file = await (0,downloads/* fetchDownload */.fW)(spec, plan.spec.parts[0].path, undefined, config.transfer);
                 details.files.push(file);
                 if (file.source !== 'cache')
                     (0,fetch_files/* addTransfer */.vW)(entry, file.size, performance.now() - started);
@@ -35619,7 +35619,7 @@ function hitRate(hits) {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _backends_local_store_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(975);
-/* harmony import */ var _config_config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6984);
+/* harmony import */ var _config_config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4344);
 /* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7242);
 /* harmony import */ var _config_file_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6309);
 
@@ -35849,8 +35849,8 @@ var format = __nccwpck_require__(2011);
 var errors = __nccwpck_require__(17);
 // EXTERNAL MODULE: ./src/cli/args.ts
 var args = __nccwpck_require__(7593);
-// EXTERNAL MODULE: ./src/config/config.ts + 2 modules
-var config = __nccwpck_require__(6984);
+// EXTERNAL MODULE: ./src/config/config.ts + 3 modules
+var config = __nccwpck_require__(4344);
 // EXTERNAL MODULE: ./src/config/hub.ts
 var hub = __nccwpck_require__(3633);
 // EXTERNAL MODULE: ./src/cli/errors.ts
@@ -36088,7 +36088,7 @@ function escapeGlob(repoPath) {
 
 /***/ }),
 
-/***/ 6984:
+/***/ 4344:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -36187,7 +36187,42 @@ function parseModelLine(line) {
 
 // EXTERNAL MODULE: ./src/config/nix-key.ts
 var nix_key = __nccwpck_require__(5291);
+// EXTERNAL MODULE: ./src/fetch/verified-download.ts + 3 modules
+var verified_download = __nccwpck_require__(5114);
+// EXTERNAL MODULE: ./src/util/idle.ts
+var idle = __nccwpck_require__(3336);
+;// CONCATENATED MODULE: ./src/config/transfer.ts
+
+
+
+
+/** More connections than this to one host for one file looks like abuse to a CDN, and gains nothing. */
+const MAX_CONNECTIONS = 16;
+function readTransferSettings() {
+    return { connections: readDownloadConnections(), idleTimeoutMs: readIdleTimeoutMs() };
+}
+/** `download-connections`: 1 to MAX_CONNECTIONS; 1 downloads every file as one stream. */
+function readDownloadConnections() {
+    const raw = (0,inputs/* getString */.AA)(constants/* Inputs */.G0.DownloadConnections, String(verified_download/* DEFAULT_CONNECTIONS */.Et));
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < 1 || value > MAX_CONNECTIONS) {
+        throw new inputs/* InputError */.dz(constants/* Inputs */.G0.DownloadConnections, `'${raw}' is not a whole number from 1 to ${MAX_CONNECTIONS}; 1 downloads each file as one stream`);
+    }
+    return value;
+}
+const DURATION_UNITS = { ms: 1, s: 1000, m: 60_000 };
+/** `idle-timeout`: seconds (`60`, `90s`), minutes (`2m`) or milliseconds (`500ms`), above 0. */
+function readIdleTimeoutMs() {
+    const raw = (0,inputs/* getString */.AA)(constants/* Inputs */.G0.IdleTimeout, `${idle/* DEFAULT_IDLE_TIMEOUT_MS */.C9 / 1000}s`);
+    const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/i.exec(raw);
+    const ms = match ? Math.round(Number(match[1]) * DURATION_UNITS[(match[2] ?? 's').toLowerCase()]) : NaN;
+    if (!(ms > 0))
+        throw new inputs/* InputError */.dz(constants/* Inputs */.G0.IdleTimeout, `'${raw}' is not a duration above 0; write it like 60, 90s or 2m`);
+    return ms;
+}
+
 ;// CONCATENATED MODULE: ./src/config/config.ts
+
 
 
 
@@ -36247,7 +36282,8 @@ function readConfig() {
         hf,
         downloads,
         nix: readNixSettings(workspace),
-        podman
+        podman,
+        transfer: readTransferSettings()
     };
 }
 function readReportSettings() {
@@ -36641,6 +36677,8 @@ var Inputs;
     Inputs["BaselineRuns"] = "baseline-runs";
     Inputs["History"] = "history";
     Inputs["AssumedBandwidth"] = "assumed-bandwidth";
+    Inputs["DownloadConnections"] = "download-connections";
+    Inputs["IdleTimeout"] = "idle-timeout";
 })(Inputs || (Inputs = {}));
 var Outputs;
 (function (Outputs) {
@@ -36717,9 +36755,21 @@ class MultiHasher {
     reset() {
         this.stream.reset();
     }
-    /** Takes the chunk: it may be moved to the hashing thread, so the caller must be done with it. */
-    update(chunk) {
-        this.stream.update(chunk);
+    /** Takes the chunks: they may be moved to the hashing thread, so the caller must be done with them. */
+    update(chunks) {
+        this.stream.update(chunks);
+    }
+    /** Hashes `length` bytes of `file` from `position` next, read back from disk by the hashing thread. */
+    updateFromFile(file, position, length) {
+        this.stream.updateFromFile(file, position, length);
+    }
+    /** Bytes handed over and not hashed yet. */
+    get backlog() {
+        return this.stream.backlog;
+    }
+    /** Resolves once at most `limit` bytes wait to be hashed. */
+    caughtUp(limit) {
+        return this.stream.caughtUp(limit);
     }
     /** Releases the hashing thread; call once the download is done with this hasher, however it ended. */
     close() {
@@ -36796,7 +36846,7 @@ function describeDigest(expected) {
 /* harmony import */ var _digest_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6482);
 /* harmony import */ var _util_atomic_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4535);
 /* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9954);
-/* harmony import */ var _verified_download_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(1196);
+/* harmony import */ var _verified_download_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(5114);
 
 
 
@@ -36809,11 +36859,11 @@ function describeDigest(expected) {
  * are fetched once whatever their URL, then copied to their destination. Only verified bytes are ever
  * stored or copied; a wrong hash fails with the expected and actual digests and leaves nothing behind.
  */
-async function fetchDownload(spec, storeDir, onProgress) {
+async function fetchDownload(spec, storeDir, onProgress, settings = {}) {
     const stored = storedPath(storeDir, spec.sha256);
     const source = await cachedState(stored, spec.sha256);
     if (source !== 'cache')
-        await downloadInto(storeDir, spec.url, spec.sha256, onProgress);
+        await downloadInto(storeDir, spec.url, spec.sha256, onProgress, settings);
     await copyAtomically(stored, spec.dest);
     const { size } = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.stat)(stored);
     return { repo: (0,_http_js__WEBPACK_IMPORTED_MODULE_5__/* .redact */ .E$)(spec.url), path: spec.dest, size, digest: `sha256:${spec.sha256}`, source, verified: true };
@@ -36826,10 +36876,10 @@ function storedPath(storeDir, sha256) {
  * `qdc verify --repair` can fetch it again. A URL with a query is not recorded: it may carry a
  * signature or a token, which has no place in a cache others can read.
  */
-async function downloadInto(storeDir, url, sha256, onProgress) {
+async function downloadInto(storeDir, url, sha256, onProgress, settings = {}) {
     const stored = storedPath(storeDir, sha256);
     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm)(stored, { force: true });
-    await (0,_verified_download_js__WEBPACK_IMPORTED_MODULE_6__/* .downloadVerified */ .n)({ url, credentials: { origin: new URL(url).origin }, destination: stored, digest: { sha256 }, onProgress, progressIntervalMs: 200 });
+    await (0,_verified_download_js__WEBPACK_IMPORTED_MODULE_6__/* .downloadVerified */ .nz)({ url, credentials: { origin: new URL(url).origin }, destination: stored, digest: { sha256 }, onProgress, progressIntervalMs: 200, ...settings });
     if (new URL(url).search === '')
         await (0,_util_atomic_js__WEBPACK_IMPORTED_MODULE_4__/* .writeFileAtomicIfChanged */ .eS)(sourceFile(storeDir, sha256), url + '\n');
 }
@@ -36907,7 +36957,9 @@ function renderFiles(files) {
 /* harmony export */   tN: () => (/* binding */ send)
 /* harmony export */ });
 /* harmony import */ var undici__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6752);
-/* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3930);
+/* harmony import */ var _util_idle_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3336);
+/* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3930);
+
 
 
 /** A final non-2xx answer, with what the server said (a short body excerpt). */
@@ -36926,8 +36978,12 @@ class HttpStatusError extends Error {
 }
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_HOPS = 10;
-/** A stalled server fails the try after this long (undici's 300 s default would idle a job); the retry resumes. */
-const TIMEOUT_MS = 60_000;
+/**
+ * undici's own header and body timeouts, past our IdleWatch: only a backstop, since they measure
+ * coarsely (a 1 s tick), cannot be held while we pause a body ourselves, and say nothing of which
+ * transfer stalled.
+ */
+const BACKSTOP_MS = 30_000;
 /** The URL without its query: signed CDN URLs carry signatures that have no place in a log. */
 function redact(url) {
     const u = new URL(url);
@@ -36942,13 +36998,21 @@ function headerValue(headers, name) {
  * lacks and because undici would keep nothing from it. Authorization goes only to
  * `credentials.origin`, so a cross-origin hop (the signed CDN URL) travels without it.
  */
-async function send(url, credentials, headers = {}) {
+async function send(url, credentials, headers = {}, options = {}) {
     let current = url;
     let crossOrigin = false;
+    const backstop = (options.idleTimeoutMs ?? _util_idle_js__WEBPACK_IMPORTED_MODULE_1__/* .DEFAULT_IDLE_TIMEOUT_MS */ .C9) + BACKSTOP_MS;
     for (let hop = 0;; hop++) {
         const origin = new URL(current).origin;
         const auth = credentials.token !== undefined && origin === credentials.origin ? { authorization: `Bearer ${credentials.token}` } : {};
-        const response = await (0,undici__WEBPACK_IMPORTED_MODULE_0__/* .request */ .Em)(current, { method: 'GET', headers: { ...headers, ...auth }, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
+        const response = await (0,undici__WEBPACK_IMPORTED_MODULE_0__/* .request */ .Em)(current, {
+            method: 'GET',
+            headers: { ...headers, ...auth },
+            signal: options.signal,
+            headersTimeout: backstop,
+            bodyTimeout: backstop
+        });
+        options.onResponse?.();
         const location = headerValue(response.headers, 'location');
         if (!REDIRECTS.has(response.statusCode) || location === undefined)
             return { url: current, crossOrigin, response };
@@ -36967,29 +37031,52 @@ async function statusError(reply) {
     const text = await reply.response.body.text().catch(() => '');
     return new HttpStatusError(reply.response.statusCode, reply.url, reply.response.headers, text.slice(0, 500).trim());
 }
-/** GET a JSON document, retrying network errors and 408/429/5xx per `policy`. */
-async function getJson(url, credentials, policy) {
+/**
+ * GET a JSON document, retrying network errors, stalls (no byte for `idleTimeoutMs`) and
+ * 408/429/5xx per `policy`.
+ */
+async function getJson(url, credentials, policy, idleTimeoutMs = _util_idle_js__WEBPACK_IMPORTED_MODULE_1__/* .DEFAULT_IDLE_TIMEOUT_MS */ .C9) {
     for (let failures = 1;; failures++) {
-        let reply;
+        const watch = new _util_idle_js__WEBPACK_IMPORTED_MODULE_1__/* .IdleWatch */ .Kt(idleTimeoutMs, () => `${new URL(url).host} (GET ${redact(url).slice(new URL(url).origin.length)})`);
         try {
-            reply = await send(url, credentials, { accept: 'application/json' });
+            let reply;
+            let text;
+            try {
+                reply = await send(url, credentials, { accept: 'application/json' }, { signal: watch.signal, onResponse: () => watch.touch(), idleTimeoutMs });
+                const status = reply.response.statusCode;
+                if ((0,_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .isRetryableStatus */ .PS)(status) && failures < policy.attempts) {
+                    await reply.response.body.dump();
+                    await policy.sleep((0,_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .retryDelayMs */ .qO)(policy, failures, reply.response.headers));
+                    continue;
+                }
+                if (status < 200 || status >= 300)
+                    throw await statusError(reply);
+                text = await readText(reply.response.body, watch);
+            }
+            catch (error) {
+                if (error instanceof HttpStatusError || failures >= policy.attempts)
+                    throw error;
+                await policy.sleep((0,_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .retryDelayMs */ .qO)(policy, failures));
+                continue;
+            }
+            return { json: JSON.parse(text), headers: reply.response.headers };
         }
-        catch (error) {
-            if (failures >= policy.attempts)
-                throw error;
-            await policy.sleep((0,_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .retryDelayMs */ .qO)(policy, failures));
-            continue;
+        finally {
+            watch.stop();
         }
-        const status = reply.response.statusCode;
-        if ((0,_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .isRetryableStatus */ .PS)(status) && failures < policy.attempts) {
-            await reply.response.body.dump();
-            await policy.sleep((0,_retry_js__WEBPACK_IMPORTED_MODULE_1__/* .retryDelayMs */ .qO)(policy, failures, reply.response.headers));
-            continue;
-        }
-        if (status < 200 || status >= 300)
-            throw await statusError(reply);
-        return { json: await reply.response.body.json(), headers: reply.response.headers };
     }
+}
+/** A whole body as text, each chunk keeping `watch` alive. */
+function readText(body, watch) {
+    return new Promise((resolve, reject) => {
+        const chunks = [];
+        body.on('data', (chunk) => {
+            watch.touch();
+            chunks.push(chunk);
+        });
+        body.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        body.on('error', reject);
+    });
 }
 
 
@@ -37010,8 +37097,8 @@ var promises_ = __nccwpck_require__(1455);
 var digest = __nccwpck_require__(6482);
 // EXTERNAL MODULE: ./src/fetch/retry.ts
 var retry = __nccwpck_require__(3930);
-// EXTERNAL MODULE: ./src/fetch/verified-download.ts
-var verified_download = __nccwpck_require__(1196);
+// EXTERNAL MODULE: ./src/fetch/verified-download.ts + 3 modules
+var verified_download = __nccwpck_require__(5114);
 // EXTERNAL MODULE: ./src/fetch/http.ts
 var http = __nccwpck_require__(9954);
 // EXTERNAL MODULE: ./src/fetch/huggingface/repo.ts
@@ -37075,7 +37162,7 @@ function nextPage(hub, link) {
 }
 async function hubJson(hub, ref, url) {
     try {
-        return await (0,http/* getJson */.Tt)(url, hub.credentials, hub.retry);
+        return await (0,http/* getJson */.Tt)(url, hub.credentials, hub.retry, hub.idleTimeoutMs);
     }
     catch (error) {
         throw explainHubError(error, ref, hub);
@@ -37311,7 +37398,12 @@ async function downloadRepo(request, options) {
         options.mask?.(options.token);
     const ref = (0,repo/* parseRepoRef */.PP)(request.repo);
     const endpoint = options.endpoint.replace(/\/+$/, '');
-    const hub = { endpoint, credentials: { token: options.token, origin: new URL(endpoint).origin }, retry: options.retry ?? retry/* DEFAULT_RETRY */.vI };
+    const hub = {
+        endpoint,
+        credentials: { token: options.token, origin: new URL(endpoint).origin },
+        retry: options.retry ?? retry/* DEFAULT_RETRY */.vI,
+        idleTimeoutMs: options.idleTimeoutMs
+    };
     const cache = new RepoCache(options.cacheDir, ref);
     const commit = await resolveCommit(hub, ref);
     const listing = await fileListing(hub, ref, cache, commit);
@@ -37379,13 +37471,18 @@ async function ensureFile(job) {
             await cache.link(commit, file.path, file.etag, symlinks);
             return { source: 'cache', bytes: 0 };
         }
-        const outcome = await (0,verified_download/* downloadVerified */.n)({
+        const outcome = await (0,verified_download/* downloadVerified */.nz)({
             url: resolveUrl(job),
             credentials: job.hub.credentials,
             destination: cache.blob(file.etag),
             tempPath: cache.incomplete(file.etag),
             size: file.size,
             digest: file.digest,
+            label: `${(0,repo/* displayName */.QC)(job.ref)}: ${file.path}`,
+            connections: options.connections,
+            idleTimeoutMs: options.idleTimeoutMs,
+            parallelThreshold: options.parallelThreshold,
+            rangeSize: options.rangeSize,
             retry: job.hub.retry,
             progressIntervalMs: options.progressIntervalMs,
             onProgress: progressLogger(job)
@@ -37559,110 +37656,73 @@ function retryAfterSeconds(headers) {
 
 /***/ }),
 
-/***/ 1196:
+/***/ 5114:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   n: () => (/* binding */ downloadVerified)
-/* harmony export */ });
-/* unused harmony export IntegrityError */
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
-/* harmony import */ var _util_atomic_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4535);
-/* harmony import */ var _digest_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6482);
-/* harmony import */ var _http_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(9954);
-/* harmony import */ var _util_progress_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(5365);
-/* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3930);
 
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Et: () => (/* binding */ DEFAULT_CONNECTIONS),
+  nz: () => (/* binding */ downloadVerified)
+});
 
+// UNUSED EXPORTS: DEFAULT_PARALLEL_THRESHOLD, IntegrityError
 
-
-
-
-
-
-/** The bytes arrived but are not the bytes promised: never retried past one fresh attempt. */
-class IntegrityError extends Error {
-}
-/** A signed URL may expire while we retry; this many fresh resolutions per download. */
-const MAX_RERESOLVES = 3;
-/** Bytes gathered per write. */
-const WRITE_BATCH = 4 * 1024 * 1024;
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./src/util/atomic.ts
+var atomic = __nccwpck_require__(4535);
+// EXTERNAL MODULE: ./src/util/idle.ts
+var idle = __nccwpck_require__(3336);
+// EXTERNAL MODULE: ./src/util/progress.ts
+var progress = __nccwpck_require__(5365);
+;// CONCATENATED MODULE: ./src/fetch/file-sink.ts
 /** Written bytes between background flushes to disk, so the final fsync finds little left to write. */
 const WRITEBACK_EVERY = 64 * 1024 * 1024;
-/** One more full attempt after a digest mismatch, in case a proxy or edge served bad bytes once. */
-const INTEGRITY_RETRIES = 1;
+/** Bytes that may wait for the hashing thread before bodies pause: bounds memory when the CPU is busy. */
+const HASH_BACKLOG = 32 * 1024 * 1024;
 /**
- * Download `url` to `destination`, hashing while writing, resuming and retrying as needed, then
- * verify, fsync and rename. On any failure the temp file is removed and `destination` untouched.
+ * The temp file of one download: positioned writes from any number of connections, each batch
+ * handed to the in-order hasher once it is on disk, and a background flush every WRITEBACK_EVERY
+ * bytes. A batch is written as the list of network chunks it arrived in (writev), never gathered into
+ * one buffer first: that copy, and the fresh memory it needs, cost more than the hashing did.
  */
-async function downloadVerified(opts) {
-    await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir)(node_path__WEBPACK_IMPORTED_MODULE_2__.dirname(opts.destination), { recursive: true });
-    const temp = opts.tempPath ?? `${opts.destination}.${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(4).toString('hex')}.incomplete`;
-    const handle = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.open)(temp, 'wx', 0o644);
-    let handleOpen = true;
-    let job;
-    try {
-        job = new Transfer(opts, handle);
-        for (let integrityRetries = INTEGRITY_RETRIES;; integrityRetries--) {
-            await job.fill();
-            const bad = await job.hasher.mismatch();
-            if (!bad)
-                break;
-            const message = `${(0,_http_js__WEBPACK_IMPORTED_MODULE_5__/* .redact */ .E$)(opts.url)}: ${bad.name} mismatch, expected ${bad.expected}, got ${bad.actual}`;
-            if (integrityRetries === 0)
-                throw new IntegrityError(message);
-            await job.restart();
-        }
-        await job.writtenBack();
-        await handle.sync();
-        handleOpen = false;
-        await handle.close();
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rename)(temp, opts.destination);
-        await (0,_util_atomic_js__WEBPACK_IMPORTED_MODULE_3__/* .syncPath */ .Z8)(node_path__WEBPACK_IMPORTED_MODULE_2__.dirname(opts.destination));
-        return job.outcome;
-    }
-    catch (error) {
-        if (handleOpen) {
-            await job?.writtenBack().catch(() => undefined);
-            await handle.close().catch(() => undefined);
-        }
-        await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm)(temp, { force: true });
-        throw error;
-    }
-    finally {
-        job?.hasher.close();
-    }
-}
-/** The state of one download across its attempts. */
-class Transfer {
-    opts;
+class FileSink {
     handle;
     hasher;
-    outcome = { bytesTransferred: 0, resumes: 0, restarts: 0 };
+    onWritten;
+    /** Bytes written in this pass, by every connection. */
     written = 0;
-    /** Where to resume: the URL that last answered, so a resume skips the Hub's redirect. */
-    url;
-    policy;
-    lastProgress = 0;
-    lastReported = -1;
-    size;
+    sinceWriteback = 0;
     writeback = Promise.resolve();
     writebackFailure;
-    writtenBackAt = 0;
-    constructor(opts, handle) {
-        this.opts = opts;
+    constructor(handle, hasher, onWritten) {
         this.handle = handle;
-        if (opts.size === undefined && opts.digest.gitSha1 !== undefined)
-            throw new Error('a git blob id can only be checked with a known size');
-        this.size = opts.size;
-        this.hasher = new _digest_js__WEBPACK_IMPORTED_MODULE_4__/* .MultiHasher */ .dO(opts.digest, opts.size ?? 0);
-        this.url = opts.url;
-        this.policy = opts.retry ?? _retry_js__WEBPACK_IMPORTED_MODULE_6__/* .DEFAULT_RETRY */ .vI;
+        this.hasher = hasher;
+        this.onWritten = onWritten;
+    }
+    /** Writes `chunks` (`length` bytes) at `offset`, then gives them to the hasher, which may move them. */
+    async write(offset, chunks, length) {
+        await writeAll(this.handle, chunks, offset, length);
+        this.written += length;
+        this.hasher.written(offset, length, chunks);
+        this.startWriteback(length);
+        this.onWritten();
+    }
+    /** Resolves when the hashing thread is close enough behind for bodies to go on. */
+    ready() {
+        return this.hasher.caughtUp(HASH_BACKLOG);
+    }
+    /** Empties the file for a pass from byte 0. */
+    async truncate() {
+        await this.writtenBack();
+        await this.handle.truncate(0);
+        this.written = 0;
+        this.sinceWriteback = 0;
     }
     /** Waits for the background flushes; a disk error in one of them fails the download here. */
     async writtenBack() {
@@ -37671,183 +37731,705 @@ class Transfer {
             throw this.writebackFailure;
     }
     /** Starts flushing what is written so far while the download goes on; one flush at a time. */
-    startWriteback() {
-        if (this.written - this.writtenBackAt < WRITEBACK_EVERY)
+    startWriteback(length) {
+        this.sinceWriteback += length;
+        if (this.sinceWriteback < WRITEBACK_EVERY)
             return;
-        this.writtenBackAt = this.written;
-        this.writeback = this.writeback.then(() => this.handle.datasync()).catch(error => {
+        this.sinceWriteback = 0;
+        this.writeback = this.writeback
+            .then(() => this.handle.datasync())
+            .catch((error) => {
             this.writebackFailure ??= error;
         });
     }
-    /** Back to byte 0 and to the original URL, so the next attempt is resolved afresh. */
-    async restart() {
-        await this.handle.truncate(0);
-        this.hasher.reset();
-        this.written = 0;
-        this.writtenBackAt = 0;
-        this.url = this.opts.url;
-        this.outcome.restarts++;
-    }
-    /** Attempts until `size` bytes are written, or the retry budget is spent. */
-    async fill() {
-        let failures = 0;
-        let reResolves = 0;
-        const fail = async (error, headers) => {
-            failures++;
-            if (failures >= this.policy.attempts)
-                throw error;
-            await this.policy.sleep((0,_retry_js__WEBPACK_IMPORTED_MODULE_6__/* .retryDelayMs */ .qO)(this.policy, failures, headers));
-        };
-        while (this.size === undefined || this.written < this.size) {
-            const before = this.written;
-            const reply = await (0,_http_js__WEBPACK_IMPORTED_MODULE_5__/* .send */ .tN)(this.url, this.opts.credentials, {
-                // Decoded bytes would not match offsets for Range, nor Content-Length for the size check.
-                'accept-encoding': 'identity',
-                ...(this.written > 0 ? { range: `bytes=${this.written}-` } : {})
-            }).catch((error) => error);
-            if (reply instanceof Error) {
-                await fail(new Error(`${(0,_http_js__WEBPACK_IMPORTED_MODULE_5__/* .redact */ .E$)(this.url)}: ${reply.message}`, { cause: reply }));
-                continue;
-            }
-            const { statusCode: status, headers } = reply.response;
-            const elsewhere = new URL(reply.url).origin !== this.opts.credentials.origin;
-            if (status === 403 && elsewhere && reResolves < MAX_RERESOLVES) {
-                // A signed CDN URL that expired: ask the origin for a fresh one.
-                await reply.response.body.dump();
-                reResolves++;
-                this.url = this.opts.url;
-                continue;
-            }
-            if ((0,_retry_js__WEBPACK_IMPORTED_MODULE_6__/* .isRetryableStatus */ .PS)(status)) {
-                const error = await (0,_http_js__WEBPACK_IMPORTED_MODULE_5__/* .statusError */ .$C)(reply);
-                await fail(error, headers);
-                continue;
-            }
-            if (status !== 200 && status !== 206)
-                throw await (0,_http_js__WEBPACK_IMPORTED_MODULE_5__/* .statusError */ .$C)(reply);
-            const encoding = (0,_http_js__WEBPACK_IMPORTED_MODULE_5__/* .headerValue */ .Z)(headers, 'content-encoding');
-            if (encoding !== undefined && encoding !== 'identity') {
-                await reply.response.body.dump();
-                throw new Error(`${(0,_http_js__WEBPACK_IMPORTED_MODULE_5__/* .redact */ .E$)(reply.url)} answered with Content-Encoding ${encoding} although identity was asked for`);
-            }
-            if (status === 200 && this.written > 0) {
-                // Range ignored: the body starts at byte 0 again.
-                await this.restart();
-            }
-            else if (status === 206) {
-                const start = Number(/^bytes (\d+)-/.exec((0,_http_js__WEBPACK_IMPORTED_MODULE_5__/* .headerValue */ .Z)(headers, 'content-range') ?? '')?.[1]);
-                if (start !== this.written) {
-                    await reply.response.body.dump();
-                    throw new Error(`${(0,_http_js__WEBPACK_IMPORTED_MODULE_5__/* .redact */ .E$)(reply.url)} answered Range ${this.written}- with Content-Range ${(0,_http_js__WEBPACK_IMPORTED_MODULE_5__/* .headerValue */ .Z)(headers, 'content-range')}`);
-                }
-                this.outcome.resumes++;
-            }
-            if (this.size === undefined)
-                this.size = await this.sizeFrom(reply);
-            this.url = reply.url;
-            const streamError = await this.consume(reply.response.body);
-            if (this.written > before)
-                failures = 0;
-            if (streamError)
-                await fail(new Error(`${(0,_http_js__WEBPACK_IMPORTED_MODULE_5__/* .redact */ .E$)(reply.url)}: body broke at ${this.written} of ${this.size} bytes: ${streamError.message}`, { cause: streamError }));
-            else if (this.written < this.size)
-                await fail(new Error(`${(0,_http_js__WEBPACK_IMPORTED_MODULE_5__/* .redact */ .E$)(reply.url)}: body ended at ${this.written} of ${this.size} bytes`));
+}
+/** writev until all `length` bytes are down: a write may take only part of them. */
+async function writeAll(handle, chunks, position, length) {
+    let done = (await handle.writev(chunks, position)).bytesWritten;
+    while (done < length)
+        done += (await handle.writev(after(chunks, done), position + done)).bytesWritten;
+}
+/** Views of `chunks` past their first `skip` bytes. */
+function after(chunks, skip) {
+    const rest = [];
+    for (const chunk of chunks) {
+        if (skip >= chunk.length)
+            skip -= chunk.length;
+        else {
+            rest.push(skip > 0 ? chunk.subarray(skip) : chunk);
+            skip = 0;
         }
-        this.report(true);
     }
-    /**
-     * Writes the body at the current offset; resolves with a network error to retry, rejects with anything
-     * else. Chunks are gathered into writes (and hashes) of WRITE_BATCH bytes; one batch is written while
-     * the next one arrives, and the stream pauses only when both are full. `data` events rather than an
-     * async iterator: a promise per small network chunk costs a third of the throughput. What arrived
-     * before a network error is written before the error is returned, so a resume starts exactly after it.
-     */
-    consume(body) {
-        const startedAt = this.written;
-        const pending = [];
-        let pendingBytes = 0;
-        let accepted = 0;
-        let writing = Promise.resolve();
-        let settled = false;
-        return new Promise((resolve, reject) => {
-            // Not the network's fault (too many bytes, a full disk): close the response and give up.
-            const giveUp = (error) => {
+    return rest;
+}
+
+// EXTERNAL MODULE: ./src/fetch/http.ts
+var http = __nccwpck_require__(9954);
+// EXTERNAL MODULE: ./src/fetch/digest.ts
+var fetch_digest = __nccwpck_require__(6482);
+;// CONCATENATED MODULE: ./src/fetch/in-order-hasher.ts
+
+/**
+ * Out-of-order bytes kept in memory until the hash reaches them; past this, they are read back from
+ * the temp file instead. With 16 MiB ranges over 4 connections the ranges ahead of the slowest one
+ * usually fit, so the common case hashes the received buffers themselves and reads nothing back.
+ */
+const DEFAULT_REORDER_MEMORY = 64 * 1024 * 1024;
+/**
+ * Feeds a hash the file's bytes in file order while they are written in any order (ranges that
+ * complete out of order). A write at the hashed frontier is hashed at once from its own buffers
+ * (moved to the hashing thread, not copied); a write ahead of it waits, in memory up to
+ * `reorderMemory` and on disk beyond, until the frontier reaches it. Memory stays bounded however far
+ * one slow connection lags, and no fast connection is held back for the sake of the hash.
+ */
+class InOrderHasher {
+    file;
+    reorderMemory;
+    hasher;
+    hashedUpTo = 0;
+    /** Written ranges past the frontier, by offset. */
+    ahead = new Map();
+    heldBytes = 0;
+    constructor(digest, size, 
+    /** The temp file, for bytes read back. */
+    file, reorderMemory = DEFAULT_REORDER_MEMORY) {
+        this.file = file;
+        this.reorderMemory = reorderMemory;
+        this.hasher = new fetch_digest/* MultiHasher */.dO(digest, size);
+    }
+    /** Bytes from 0 that are written and handed to the hash: where a single stream can resume. */
+    get frontier() {
+        return this.hashedUpTo;
+    }
+    /** Bytes [offset, offset + length) are on disk in `chunks`, which are taken (they may be moved). */
+    written(offset, length, chunks) {
+        if (offset !== this.hashedUpTo) {
+            this.holdAhead(offset, length, chunks);
+            return;
+        }
+        this.hasher.update(chunks);
+        this.hashedUpTo += length;
+        this.drainAhead();
+    }
+    /** Resolves once at most `limit` bytes wait for the hashing thread. */
+    caughtUp(limit) {
+        return this.hasher.caughtUp(limit);
+    }
+    /** Forgets what was written past the frontier: a single stream will write those bytes again. */
+    discardAhead() {
+        this.ahead.clear();
+        this.heldBytes = 0;
+    }
+    /** Back to byte 0. */
+    reset() {
+        this.discardAhead();
+        this.hashedUpTo = 0;
+        this.hasher.reset();
+    }
+    /** Once every one of `size` bytes is written: the first digest that does not match, if any. */
+    async mismatch(size) {
+        if (this.hashedUpTo !== size || this.ahead.size > 0)
+            throw new Error(`hashed ${this.hashedUpTo} contiguous bytes of ${size}: a range is missing`);
+        return this.hasher.mismatch();
+    }
+    close() {
+        this.hasher.close();
+    }
+    holdAhead(offset, length, chunks) {
+        const keep = this.heldBytes + length <= this.reorderMemory;
+        if (keep)
+            this.heldBytes += length;
+        this.ahead.set(offset, { length, chunks: keep ? chunks : null });
+    }
+    drainAhead() {
+        for (let next = this.ahead.get(this.hashedUpTo); next !== undefined; next = this.ahead.get(this.hashedUpTo)) {
+            this.ahead.delete(this.hashedUpTo);
+            if (next.chunks) {
+                this.heldBytes -= next.length;
+                this.hasher.update(next.chunks);
+            }
+            else {
+                this.hasher.updateFromFile(this.file, this.hashedUpTo, next.length);
+            }
+            this.hashedUpTo += next.length;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/fetch/receive.ts
+/** Bytes gathered per write (and per message to the hashing thread). */
+const WRITE_BATCH = 4 * 1024 * 1024;
+/** The bytes arrived but are not the bytes promised: never retried past one fresh attempt. */
+class IntegrityError extends Error {
+}
+/**
+ * Writes one response body into the file from `offset`. Resolves when the body ended or broke (with
+ * the network error, to be retried from `next`); rejects for anything else (too many bytes, a full
+ * disk). Chunks are gathered into batches of WRITE_BATCH bytes; one batch is written while the next
+ * arrives, and the stream pauses only when both are full or the hasher is far behind. `data` events
+ * rather than an async iterator: a promise per small network chunk costs a third of the throughput.
+ * What arrived before a network error is written before the error is returned, so a resume starts
+ * exactly after it.
+ */
+function receiveBody(body, options) {
+    const { sink, watch } = options;
+    let position = options.offset;
+    const pending = [];
+    let pendingBytes = 0;
+    let writing = Promise.resolve();
+    let settled = false;
+    return new Promise((resolve, reject) => {
+        const giveUp = (error) => {
+            if (settled)
+                return;
+            settled = true;
+            body.destroy();
+            void writing.catch(() => undefined).then(() => reject(error));
+        };
+        const flush = () => {
+            if (pendingBytes === 0)
+                return;
+            const chunks = pending.splice(0);
+            const at = position;
+            const length = pendingBytes;
+            position += length;
+            pendingBytes = 0;
+            const previous = writing;
+            writing = previous.then(() => sink.write(at, chunks, length));
+            writing.catch(giveUp);
+            // Our own backpressure: not the server's stall, so the idle clock stops while we wait.
+            body.pause();
+            watch.hold();
+            void previous
+                .then(() => sink.ready())
+                .then(() => {
+                if (settled)
+                    return;
+                watch.release();
+                body.resume();
+            }, giveUp);
+        };
+        const finish = (networkError) => {
+            if (settled)
+                return;
+            flush();
+            void writing.then(() => {
                 if (settled)
                     return;
                 settled = true;
-                body.destroy();
-                void writing.catch(() => undefined).then(() => reject(error));
-            };
-            const flush = () => {
-                if (pendingBytes === 0)
-                    return;
-                const batch = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
-                pending.length = 0;
-                pendingBytes = 0;
-                const previous = writing;
-                writing = previous.then(() => this.writeBatch(batch));
-                writing.catch(giveUp);
-                body.pause();
-                void previous.then(() => settled || body.resume(), () => undefined);
-            };
-            const finish = (networkError) => {
-                if (settled)
-                    return;
+                resolve({ next: position, error: networkError });
+            }, giveUp);
+        };
+        body.on('data', (chunk) => {
+            if (settled)
+                return;
+            watch.touch();
+            options.onReceived(chunk.length);
+            if (position + pendingBytes + chunk.length > options.limit) {
+                giveUp(new IntegrityError(`${options.describe()}: the server sent more than the ${options.limit - options.offset} bytes asked for`));
+                return;
+            }
+            pending.push(chunk);
+            pendingBytes += chunk.length;
+            if (pendingBytes >= WRITE_BATCH)
                 flush();
-                void writing.then(() => {
-                    if (settled)
-                        return;
-                    settled = true;
-                    resolve(networkError);
-                }, giveUp);
-            };
-            body.on('data', (chunk) => {
-                if (settled)
-                    return;
-                this.outcome.bytesTransferred += chunk.length;
-                if (startedAt + accepted + chunk.length > (this.size ?? 0)) {
-                    giveUp(new IntegrityError(`${(0,_http_js__WEBPACK_IMPORTED_MODULE_5__/* .redact */ .E$)(this.opts.url)}: server sent more than the expected ${this.size} bytes`));
-                    return;
-                }
-                accepted += chunk.length;
-                pending.push(chunk);
-                pendingBytes += chunk.length;
-                if (pendingBytes >= WRITE_BATCH)
-                    flush();
-            });
-            body.on('end', () => finish());
-            body.on('error', error => finish(error));
         });
-    }
-    async writeBatch(batch) {
-        for (let offset = 0; offset < batch.length;) {
-            offset += (await this.handle.write(batch, offset, batch.length - offset, this.written + offset)).bytesWritten;
+        body.on('end', () => finish());
+        body.on('error', error => finish(error));
+    });
+}
+
+// EXTERNAL MODULE: ./src/fetch/retry.ts
+var retry = __nccwpck_require__(3930);
+;// CONCATENATED MODULE: ./src/fetch/verified-download.ts
+
+
+
+
+
+
+
+
+
+
+
+
+const DEFAULT_CONNECTIONS = 4;
+const DEFAULT_PARALLEL_THRESHOLD = 64 * 1024 * 1024;
+const DEFAULT_RANGE_SIZE = 16 * 1024 * 1024;
+/** A signed URL may expire while we retry; this many fresh resolutions per download. */
+const MAX_RERESOLVES = 3;
+/** One more full attempt after a digest mismatch, in case a proxy or edge served bad bytes once. */
+const INTEGRITY_RETRIES = 1;
+/**
+ * Download `url` to `destination`, hashing while writing, resuming and retrying as needed, then
+ * verify, fsync and rename. On any failure the temp file is removed and `destination` untouched.
+ */
+async function downloadVerified(opts) {
+    await (0,promises_.mkdir)(external_node_path_.dirname(opts.destination), { recursive: true });
+    const temp = opts.tempPath ?? `${opts.destination}.${(0,external_node_crypto_.randomBytes)(4).toString('hex')}.incomplete`;
+    const handle = await (0,promises_.open)(temp, 'wx', 0o644);
+    let handleOpen = true;
+    let job;
+    try {
+        job = new Transfer(opts, handle, temp);
+        for (let integrityRetries = INTEGRITY_RETRIES;; integrityRetries--) {
+            await job.fill();
+            const bad = await job.mismatch();
+            if (!bad)
+                break;
+            const message = `${job.label}: ${bad.name} mismatch, expected ${bad.expected}, got ${bad.actual}`;
+            if (integrityRetries === 0)
+                throw new IntegrityError(message);
+            await job.restart();
         }
-        this.written += batch.length;
-        // Last: the hasher may move the batch to its thread (leaving it empty), where it hashes while the next batch arrives.
-        this.hasher.update(batch);
-        this.startWriteback();
-        this.report(false);
+        await job.sink.writtenBack();
+        await job.checkFileSize();
+        await handle.sync();
+        handleOpen = false;
+        await handle.close();
+        await (0,promises_.rename)(temp, opts.destination);
+        await (0,atomic/* syncPath */.Z8)(external_node_path_.dirname(opts.destination));
+        return job.outcome;
     }
-    /** The first full answer says how large the file is; without that nothing can be verified. */
-    async sizeFrom(reply) {
-        const length = Number((0,_http_js__WEBPACK_IMPORTED_MODULE_5__/* .headerValue */ .Z)(reply.response.headers, 'content-length'));
-        if (reply.response.statusCode === 200 && Number.isSafeInteger(length) && length >= 0)
-            return length;
-        await reply.response.body.dump();
-        throw new Error(`${(0,_http_js__WEBPACK_IMPORTED_MODULE_5__/* .redact */ .E$)(reply.url)} did not say how large the file is (no Content-Length on a full answer)`);
+    catch (error) {
+        if (handleOpen) {
+            await job?.sink.writtenBack().catch(() => undefined);
+            await handle.close().catch(() => undefined);
+        }
+        await (0,promises_.rm)(temp, { force: true });
+        throw error;
+    }
+    finally {
+        job?.hasher.close();
+    }
+}
+/** Thrown inside the parallel path when a server answers a ranged request with the whole file, or refuses ranges. */
+class RangeIgnored extends Error {
+}
+/** The state of one download across its attempts and connections. */
+class Transfer {
+    opts;
+    handle;
+    hasher;
+    sink;
+    outcome = { bytesTransferred: 0, resumes: 0, restarts: 0, ranges: 0 };
+    label;
+    size;
+    /** Where bytes come from now: the URL that last answered, so a resume or a range skips the Hub's redirect. */
+    url;
+    /** Bumped on each re-resolution, so connections that all hit the same expired URL resolve it once. */
+    urlGeneration = 0;
+    reResolves = 0;
+    /** The span whose next request fetches a fresh URL from the origin; the others wait for it. */
+    resolving;
+    policy;
+    idleMs;
+    /** Live requests, so a failed range can cut its siblings at once. */
+    watches = new Set();
+    cancelled;
+    wakeOnCancel = [];
+    lastProgress = 0;
+    lastReported = -1;
+    constructor(opts, handle, temp) {
+        this.opts = opts;
+        this.handle = handle;
+        if (opts.size === undefined && opts.digest.gitSha1 !== undefined)
+            throw new Error('a git blob id can only be checked with a known size');
+        this.size = opts.size;
+        this.url = opts.url;
+        this.label = opts.label ?? (0,http/* redact */.E$)(opts.url);
+        this.policy = opts.retry ?? retry/* DEFAULT_RETRY */.vI;
+        this.idleMs = opts.idleTimeoutMs ?? idle/* DEFAULT_IDLE_TIMEOUT_MS */.C9;
+        this.hasher = new InOrderHasher(opts.digest, opts.size ?? 0, temp, opts.reorderMemory);
+        this.sink = new FileSink(handle, this.hasher, () => this.report(false));
+    }
+    /** Fetches every byte once, in ranges when the file is large enough and the server allows. */
+    async fill() {
+        if (this.size === 0)
+            return this.report(true);
+        const rest = this.wantsRanges() ? await this.fillInRanges() : undefined;
+        if (rest !== 'complete')
+            await this.fetchSpan({ next: this.hasher.frontier, last: this.lastByte() }, 'stream', rest);
+        this.report(true);
+    }
+    async mismatch() {
+        return this.hasher.mismatch(this.size ?? 0);
+    }
+    /** Back to byte 0 and to the original URL, so the next attempt is resolved afresh. */
+    async restart() {
+        await this.sink.truncate();
+        this.hasher.reset();
+        this.url = this.opts.url;
+        this.urlGeneration++;
+        this.cancelled = undefined;
+        this.outcome.restarts++;
+    }
+    /** The hash saw `size` bytes in order; the file must hold exactly those. */
+    async checkFileSize() {
+        const { size } = await this.handle.stat();
+        if (size !== this.size)
+            throw new Error(`${this.label}: the temp file holds ${size} bytes, expected ${this.size}`);
+    }
+    wantsRanges() {
+        const connections = this.opts.connections ?? DEFAULT_CONNECTIONS;
+        return connections > 1 && (this.size === undefined || this.size >= (this.opts.parallelThreshold ?? DEFAULT_PARALLEL_THRESHOLD));
+    }
+    lastByte() {
+        return this.size === undefined ? undefined : this.size - 1;
+    }
+    // ---- the parallel path ------------------------------------------------------------------------
+    /**
+     * The first range is asked for alone: its answer tells whether the server honours Range (206) and,
+     * when we did not know it, how large the file is. Then the remaining ranges are shared by
+     * `connections` loops, each taking the next range when it finished one. Returns 'complete', or the
+     * answer to continue as a single stream with: the first request's 200 (the server ignores Range),
+     * or undefined after a later range got a 200, or 403s even from fresh URLs (continue from the
+     * hashed frontier).
+     */
+    async fillInRanges() {
+        const rangeSize = this.opts.rangeSize ?? DEFAULT_RANGE_SIZE;
+        const first = { next: 0, last: Math.min(rangeSize, this.size ?? rangeSize) - 1 };
+        const answer = await this.firstAnswer(first).catch((error) => {
+            if (error instanceof RangeIgnored)
+                return undefined;
+            throw error;
+        });
+        if (answer === undefined)
+            return this.fallBackToOneStream();
+        if (answer.reply.response.statusCode === 200)
+            return answer;
+        const size = this.size;
+        first.last = Math.min(first.last, size - 1);
+        const queue = planRanges(first.last + 1, size, rangeSize);
+        const connections = size >= (this.opts.parallelThreshold ?? DEFAULT_PARALLEL_THRESHOLD) ? (this.opts.connections ?? DEFAULT_CONNECTIONS) : 1;
+        const connection = async (start) => {
+            if (start)
+                await this.fetchSpan(start.span, 'ranges', start.answer);
+            for (let span = queue.shift(); span !== undefined; span = queue.shift())
+                await this.fetchSpan(span, 'ranges');
+        };
+        const loops = [connection({ span: first, answer }), ...Array.from({ length: Math.min(connections, queue.length + 1) - 1 }, () => connection())];
+        const failure = await this.firstFailure(loops);
+        if (failure === undefined)
+            return 'complete';
+        if (!(failure instanceof RangeIgnored))
+            throw failure;
+        return this.fallBackToOneStream();
+    }
+    /**
+     * Everything up to the hashed frontier is written and hashed; a single stream redoes the rest,
+     * from a fresh URL and with its own re-resolutions.
+     */
+    fallBackToOneStream() {
+        this.cancelled = undefined;
+        this.url = this.opts.url;
+        this.urlGeneration++;
+        this.reResolves = 0;
+        this.hasher.discardAhead();
+        this.sink.written = this.hasher.frontier;
+        return undefined;
+    }
+    /** The first range's answer, retried like any request, its watch still running for the body. */
+    async firstAnswer(span) {
+        let failures = 0;
+        for (;;) {
+            const outcome = await this.ask(span, 'ranges');
+            if (outcome.kind === 'body')
+                return outcome;
+            if (outcome.kind === 'failed')
+                failures = await this.setback(failures, outcome);
+        }
+    }
+    /**
+     * Waits for every connection loop; on the first failure the others are cut at once (their bytes so
+     * far are written before they stop, so nothing writes after we return). The first error is the one
+     * reported, not the cancellations it caused.
+     */
+    async firstFailure(loops) {
+        let first;
+        await Promise.all(loops.map(loop => loop.catch((error) => {
+            first ??= error;
+            this.cancel(error);
+        })));
+        return first;
+    }
+    cancel(reason) {
+        this.cancelled ??= reason;
+        for (const watch of this.watches)
+            watch.abort(new Error('cancelled: another range failed'));
+        for (const wake of this.wakeOnCancel.splice(0))
+            wake();
+        this.resolving?.finish();
+        this.resolving = undefined;
+    }
+    // ---- one span, retried on its own ---------------------------------------------------------------
+    /** Fetches `span` to its end, resuming after breaks and retrying per the policy on its own. */
+    async fetchSpan(span, mode, first) {
+        let failures = 0;
+        while (span.last === undefined || span.next <= span.last) {
+            if (this.cancelled)
+                throw this.cancelled;
+            const outcome = first ?? (await this.ask(span, mode));
+            first = undefined;
+            if (outcome.kind === 'again')
+                continue;
+            if (outcome.kind === 'failed') {
+                failures = await this.setback(failures, outcome);
+                continue;
+            }
+            try {
+                const before = span.next;
+                const broke = await this.take(span, mode, outcome);
+                if (span.next > before)
+                    failures = 0;
+                if (broke)
+                    failures = await this.setback(failures, { kind: 'failed', error: broke });
+            }
+            finally {
+                this.forget(outcome.watch);
+            }
+        }
+    }
+    /** Writes one answer's body into the span; returns why it stopped short, if the network is to blame. */
+    async take(span, mode, answer) {
+        if (mode === 'ranges' && answer.reply.response.statusCode !== 206) {
+            // A 200 to a ranged request: this server (or this edge of it) sends whole files only.
+            answer.watch.abort(new Error('range ignored'));
+            await answer.reply.response.body.dump().catch(() => undefined);
+            throw new RangeIgnored(`${this.label}: ${new URL(answer.reply.url).host} ignored Range`);
+        }
+        if (answer.start !== span.next) {
+            // A 200 to a single stream's resume: the whole file again, from byte 0.
+            await this.startOver();
+            span.next = 0;
+        }
+        else if (mode === 'ranges') {
+            this.outcome.ranges++;
+        }
+        else if (span.next > 0) {
+            this.outcome.resumes++;
+        }
+        span.last ??= this.lastByte();
+        const received = await receiveBody(answer.reply.response.body, {
+            sink: this.sink,
+            offset: span.next,
+            limit: answer.end + 1,
+            watch: answer.watch,
+            onReceived: bytes => (this.outcome.bytesTransferred += bytes),
+            describe: () => this.describe(answer.reply.url, span)
+        });
+        span.next = received.next;
+        if (received.error)
+            return this.streamError(received.error, answer.reply.url, span);
+        if (span.next <= answer.end)
+            return new Error(`${this.describe(answer.reply.url, span)}: body ended at byte ${span.next}, before ${answer.end + 1}`);
+        return undefined;
+    }
+    /** A single stream's server ignored Range: empty the file and hash from byte 0. */
+    async startOver() {
+        await this.sink.truncate();
+        this.hasher.reset();
+        this.outcome.restarts++;
+    }
+    /**
+     * One request for the span's bytes: a body answer, or a setback to retry. Anything that no retry
+     * can fix (a 404, a wrong Content-Range, a size other than promised) throws.
+     */
+    async ask(span, mode) {
+        if (this.resolving && this.resolving.span !== span)
+            await this.resolving.done;
+        if (this.cancelled)
+            return { kind: 'failed', error: this.cancelled };
+        const resolving = this.resolving?.span === span ? this.resolving : undefined;
+        try {
+            return await this.askOnce(span, mode);
+        }
+        finally {
+            // This request went to the origin for everyone: whatever it came to, the others go on.
+            if (resolving) {
+                resolving.finish();
+                if (this.resolving === resolving)
+                    this.resolving = undefined;
+            }
+        }
+    }
+    async askOnce(span, mode) {
+        const url = this.url;
+        const generation = this.urlGeneration;
+        const watch = this.watch(() => this.describe(url, span));
+        const range = mode === 'ranges' ? `bytes=${span.next}-${span.last ?? ''}` : span.next > 0 ? `bytes=${span.next}-` : undefined;
+        let reply;
+        try {
+            reply = await (0,http/* send */.tN)(url, this.opts.credentials, 
+            // Decoded bytes would not match offsets for Range, nor Content-Length for the size check.
+            { 'accept-encoding': 'identity', ...(range ? { range } : {}) }, { signal: watch.signal, onResponse: () => watch.touch(), idleTimeoutMs: this.idleMs });
+        }
+        catch (error) {
+            this.forget(watch);
+            return { kind: 'failed', error: this.streamError(error, url, span) };
+        }
+        try {
+            const answer = await this.classify(reply, span, mode, generation, watch);
+            if (answer.kind !== 'body')
+                this.forget(watch);
+            return answer;
+        }
+        catch (error) {
+            this.forget(watch);
+            throw error;
+        }
+    }
+    async classify(reply, span, mode, generation, watch) {
+        const { statusCode: status, headers } = reply.response;
+        const elsewhere = new URL(reply.url).origin !== this.opts.credentials.origin;
+        if (status === 403 && elsewhere) {
+            // A signed CDN URL that expired: ask the origin for a fresh one.
+            if (this.reResolve(generation, span)) {
+                await reply.response.body.dump();
+                return { kind: 'again' };
+            }
+            // Fresh URLs refused too: some CDNs refuse several connections to one file. One stream then.
+            if (mode === 'ranges') {
+                await reply.response.body.dump();
+                throw new RangeIgnored(`${this.label}: ${new URL(reply.url).host} refused ranged requests with HTTP 403`);
+            }
+        }
+        if ((0,retry/* isRetryableStatus */.PS)(status))
+            return { kind: 'failed', error: await (0,http/* statusError */.$C)(reply), headers };
+        if (status !== 200 && status !== 206)
+            throw await (0,http/* statusError */.$C)(reply);
+        const encoding = (0,http/* headerValue */.Z)(headers, 'content-encoding');
+        if (encoding !== undefined && encoding !== 'identity') {
+            await reply.response.body.dump();
+            throw new Error(`${(0,http/* redact */.E$)(reply.url)} answered with Content-Encoding ${encoding} although identity was asked for`);
+        }
+        const { start, end } = status === 206 ? await this.partialExtent(reply, span) : await this.fullExtent(reply);
+        if (generation === this.urlGeneration)
+            this.url = reply.url;
+        return { kind: 'body', reply, start, end, watch };
+    }
+    /** Which bytes a 206 carries, checked against what was asked; learns the size if it was unknown. */
+    async partialExtent(reply, span) {
+        const contentRange = (0,http/* headerValue */.Z)(reply.response.headers, 'content-range') ?? '';
+        const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(contentRange.trim());
+        const [start, end] = [Number(match?.[1]), Number(match?.[2])];
+        const total = match?.[3] === '*' ? undefined : Number(match?.[3]);
+        if (!match || start !== span.next || (span.last !== undefined && end > span.last)) {
+            await reply.response.body.dump();
+            throw new Error(`${(0,http/* redact */.E$)(reply.url)} answered Range ${span.next}-${span.last ?? ''} with Content-Range ${contentRange}`);
+        }
+        await this.learnSize(reply, total);
+        return { start, end: Math.min(end, this.size - 1) };
+    }
+    /** A 200 carries the whole file: its Content-Length is the size. */
+    async fullExtent(reply) {
+        const length = Number((0,http/* headerValue */.Z)(reply.response.headers, 'content-length'));
+        await this.learnSize(reply, Number.isSafeInteger(length) && length >= 0 ? length : undefined);
+        return { start: 0, end: this.size - 1 };
+    }
+    /** The first answer says how large the file is; without that nothing can be verified. A later one must agree. */
+    async learnSize(reply, total) {
+        if (this.size === undefined && total === undefined) {
+            await reply.response.body.dump();
+            throw new Error(`${(0,http/* redact */.E$)(reply.url)} did not say how large the file is (no Content-Length on a full answer)`);
+        }
+        if (this.size !== undefined && total !== undefined && total !== this.size) {
+            await reply.response.body.dump();
+            throw new IntegrityError(`${this.label}: ${(0,http/* redact */.E$)(reply.url)} says the file is ${total} bytes, expected ${this.size}`);
+        }
+        this.size ??= total;
+    }
+    /**
+     * True when a 403 from the CDN should send us back to the origin for a fresh signed URL. This
+     * span's next request fetches it; the other connections wait for that one answer instead of each
+     * asking the origin (the Hub's "resolvers" rate limit is per IP, shared by the whole runner).
+     */
+    reResolve(generation, span) {
+        // Another connection already re-resolved since this request left: just use the new URL.
+        if (generation !== this.urlGeneration)
+            return true;
+        if (this.reResolves >= MAX_RERESOLVES)
+            return false;
+        this.reResolves++;
+        this.urlGeneration++;
+        this.url = this.opts.url;
+        let finish = () => undefined;
+        const done = new Promise(resolve => (finish = resolve));
+        this.resolving = { span, done, finish };
+        return true;
+    }
+    /** Counts a failure of one span: past the policy's attempts it gives up with that span's error. */
+    async setback(failures, setback) {
+        if (setback.kind === 'again')
+            return failures;
+        if (this.cancelled)
+            throw this.cancelled;
+        const count = failures + 1;
+        if (count >= this.policy.attempts)
+            throw giveUp(setback.error, count);
+        await this.sleepUnlessCancelled((0,retry/* retryDelayMs */.qO)(this.policy, count, setback.headers));
+        return count;
+    }
+    async sleepUnlessCancelled(ms) {
+        let wake = () => undefined;
+        const cancelled = new Promise(resolve => (wake = resolve));
+        this.wakeOnCancel.push(wake);
+        try {
+            await Promise.race([this.policy.sleep(ms), cancelled]);
+        }
+        finally {
+            this.wakeOnCancel = this.wakeOnCancel.filter(w => w !== wake);
+        }
+        if (this.cancelled)
+            throw this.cancelled;
+    }
+    watch(describe) {
+        const watch = new idle/* IdleWatch */.Kt(this.idleMs, describe);
+        this.watches.add(watch);
+        return watch;
+    }
+    forget(watch) {
+        watch.stop();
+        this.watches.delete(watch);
+    }
+    /** A network error with the connection it happened on; a stall already names it. */
+    streamError(error, url, span) {
+        if (this.cancelled)
+            return this.cancelled;
+        if (error.name === 'IdleTimeoutError')
+            return error;
+        return new Error(`${this.describe(url, span)}: ${error.message}`, { cause: error });
+    }
+    /** `org/name: model.safetensors: 127.0.0.1:8080, bytes 16777216-33554431 of 1073741824` */
+    describe(url, span) {
+        const of = this.size === undefined ? '' : ` of ${this.size}`;
+        return `${this.label}: ${new URL(url).host}, bytes ${span.next}-${span.last ?? ''}${of}`;
     }
     report(final) {
         const now = Date.now();
-        if (!this.opts.onProgress || (!final && now - this.lastProgress < (this.opts.progressIntervalMs ?? (0,_util_progress_js__WEBPACK_IMPORTED_MODULE_7__/* .progressIntervalMs */ .ri)())))
+        if (!this.opts.onProgress || (!final && now - this.lastProgress < (this.opts.progressIntervalMs ?? (0,progress/* progressIntervalMs */.ri)())))
             return;
         // The final line only when the last one did not already say it all.
-        if (final && this.lastReported === this.written)
+        if (final && this.lastReported === this.sink.written)
             return;
         this.lastProgress = now;
-        this.lastReported = this.written;
-        this.opts.onProgress(this.written, this.size ?? 0);
+        this.lastReported = this.sink.written;
+        this.opts.onProgress(this.sink.written, this.size ?? 0);
     }
+}
+/** Ranges of `rangeSize` bytes covering [from, size). */
+function planRanges(from, size, rangeSize) {
+    const spans = [];
+    for (let next = from; next < size; next += rangeSize)
+        spans.push({ next, last: Math.min(next + rangeSize, size) - 1 });
+    return spans;
+}
+/** The error a span gives up with: a status error as is (the Hub explains its own), else saying how often we tried. */
+function giveUp(error, tries) {
+    if (error instanceof http/* HttpStatusError */.F9)
+        return error;
+    return new Error(`${error.message}; gave up after ${tries} tries`, { cause: error });
 }
 
 
@@ -38083,7 +38665,8 @@ async function fetchModels({ config, plan, entry }) {
             token,
             mask: secret => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .setSecret */ .Pq(secret),
             log: line => _actions_core__WEBPACK_IMPORTED_MODULE_2__/* .info */ .pq(line),
-            symlinks: process.env.HF_HUB_DISABLE_SYMLINKS !== '1'
+            symlinks: process.env.HF_HUB_DISABLE_SYMLINKS !== '1',
+            ...config.transfer
         });
         details.files.push(...result.files);
         if (result.bytesDownloaded > 0)
@@ -38531,19 +39114,55 @@ function reply(id, work) {
     )
 }
 
+// A stream whose file read failed keeps the reason and reports it at its digest, instead of throwing
+// here: an exception would kill the worker and every other stream it serves.
+function failStream(stream, error) {
+  if (stream.failure === undefined) stream.failure = error && error.message ? error.message : String(error)
+}
+
+// Bytes already on disk, read back in order (out-of-order ranges of a parallel download).
+const readBuffer = Buffer.allocUnsafe(READ_CHUNK)
+function hashFileRange(stream, file, position, length) {
+  const fd = fs.openSync(file, 'r')
+  try {
+    for (let done = 0; done < length; ) {
+      const bytesRead = fs.readSync(fd, readBuffer, 0, Math.min(READ_CHUNK, length - done), position + done)
+      if (bytesRead === 0) throw new Error(file + ' ended at ' + (position + done) + ', before the ' + length + ' bytes from ' + position + ' to hash')
+      const current = readBuffer.subarray(0, bytesRead)
+      for (const hash of stream.hashes) hash.update(current)
+      done += bytesRead
+    }
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
 parentPort.on('message', message => {
+  const stream = streams.get(message.id)
   switch (message.op) {
     case 'begin':
-      streams.set(message.id, begin(message.specs))
+      streams.set(message.id, { hashes: begin(message.specs) })
       break
     case 'update':
-      for (const hash of streams.get(message.id) || []) hash.update(new Uint8Array(message.chunk))
+      if (stream) for (const chunk of message.chunks) for (const hash of stream.hashes) hash.update(new Uint8Array(chunk))
+      parentPort.postMessage({ id: message.id, hashed: message.bytes })
+      break
+    case 'update-from-file':
+      if (stream && stream.failure === undefined) {
+        try {
+          hashFileRange(stream, message.path, message.position, message.length)
+        } catch (error) {
+          failStream(stream, error)
+        }
+      }
+      parentPort.postMessage({ id: message.id, hashed: message.length })
       break
     case 'digest':
       reply(message.id, () => {
-        const hashes = streams.get(message.id)
         streams.delete(message.id)
-        return hashes ? hashes.map(hash => hash.digest('hex')) : Promise.reject(new Error('digest of a stream that was not begun'))
+        if (!stream) return Promise.reject(new Error('digest of a stream that was not begun'))
+        if (stream.failure !== undefined) return Promise.reject(new Error(stream.failure))
+        return stream.hashes.map(hash => hash.digest('hex'))
       })
       break
     case 'end':
@@ -38559,6 +39178,7 @@ parentPort.on('message', message => {
 class HashPool {
     workers = [];
     pending = new Map();
+    listeners = new Map();
     nextId = 1;
     size;
     constructor(size) {
@@ -38576,6 +39196,12 @@ class HashPool {
         if (--slot.load === 0)
             slot.worker.unref();
     }
+    listen(slot, id, listener) {
+        this.listeners.set(id, { ...listener, slot });
+    }
+    unlisten(id) {
+        this.listeners.delete(id);
+    }
     request(slot, id, message, onProgress) {
         return new Promise((resolve, reject) => {
             if (slot.failure)
@@ -38589,6 +39215,8 @@ class HashPool {
         const worker = new node_worker_threads__WEBPACK_IMPORTED_MODULE_1__.Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
         const slot = { worker, load: 0 };
         worker.on('message', (message) => {
+            if (message.hashed !== undefined)
+                return this.listeners.get(message.id)?.hashed(message.hashed);
             const waiting = this.pending.get(message.id);
             if (message.progress !== undefined)
                 return waiting?.onProgress?.(message.progress);
@@ -38615,6 +39243,12 @@ class HashPool {
             this.pending.delete(id);
             waiting.reject(slot.failure);
         }
+        for (const [id, listener] of this.listeners) {
+            if (listener.slot !== slot)
+                continue;
+            this.listeners.delete(id);
+            listener.failed(slot.failure);
+        }
     }
 }
 let shared;
@@ -38624,25 +39258,53 @@ function pool() {
 }
 /**
  * Digests of bytes fed in order, computed on a worker thread. `update` only posts the bytes, so the
- * caller's next read or write overlaps the hashing; `digests` waits for the worker to catch up.
+ * caller's next read or write overlaps the hashing; `digests` waits for the worker to catch up. The
+ * worker acknowledges what it has hashed, so a fast producer can wait (`caughtUp`) instead of queueing
+ * a whole file in the worker's inbox.
  */
 class StreamDigest {
     slot;
     id;
     specs;
     closed = false;
+    /** Bytes posted and not yet acknowledged. */
+    queued = 0;
+    failure;
+    waiters = [];
     constructor(specs) {
         this.specs = specs;
         ({ slot: this.slot, id: this.id } = pool().acquire());
+        pool().listen(this.slot, this.id, { hashed: bytes => this.acknowledged(bytes), failed: error => this.workerFailed(error) });
         this.reset();
     }
-    /** Takes the bytes: a chunk that owns its memory is moved to the worker and is empty afterwards. */
-    update(chunk) {
-        // A buffer that owns its whole memory moves to the worker without a copy; a slice of Node's shared
-        // pool must be copied, since moving it would take the pool away from every other buffer.
-        const ownsMemory = chunk.byteOffset === 0 && chunk.buffer.byteLength === chunk.byteLength && chunk.buffer instanceof ArrayBuffer;
-        const buffer = ownsMemory ? chunk.buffer : new Uint8Array(chunk).buffer;
-        this.slot.worker.postMessage({ op: 'update', id: this.id, chunk: buffer }, [buffer]);
+    /** Bytes handed over and not yet hashed. */
+    get backlog() {
+        return this.queued;
+    }
+    /**
+     * Takes the bytes, in order: every chunk that owns its memory is moved to the worker and is empty
+     * afterwards. A slice of a larger buffer (Node's shared pool, a socket read holding headers too) is
+     * copied, since moving it would take the memory away from whatever else lives in that buffer.
+     */
+    update(chunks) {
+        const list = chunks instanceof Uint8Array ? [chunks] : chunks;
+        const buffers = list.map(chunk => (ownsMemory(chunk) ? chunk.buffer : new Uint8Array(chunk).buffer));
+        const bytes = list.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+        this.queued += bytes;
+        this.slot.worker.postMessage({ op: 'update', id: this.id, chunks: buffers, bytes }, buffers);
+    }
+    /** Hashes `length` bytes of `file` from `position` next, read back by the worker (bytes not kept in memory). */
+    updateFromFile(file, position, length) {
+        this.queued += length;
+        this.slot.worker.postMessage({ op: 'update-from-file', id: this.id, path: file, position, length });
+    }
+    /** Resolves once at most `limit` bytes wait to be hashed; rejects if the worker died. */
+    caughtUp(limit) {
+        if (this.failure)
+            return Promise.reject(this.failure);
+        if (this.queued <= limit)
+            return Promise.resolve();
+        return new Promise((resolve, reject) => this.waiters.push({ limit, resolve, reject }));
     }
     /** Starts over: at the beginning, after `digests`, or when a server ignored Range and resent the whole body. */
     reset() {
@@ -38657,9 +39319,27 @@ class StreamDigest {
         if (this.closed)
             return;
         this.closed = true;
+        pool().unlisten(this.id);
+        this.workerFailed(new Error('the hash stream was closed'));
         this.slot.worker.postMessage({ op: 'end', id: this.id });
         pool().release(this.slot);
     }
+    acknowledged(bytes) {
+        this.queued -= bytes;
+        const ready = this.waiters.filter(w => this.queued <= w.limit);
+        this.waiters = this.waiters.filter(w => this.queued > w.limit);
+        for (const waiter of ready)
+            waiter.resolve();
+    }
+    workerFailed(error) {
+        this.failure ??= error;
+        for (const waiter of this.waiters.splice(0))
+            waiter.reject(error);
+    }
+}
+/** True when `chunk` spans its whole ArrayBuffer, which can then be moved to another thread as is. */
+function ownsMemory(chunk) {
+    return chunk.byteOffset === 0 && chunk.buffer.byteLength === chunk.byteLength && chunk.buffer instanceof ArrayBuffer;
 }
 /**
  * Hashes the first `size` bytes of a file on a worker thread, by path or by an open descriptor (read
@@ -38673,6 +39353,80 @@ async function digestFile(source, size, specs, onProgress) {
     }
     finally {
         pool().release(slot);
+    }
+}
+
+
+/***/ }),
+
+/***/ 3336:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   C9: () => (/* binding */ DEFAULT_IDLE_TIMEOUT_MS),
+/* harmony export */   Kt: () => (/* binding */ IdleWatch)
+/* harmony export */ });
+/* unused harmony exports IdleTimeoutError, formatSeconds */
+/** The default of the `idle-timeout` input: how long a transfer may go without a byte. */
+const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** A transfer went `idleMs` without a byte; the message names the connection (host, file, range). */
+class IdleTimeoutError extends Error {
+    idleMs;
+    constructor(idleMs, what) {
+        super(`${what}: no byte for ${formatSeconds(idleMs)}`);
+        this.idleMs = idleMs;
+        this.name = 'IdleTimeoutError';
+    }
+}
+/** `60 s`, `1.5 s`, `0.25 s`. */
+function formatSeconds(ms) {
+    return `${Number((ms / 1000).toFixed(3))} s`;
+}
+/**
+ * Aborts a transfer that goes `ms` without a byte. Give `signal` to the request (undici's `request`,
+ * `fetch`, a stream's `destroy`), call `touch()` on every byte, `hold()` while we ourselves stop
+ * reading (backpressure from our own disk or hasher must not count as the server stalling) and
+ * `release()` after, and `stop()` once done. `touch` only re-arms one timer, so it is cheap enough to
+ * call per network chunk. When it fires, `signal` aborts with an IdleTimeoutError naming `describe()`.
+ */
+class IdleWatch {
+    ms;
+    describe;
+    controller = new AbortController();
+    timer;
+    stopped = false;
+    constructor(ms, describe) {
+        this.ms = ms;
+        this.describe = describe;
+        this.arm();
+    }
+    get signal() {
+        return this.controller.signal;
+    }
+    touch() {
+        this.timer?.refresh();
+    }
+    hold() {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+    }
+    release() {
+        if (this.timer === undefined)
+            this.arm();
+    }
+    stop() {
+        this.stopped = true;
+        this.hold();
+    }
+    /** Aborts now with `reason`: how a transfer cancels its sibling connections. */
+    abort(reason) {
+        this.stop();
+        this.controller.abort(reason);
+    }
+    arm() {
+        if (this.stopped || this.controller.signal.aborted)
+            return;
+        this.timer = setTimeout(() => this.abort(new IdleTimeoutError(this.ms, this.describe())), this.ms);
     }
 }
 

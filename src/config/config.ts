@@ -7,6 +7,7 @@ import { hubEndpoint } from './hub.js'
 import { getBool, getChoice, getList, getString, getStringOrNull, InputError, parseAge, parseSize } from './inputs.js'
 import { type ModelSpec, parseModels } from './models.js'
 import { publicKeyOf, SECRET_KEY_FORMAT } from './nix-key.js'
+import { readTransferSettings, type TransferInputs } from './transfer.js'
 
 export const PRESET_KINDS = ['pip', 'buildah', 'huggingface', 'podman', 'nix', 'downloads'] as const
 export type PresetKind = (typeof PRESET_KINDS)[number]
@@ -117,6 +118,8 @@ export interface ActionConfig {
   downloads: DownloadSettings
   nix: NixSettings
   podman: PodmanSettings
+  /** How model files and downloads are fetched: connections per large file, idle timeout. */
+  transfer: TransferInputs
 }
 
 const MAX_KEY_LENGTH = 512
@@ -164,7 +167,8 @@ export function readConfig(): ActionConfig {
     hf,
     downloads,
     nix: readNixSettings(workspace),
-    podman
+    podman,
+    transfer: readTransferSettings()
   }
 }
 

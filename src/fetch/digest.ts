@@ -33,9 +33,24 @@ export class MultiHasher {
     this.stream.reset()
   }
 
-  /** Takes the chunk: it may be moved to the hashing thread, so the caller must be done with it. */
-  update(chunk: Uint8Array): void {
-    this.stream.update(chunk)
+  /** Takes the chunks: they may be moved to the hashing thread, so the caller must be done with them. */
+  update(chunks: Uint8Array | readonly Uint8Array[]): void {
+    this.stream.update(chunks)
+  }
+
+  /** Hashes `length` bytes of `file` from `position` next, read back from disk by the hashing thread. */
+  updateFromFile(file: string, position: number, length: number): void {
+    this.stream.updateFromFile(file, position, length)
+  }
+
+  /** Bytes handed over and not hashed yet. */
+  get backlog(): number {
+    return this.stream.backlog
+  }
+
+  /** Resolves once at most `limit` bytes wait to be hashed. */
+  caughtUp(limit: number): Promise<void> {
+    return this.stream.caughtUp(limit)
   }
 
   /** Releases the hashing thread; call once the download is done with this hasher, however it ended. */

@@ -6,17 +6,22 @@ import type { FetchedFile } from '../ledger.js'
 import { fileMatches } from './digest.js'
 import { writeFileAtomicIfChanged } from '../util/atomic.js'
 import { redact } from './http.js'
-import { downloadVerified } from './verified-download.js'
+import { downloadVerified, type TransferSettings } from './verified-download.js'
 
 /**
  * The generic URL cache: files stored by their SHA-256 under `<store>/sha256/<hex>`, so the same bytes
  * are fetched once whatever their URL, then copied to their destination. Only verified bytes are ever
  * stored or copied; a wrong hash fails with the expected and actual digests and leaves nothing behind.
  */
-export async function fetchDownload(spec: DownloadSpec, storeDir: string, onProgress?: (received: number, total: number) => void): Promise<FetchedFile> {
+export async function fetchDownload(
+  spec: DownloadSpec,
+  storeDir: string,
+  onProgress?: (received: number, total: number) => void,
+  settings: TransferSettings = {}
+): Promise<FetchedFile> {
   const stored = storedPath(storeDir, spec.sha256)
   const source = await cachedState(stored, spec.sha256)
-  if (source !== 'cache') await downloadInto(storeDir, spec.url, spec.sha256, onProgress)
+  if (source !== 'cache') await downloadInto(storeDir, spec.url, spec.sha256, onProgress, settings)
   await copyAtomically(stored, spec.dest)
   const { size } = await stat(stored)
   return { repo: redact(spec.url), path: spec.dest, size, digest: `sha256:${spec.sha256}`, source, verified: true }
@@ -31,10 +36,16 @@ export function storedPath(storeDir: string, sha256: string): string {
  * `qdc verify --repair` can fetch it again. A URL with a query is not recorded: it may carry a
  * signature or a token, which has no place in a cache others can read.
  */
-export async function downloadInto(storeDir: string, url: string, sha256: string, onProgress?: (received: number, total: number) => void): Promise<void> {
+export async function downloadInto(
+  storeDir: string,
+  url: string,
+  sha256: string,
+  onProgress?: (received: number, total: number) => void,
+  settings: TransferSettings = {}
+): Promise<void> {
   const stored = storedPath(storeDir, sha256)
   await rm(stored, { force: true })
-  await downloadVerified({ url, credentials: { origin: new URL(url).origin }, destination: stored, digest: { sha256 }, onProgress, progressIntervalMs: 200 })
+  await downloadVerified({ url, credentials: { origin: new URL(url).origin }, destination: stored, digest: { sha256 }, onProgress, progressIntervalMs: 200, ...settings })
   if (new URL(url).search === '') await writeFileAtomicIfChanged(sourceFile(storeDir, sha256), url + '\n')
 }
 

@@ -1,4 +1,6 @@
+import type { Readable } from 'node:stream'
 import { request, type Dispatcher } from 'undici'
+import { DEFAULT_IDLE_TIMEOUT_MS, IdleWatch } from '../util/idle.js'
 import { isRetryableStatus, retryDelayMs, type RetryPolicy } from './retry.js'
 
 /** A bearer token and the one origin it may be sent to: never to a CDN or any other host. */
@@ -31,8 +33,21 @@ export class HttpStatusError extends Error {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
 const MAX_HOPS = 10
-/** A stalled server fails the try after this long (undici's 300 s default would idle a job); the retry resumes. */
-const TIMEOUT_MS = 60_000
+/**
+ * undici's own header and body timeouts, past our IdleWatch: only a backstop, since they measure
+ * coarsely (a 1 s tick), cannot be held while we pause a body ourselves, and say nothing of which
+ * transfer stalled.
+ */
+const BACKSTOP_MS = 30_000
+
+export interface SendOptions {
+  /** Aborts the request, and its body once it arrived (an IdleWatch's signal). */
+  signal?: AbortSignal
+  /** Called as each response's headers arrive, redirects included: a byte came. */
+  onResponse?: () => void
+  /** undici's own timeouts are set this far past it. */
+  idleTimeoutMs?: number
+}
 
 /** The URL without its query: signed CDN URLs carry signatures that have no place in a log. */
 export function redact(url: string): string {
@@ -50,13 +65,21 @@ export function headerValue(headers: ResponseHeaders, name: string): string | un
  * lacks and because undici would keep nothing from it. Authorization goes only to
  * `credentials.origin`, so a cross-origin hop (the signed CDN URL) travels without it.
  */
-export async function send(url: string, credentials: Credentials, headers: Record<string, string> = {}): Promise<Reply> {
+export async function send(url: string, credentials: Credentials, headers: Record<string, string> = {}, options: SendOptions = {}): Promise<Reply> {
   let current = url
   let crossOrigin = false
+  const backstop = (options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS) + BACKSTOP_MS
   for (let hop = 0; ; hop++) {
     const origin = new URL(current).origin
     const auth = credentials.token !== undefined && origin === credentials.origin ? { authorization: `Bearer ${credentials.token}` } : {}
-    const response = await request(current, { method: 'GET', headers: { ...headers, ...auth }, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS })
+    const response = await request(current, {
+      method: 'GET',
+      headers: { ...headers, ...auth },
+      signal: options.signal,
+      headersTimeout: backstop,
+      bodyTimeout: backstop
+    })
+    options.onResponse?.()
     const location = headerValue(response.headers, 'location')
     if (!REDIRECTS.has(response.statusCode) || location === undefined) return { url: current, crossOrigin, response }
     await response.body.dump()
@@ -74,24 +97,52 @@ export async function statusError(reply: Reply): Promise<HttpStatusError> {
   return new HttpStatusError(reply.response.statusCode, reply.url, reply.response.headers, text.slice(0, 500).trim())
 }
 
-/** GET a JSON document, retrying network errors and 408/429/5xx per `policy`. */
-export async function getJson(url: string, credentials: Credentials, policy: RetryPolicy): Promise<{ json: unknown; headers: ResponseHeaders }> {
+/**
+ * GET a JSON document, retrying network errors, stalls (no byte for `idleTimeoutMs`) and
+ * 408/429/5xx per `policy`.
+ */
+export async function getJson(
+  url: string,
+  credentials: Credentials,
+  policy: RetryPolicy,
+  idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS
+): Promise<{ json: unknown; headers: ResponseHeaders }> {
   for (let failures = 1; ; failures++) {
-    let reply: Reply
+    const watch = new IdleWatch(idleTimeoutMs, () => `${new URL(url).host} (GET ${redact(url).slice(new URL(url).origin.length)})`)
     try {
-      reply = await send(url, credentials, { accept: 'application/json' })
-    } catch (error) {
-      if (failures >= policy.attempts) throw error
-      await policy.sleep(retryDelayMs(policy, failures))
-      continue
+      let reply: Reply
+      let text: string
+      try {
+        reply = await send(url, credentials, { accept: 'application/json' }, { signal: watch.signal, onResponse: () => watch.touch(), idleTimeoutMs })
+        const status = reply.response.statusCode
+        if (isRetryableStatus(status) && failures < policy.attempts) {
+          await reply.response.body.dump()
+          await policy.sleep(retryDelayMs(policy, failures, reply.response.headers))
+          continue
+        }
+        if (status < 200 || status >= 300) throw await statusError(reply)
+        text = await readText(reply.response.body, watch)
+      } catch (error) {
+        if (error instanceof HttpStatusError || failures >= policy.attempts) throw error
+        await policy.sleep(retryDelayMs(policy, failures))
+        continue
+      }
+      return { json: JSON.parse(text) as unknown, headers: reply.response.headers }
+    } finally {
+      watch.stop()
     }
-    const status = reply.response.statusCode
-    if (isRetryableStatus(status) && failures < policy.attempts) {
-      await reply.response.body.dump()
-      await policy.sleep(retryDelayMs(policy, failures, reply.response.headers))
-      continue
-    }
-    if (status < 200 || status >= 300) throw await statusError(reply)
-    return { json: await reply.response.body.json(), headers: reply.response.headers }
   }
+}
+
+/** A whole body as text, each chunk keeping `watch` alive. */
+function readText(body: Readable, watch: IdleWatch): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    body.on('data', (chunk: Buffer) => {
+      watch.touch()
+      chunks.push(chunk)
+    })
+    body.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    body.on('error', reject)
+  })
 }

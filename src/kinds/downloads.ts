@@ -29,7 +29,7 @@ export const downloads: CacheKind = {
       entry.details = details
       for (const spec of config.downloads.specs) {
         const started = performance.now()
-        const file = await fetchDownload(spec, plan.spec.parts[0].path)
+        const file = await fetchDownload(spec, plan.spec.parts[0].path, undefined, config.transfer)
         details.files.push(file)
         if (file.source !== 'cache') addTransfer(entry, file.size, performance.now() - started)
         core.info(`${file.path}: ${file.source} (${formatBytes(file.size)}, sha256 ${spec.sha256.slice(0, 12)}…)`)

@@ -59,7 +59,8 @@ async function fetchModels({ config, plan, entry }: KindRun): Promise<void> {
       token,
       mask: secret => core.setSecret(secret),
       log: line => core.info(line),
-      symlinks: process.env.HF_HUB_DISABLE_SYMLINKS !== '1'
+      symlinks: process.env.HF_HUB_DISABLE_SYMLINKS !== '1',
+      ...config.transfer
     })
     details.files.push(...result.files)
     if (result.bytesDownloaded > 0) addTransfer(entry, result.bytesDownloaded, performance.now() - started)

@@ -75,19 +75,55 @@ function reply(id, work) {
     )
 }
 
+// A stream whose file read failed keeps the reason and reports it at its digest, instead of throwing
+// here: an exception would kill the worker and every other stream it serves.
+function failStream(stream, error) {
+  if (stream.failure === undefined) stream.failure = error && error.message ? error.message : String(error)
+}
+
+// Bytes already on disk, read back in order (out-of-order ranges of a parallel download).
+const readBuffer = Buffer.allocUnsafe(READ_CHUNK)
+function hashFileRange(stream, file, position, length) {
+  const fd = fs.openSync(file, 'r')
+  try {
+    for (let done = 0; done < length; ) {
+      const bytesRead = fs.readSync(fd, readBuffer, 0, Math.min(READ_CHUNK, length - done), position + done)
+      if (bytesRead === 0) throw new Error(file + ' ended at ' + (position + done) + ', before the ' + length + ' bytes from ' + position + ' to hash')
+      const current = readBuffer.subarray(0, bytesRead)
+      for (const hash of stream.hashes) hash.update(current)
+      done += bytesRead
+    }
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
 parentPort.on('message', message => {
+  const stream = streams.get(message.id)
   switch (message.op) {
     case 'begin':
-      streams.set(message.id, begin(message.specs))
+      streams.set(message.id, { hashes: begin(message.specs) })
       break
     case 'update':
-      for (const hash of streams.get(message.id) || []) hash.update(new Uint8Array(message.chunk))
+      if (stream) for (const chunk of message.chunks) for (const hash of stream.hashes) hash.update(new Uint8Array(chunk))
+      parentPort.postMessage({ id: message.id, hashed: message.bytes })
+      break
+    case 'update-from-file':
+      if (stream && stream.failure === undefined) {
+        try {
+          hashFileRange(stream, message.path, message.position, message.length)
+        } catch (error) {
+          failStream(stream, error)
+        }
+      }
+      parentPort.postMessage({ id: message.id, hashed: message.length })
       break
     case 'digest':
       reply(message.id, () => {
-        const hashes = streams.get(message.id)
         streams.delete(message.id)
-        return hashes ? hashes.map(hash => hash.digest('hex')) : Promise.reject(new Error('digest of a stream that was not begun'))
+        if (!stream) return Promise.reject(new Error('digest of a stream that was not begun'))
+        if (stream.failure !== undefined) return Promise.reject(new Error(stream.failure))
+        return stream.hashes.map(hash => hash.digest('hex'))
       })
       break
     case 'end':
@@ -107,6 +143,12 @@ interface Pending {
   onProgress?: (bytes: number) => void
 }
 
+/** What a stream hears from its worker: bytes hashed, or that the worker died. */
+interface StreamListener {
+  hashed(bytes: number): void
+  failed(error: Error): void
+}
+
 interface PoolWorker {
   worker: Worker
   /** Streams open and file jobs outstanding: the worker keeps the process alive only while this is above 0. */
@@ -119,6 +161,7 @@ interface PoolWorker {
 class HashPool {
   private readonly workers: PoolWorker[] = []
   private readonly pending = new Map<number, Pending>()
+  private readonly listeners = new Map<number, StreamListener & { slot: PoolWorker }>()
   private nextId = 1
   private readonly size: number
 
@@ -137,6 +180,14 @@ class HashPool {
     if (--slot.load === 0) slot.worker.unref()
   }
 
+  listen(slot: PoolWorker, id: number, listener: StreamListener): void {
+    this.listeners.set(id, { ...listener, slot })
+  }
+
+  unlisten(id: number): void {
+    this.listeners.delete(id)
+  }
+
   request<T>(slot: PoolWorker, id: number, message: object, onProgress?: (bytes: number) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (slot.failure) return reject(slot.failure)
@@ -149,7 +200,8 @@ class HashPool {
     // No inherited flags: `--input-type=module` would make the CommonJS source above fail to start.
     const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] })
     const slot: PoolWorker = { worker, load: 0 }
-    worker.on('message', (message: { id: number; result?: unknown; error?: string; progress?: number }) => {
+    worker.on('message', (message: { id: number; result?: unknown; error?: string; progress?: number; hashed?: number }) => {
+      if (message.hashed !== undefined) return this.listeners.get(message.id)?.hashed(message.hashed)
       const waiting = this.pending.get(message.id)
       if (message.progress !== undefined) return waiting?.onProgress?.(message.progress)
       this.pending.delete(message.id)
@@ -172,6 +224,11 @@ class HashPool {
       this.pending.delete(id)
       waiting.reject(slot.failure)
     }
+    for (const [id, listener] of this.listeners) {
+      if (listener.slot !== slot) continue
+      this.listeners.delete(id)
+      listener.failed(slot.failure)
+    }
   }
 }
 
@@ -184,27 +241,56 @@ function pool(): HashPool {
 
 /**
  * Digests of bytes fed in order, computed on a worker thread. `update` only posts the bytes, so the
- * caller's next read or write overlaps the hashing; `digests` waits for the worker to catch up.
+ * caller's next read or write overlaps the hashing; `digests` waits for the worker to catch up. The
+ * worker acknowledges what it has hashed, so a fast producer can wait (`caughtUp`) instead of queueing
+ * a whole file in the worker's inbox.
  */
 export class StreamDigest {
   private readonly slot: PoolWorker
   private readonly id: number
   private readonly specs: HashSpec[]
   private closed = false
+  /** Bytes posted and not yet acknowledged. */
+  private queued = 0
+  private failure: Error | undefined
+  private waiters: { limit: number; resolve(): void; reject(error: Error): void }[] = []
 
   constructor(specs: HashSpec[]) {
     this.specs = specs
     ;({ slot: this.slot, id: this.id } = pool().acquire())
+    pool().listen(this.slot, this.id, { hashed: bytes => this.acknowledged(bytes), failed: error => this.workerFailed(error) })
     this.reset()
   }
 
-  /** Takes the bytes: a chunk that owns its memory is moved to the worker and is empty afterwards. */
-  update(chunk: Uint8Array): void {
-    // A buffer that owns its whole memory moves to the worker without a copy; a slice of Node's shared
-    // pool must be copied, since moving it would take the pool away from every other buffer.
-    const ownsMemory = chunk.byteOffset === 0 && chunk.buffer.byteLength === chunk.byteLength && chunk.buffer instanceof ArrayBuffer
-    const buffer = ownsMemory ? chunk.buffer : new Uint8Array(chunk).buffer
-    this.slot.worker.postMessage({ op: 'update', id: this.id, chunk: buffer }, [buffer])
+  /** Bytes handed over and not yet hashed. */
+  get backlog(): number {
+    return this.queued
+  }
+
+  /**
+   * Takes the bytes, in order: every chunk that owns its memory is moved to the worker and is empty
+   * afterwards. A slice of a larger buffer (Node's shared pool, a socket read holding headers too) is
+   * copied, since moving it would take the memory away from whatever else lives in that buffer.
+   */
+  update(chunks: Uint8Array | readonly Uint8Array[]): void {
+    const list = chunks instanceof Uint8Array ? [chunks] : chunks
+    const buffers = list.map(chunk => (ownsMemory(chunk) ? (chunk.buffer as ArrayBuffer) : new Uint8Array(chunk).buffer))
+    const bytes = list.reduce((sum, chunk) => sum + chunk.byteLength, 0)
+    this.queued += bytes
+    this.slot.worker.postMessage({ op: 'update', id: this.id, chunks: buffers, bytes }, buffers)
+  }
+
+  /** Hashes `length` bytes of `file` from `position` next, read back by the worker (bytes not kept in memory). */
+  updateFromFile(file: string, position: number, length: number): void {
+    this.queued += length
+    this.slot.worker.postMessage({ op: 'update-from-file', id: this.id, path: file, position, length })
+  }
+
+  /** Resolves once at most `limit` bytes wait to be hashed; rejects if the worker died. */
+  caughtUp(limit: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure)
+    if (this.queued <= limit) return Promise.resolve()
+    return new Promise((resolve, reject) => this.waiters.push({ limit, resolve, reject }))
   }
 
   /** Starts over: at the beginning, after `digests`, or when a server ignored Range and resent the whole body. */
@@ -221,9 +307,28 @@ export class StreamDigest {
   close(): void {
     if (this.closed) return
     this.closed = true
+    pool().unlisten(this.id)
+    this.workerFailed(new Error('the hash stream was closed'))
     this.slot.worker.postMessage({ op: 'end', id: this.id })
     pool().release(this.slot)
   }
+
+  private acknowledged(bytes: number): void {
+    this.queued -= bytes
+    const ready = this.waiters.filter(w => this.queued <= w.limit)
+    this.waiters = this.waiters.filter(w => this.queued > w.limit)
+    for (const waiter of ready) waiter.resolve()
+  }
+
+  private workerFailed(error: Error): void {
+    this.failure ??= error
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error)
+  }
+}
+
+/** True when `chunk` spans its whole ArrayBuffer, which can then be moved to another thread as is. */
+function ownsMemory(chunk: Uint8Array): boolean {
+  return chunk.byteOffset === 0 && chunk.buffer.byteLength === chunk.byteLength && chunk.buffer instanceof ArrayBuffer
 }
 
 /**

@@ -15,6 +15,8 @@ export interface HubContext {
   endpoint: string
   credentials: Credentials
   retry: RetryPolicy
+  /** An API call that brings no byte for this long is cut and retried. */
+  idleTimeoutMs?: number
 }
 
 function apiBase(hub: HubContext, ref: RepoRef): string {
@@ -68,7 +70,7 @@ function nextPage(hub: HubContext, link: string | undefined): string | undefined
 
 async function hubJson(hub: HubContext, ref: RepoRef, url: string): ReturnType<typeof getJson> {
   try {
-    return await getJson(url, hub.credentials, hub.retry)
+    return await getJson(url, hub.credentials, hub.retry, hub.idleTimeoutMs)
   } catch (error) {
     throw explainHubError(error, ref, hub)
   }

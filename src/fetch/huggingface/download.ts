@@ -2,7 +2,7 @@ import { lstat } from 'node:fs/promises'
 import type { FetchedFile } from '../../ledger.js'
 import { describeDigest, type ExpectedDigest, fileMatches } from '../digest.js'
 import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js'
-import { downloadVerified } from '../verified-download.js'
+import { downloadVerified, type TransferSettings } from '../verified-download.js'
 import { explainHubError, type HubContext, listFiles, resolveCommit, type TreeFile } from './api.js'
 import { exists, RepoCache } from './cache.js'
 import { selectedBy } from './glob.js'
@@ -18,7 +18,7 @@ export interface HfRepoRequest {
   pins?: Record<string, string>
 }
 
-export interface HfDownloadOptions {
+export interface HfDownloadOptions extends TransferSettings {
   /** Hub base URL, e.g. `https://huggingface.co` (or HF_ENDPOINT). */
   endpoint: string
   /** The hub cache root (HF_HUB_CACHE). */
@@ -72,7 +72,12 @@ export async function downloadRepo(request: HfRepoRequest, options: HfDownloadOp
   if (options.token !== undefined) options.mask?.(options.token)
   const ref = parseRepoRef(request.repo)
   const endpoint = options.endpoint.replace(/\/+$/, '')
-  const hub: HubContext = { endpoint, credentials: { token: options.token, origin: new URL(endpoint).origin }, retry: options.retry ?? DEFAULT_RETRY }
+  const hub: HubContext = {
+    endpoint,
+    credentials: { token: options.token, origin: new URL(endpoint).origin },
+    retry: options.retry ?? DEFAULT_RETRY,
+    idleTimeoutMs: options.idleTimeoutMs
+  }
   const cache = new RepoCache(options.cacheDir, ref)
   const commit = await resolveCommit(hub, ref)
   const listing = await fileListing(hub, ref, cache, commit)
@@ -155,6 +160,11 @@ async function ensureFile(job: FileJob): Promise<{ source: HfFileResult['source'
       tempPath: cache.incomplete(file.etag),
       size: file.size,
       digest: file.digest,
+      label: `${displayName(job.ref)}: ${file.path}`,
+      connections: options.connections,
+      idleTimeoutMs: options.idleTimeoutMs,
+      parallelThreshold: options.parallelThreshold,
+      rangeSize: options.rangeSize,
       retry: job.hub.retry,
       progressIntervalMs: options.progressIntervalMs,
       onProgress: progressLogger(job)
