@@ -669,3 +669,20 @@ describe('crash leftovers and prune', () => {
     expect((await store.verifyEntries(entry => kindOfEntry(entry) === 'pip')).map(check => check.key)).toEqual(['qdc-pip-v1-Linux'])
   })
 })
+
+describe('documents (the run history the summary compares with)', () => {
+  test('written whole, read back by key, and pruned by the age rule like entries', async () => {
+    const store = new LocalStore(storeDir)
+    await store.documents.write('history-main', { format: 1, runs: [1, 2] })
+    await store.documents.write('history-main', { format: 1, runs: [1, 2, 3] })
+    expect(await store.documents.read('history-main')).toEqual({ format: 1, runs: [1, 2, 3] })
+    expect(await store.documents.read('history-other')).toBeNull()
+    expect(await store.listEntries()).toEqual([])
+    const [file] = await fs.readdir(path.join(storeDir, 'documents'))
+    const old = new Date(Date.now() - 40 * DAY)
+    await fs.utimes(path.join(storeDir, 'documents', file), old, old)
+    const pruned = await store.prune({ maxAgeMs: 30 * DAY })
+    expect(pruned.orphans).toEqual([path.join('documents', file)])
+    expect(await store.documents.read('history-main')).toBeNull()
+  })
+})

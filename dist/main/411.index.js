@@ -1363,7 +1363,7 @@ async function pruneStore(store, storeRoot, options, now) {
             const removed = doomedEntries.filter(entry => gone.has(entryId(entry)));
             if (!options.dryRun)
                 await removeFiles(doomedFiles, storeRoot);
-            const orphans = await store.sweepOrphans(options.dryRun ?? false);
+            const orphans = [...(await store.sweepOrphans(options.dryRun ?? false)), ...(await store.sweepDocuments(options.maxAgeMs, options.dryRun ?? false))];
             const freed = sum(removed) + sum(doomedFiles);
             return {
                 entries: removed,
@@ -1559,6 +1559,29 @@ class LocalStore {
             }
         });
         await appendHistory(this.root, entries).catch(error => lib_core/* warning */.$e(`Could not append to the store's run history: ${errors_stringifyError(error)}`));
+    }
+    /** Documents are files beside the entries: one per key, replaced atomically (the run history is a few KB). */
+    documents = {
+        read: async (key) => ((await atomic_readJson(this.documentFile(key))) ?? { document: null }).document,
+        write: async (key, document) => {
+            await this.makeDir(this.documentsDir);
+            await writeFileAtomic(this.documentFile(key), JSON.stringify({ key, document }));
+        }
+    };
+    /** Documents nobody wrote for longer than maxAgeMs: the history of a branch that is gone. */
+    async sweepDocuments(maxAgeMs, dryRun) {
+        if (maxAgeMs === undefined)
+            return [];
+        const stale = await oldFiles(await listDir(this.documentsDir), this.clock() - maxAgeMs);
+        if (!dryRun)
+            await Promise.all(stale.map(file => promises_.rm(file.file, { force: true })));
+        return stale;
+    }
+    get documentsDir() {
+        return external_node_path_.join(this.root, 'documents');
+    }
+    documentFile(key) {
+        return external_node_path_.join(this.documentsDir, `${sha256(key)}.json`);
     }
     /** Runs work holding the store-wide prune lock, so two prunes never race each other. */
     async withPruneLock(work) {

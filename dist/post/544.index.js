@@ -1361,7 +1361,7 @@ async function pruneStore(store, storeRoot, options, now) {
             const removed = doomedEntries.filter(entry => gone.has(entryId(entry)));
             if (!options.dryRun)
                 await removeFiles(doomedFiles, storeRoot);
-            const orphans = await store.sweepOrphans(options.dryRun ?? false);
+            const orphans = [...(await store.sweepOrphans(options.dryRun ?? false)), ...(await store.sweepDocuments(options.maxAgeMs, options.dryRun ?? false))];
             const freed = sum(removed) + sum(doomedFiles);
             return {
                 entries: removed,
@@ -1557,6 +1557,29 @@ class LocalStore {
             }
         });
         await appendHistory(this.root, entries).catch(error => lib_core/* warning */.$e(`Could not append to the store's run history: ${stringifyError(error)}`));
+    }
+    /** Documents are files beside the entries: one per key, replaced atomically (the run history is a few KB). */
+    documents = {
+        read: async (key) => ((await readJson(this.documentFile(key))) ?? { document: null }).document,
+        write: async (key, document) => {
+            await this.makeDir(this.documentsDir);
+            await atomic_writeFileAtomic(this.documentFile(key), JSON.stringify({ key, document }));
+        }
+    };
+    /** Documents nobody wrote for longer than maxAgeMs: the history of a branch that is gone. */
+    async sweepDocuments(maxAgeMs, dryRun) {
+        if (maxAgeMs === undefined)
+            return [];
+        const stale = await oldFiles(await listDir(this.documentsDir), this.clock() - maxAgeMs);
+        if (!dryRun)
+            await Promise.all(stale.map(file => promises_.rm(file.file, { force: true })));
+        return stale;
+    }
+    get documentsDir() {
+        return external_node_path_.join(this.root, 'documents');
+    }
+    documentFile(key) {
+        return external_node_path_.join(this.documentsDir, `${sha256(key)}.json`);
     }
     /** Runs work holding the store-wide prune lock, so two prunes never race each other. */
     async withPruneLock(work) {
@@ -6424,16 +6447,17 @@ function logPlans(config, backendName, plans) {
 
 /** Runs kept per branch: more than any baseline asks for, few enough to stay a few kilobytes. */
 const KEPT_RUNS = 30;
-const history_HISTORY_FILE = 'history.json';
+const DOCUMENT_FILE = 'document.json';
 /** Reads the base branch's history, then adds this run to its own branch's. Never fails the job. */
 async function runHistory(context) {
     return lib_core/* group */.Os('Run history', async () => {
+        const documents = context.backend.documents ?? entryDocuments(context.backend);
         const own = branchOfRun();
         const base = process.env.GITHUB_BASE_REF || own;
-        const ownRuns = await history_readHistory(context.backend, historyKey(context.keyPrefix, own));
-        const baseRuns = base === own ? ownRuns : await history_readHistory(context.backend, historyKey(context.keyPrefix, base));
+        const ownRuns = await history_readHistory(documents, historyKey(context.keyPrefix, own));
+        const baseRuns = base === own ? ownRuns : await history_readHistory(documents, historyKey(context.keyPrefix, base));
         if (context.mode.write && ownRuns !== 'unreadable')
-            await saveHistory(context, own, ownRuns, thisRun(context));
+            await saveHistory(documents, historyKey(context.keyPrefix, own), own, [...ownRuns, thisRun(context)]);
         const usable = baseRuns === 'unreadable' ? [] : baseRuns;
         const compared = usable.slice(-context.baselineRuns);
         return {
@@ -6456,38 +6480,44 @@ function historyKey(keyPrefix, branch) {
     const slug = (text) => text.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100);
     return [keyPrefix, 'history', 'v1', slug(process.env.GITHUB_WORKFLOW || 'workflow'), slug(process.env.GITHUB_JOB || 'job'), slug(branch)].join('-');
 }
-/** The newest entry of a branch's history: its runs, oldest first; [] when it has none. */
-async function history_readHistory(backend, key) {
-    return withHistoryDir(async (spec) => {
-        try {
+/** A branch's runs, oldest first; [] when it has none yet. */
+async function history_readHistory(documents, key) {
+    try {
+        const file = (await documents.read(key));
+        return file?.format === 1 && Array.isArray(file.runs) ? file.runs : [];
+    }
+    catch (error) {
+        lib_core/* info */.pq(`Could not read the run history ${key}: ${stringifyError(error)}`);
+        return 'unreadable';
+    }
+}
+async function saveHistory(documents, key, branch, runs) {
+    try {
+        const file = { format: 1, runs: runs.slice(-KEPT_RUNS) };
+        await documents.write(key, file);
+        lib_core/* info */.pq(`This run is in the history of ${branch} (${file.runs.length} run(s))`);
+    }
+    catch (error) {
+        lib_core/* info */.pq(`Could not add this run to the history ${key}: ${stringifyError(error)}`);
+    }
+}
+/**
+ * Documents as entries, for stores with no other place (the GitHub cache service): one small directory,
+ * named by its role like every other entry; each write is a new revision, the newest is the document.
+ */
+function entryDocuments(backend) {
+    return {
+        read: key => withDocumentDir(async (spec) => {
             const restored = await backend.restore(spec, key, [revisionsOf(key)]);
-            if (restored.matchedKey === null)
-                return [];
-            const file = await readJson(external_node_path_.join(spec.parts[0].path, history_HISTORY_FILE));
-            return file?.format === 1 && Array.isArray(file.runs) ? file.runs : [];
-        }
-        catch (error) {
-            lib_core/* info */.pq(`Could not read the run history ${key}: ${stringifyError(error)}`);
-            return 'unreadable';
-        }
-    });
+            return restored.matchedKey === null ? null : readJson(external_node_path_.join(spec.parts[0].path, DOCUMENT_FILE));
+        }),
+        write: (key, document) => withDocumentDir(async (spec) => {
+            await atomic_writeFileAtomic(external_node_path_.join(spec.parts[0].path, DOCUMENT_FILE), JSON.stringify(document));
+            await backend.save(spec, revisionKey(key));
+        })
+    };
 }
-async function saveHistory(context, branch, earlier, run) {
-    const key = historyKey(context.keyPrefix, branch);
-    await withHistoryDir(async (spec) => {
-        try {
-            const file = { format: 1, runs: [...earlier, run].slice(-KEPT_RUNS) };
-            await atomic_writeFileAtomic(external_node_path_.join(spec.parts[0].path, history_HISTORY_FILE), JSON.stringify(file));
-            await context.backend.save(spec, revisionKey(key));
-            lib_core/* info */.pq(`This run is in the history of ${branch} (${file.runs.length} run(s))`);
-        }
-        catch (error) {
-            lib_core/* info */.pq(`Could not add this run to the history ${key}: ${stringifyError(error)}`);
-        }
-    });
-}
-/** A history entry holds one small directory, named by its role like every other entry. */
-async function withHistoryDir(work) {
+async function withDocumentDir(work) {
     const dir = await promises_.mkdtemp(external_node_path_.join(temp_runnerTemp(), 'qdc-history-'));
     try {
         return await work({ parts: [{ origin: 'role', name: 'qdc-history', path: dir }], exclude: [], kind: 'history' });

@@ -72,6 +72,15 @@ export interface CacheBackend {
   save(spec: ArchiveSpec, key: string): Promise<SaveResult>
   /** Once per job, after every save: the store's own upkeep (pruning, history). Never throws. */
   maintain?(entries: LedgerEntry[]): Promise<void>
+  /** A store's own place for small documents; without one they are kept as entries (report/history.ts). */
+  readonly documents?: DocumentStore
+}
+
+/** Small JSON documents kept under a key and replaced whole: the run history the summary compares with. */
+export interface DocumentStore {
+  /** null when there is none under `key`; throws when the store cannot be read. */
+  read(key: string): Promise<unknown>
+  write(key: string, document: unknown): Promise<void>
 }
 
 export function missed(otherIdentity: string | null = null): Miss {

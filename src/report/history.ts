@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import * as core from '@actions/core'
-import type { ArchiveSpec, CacheBackend } from '../backends/backend.js'
+import type { ArchiveSpec, CacheBackend, DocumentStore } from '../backends/backend.js'
 import type { AccessMode } from '../config/mode.js'
 import { type LedgerEntry, totals } from '../ledger.js'
 import { revisionKey, revisionsOf } from '../plan/plan.js'
@@ -11,8 +11,8 @@ import { runnerTemp } from '../util/temp.js'
 
 /*
  * Every run keeps a small record of what it downloaded in the same store as the caches, under a history
- * key per workflow, job and branch; each save carries the branch's recent runs, so the newest entry is the
- * whole history. A pull request reads its base branch's (GitHub lets a pull request restore the base
+ * key per workflow, job and branch: one document with the branch's recent runs, in the store's own document
+ * place (the local store's) or else as small entries (the GitHub cache service's). A pull request reads its base branch's (GitHub lets a pull request restore the base
  * branch's caches; on the other stores the key names the branch), and the summary compares the two.
  */
 
@@ -52,7 +52,7 @@ export interface HistoryOutcome {
 
 /** Runs kept per branch: more than any baseline asks for, few enough to stay a few kilobytes. */
 const KEPT_RUNS = 30
-const HISTORY_FILE = 'history.json'
+const DOCUMENT_FILE = 'document.json'
 
 export interface HistoryContext {
   backend: CacheBackend
@@ -67,11 +67,12 @@ export interface HistoryContext {
 /** Reads the base branch's history, then adds this run to its own branch's. Never fails the job. */
 export async function runHistory(context: HistoryContext): Promise<HistoryOutcome> {
   return core.group('Run history', async () => {
+    const documents = context.backend.documents ?? entryDocuments(context.backend)
     const own = branchOfRun()
     const base = process.env.GITHUB_BASE_REF || own
-    const ownRuns = await readHistory(context.backend, historyKey(context.keyPrefix, own))
-    const baseRuns = base === own ? ownRuns : await readHistory(context.backend, historyKey(context.keyPrefix, base))
-    if (context.mode.write && ownRuns !== 'unreadable') await saveHistory(context, own, ownRuns, thisRun(context))
+    const ownRuns = await readHistory(documents, historyKey(context.keyPrefix, own))
+    const baseRuns = base === own ? ownRuns : await readHistory(documents, historyKey(context.keyPrefix, base))
+    if (context.mode.write && ownRuns !== 'unreadable') await saveHistory(documents, historyKey(context.keyPrefix, own), own, [...ownRuns, thisRun(context)])
     const usable = baseRuns === 'unreadable' ? [] : baseRuns
     const compared = usable.slice(-context.baselineRuns)
     return {
@@ -98,37 +99,47 @@ export function historyKey(keyPrefix: string, branch: string): string {
   return [keyPrefix, 'history', 'v1', slug(process.env.GITHUB_WORKFLOW || 'workflow'), slug(process.env.GITHUB_JOB || 'job'), slug(branch)].join('-')
 }
 
-/** The newest entry of a branch's history: its runs, oldest first; [] when it has none. */
-async function readHistory(backend: CacheBackend, key: string): Promise<HistoryRun[] | 'unreadable'> {
-  return withHistoryDir(async spec => {
-    try {
-      const restored = await backend.restore(spec, key, [revisionsOf(key)])
-      if (restored.matchedKey === null) return []
-      const file = await readJson<HistoryFile>(path.join(spec.parts[0].path, HISTORY_FILE))
-      return file?.format === 1 && Array.isArray(file.runs) ? file.runs : []
-    } catch (error) {
-      core.info(`Could not read the run history ${key}: ${stringifyError(error)}`)
-      return 'unreadable'
-    }
-  })
+/** A branch's runs, oldest first; [] when it has none yet. */
+async function readHistory(documents: DocumentStore, key: string): Promise<HistoryRun[] | 'unreadable'> {
+  try {
+    const file = (await documents.read(key)) as HistoryFile | null
+    return file?.format === 1 && Array.isArray(file.runs) ? file.runs : []
+  } catch (error) {
+    core.info(`Could not read the run history ${key}: ${stringifyError(error)}`)
+    return 'unreadable'
+  }
 }
 
-async function saveHistory(context: HistoryContext, branch: string, earlier: HistoryRun[], run: HistoryRun): Promise<void> {
-  const key = historyKey(context.keyPrefix, branch)
-  await withHistoryDir(async spec => {
-    try {
-      const file: HistoryFile = { format: 1, runs: [...earlier, run].slice(-KEPT_RUNS) }
-      await writeFileAtomic(path.join(spec.parts[0].path, HISTORY_FILE), JSON.stringify(file))
-      await context.backend.save(spec, revisionKey(key))
-      core.info(`This run is in the history of ${branch} (${file.runs.length} run(s))`)
-    } catch (error) {
-      core.info(`Could not add this run to the history ${key}: ${stringifyError(error)}`)
-    }
-  })
+async function saveHistory(documents: DocumentStore, key: string, branch: string, runs: HistoryRun[]): Promise<void> {
+  try {
+    const file: HistoryFile = { format: 1, runs: runs.slice(-KEPT_RUNS) }
+    await documents.write(key, file)
+    core.info(`This run is in the history of ${branch} (${file.runs.length} run(s))`)
+  } catch (error) {
+    core.info(`Could not add this run to the history ${key}: ${stringifyError(error)}`)
+  }
 }
 
-/** A history entry holds one small directory, named by its role like every other entry. */
-async function withHistoryDir<T>(work: (spec: ArchiveSpec) => Promise<T>): Promise<T> {
+/**
+ * Documents as entries, for stores with no other place (the GitHub cache service): one small directory,
+ * named by its role like every other entry; each write is a new revision, the newest is the document.
+ */
+function entryDocuments(backend: CacheBackend): DocumentStore {
+  return {
+    read: key =>
+      withDocumentDir(async spec => {
+        const restored = await backend.restore(spec, key, [revisionsOf(key)])
+        return restored.matchedKey === null ? null : readJson<unknown>(path.join(spec.parts[0].path, DOCUMENT_FILE))
+      }),
+    write: (key, document) =>
+      withDocumentDir(async spec => {
+        await writeFileAtomic(path.join(spec.parts[0].path, DOCUMENT_FILE), JSON.stringify(document))
+        await backend.save(spec, revisionKey(key))
+      })
+  }
+}
+
+async function withDocumentDir<T>(work: (spec: ArchiveSpec) => Promise<T>): Promise<T> {
   const dir = await fs.mkdtemp(path.join(runnerTemp(), 'qdc-history-'))
   try {
     return await work({ parts: [{ origin: 'role', name: 'qdc-history', path: dir }], exclude: [], kind: 'history' })

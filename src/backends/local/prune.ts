@@ -99,7 +99,7 @@ export async function pruneStore(store: LocalStore, storeRoot: string, options: 
       // In the order chosen: least recently used first.
       const removed = doomedEntries.filter(entry => gone.has(entryId(entry)))
       if (!options.dryRun) await removeFiles(doomedFiles, storeRoot)
-      const orphans = await store.sweepOrphans(options.dryRun ?? false)
+      const orphans = [...(await store.sweepOrphans(options.dryRun ?? false)), ...(await store.sweepDocuments(options.maxAgeMs, options.dryRun ?? false))]
       const freed = sum(removed) + sum(doomedFiles)
       return {
         entries: removed,

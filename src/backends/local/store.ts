@@ -9,7 +9,7 @@ import { stringifyError } from '../../util/errors.js'
 import { digestFile } from '../../util/hash-pool.js'
 import { progressLog } from '../../util/progress.js'
 import { extractToStaging, ignoreCode, moveIntoPlace, type PathKind, pathKind, type StagedRestore, tarCreateArgs, writeArchive } from '../archive.js'
-import { type ArchivePart, type ArchiveSpec, type CacheBackend, type Miss, missed, type RestoreResult, type SaveResult } from '../backend.js'
+import { type ArchivePart, type ArchiveSpec, type CacheBackend, type DocumentStore, type Miss, missed, type RestoreResult, type SaveResult } from '../backend.js'
 import {
   archiveFiles,
   entryBytes,
@@ -194,6 +194,31 @@ export class LocalStore implements CacheBackend {
       }
     })
     await appendHistory(this.root, entries).catch(error => core.warning(`Could not append to the store's run history: ${stringifyError(error)}`))
+  }
+
+  /** Documents are files beside the entries: one per key, replaced atomically (the run history is a few KB). */
+  readonly documents: DocumentStore = {
+    read: async key => ((await readJson<{ key: string; document: unknown }>(this.documentFile(key))) ?? { document: null }).document,
+    write: async (key, document) => {
+      await this.makeDir(this.documentsDir)
+      await writeFileAtomic(this.documentFile(key), JSON.stringify({ key, document }))
+    }
+  }
+
+  /** Documents nobody wrote for longer than maxAgeMs: the history of a branch that is gone. */
+  async sweepDocuments(maxAgeMs: number | undefined, dryRun: boolean): Promise<Orphan[]> {
+    if (maxAgeMs === undefined) return []
+    const stale = await oldFiles(await listDir(this.documentsDir), this.clock() - maxAgeMs)
+    if (!dryRun) await Promise.all(stale.map(file => fs.rm(file.file, { force: true })))
+    return stale
+  }
+
+  private get documentsDir(): string {
+    return path.join(this.root, 'documents')
+  }
+
+  private documentFile(key: string): string {
+    return path.join(this.documentsDir, `${sha256(key)}.json`)
   }
 
   /** Runs work holding the store-wide prune lock, so two prunes never race each other. */
