@@ -7,6 +7,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
+import * as http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -212,6 +214,67 @@ describe('does each cache pay off', () => {
       expect(job.post?.summary).toContain('| huggingface | ')
     } finally {
       delete service.faults.slowDownload
+    }
+  })
+})
+
+/** The three calls a sticky comment makes, as the GitHub REST API answers them, with the token checked. */
+async function startCommentApi(token: string) {
+  const comments: Array<{ id: number; body: string }> = []
+  const calls: string[] = []
+  const server = http.createServer((request, response) => {
+    let body = ''
+    request.on('data', chunk => (body += chunk))
+    request.on('end', () => {
+      calls.push(`${request.method} ${request.url?.split('?')[0]}`)
+      if (request.headers.authorization !== `Bearer ${token}`) return void response.writeHead(401).end('{"message":"Bad credentials"}')
+      const json = (value: unknown) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value))
+      if (request.method === 'GET' && /^\/repos\/org\/repo\/issues\/7\/comments/.test(request.url ?? '')) return json(comments)
+      if (request.method === 'POST' && request.url === '/repos/org/repo/issues/7/comments') {
+        comments.push({ id: comments.length + 1, body: (JSON.parse(body) as { body: string }).body })
+        return json(comments.at(-1))
+      }
+      const edit = /^\/repos\/org\/repo\/issues\/comments\/(\d+)$/.exec(request.url ?? '')
+      if (request.method === 'PATCH' && edit) {
+        const comment = comments.find(c => c.id === Number(edit[1]))!
+        comment.body = (JSON.parse(body) as { body: string }).body
+        return json(comment)
+      }
+      response.writeHead(404).end('{}')
+    })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, comments, calls, close: () => new Promise(resolve => server.close(resolve)) }
+}
+
+describe('the summary as a sticky pull-request comment', () => {
+  test('posted once, then edited in place on the next run; the token never logged', async () => {
+    const token = 'ghs_pr_comment_token_value'
+    const api = await startCommentApi(token)
+    try {
+      const env = { ...pullRequest, GITHUB_API_URL: api.url }
+      const inputs = { 'pr-comment': 'true', 'github-token': token }
+      const first = await pipJob({ backend: 'local', runId: 500, store: 'comment', env, inputs })
+      expect(api.comments).toHaveLength(1)
+      expect(api.comments[0].body).toContain(first.post!.summary)
+      const second = await pipJob({ backend: 'local', runId: 501, store: 'comment', env, inputs, packages: ['qdc-small', 'qdc-big'] })
+      expect(api.comments).toHaveLength(1)
+      expect(api.comments[0].body).toContain(second.post!.summary)
+      expect(api.calls.filter(call => !call.startsWith('GET'))).toEqual(['POST /repos/org/repo/issues/7/comments', 'PATCH /repos/org/repo/issues/comments/1'])
+      for (const job of [first, second]) expect((job.main.stdout + job.post!.stdout).split('\n').filter(line => line.includes(token) && !line.startsWith('::add-mask::'))).toEqual([])
+    } finally {
+      await api.close()
+    }
+  })
+
+  test('a token without the permission is one warning; the job passes', async () => {
+    const api = await startCommentApi('another-token')
+    try {
+      const job = await pipJob({ backend: 'local', runId: 510, store: 'comment-denied', env: { ...pullRequest, GITHUB_API_URL: api.url }, inputs: { 'pr-comment': 'true', 'github-token': 'ghs_wrong' } })
+      expect(job.post?.exitCode).toBe(0)
+      expect(annotations(job, 'warning')).toEqual([expect.stringMatching(/^pr-comment: could not comment on #7 \(the token needs pull-requests: write\): GET .* answered 401/)])
+    } finally {
+      await api.close()
     }
   })
 })

@@ -97,7 +97,7 @@ describe('renderSummary', () => {
 })
 
 describe('budgets', () => {
-  const settings = { maxDownloaded: null, maxDownloadedPerKind: {}, onBudget: 'warn' as const, history: true, baselineRuns: 5, assumedBandwidth: 100 * 1024 ** 2 }
+  const settings = { maxDownloaded: null, maxDownloadedPerKind: {}, onBudget: 'warn' as const, history: true, prComment: false, baselineRuns: 5, assumedBandwidth: 100 * 1024 ** 2 }
   const pipRun = entry({ downloadedBytes: 300 * 1024 ** 2 })
   const hfRun = entry({ kind: 'huggingface', downloadedBytes: 10 })
 

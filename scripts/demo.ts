@@ -5,7 +5,8 @@
  *   1. pip installs two wheels from a local package index;
  *   2. `models` fetches a model from a mini HuggingFace Hub (Hub and CDN on two origins);
  *   3. nix-build in a private store, substituting from a loopback binary cache (if nix is installed);
- *   4. a podman-compose build from a busybox base image on a loopback registry (if podman is installed).
+ *   4. a podman-compose build from a busybox base image on a loopback registry (if podman is installed);
+ *   5. a pull request's run after main's: compared with main's runs, and over its bandwidth budget.
  * Prints each run's tool lines and job summary, then the bytes each upstream served, cold vs warm.
  */
 import { spawnSync } from 'node:child_process'
@@ -134,26 +135,53 @@ function skipped(title: string, source: string, missing: string[]): Row {
   return { source, skipped: why }
 }
 
+const index = await startPackageIndex({
+  packages: [
+    { name: 'demo-base', version: '1.0', payloadBytes: 3 * MiB },
+    { name: 'demo-app', version: '2.0', payloadBytes: 5 * MiB, dependencies: ['demo-base'] },
+    { name: 'demo-extra', version: '1.0', payloadBytes: 6 * MiB }
+  ]
+})
+cleanups.push(() => index.close())
+const pipCache = (machine: Machine) => path.join(machine.home, '.cache', 'pip')
+
+async function pipInstall(machine: Machine, packages: string[]): Promise<string[]> {
+  const pip = await runPip(pipInstallArgs(index, path.join(machine.workspace, 'site'), packages), { cacheDir: pipCache(machine) })
+  if (pip.code !== 0) throw new Error(`pip install failed:\n${pip.stderr}`)
+  return pip.stdout.split('\n').filter(line => /Downloading|Using cached|Successfully/.test(line)).map(line => `pip: ${line.trim()}`)
+}
+
 async function pipSection(): Promise<Row> {
-  const index = await startPackageIndex({
-    packages: [
-      { name: 'demo-base', version: '1.0', payloadBytes: 3 * MiB },
-      { name: 'demo-app', version: '2.0', payloadBytes: 5 * MiB, dependencies: ['demo-base'] }
-    ]
-  })
-  cleanups.push(() => index.close())
-  const pipCache = (machine: Machine) => path.join(machine.home, '.cache', 'pip')
   return coldThenWarm({
     title: '1. pip: two wheels from a local package index',
     upstream: { source: 'package index (wheels)', served: () => index.filesBytesServed, reset: () => index.resetCounters() },
     freshMachine: defaultMachine,
     inputs: { caches: 'pip' },
-    between: async machine => {
-      const pip = await runPip(pipInstallArgs(index, path.join(machine.workspace, 'site'), ['demo-app']), { cacheDir: pipCache(machine) })
-      if (pip.code !== 0) throw new Error(`pip install failed:\n${pip.stderr}`)
-      return pip.stdout.split('\n').filter(line => /Downloading|Using cached|Successfully/.test(line)).map(line => `pip: ${line.trim()}`)
-    }
+    // Each section is its own job, with its own run history.
+    env: { GITHUB_JOB: 'pip' },
+    between: machine => pipInstall(machine, ['demo-app'])
   })
+}
+
+/**
+ * A pull request's run after the two of main above: it adds a 6 MiB dependency, so the summary compares it
+ * with main's runs and the job's 4 MiB budget (on-budget: warn) is exceeded.
+ */
+async function pullRequestSection(): Promise<Row> {
+  const pullRequest = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_REF: 'refs/pull/7/merge', GITHUB_REF_NAME: '7/merge', GITHUB_BASE_REF: 'main', GITHUB_HEAD_REF: 'feature' }
+  console.log('\n\n=== 5. a pull request: one more dependency, compared with main, against a 4 MiB budget ===')
+  const traffic = await runOnce(
+    {
+      title: 'pull request',
+      upstream: { source: 'package index (wheels), pull request', served: () => index.filesBytesServed, reset: () => index.resetCounters() },
+      freshMachine: defaultMachine,
+      inputs: { caches: 'pip', 'max-downloaded': '4M' },
+      env: { ...pullRequest, GITHUB_JOB: 'pip' },
+      between: machine => pipInstall(machine, ['demo-app', 'demo-extra'])
+    },
+    'pull-request'
+  )
+  return { source: 'package index (wheels), pull request', warm: traffic }
 }
 
 async function modelsSection(): Promise<Row> {
@@ -179,6 +207,7 @@ async function modelsSection(): Promise<Row> {
     upstream: { source: 'HuggingFace Hub + CDN', served: () => hub.hubFileBytes + hub.cdnBytes, reset: () => hub.resetCounters() },
     freshMachine: defaultMachine,
     inputs: { models: 'demo/tiny-model *.json *.safetensors', 'hf-endpoint': hub.url, 'hf-offline': 'true' },
+    env: { GITHUB_JOB: 'models' },
     mainLines: job => job.main.stdout.split('\n').filter(line => /model\.safetensors|config\.json/.test(line) && !line.startsWith('::')).map(line => `main: ${line.trim()}`),
     resultLines: () => [`hub: ${hub.requests.filter(r => r.kind === 'file').length} file requests (${hub.requests.filter(r => r.origin === 'cdn').length} on the CDN origin)`]
   })
@@ -216,7 +245,7 @@ async function nixSection(): Promise<Row> {
       return defaultMachine(label)
     },
     inputs: { caches: 'nix', 'nix-signing-key': signing.secret },
-    env: sandbox.env,
+    env: { ...sandbox.env, GITHUB_JOB: 'nix' },
     between: async (_machine, env) => {
       const result = await runCommand('nix-build', [expr, '-A', 'all', '--no-out-link'], env)
       if (result.code !== 0) throw new Error(`nix-build failed: ${result.stderr}`)
@@ -254,7 +283,7 @@ async function podmanSection(): Promise<Row> {
       return machine
     },
     inputs: { caches: 'podman', 'compose-file': 'compose.yaml', isolation: 'chroot' },
-    env: podmanMachine.env,
+    env: { ...podmanMachine.env, GITHUB_JOB: 'podman' },
     mainLines: job => job.main.stdout.split('\n').filter(line => /^(STEP \d+\/\d+:|--> Using cache)/.test(line)).map(line => `podman: ${line.trim().slice(0, 100)}`),
     resultLines: job => {
       const service = report(job).caches.find(c => c.kind === 'podman')?.services?.[0]
@@ -286,7 +315,7 @@ function printTable(rows: Row[]): void {
 
 try {
   if (!fs.existsSync(path.join(actionDir, 'dist/main/index.js'))) throw new Error('dist/ is missing: run npm run build')
-  const rows = [await pipSection(), await modelsSection(), await nixSection(), await podmanSection()]
+  const rows = [await pipSection(), await modelsSection(), await nixSection(), await podmanSection(), await pullRequestSection()]
   printTable(rows)
   console.log(`\n  ${((performance.now() - started) / 1000).toFixed(0)} s in all`)
 } finally {

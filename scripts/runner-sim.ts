@@ -127,7 +127,8 @@ function actionDefaults(actionDir: string): Record<string, string> {
     const name = /^ {2}([\w-]+):\s*$/.exec(line)
     if (name) current = name[1]
     const value = /^ {4}default:\s*(.*)$/.exec(line)
-    if (value && current) defaults[current] = value[1].trim().replace(/^'(.*)'$/, '$1')
+    // An expression default (`${{ github.token }}`) is the runner's to evaluate; here it is unset.
+    if (value && current && !value[1].includes('${{')) defaults[current] = value[1].trim().replace(/^'(.*)'$/, '$1')
   }
   return defaults
 }

@@ -40,6 +40,8 @@ export enum Inputs {
   OnBudget = 'on-budget',
   BaselineRuns = 'baseline-runs',
   History = 'history',
+  PrComment = 'pr-comment',
+  GithubToken = 'github-token',
   AssumedBandwidth = 'assumed-bandwidth',
   DownloadConnections = 'download-connections',
   IdleTimeout = 'idle-timeout'

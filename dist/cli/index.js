@@ -31972,7 +31972,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6675);
 /* harmony import */ var _fetch_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9582);
 /* harmony import */ var _prune_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2674);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3432);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6300);
 /* harmony import */ var _stats_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7321);
 /* harmony import */ var _verify_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(4084);
 // The qdc command line: the action's modules driven from a terminal or a script (README, "Command line").
@@ -32168,7 +32168,7 @@ async function prune(argv) {
 
 /***/ }),
 
-/***/ 3432:
+/***/ 6300:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32426,9 +32426,11 @@ function accessMode(config) {
  * config parse has no effects; HF_TOKEN and a key file's content are masked where they are read.)
  */
 function maskSecretInputs() {
-    const token = core/* getInput */.V4(constants/* Inputs */.G0.HfToken).trim();
-    if (token)
-        core/* setSecret */.Pq(token);
+    for (const name of [constants/* Inputs */.G0.HfToken, constants/* Inputs */.G0.GithubToken]) {
+        const token = core/* getInput */.V4(name).trim();
+        if (token)
+            core/* setSecret */.Pq(token);
+    }
     const key = core/* getInput */.V4(constants/* Inputs */.G0.NixSigningKey).trim();
     if (key && (0,config_config/* isInlineKey */.Hm)(key))
         core/* setSecret */.Pq(key);
@@ -35040,6 +35042,75 @@ function payoffAdvice(payoff) {
         `at ${SOURCE_WORDS[payoff.bandwidthSource]} ${(0,format/* formatBytes */.z3)(payoff.bandwidth)}/s — consider in-place mode or no cache`);
 }
 
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
+;// CONCATENATED MODULE: ./src/report/pr-comment.ts
+
+
+/** The pull request this run belongs to, or null when it is not a pull request's run. */
+function pullRequestOfRun(env = process.env) {
+    if (!['pull_request', 'pull_request_target'].includes(env.GITHUB_EVENT_NAME ?? '') || !env.GITHUB_REPOSITORY)
+        return null;
+    const number = pullRequestNumber(env);
+    return number === null ? null : { api: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''), repository: env.GITHUB_REPOSITORY, number };
+}
+function pullRequestNumber(env) {
+    if (env.GITHUB_EVENT_PATH) {
+        try {
+            const event = JSON.parse(external_node_fs_.readFileSync(env.GITHUB_EVENT_PATH, 'utf8'));
+            if (typeof event.pull_request?.number === 'number')
+                return event.pull_request.number;
+        }
+        catch {
+            // Fall back to the ref.
+        }
+    }
+    const fromRef = /^refs\/pull\/(\d+)\//.exec(env.GITHUB_REF ?? '')?.[1];
+    return fromRef === undefined ? null : Number(fromRef);
+}
+/** Creates or edits this job's comment; returns what it did, for the log. Throws on an API error. */
+async function postStickyComment(target, token, markdown) {
+    const marker = `<!-- qdc-action: ${process.env.GITHUB_WORKFLOW ?? 'workflow'} / ${process.env.GITHUB_JOB ?? 'job'} -->`;
+    const body = `${marker}\n${markdown}`;
+    const existing = await findComment(target, token, marker);
+    if (existing === null) {
+        await call(token, 'POST', `${target.api}/repos/${target.repository}/issues/${target.number}/comments`, { body });
+        return 'created';
+    }
+    await call(token, 'PATCH', `${target.api}/repos/${target.repository}/issues/comments/${existing}`, { body });
+    return 'edited';
+}
+async function findComment(target, token, marker) {
+    for (let page = 1; page <= 20; page++) {
+        const comments = (await call(token, 'GET', `${target.api}/repos/${target.repository}/issues/${target.number}/comments?per_page=100&page=${page}`));
+        const mine = comments.find(comment => comment.body?.includes(marker));
+        if (mine)
+            return mine.id;
+        if (comments.length < 100)
+            return null;
+    }
+    return null;
+}
+async function call(token, method, url, payload) {
+    const response = await (0,undici/* request */.Em)(url, {
+        method,
+        headers: {
+            authorization: `Bearer ${token}`,
+            accept: 'application/vnd.github+json',
+            'x-github-api-version': '2022-11-28',
+            'user-agent': 'qdc-action',
+            ...(payload ? { 'content-type': 'application/json' } : {})
+        },
+        body: payload ? JSON.stringify(payload) : undefined,
+        headersTimeout: 30_000,
+        bodyTimeout: 30_000
+    });
+    const text = await response.body.text();
+    if (response.statusCode >= 300)
+        throw new Error(`${method} ${new URL(url).pathname} answered ${response.statusCode}: ${text.slice(0, 200)}`);
+    return text ? JSON.parse(text) : null;
+}
+
 ;// CONCATENATED MODULE: ./src/report/report.ts
 
 
@@ -35201,8 +35272,10 @@ function renderPayoffs(payoffs) {
 
 
 
-/** Outputs, the JSON report, the summary's Markdown (also as a file for a PR comment) and the job summary. */
-async function publish(report, reportPath, withSummary) {
+
+/** Outputs, the JSON report, the summary's Markdown (as a file, and as a PR comment when asked) and the job summary. */
+async function publish(report, settings) {
+    const { reportPath } = settings;
     const sums = totals(report.entries);
     core/* setOutput */.uH(constants/* Outputs */.tY.BytesDownloaded, String(sums.downloadedBytes));
     core/* setOutput */.uH(constants/* Outputs */.tY.BytesReused, String(sums.reusedBytes));
@@ -35223,8 +35296,28 @@ async function publish(report, reportPath, withSummary) {
     catch (error) {
         core/* warning */.$e(`Could not write the summary to ${markdownFile}: ${(0,errors/* stringifyError */.M)(error)}`);
     }
-    if (withSummary && process.env.GITHUB_STEP_SUMMARY)
+    if (settings.summary && process.env.GITHUB_STEP_SUMMARY)
         await core/* summary */.z.addRaw(markdown).write();
+    if (settings.prComment)
+        await commentOnPullRequest(markdown);
+}
+/** A comment that cannot be posted (no pull request, a token without the permission) is a warning. */
+async function commentOnPullRequest(markdown) {
+    const target = pullRequestOfRun();
+    if (target === null) {
+        core/* info */.pq('pr-comment: this run is not a pull request\'s; no comment.');
+        return;
+    }
+    const token = core/* getInput */.V4(constants/* Inputs */.G0.GithubToken).trim() || process.env.GITHUB_TOKEN || '';
+    if (!token)
+        return void core/* warning */.$e('pr-comment: no github-token; set it (the job\'s own token, with pull-requests: write) to comment');
+    core/* setSecret */.Pq(token);
+    try {
+        core/* info */.pq(`pr-comment: ${await postStickyComment(target, token, markdown)} the comment on #${target.number}`);
+    }
+    catch (error) {
+        core/* warning */.$e(`pr-comment: could not comment on #${target.number} (the token needs pull-requests: write): ${(0,errors/* stringifyError */.M)(error)}`);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/save/save.ts
@@ -35328,7 +35421,7 @@ async function runPost() {
         const report = await gatherReport(run, backend);
         for (const payoff of report.payoffs.filter(p => !p.paysOff))
             core/* warning */.$e(payoffAdvice(payoff));
-        await publish(report, run.config.reportPath, run.config.summary);
+        await publish(report, { reportPath: run.config.reportPath, summary: run.config.summary, prComment: run.config.report.prComment });
         enforceBudget(report.budget, run.config);
         await promises_.rm(run.snapshotDir, { recursive: true, force: true });
     }
@@ -36323,6 +36416,7 @@ function readReportSettings() {
         maxDownloadedPerKind: readPerKindBudgets(),
         onBudget: (0,inputs/* getChoice */.m)(constants/* Inputs */.G0.OnBudget, ON_BUDGET_CHOICES, 'warn'),
         history: (0,inputs/* getBool */.Jz)(constants/* Inputs */.G0.History, true),
+        prComment: (0,inputs/* getBool */.Jz)(constants/* Inputs */.G0.PrComment, false),
         baselineRuns: parseCount(constants/* Inputs */.G0.BaselineRuns, (0,inputs/* getString */.AA)(constants/* Inputs */.G0.BaselineRuns, '5')),
         assumedBandwidth: (0,inputs/* parseSize */.DB)(constants/* Inputs */.G0.AssumedBandwidth, (0,inputs/* getString */.AA)(constants/* Inputs */.G0.AssumedBandwidth, '100M'))
     };
@@ -36706,6 +36800,8 @@ var Inputs;
     Inputs["OnBudget"] = "on-budget";
     Inputs["BaselineRuns"] = "baseline-runs";
     Inputs["History"] = "history";
+    Inputs["PrComment"] = "pr-comment";
+    Inputs["GithubToken"] = "github-token";
     Inputs["AssumedBandwidth"] = "assumed-bandwidth";
     Inputs["DownloadConnections"] = "download-connections";
     Inputs["IdleTimeout"] = "idle-timeout";

@@ -1101,6 +1101,8 @@ var Inputs;
     Inputs["OnBudget"] = "on-budget";
     Inputs["BaselineRuns"] = "baseline-runs";
     Inputs["History"] = "history";
+    Inputs["PrComment"] = "pr-comment";
+    Inputs["GithubToken"] = "github-token";
     Inputs["AssumedBandwidth"] = "assumed-bandwidth";
     Inputs["DownloadConnections"] = "download-connections";
     Inputs["IdleTimeout"] = "idle-timeout";
@@ -3369,6 +3371,7 @@ function readReportSettings() {
         maxDownloadedPerKind: readPerKindBudgets(),
         onBudget: getChoice(Inputs.OnBudget, ON_BUDGET_CHOICES, 'warn'),
         history: getBool(Inputs.History, true),
+        prComment: getBool(Inputs.PrComment, false),
         baselineRuns: parseCount(Inputs.BaselineRuns, getString(Inputs.BaselineRuns, '5')),
         assumedBandwidth: parseSize(Inputs.AssumedBandwidth, getString(Inputs.AssumedBandwidth, '100M'))
     };
@@ -3573,9 +3576,11 @@ function accessMode(config) {
  * config parse has no effects; HF_TOKEN and a key file's content are masked where they are read.)
  */
 function maskSecretInputs() {
-    const token = lib_core/* getInput */.V4(Inputs.HfToken).trim();
-    if (token)
-        lib_core/* setSecret */.Pq(token);
+    for (const name of [Inputs.HfToken, Inputs.GithubToken]) {
+        const token = lib_core/* getInput */.V4(name).trim();
+        if (token)
+            lib_core/* setSecret */.Pq(token);
+    }
     const key = lib_core/* getInput */.V4(Inputs.NixSigningKey).trim();
     if (key && isInlineKey(key))
         lib_core/* setSecret */.Pq(key);

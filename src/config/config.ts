@@ -78,6 +78,8 @@ export interface ReportSettings {
   onBudget: (typeof ON_BUDGET_CHOICES)[number]
   /** Keep each run's downloads in the store, for the comparison with the base branch. */
   history: boolean
+  /** Post the summary as a sticky comment on the pull request (the token is read where it is used). */
+  prComment: boolean
   /** How many recent base-branch runs a pull request is compared with. */
   baselineRuns: number
   /** Upstream bytes per second when no download was measured (does a cache pay off?). */
@@ -179,6 +181,7 @@ function readReportSettings(): ReportSettings {
     maxDownloadedPerKind: readPerKindBudgets(),
     onBudget: getChoice(Inputs.OnBudget, ON_BUDGET_CHOICES, 'warn'),
     history: getBool(Inputs.History, true),
+    prComment: getBool(Inputs.PrComment, false),
     baselineRuns: parseCount(Inputs.BaselineRuns, getString(Inputs.BaselineRuns, '5')),
     assumedBandwidth: parseSize(Inputs.AssumedBandwidth, getString(Inputs.AssumedBandwidth, '100M'))
   }

@@ -7,8 +7,10 @@ import { isInlineKey } from './config.js'
  * config parse has no effects; HF_TOKEN and a key file's content are masked where they are read.)
  */
 export function maskSecretInputs(): void {
-  const token = core.getInput(Inputs.HfToken).trim()
-  if (token) core.setSecret(token)
+  for (const name of [Inputs.HfToken, Inputs.GithubToken]) {
+    const token = core.getInput(name).trim()
+    if (token) core.setSecret(token)
+  }
   const key = core.getInput(Inputs.NixSigningKey).trim()
   if (key && isInlineKey(key)) core.setSecret(key)
 }

@@ -39,7 +39,7 @@ export async function runPost(): Promise<void> {
     await backend.maintain?.(run.entries)
     const report = await gatherReport(run, backend)
     for (const payoff of report.payoffs.filter(p => !p.paysOff)) core.warning(payoffAdvice(payoff))
-    await publish(report, run.config.reportPath, run.config.summary)
+    await publish(report, { reportPath: run.config.reportPath, summary: run.config.summary, prComment: run.config.report.prComment })
     enforceBudget(report.budget, run.config)
     await fs.rm(run.snapshotDir, { recursive: true, force: true })
   } catch (error) {
