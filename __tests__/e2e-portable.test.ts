@@ -20,7 +20,7 @@ import { type CacheService, startCacheService } from './support/cache-service.js
 import { type Hub, startHub } from './support/hub.js'
 import { builtDerivations, createNixSandbox, generateKey, mustRun, type NixSandbox, nixBuild, wipeStore, writeSyntheticExpr } from './support/nix.js'
 import { type PackageIndex, pipInstallArgs, startPackageIndex } from './support/package-index.js'
-import { newPodmanMachine, type PodmanMachine, startUpstream, type Upstream, writeUpstreamRegistriesConf } from './support/podman-sandbox.js'
+import { HOST_PYTHON_BUILD_ARGS, newPodmanMachine, type PodmanMachine, startUpstream, type Upstream, writeUpstreamRegistriesConf } from './support/podman-sandbox.js'
 import { describeUnless, describeWithTools } from './support/tools.js'
 import { runAs, runnerUser } from './support/users.js'
 
@@ -71,6 +71,10 @@ function treeDigest(dir: string, neverArchived = /^$/): Record<string, string> {
     else if (entry.isFile()) digest[relative] = crypto.createHash('sha256').update(fs.readFileSync(full)).digest('hex')
   }
   return digest
+}
+
+function errorLines(stdout: string): string[] {
+  return stdout.split('\n').filter(line => line.startsWith('::error'))
 }
 
 function report(job: JobResult) {
@@ -181,7 +185,7 @@ describePortable('portable entries: cold on one runner, warm on another with ano
       downloads: `${files.url}/artifact.bin ${crypto.createHash('sha256').update(artifact).digest('hex')} fetched/artifact.bin`,
       'compose-file': 'compose.yaml',
       isolation: 'chroot',
-      'podman-build-args': '--network=host -v /usr:/usr:ro',
+      'podman-build-args': HOST_PYTHON_BUILD_ARGS,
       'nix-signing-key': signing.secret,
       paths: 'data\n~/.gradle/caches',
       key: `portable-${backend}`,
@@ -243,7 +247,8 @@ describePortable('portable entries: cold on one runner, warm on another with ano
         env: { ...a.env, ...serviceEnv },
         between: userSteps(a.machine, null, true, coldBuilt)
       })
-      expect(cold.main.exitCode).toBe(0)
+      // The error lines, so a failure says what went wrong.
+      expect([cold.main.exitCode, errorLines(cold.main.stdout)]).toEqual([0, []])
       expect(cold.post?.exitCode).toBe(0)
       expect(cold.main.stdout).toContain('EXECUTED-42')
       expect(coldBuilt.length).toBeGreaterThan(0)
@@ -277,7 +282,7 @@ describePortable('portable entries: cold on one runner, warm on another with ano
         env: { ...b.env, ...serviceEnv },
         between: userSteps(b.machine, runner, false, warmBuilt)
       })
-      expect(warm.main.exitCode).toBe(0)
+      expect([warm.main.exitCode, errorLines(warm.main.stdout)]).toEqual([0, []])
       expect(warm.post?.exitCode).toBe(0)
       expect(warm.main.outputs['cache-hit']).toBe('true')
       const warmReport = report(warm)

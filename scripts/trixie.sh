@@ -187,10 +187,13 @@ enter() {
   mount --bind "$repo" "$root$repo"
   echo 0 > "$cg/cgroup.procs"
   local path="$repo/node_modules/.bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+  # pivot_root, not a bare chroot: the kernel refuses new user namespaces to a process whose root is not
+  # its mount namespace's root, and rootless podman (a runner's own user) needs one.
   unshare --cgroup -- /bin/sh -c '
     root="$1"; shift
     mount -t cgroup2 cgroup2 "$root/sys/fs/cgroup" || exit 125
-    exec chroot "$root" "$@"' sh "$root" \
+    mkdir "$root/run/host" && cd "$root" && pivot_root . run/host && umount -l /run/host && rmdir /run/host || exit 125
+    exec chroot . "$@"' sh "$root" \
     env -i HOME=/root USER=root LOGNAME=root PATH="$path" LANG=C.UTF-8 CI="${CI:-}" TERM="${TERM:-dumb}" \
     /bin/sh -c 'cd "$1" && shift && exec "$@"' sh "$repo" "$@"
 }
@@ -213,9 +216,10 @@ case "${1:-}" in
     shift
     make_root
     # Every suite that drives podman, buildah, podman-compose or nix (kinds: the buildah cache-mount
-    # directory follows the podman version). No npm inside: jest the way `npm test` runs it.
+    # directory follows the podman version; e2e-portable: rootless podman as a runner's own user; cli-run:
+    # nix signing). No npm inside: jest the way `npm test` runs it.
     run_inside sh -c 'bash scripts/tool-versions.sh && exec node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand "$@"' sh \
-      '__tests__/(podman|nix)-[^/]*\.test\.ts$' '__tests__/(kinds|build-log)\.test\.ts$' "$@"
+      '__tests__/(podman|nix)-[^/]*\.test\.ts$' '__tests__/(kinds|build-log|e2e-portable|cli-run)\.test\.ts$' "$@"
     ;;
   __enter)
     shift
