@@ -37071,6 +37071,21 @@ function renderFiles(files) {
 
 /***/ }),
 
+/***/ 6274:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Z: () => (/* binding */ headerValue)
+/* harmony export */ });
+/** A header's first value. */
+function headerValue(headers, name) {
+    const value = headers[name];
+    return Array.isArray(value) ? value[0] : value;
+}
+
+
+/***/ }),
+
 /***/ 9954:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -37079,12 +37094,13 @@ function renderFiles(files) {
 /* harmony export */   E$: () => (/* binding */ redact),
 /* harmony export */   F9: () => (/* binding */ HttpStatusError),
 /* harmony export */   Tt: () => (/* binding */ getJson),
-/* harmony export */   Z: () => (/* binding */ headerValue),
 /* harmony export */   tN: () => (/* binding */ send)
 /* harmony export */ });
 /* harmony import */ var undici__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6752);
 /* harmony import */ var _util_idle_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3336);
+/* harmony import */ var _headers_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6274);
 /* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3930);
+
 
 
 
@@ -37115,10 +37131,6 @@ function redact(url) {
     const u = new URL(url);
     return `${u.origin}${u.pathname}`;
 }
-function headerValue(headers, name) {
-    const value = headers[name];
-    return Array.isArray(value) ? value[0] : value;
-}
 /**
  * One request with redirects followed by hand, because the Hub's 3xx carries what its target
  * lacks and because undici would keep nothing from it. Authorization goes only to
@@ -37139,7 +37151,7 @@ async function send(url, credentials, headers = {}, options = {}) {
             bodyTimeout: backstop
         });
         options.onResponse?.();
-        const location = headerValue(response.headers, 'location');
+        const location = (0,_headers_js__WEBPACK_IMPORTED_MODULE_3__/* .headerValue */ .Z)(response.headers, 'location');
         if (!REDIRECTS.has(response.statusCode) || location === undefined)
             return { url: current, crossOrigin, response };
         await response.body.dump();
@@ -37162,7 +37174,8 @@ async function statusError(reply) {
  * 408/429/5xx per `policy`.
  */
 async function getJson(url, credentials, policy, idleTimeoutMs = _util_idle_js__WEBPACK_IMPORTED_MODULE_1__/* .DEFAULT_IDLE_TIMEOUT_MS */ .C9) {
-    for (let failures = 1;; failures++) {
+    const attempts = new _retry_js__WEBPACK_IMPORTED_MODULE_2__/* .Attempts */ .ZJ(policy);
+    for (;;) {
         const watch = new _util_idle_js__WEBPACK_IMPORTED_MODULE_1__/* .IdleWatch */ .Kt(idleTimeoutMs, () => `${new URL(url).host} (GET ${redact(url).slice(new URL(url).origin.length)})`);
         try {
             let reply;
@@ -37170,9 +37183,10 @@ async function getJson(url, credentials, policy, idleTimeoutMs = _util_idle_js__
             try {
                 reply = await send(url, credentials, { accept: 'application/json' }, { signal: watch.signal, onResponse: () => watch.touch(), idleTimeoutMs });
                 const status = reply.response.statusCode;
-                if ((0,_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .isRetryableStatus */ .PS)(status) && failures < policy.attempts) {
+                const delay = (0,_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .isRetryableStatus */ .PS)(status) ? attempts.failed(reply.response.headers) : undefined;
+                if (delay !== undefined) {
                     await reply.response.body.dump();
-                    await policy.sleep((0,_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .retryDelayMs */ .qO)(policy, failures, reply.response.headers));
+                    await policy.sleep(delay);
                     continue;
                 }
                 if (status < 200 || status >= 300)
@@ -37180,9 +37194,10 @@ async function getJson(url, credentials, policy, idleTimeoutMs = _util_idle_js__
                 text = await readText(reply.response.body, watch);
             }
             catch (error) {
-                if (error instanceof HttpStatusError || failures >= policy.attempts)
+                const delay = error instanceof HttpStatusError ? undefined : attempts.failed();
+                if (delay === undefined)
                     throw error;
-                await policy.sleep((0,_retry_js__WEBPACK_IMPORTED_MODULE_2__/* .retryDelayMs */ .qO)(policy, failures));
+                await policy.sleep(delay);
                 continue;
             }
             return { json: JSON.parse(text), headers: reply.response.headers };
@@ -37225,11 +37240,14 @@ var digest = __nccwpck_require__(6482);
 var retry = __nccwpck_require__(3930);
 // EXTERNAL MODULE: ./src/fetch/verified-download.ts + 3 modules
 var verified_download = __nccwpck_require__(5114);
+// EXTERNAL MODULE: ./src/fetch/headers.ts
+var headers = __nccwpck_require__(6274);
 // EXTERNAL MODULE: ./src/fetch/http.ts
 var http = __nccwpck_require__(9954);
 // EXTERNAL MODULE: ./src/fetch/huggingface/repo.ts
 var repo = __nccwpck_require__(4989);
 ;// CONCATENATED MODULE: ./src/fetch/huggingface/api.ts
+
 
 
 function apiBase(hub, ref) {
@@ -37257,7 +37275,7 @@ async function listFiles(hub, ref, commit) {
             if (entry.type === 'file')
                 files.push(treeFile(ref, entry));
         }
-        url = nextPage(hub, (0,http/* headerValue */.Z)(page.headers, 'link'));
+        url = nextPage(hub, (0,headers/* headerValue */.Z)(page.headers, 'link'));
     }
     return files;
 }
@@ -37300,8 +37318,8 @@ function explainHubError(error, ref, hub, file) {
     if (!(error instanceof http/* HttpStatusError */.F9) || new URL(error.url).origin !== hub.credentials.origin)
         return error;
     const name = (0,repo/* displayName */.QC)(ref);
-    const code = (0,http/* headerValue */.Z)(error.headers, 'x-error-code');
-    const message = (0,http/* headerValue */.Z)(error.headers, 'x-error-message');
+    const code = (0,headers/* headerValue */.Z)(error.headers, 'x-error-code');
+    const message = (0,headers/* headerValue */.Z)(error.headers, 'x-error-message');
     const authed = hub.credentials.token !== undefined;
     switch (code) {
         case 'RevisionNotFound':
@@ -37328,7 +37346,10 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./src/util/atomic.ts
 var atomic = __nccwpck_require__(4535);
+// EXTERNAL MODULE: ./src/util/process.ts
+var util_process = __nccwpck_require__(2017);
 ;// CONCATENATED MODULE: ./src/fetch/huggingface/cache.ts
+
 
 
 
@@ -37456,15 +37477,7 @@ class RepoCache {
 /** True for a lock file naming a pid that no longer runs (ours, killed); Python's are empty. */
 async function ownerIsGone(lockFile) {
     const content = await (0,promises_.readFile)(lockFile, 'utf8').catch(() => '');
-    if (!/^\d+$/.test(content))
-        return false;
-    try {
-        process.kill(Number(content), 0);
-        return false;
-    }
-    catch (error) {
-        return error.code === 'ESRCH';
-    }
+    return /^\d+$/.test(content) && !(0,util_process/* isRunning */.W)(Number(content));
 }
 /** True when something (file, link, even a broken link) exists at `p`. */
 async function exists(p) {
@@ -37726,10 +37739,12 @@ function assertSafeRepoPath(p) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   PS: () => (/* binding */ isRetryableStatus),
-/* harmony export */   qO: () => (/* binding */ retryDelayMs),
+/* harmony export */   ZJ: () => (/* binding */ Attempts),
 /* harmony export */   vI: () => (/* binding */ DEFAULT_RETRY)
 /* harmony export */ });
 /* unused harmony exports rateLimitResetSeconds, retryAfterSeconds */
+/* harmony import */ var _headers_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6274);
+
 /** Statuses worth another try: timeouts, rate limits and server-side outages (huggingface_hub's set). */
 const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
 const DEFAULT_RETRY = {
@@ -37740,6 +37755,29 @@ const DEFAULT_RETRY = {
 };
 function isRetryableStatus(status) {
     return RETRYABLE.has(status);
+}
+/**
+ * The consecutive failures of one request under a policy. Every retrying loop counts with one of
+ * these, so all of them give up, back off and obey server hints alike.
+ */
+class Attempts {
+    policy;
+    failures = 0;
+    constructor(policy) {
+        this.policy = policy;
+    }
+    get tries() {
+        return this.failures;
+    }
+    /** A try that moved bytes: the count starts again. */
+    progressed() {
+        this.failures = 0;
+    }
+    /** Counts a failure: the wait before the next try, or undefined once the policy's tries are used up. */
+    failed(headers = {}) {
+        this.failures++;
+        return this.failures >= this.policy.attempts ? undefined : retryDelayMs(this.policy, this.failures, headers);
+    }
 }
 /**
  * How long to wait before try `failures + 1`. A rate-limited Hub says when its window resets
@@ -37753,13 +37791,9 @@ function retryDelayMs(policy, failures, headers = {}) {
         return Math.min(hinted * 1000, cap * 8);
     return Math.min(policy.baseDelayMs * 2 ** Math.max(0, failures - 1), cap);
 }
-function header(headers, name) {
-    const value = headers[name];
-    return Array.isArray(value) ? value[0] : value;
-}
 /** `t=` of a `RateLimit` header whose remaining quota `r` is 0 (otherwise the limit is not why we failed). */
 function rateLimitResetSeconds(headers) {
-    const value = header(headers, 'ratelimit');
+    const value = (0,_headers_js__WEBPACK_IMPORTED_MODULE_0__/* .headerValue */ .Z)(headers, 'ratelimit');
     if (value === undefined)
         return undefined;
     const remaining = /(?:^|;)\s*r=(\d+)/.exec(value)?.[1];
@@ -37770,7 +37804,7 @@ function rateLimitResetSeconds(headers) {
 }
 /** `Retry-After` as seconds, or an HTTP date converted to seconds from now. */
 function retryAfterSeconds(headers) {
-    const value = header(headers, 'retry-after')?.trim();
+    const value = (0,_headers_js__WEBPACK_IMPORTED_MODULE_0__/* .headerValue */ .Z)(headers, 'retry-after')?.trim();
     if (!value)
         return undefined;
     if (/^\d+$/.test(value))
@@ -37889,6 +37923,8 @@ function after(chunks, skip) {
     return rest;
 }
 
+// EXTERNAL MODULE: ./src/fetch/headers.ts
+var fetch_headers = __nccwpck_require__(6274);
 // EXTERNAL MODULE: ./src/fetch/http.ts
 var http = __nccwpck_require__(9954);
 // EXTERNAL MODULE: ./src/fetch/digest.ts
@@ -38080,6 +38116,7 @@ var retry = __nccwpck_require__(3930);
 
 
 
+
 const DEFAULT_CONNECTIONS = 4;
 const DEFAULT_PARALLEL_THRESHOLD = 64 * 1024 * 1024;
 const DEFAULT_RANGE_SIZE = 16 * 1024 * 1024;
@@ -38258,13 +38295,12 @@ class Transfer {
     }
     /** The first range's answer, retried like any request, its watch still running for the body. */
     async firstAnswer(span) {
-        let failures = 0;
+        const attempts = new retry/* Attempts */.ZJ(this.policy);
         for (;;) {
             const outcome = await this.ask(span, 'ranges');
             if (outcome.kind === 'body')
                 return outcome;
-            if (outcome.kind === 'failed')
-                failures = await this.setback(failures, outcome);
+            await this.setback(attempts, outcome);
         }
     }
     /**
@@ -38292,7 +38328,7 @@ class Transfer {
     // ---- one span, retried on its own ---------------------------------------------------------------
     /** Fetches `span` to its end, resuming after breaks and retrying per the policy on its own. */
     async fetchSpan(span, mode, first) {
-        let failures = 0;
+        const attempts = new retry/* Attempts */.ZJ(this.policy);
         while (span.last === undefined || span.next <= span.last) {
             if (this.cancelled)
                 throw this.cancelled;
@@ -38301,16 +38337,16 @@ class Transfer {
             if (outcome.kind === 'again')
                 continue;
             if (outcome.kind === 'failed') {
-                failures = await this.setback(failures, outcome);
+                await this.setback(attempts, outcome);
                 continue;
             }
             try {
                 const before = span.next;
                 const broke = await this.take(span, mode, outcome);
                 if (span.next > before)
-                    failures = 0;
+                    attempts.progressed();
                 if (broke)
-                    failures = await this.setback(failures, { kind: 'failed', error: broke });
+                    await this.setback(attempts, { kind: 'failed', error: broke });
             }
             finally {
                 this.forget(outcome.watch);
@@ -38425,7 +38461,7 @@ class Transfer {
             return { kind: 'failed', error: await (0,http/* statusError */.$C)(reply), headers };
         if (status !== 200 && status !== 206)
             throw await (0,http/* statusError */.$C)(reply);
-        const encoding = (0,http/* headerValue */.Z)(headers, 'content-encoding');
+        const encoding = (0,fetch_headers/* headerValue */.Z)(headers, 'content-encoding');
         if (encoding !== undefined && encoding !== 'identity') {
             await reply.response.body.dump();
             throw new Error(`${(0,http/* redact */.E$)(reply.url)} answered with Content-Encoding ${encoding} although identity was asked for`);
@@ -38437,7 +38473,7 @@ class Transfer {
     }
     /** Which bytes a 206 carries, checked against what was asked; learns the size if it was unknown. */
     async partialExtent(reply, span) {
-        const contentRange = (0,http/* headerValue */.Z)(reply.response.headers, 'content-range') ?? '';
+        const contentRange = (0,fetch_headers/* headerValue */.Z)(reply.response.headers, 'content-range') ?? '';
         const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(contentRange.trim());
         const [start, end] = [Number(match?.[1]), Number(match?.[2])];
         const total = match?.[3] === '*' ? undefined : Number(match?.[3]);
@@ -38450,7 +38486,7 @@ class Transfer {
     }
     /** A 200 carries the whole file: its Content-Length is the size. */
     async fullExtent(reply) {
-        const length = Number((0,http/* headerValue */.Z)(reply.response.headers, 'content-length'));
+        const length = Number((0,fetch_headers/* headerValue */.Z)(reply.response.headers, 'content-length'));
         await this.learnSize(reply, Number.isSafeInteger(length) && length >= 0 ? length : undefined);
         return { start: 0, end: this.size - 1 };
     }
@@ -38486,16 +38522,15 @@ class Transfer {
         return true;
     }
     /** Counts a failure of one span: past the policy's attempts it gives up with that span's error. */
-    async setback(failures, setback) {
+    async setback(attempts, setback) {
         if (setback.kind === 'again')
-            return failures;
+            return;
         if (this.cancelled)
             throw this.cancelled;
-        const count = failures + 1;
-        if (count >= this.policy.attempts)
-            throw giveUp(setback.error, count);
-        await this.sleepUnlessCancelled((0,retry/* retryDelayMs */.qO)(this.policy, count, setback.headers));
-        return count;
+        const delay = attempts.failed(setback.headers);
+        if (delay === undefined)
+            throw giveUp(setback.error, attempts.tries);
+        await this.sleepUnlessCancelled(delay);
     }
     async sleepUnlessCancelled(ms) {
         let wake = () => undefined;
@@ -38626,6 +38661,8 @@ async function inPlaceKinds(storeRoot) {
 /* harmony import */ var _backends_locks_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8717);
 /* harmony import */ var _util_atomic_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(4535);
 /* harmony import */ var _layout_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(2754);
+/* harmony import */ var _util_process_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(2017);
+
 
 
 
@@ -38699,16 +38736,7 @@ async function liveLeases(dir) {
 function isLive(record) {
     if (!Number.isFinite(record.created) || Date.now() - record.created > MAX_LEASE_MS)
         return false;
-    if (record.host !== node_os__WEBPACK_IMPORTED_MODULE_2__.hostname())
-        return true;
-    try {
-        process.kill(record.pid, 0);
-        return true;
-    }
-    catch (error) {
-        // EPERM: alive, owned by another user.
-        return error.code === 'EPERM';
-    }
+    return record.host !== node_os__WEBPACK_IMPORTED_MODULE_2__.hostname() || (0,_util_process_js__WEBPACK_IMPORTED_MODULE_8__/* .isRunning */ .W)(record.pid);
 }
 
 
@@ -39553,6 +39581,26 @@ class IdleWatch {
         if (this.stopped || this.controller.signal.aborted)
             return;
         this.timer = setTimeout(() => this.abort(new IdleTimeoutError(this.ms, this.describe())), this.ms);
+    }
+}
+
+
+/***/ }),
+
+/***/ 2017:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   W: () => (/* binding */ isRunning)
+/* harmony export */ });
+/** Whether a process with this pid runs on this host (EPERM: it does, as another user). */
+function isRunning(pid) {
+    try {
+        process.kill(pid, 0);
+        return true;
+    }
+    catch (error) {
+        return error.code === 'EPERM';
     }
 }
 

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream'
 import { request, type Dispatcher } from 'undici'
 import { DEFAULT_IDLE_TIMEOUT_MS, IdleWatch } from '../util/idle.js'
-import { isRetryableStatus, retryDelayMs, type RetryPolicy } from './retry.js'
+import { headerValue } from './headers.js'
+import { Attempts, isRetryableStatus, type RetryPolicy } from './retry.js'
 
 /** A bearer token and the one origin it may be sent to: never to a CDN or any other host. */
 export interface Credentials {
@@ -55,11 +56,6 @@ export function redact(url: string): string {
   return `${u.origin}${u.pathname}`
 }
 
-export function headerValue(headers: ResponseHeaders, name: string): string | undefined {
-  const value = headers[name]
-  return Array.isArray(value) ? value[0] : value
-}
-
 /**
  * One request with redirects followed by hand, because the Hub's 3xx carries what its target
  * lacks and because undici would keep nothing from it. Authorization goes only to
@@ -107,7 +103,8 @@ export async function getJson(
   policy: RetryPolicy,
   idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS
 ): Promise<{ json: unknown; headers: ResponseHeaders }> {
-  for (let failures = 1; ; failures++) {
+  const attempts = new Attempts(policy)
+  for (;;) {
     const watch = new IdleWatch(idleTimeoutMs, () => `${new URL(url).host} (GET ${redact(url).slice(new URL(url).origin.length)})`)
     try {
       let reply: Reply
@@ -115,16 +112,18 @@ export async function getJson(
       try {
         reply = await send(url, credentials, { accept: 'application/json' }, { signal: watch.signal, onResponse: () => watch.touch(), idleTimeoutMs })
         const status = reply.response.statusCode
-        if (isRetryableStatus(status) && failures < policy.attempts) {
+        const delay = isRetryableStatus(status) ? attempts.failed(reply.response.headers) : undefined
+        if (delay !== undefined) {
           await reply.response.body.dump()
-          await policy.sleep(retryDelayMs(policy, failures, reply.response.headers))
+          await policy.sleep(delay)
           continue
         }
         if (status < 200 || status >= 300) throw await statusError(reply)
         text = await readText(reply.response.body, watch)
       } catch (error) {
-        if (error instanceof HttpStatusError || failures >= policy.attempts) throw error
-        await policy.sleep(retryDelayMs(policy, failures))
+        const delay = error instanceof HttpStatusError ? undefined : attempts.failed()
+        if (delay === undefined) throw error
+        await policy.sleep(delay)
         continue
       }
       return { json: JSON.parse(text) as unknown, headers: reply.response.headers }

@@ -6,10 +6,11 @@ import { DEFAULT_IDLE_TIMEOUT_MS, IdleWatch } from '../util/idle.js'
 import { progressIntervalMs } from '../util/progress.js'
 import type { ExpectedDigest } from './digest.js'
 import { FileSink } from './file-sink.js'
-import { type Credentials, headerValue, HttpStatusError, type Reply, redact, send, statusError } from './http.js'
+import { type Headers, headerValue } from './headers.js'
+import { type Credentials, HttpStatusError, type Reply, redact, send, statusError } from './http.js'
 import { InOrderHasher } from './in-order-hasher.js'
 import { IntegrityError, receiveBody } from './receive.js'
-import { DEFAULT_RETRY, isRetryableStatus, retryDelayMs, type RetryPolicy } from './retry.js'
+import { Attempts, DEFAULT_RETRY, isRetryableStatus, type RetryPolicy } from './retry.js'
 
 export { IntegrityError } from './receive.js'
 
@@ -129,7 +130,7 @@ interface BodyAnswer {
 }
 
 /** What one request came to, short of a body: try again at once (a fresh URL), or count a failure. */
-type Setback = { kind: 'again' } | { kind: 'failed'; error: Error; headers?: Record<string, string | string[] | undefined> }
+type Setback = { kind: 'again' } | { kind: 'failed'; error: Error; headers?: Headers }
 
 /** Thrown inside the parallel path when a server answers a ranged request with the whole file, or refuses ranges. */
 class RangeIgnored extends Error {}
@@ -259,11 +260,11 @@ class Transfer {
 
   /** The first range's answer, retried like any request, its watch still running for the body. */
   private async firstAnswer(span: Span): Promise<BodyAnswer> {
-    let failures = 0
+    const attempts = new Attempts(this.policy)
     for (;;) {
       const outcome = await this.ask(span, 'ranges')
       if (outcome.kind === 'body') return outcome
-      if (outcome.kind === 'failed') failures = await this.setback(failures, outcome)
+      await this.setback(attempts, outcome)
     }
   }
 
@@ -297,21 +298,21 @@ class Transfer {
 
   /** Fetches `span` to its end, resuming after breaks and retrying per the policy on its own. */
   private async fetchSpan(span: Span, mode: SpanMode, first?: BodyAnswer): Promise<void> {
-    let failures = 0
+    const attempts = new Attempts(this.policy)
     while (span.last === undefined || span.next <= span.last) {
       if (this.cancelled) throw this.cancelled
       const outcome = first ?? (await this.ask(span, mode))
       first = undefined
       if (outcome.kind === 'again') continue
       if (outcome.kind === 'failed') {
-        failures = await this.setback(failures, outcome)
+        await this.setback(attempts, outcome)
         continue
       }
       try {
         const before = span.next
         const broke = await this.take(span, mode, outcome)
-        if (span.next > before) failures = 0
-        if (broke) failures = await this.setback(failures, { kind: 'failed', error: broke })
+        if (span.next > before) attempts.progressed()
+        if (broke) await this.setback(attempts, { kind: 'failed', error: broke })
       } finally {
         this.forget(outcome.watch)
       }
@@ -484,13 +485,12 @@ class Transfer {
   }
 
   /** Counts a failure of one span: past the policy's attempts it gives up with that span's error. */
-  private async setback(failures: number, setback: Setback): Promise<number> {
-    if (setback.kind === 'again') return failures
+  private async setback(attempts: Attempts, setback: Setback): Promise<void> {
+    if (setback.kind === 'again') return
     if (this.cancelled) throw this.cancelled
-    const count = failures + 1
-    if (count >= this.policy.attempts) throw giveUp(setback.error, count)
-    await this.sleepUnlessCancelled(retryDelayMs(this.policy, count, setback.headers))
-    return count
+    const delay = attempts.failed(setback.headers)
+    if (delay === undefined) throw giveUp(setback.error, attempts.tries)
+    await this.sleepUnlessCancelled(delay)
   }
 
   private async sleepUnlessCancelled(ms: number): Promise<void> {

@@ -6,6 +6,7 @@ import { Env } from '../constants.js'
 import { type LockRetries, withLock } from '../backends/locks.js'
 import { readJson, writeFileAtomic } from '../util/atomic.js'
 import { leaseDir } from './layout.js'
+import { isRunning } from '../util/process.js'
 
 /*
  * Who is using an in-place directory. Jobs take SHARED leases: pip, huggingface_hub, buildah and
@@ -98,12 +99,5 @@ async function liveLeases(dir: string): Promise<LeaseRecord[]> {
 
 function isLive(record: LeaseRecord): boolean {
   if (!Number.isFinite(record.created) || Date.now() - record.created > MAX_LEASE_MS) return false
-  if (record.host !== os.hostname()) return true
-  try {
-    process.kill(record.pid, 0)
-    return true
-  } catch (error) {
-    // EPERM: alive, owned by another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
+  return record.host !== os.hostname() || isRunning(record.pid)
 }

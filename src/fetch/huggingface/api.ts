@@ -1,4 +1,5 @@
-import { type Credentials, getJson, headerValue, HttpStatusError } from '../http.js'
+import { headerValue } from '../headers.js'
+import { type Credentials, getJson, HttpStatusError } from '../http.js'
 import type { RetryPolicy } from '../retry.js'
 import { assertSafeRepoPath, COMMIT, displayName, type RepoRef } from './repo.js'
 

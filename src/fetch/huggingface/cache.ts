@@ -4,6 +4,7 @@ import * as path from 'node:path'
 import { readJson, writeFileAtomicIfChanged } from '../../util/atomic.js'
 import type { TreeFile } from './api.js'
 import type { RepoRef } from './repo.js'
+import { isRunning } from '../../util/process.js'
 
 /**
  * One repo's folder in the hub cache, laid out exactly as huggingface_hub writes it (reference
@@ -133,13 +134,7 @@ export class RepoCache {
 /** True for a lock file naming a pid that no longer runs (ours, killed); Python's are empty. */
 async function ownerIsGone(lockFile: string): Promise<boolean> {
   const content = await readFile(lockFile, 'utf8').catch(() => '')
-  if (!/^\d+$/.test(content)) return false
-  try {
-    process.kill(Number(content), 0)
-    return false
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH'
-  }
+  return /^\d+$/.test(content) && !isRunning(Number(content))
 }
 
 /** True when something (file, link, even a broken link) exists at `p`. */
