@@ -31949,7 +31949,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6675);
 /* harmony import */ var _fetch_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9582);
 /* harmony import */ var _prune_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2674);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4976);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9654);
 /* harmony import */ var _stats_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7321);
 /* harmony import */ var _verify_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(4084);
 // The qdc command line: the action's modules driven from a terminal or a script (README, "Command line").
@@ -32145,7 +32145,7 @@ async function prune(argv) {
 
 /***/ }),
 
-/***/ 4976:
+/***/ 9654:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33774,19 +33774,12 @@ async function loadBaseImages(registry, bridge, env) {
     }
     return loaded;
 }
-/** IDs of every image in podman's storage: taken before the build, to tell a pulled base image from one already there. */
-async function localImageIds(env) {
-    const listed = await podman(['images', '--all', '--quiet', '--no-trunc'], env);
-    return new Set(listed.stdout.split('\n').map(line => line.trim().replace(/^sha256:/, '')).filter(Boolean));
-}
 /**
  * Pushes the base images this build used and the cache did not have into the layout, and records the
- * names of all it used: the tags to keep. `saved` holds the size of each one the build pulled from
- * upstream (the whole image as stored, however many of its blobs the cache already shared); one that
- * was in storage before the build is saved too but was not downloaded, so it counts 0.
+ * names of all it used: the tags to keep. (What pulling them cost is measured apart, in pulled.ts: a
+ * push re-compresses, so the cache's copy says nothing about the bytes the pull fetched.)
  */
-async function saveBaseImages(registry, bridge, refs, loaded, localBefore, env) {
-    const saved = new Map();
+async function saveBaseImages(registry, bridge, refs, loaded, env) {
     const names = {};
     for (const ref of refs) {
         const tag = baseImageTag(ref);
@@ -33794,8 +33787,7 @@ async function saveBaseImages(registry, bridge, refs, loaded, localBefore, env) 
             names[tag] = ref;
             continue;
         }
-        const id = (await podman(['image', 'inspect', '--format', '{{.Id}}', ref], env)).stdout.trim();
-        if (!id)
+        if ((await podman(['image', 'exists', ref], env)).code !== 0)
             continue;
         registry.label = `base:${ref}`;
         const pushed = await podman(['push', '--quiet', ref, `${bridge}/${tag}`], env);
@@ -33804,12 +33796,9 @@ async function saveBaseImages(registry, bridge, refs, loaded, localBefore, env) 
             continue;
         }
         names[tag] = ref;
-        const [repository, reference] = [tag.slice(0, tag.lastIndexOf(':')), tag.slice(tag.lastIndexOf(':') + 1)];
-        const stored = registry.layout.tagged(repository, reference);
-        saved.set(ref, localBefore.has(id) || !stored ? 0 : await registry.layout.reachableBytes(stored.digest));
     }
     await (0,atomic/* writeFileAtomicIfChanged */.eS)(external_node_path_.join(registry.layout.dir, BASE_IMAGES_FILE), JSON.stringify(names, null, 2) + '\n');
-    return { saved, tags: new Set(Object.keys(names)) };
+    return new Set(Object.keys(names));
 }
 
 ;// CONCATENATED MODULE: ./src/podman/build-log.ts
@@ -33983,6 +33972,95 @@ async function checkImage(build, env) {
         build.exitCode = -1;
         build.error = `podman-compose exited 0, but ${id ? `${build.image} is ${id.slice(0, 12)}, not the ${build.imageId.slice(0, 12)} podman built` : `there is no image ${build.image}`}`;
     }
+}
+
+;// CONCATENATED MODULE: ./src/podman/pulled.ts
+
+
+
+
+
+async function storageBaseline(env) {
+    const imageIds = await localImageIds(env);
+    const records = await readStorageRecords(env).catch(() => null);
+    return { imageIds, blobs: records ? new Set([...records.layers.values()].flatMap(blobDigests)) : null };
+}
+/**
+ * The bytes each base image's pull fetched from its registry, from what containers-storage recorded when
+ * it stored the pull: each manifest fetched (the tag's index too, when it names one) and the config, byte
+ * for byte, and each layer blob at its compressed size, as the registry sent it. A layer whose blob
+ * (compressed or uncompressed digest) storage already had is not fetched again, so it counts once per
+ * build at most, and an image whose ID was in storage before the build was not pulled at all: 0. `podman
+ * image inspect` knows only uncompressed sizes, which is what a base image counted at when these records
+ * cannot be read: more than crossed the wire, and said so in a warning.
+ */
+async function bytesPulled(refs, before, env) {
+    const pulled = new Map();
+    const ids = new Map();
+    for (const ref of refs) {
+        const id = (await podman(['image', 'inspect', '--format', '{{.Id}}', ref], env)).stdout.trim();
+        if (!id)
+            continue;
+        if (before.imageIds.has(id))
+            pulled.set(ref, 0);
+        else
+            ids.set(ref, id);
+    }
+    if (ids.size === 0)
+        return pulled;
+    let records = null;
+    try {
+        if (before.blobs === null)
+            throw new Error('they could not be read before the build');
+        records = await readStorageRecords(env);
+    }
+    catch (error) {
+        core/* warning */.$e(`podman: containers-storage's records of the pulls could not be read (${(0,errors/* stringifyError */.M)(error)}); base images pulled are counted at their uncompressed size, more than crossed the wire`);
+    }
+    const fetched = new Set(before.blobs ?? []);
+    for (const [ref, id] of ids) {
+        const image = records?.images.get(id);
+        pulled.set(ref, image && records ? pullSize(image, records.layers, fetched) : await uncompressedSize(ref, env));
+    }
+    return pulled;
+}
+/** Manifests and config as stored, plus the layer blobs not in `fetched` yet (which it then holds). */
+function pullSize(image, layers, fetched) {
+    const config = `sha256:${image.id}`;
+    let bytes = 0;
+    for (const [key, size] of Object.entries(image['big-data-sizes'] ?? {}))
+        if (key.startsWith('manifest-') || key === config)
+            bytes += size;
+    for (let layer = layers.get(image.layer ?? ''); layer; layer = layers.get(layer.parent ?? '')) {
+        const digests = blobDigests(layer);
+        if (digests.some(digest => fetched.has(digest)))
+            continue;
+        for (const digest of digests)
+            fetched.add(digest);
+        bytes += layer['compressed-size'] ?? layer['diff-size'] ?? 0;
+    }
+    return bytes;
+}
+function blobDigests(layer) {
+    return [layer['compressed-diff-digest'], layer['diff-digest']].filter((d) => typeof d === 'string' && d !== '');
+}
+/** images.json and layers.json of the storage podman uses here (a fresh storage has neither yet). */
+async function readStorageRecords(env) {
+    const info = await podman(['info', '--format', '{{.Store.GraphRoot}}\n{{.Store.GraphDriverName}}'], env);
+    const [graphRoot, driver] = info.stdout.trim().split('\n');
+    if (info.code !== 0 || !graphRoot || !driver)
+        throw new Error(`podman info: ${reason(info)}`);
+    const images = (await (0,atomic/* readJson */.Vh)(external_node_path_.join(graphRoot, `${driver}-images`, 'images.json'))) ?? [];
+    const layers = (await (0,atomic/* readJson */.Vh)(external_node_path_.join(graphRoot, `${driver}-layers`, 'layers.json'))) ?? [];
+    return { images: new Map(images.map(i => [i.id, i])), layers: new Map(layers.map(l => [l.id, l])) };
+}
+async function uncompressedSize(ref, env) {
+    return Number((await podman(['image', 'inspect', '--format', '{{.Size}}', ref], env)).stdout.trim()) || 0;
+}
+/** IDs of every image in podman's storage. */
+async function localImageIds(env) {
+    const listed = await podman(['images', '--all', '--quiet', '--no-trunc'], env);
+    return new Set(listed.stdout.split('\n').map(line => line.trim().replace(/^sha256:/, '')).filter(Boolean));
 }
 
 ;// CONCATENATED MODULE: ./src/podman/registries-conf.ts
@@ -34229,15 +34307,6 @@ class OciLayout {
             removedBlobs++;
         }
         return { removedBytes, removedBlobs, keptManifests: this.index.manifests.length };
-    }
-    /** Sizes of every blob a manifest reaches, itself included. */
-    async reachableBytes(digest) {
-        const reachable = new Set();
-        await this.markReachable(digest, reachable);
-        let total = 0;
-        for (const hex of reachable)
-            total += (await this.blobSize(`sha256:${hex}`)) ?? 0;
-        return total;
     }
     async close() {
         await this.indexWrite;
@@ -34523,6 +34592,7 @@ function mediaTypeOf(body) {
 
 
 
+
 /** podman 4.2 (buildah 1.27) is the first with working --cache-from/--cache-to; before that they are no-ops. */
 const CACHE_FLAGS_SINCE = [4, 2];
 /** The repository in the layout that holds one cache image per build step, tagged by buildah's cache key. */
@@ -34577,17 +34647,18 @@ async function buildWithCache(build, entry, mode) {
         core/* info */.pq(`layer cache: ${build.dir} served as ${bridge}/${CACHE_REPOSITORY}`);
         const loaded = await loadBaseImages(registry, bridge, env);
         const steps = mode === 'images' ? await loadStepImages(registry, bridge, env) : new Map();
-        const localBefore = await localImageIds(env);
+        const before = await storageBaseline(env);
         const repo = `${bridge}/${CACHE_REPOSITORY}`;
         const flags = mode === 'registry' ? ['--layers', '--cache-from', repo, '--cache-to', repo] : ['--layers'];
         const run = await composeBuild(build, flags, env, image => (registry.label = image));
         const succeeded = run.exitCode === 0 && run.log.failures().length === 0;
         const usedBases = [...new Set(run.log.builds.flatMap(b => b.baseImages))];
-        const { saved, tags } = await saveBaseImages(registry, bridge, usedBases, loaded, localBefore, env);
+        const pulled = await bytesPulled(usedBases.filter(ref => !loaded.has(ref)), before, env);
+        const tags = await saveBaseImages(registry, bridge, usedBases, loaded, env);
         const stepTags = mode === 'images' ? await saveStepImages(registry, bridge, run.log.builds, env) : new Set();
         if (succeeded)
             await keepOnlyUsed(registry, new Set([...tags, ...stepTags]));
-        return record(build.services, entry, run, registry, { loaded, saved, steps });
+        return record(build.services, entry, run, registry, { loaded, pulled, steps });
     }
     finally {
         await registry.stop();
@@ -34622,7 +34693,7 @@ function record(services, entry, run, registry, bytes) {
             layerBytesReused: traffic.servedBytes + stepBytesReused(build, bytes.steps),
             layerBytesPushed: traffic.receivedBytes,
             baseBytesReused: sumOf(bases, bytes.loaded),
-            baseBytesPulled: sumOf(bases, bytes.saved),
+            baseBytesPulled: sumOf(bases, bytes.pulled),
             buildMs: build.endedAt - build.startedAt,
             failure: build.exitCode !== null && build.exitCode !== 0 ? describeFailure(build) : null
         };
@@ -34658,7 +34729,8 @@ function sumOf(refs, bytes) {
 /**
  * The layer cache of `podman-compose build`: an OCI layout served to podman as --cache-from/--cache-to (see
  * src/podman/). With a compose file, main builds after the restore; the kind's figures then come from the
- * loopback registry, since a layer pushed into the directory was built here, not downloaded.
+ * build, since a layer pushed into the directory was built here, not downloaded: reused is what the
+ * loopback registry served, downloaded the blobs the base images' pulls fetched (src/podman/pulled.ts).
  */
 const podman_podman = {
     name: 'podman',
