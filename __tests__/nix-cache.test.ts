@@ -228,6 +228,11 @@ describeWithTools(['nix', 'nix-build'])('a binary cache written by nix copy', ()
       expect(fromCache).toMatchObject({ origin: 'fromCache', store: `file://${ourDir}`, fileSize: ourInfo.downloadSize })
     }
     expect(upInfo.downloadSize).toBeLessThan(a.narSize)
+    // A substituter that does not answer is passed over, quickly: the others still tell.
+    const started = Date.now()
+    const [despiteDeadStore] = await tracePaths([asSubstituted(ourInfo.signatures)], [{ url: 'http://127.0.0.1:9', priority: 0 }, ours(10), upstream(40)])
+    expect(despiteDeadStore).toMatchObject({ origin: 'fromCache', store: `file://${ourDir}` })
+    expect(Date.now() - started).toBeLessThan(15_000)
     // A cache entry Nix did not accept cannot have served the path.
     const [refused] = await tracePaths([asSubstituted(ourInfo.signatures)], [ours(10, []), upstream(40)])
     expect(refused).toMatchObject({ origin: 'fromUpstream', store: `file://${upDir}` })

@@ -33221,13 +33221,18 @@ function newPaths(before, after) {
     return after.filter(p => !known.has(p) && !p.endsWith('.drv'));
 }
 /**
+ * A substituter post cannot reach must not hold it up: Nix's defaults (no connect timeout of its own, five
+ * attempts with backoff) could take minutes per path on an offline runner.
+ */
+const REMOTE_QUERY = ['--option', 'connect-timeout', '5', '--option', 'download-attempts', '1'];
+/**
  * What Nix knows of `paths` in the local store, or in `store` (a substituter's URL): there, a path the
  * store lacks is left out (2.8 says `valid: false`, 2.19+ null), and Nix answers from its narinfo disk
  * cache when it looked the path up before.
  */
 async function pathInfos(paths, store = null) {
     const infos = [];
-    const where = store === null ? [] : ['--store', store];
+    const where = store === null ? [] : ['--store', store, ...REMOTE_QUERY];
     for (const chunk of inChunks(paths))
         infos.push(...parsePathInfoJson(await nix(['path-info', '--json', ...where, ...chunk])));
     return infos;

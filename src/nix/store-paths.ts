@@ -39,13 +39,19 @@ export function newPaths(before: string[], after: string[]): string[] {
 }
 
 /**
+ * A substituter post cannot reach must not hold it up: Nix's defaults (no connect timeout of its own, five
+ * attempts with backoff) could take minutes per path on an offline runner.
+ */
+const REMOTE_QUERY = ['--option', 'connect-timeout', '5', '--option', 'download-attempts', '1']
+
+/**
  * What Nix knows of `paths` in the local store, or in `store` (a substituter's URL): there, a path the
  * store lacks is left out (2.8 says `valid: false`, 2.19+ null), and Nix answers from its narinfo disk
  * cache when it looked the path up before.
  */
 export async function pathInfos(paths: string[], store: string | null = null): Promise<PathInfo[]> {
   const infos: PathInfo[] = []
-  const where = store === null ? [] : ['--store', store]
+  const where = store === null ? [] : ['--store', store, ...REMOTE_QUERY]
   for (const chunk of inChunks(paths)) infos.push(...parsePathInfoJson(await nix(['path-info', '--json', ...where, ...chunk])))
   return infos
 }
