@@ -11,13 +11,16 @@ import { readConfig } from '../src/config/config.js'
 import { planCaches } from '../src/plan/plan.js'
 import { choosePrunable, fingerprintOf, listCache, removeEntries, storedBytes } from '../src/nix/binary-cache.js'
 import { checkCache } from '../src/nix/restore.js'
-import { gatherTrustFacts, readNixSettings, requiresSignatures, substituterAccepted, substituterConf, userConfFiles, untrustedAdvice, type TrustFacts } from '../src/nix/settings.js'
+import { gatherTrustFacts, listSetting, readNixSettings, requiresSignatures, substituterAccepted, substituterConf, userConfFiles, untrustedAdvice, type TrustFacts } from '../src/nix/settings.js'
 import { versionAtLeast } from '../src/util/exec.js'
 import { publicKeyOf } from '../src/config/nix-key.js'
 import { verifySignature } from '../src/nix/signing.js'
-import { originOf, parsePathInfoJson, pathInfos } from '../src/nix/store-paths.js'
+import { parsePathInfoJson, pathInfos } from '../src/nix/store-paths.js'
+import { tracePaths } from '../src/nix/origins.js'
+import { askedBefore, inNixOrder, otherSubstituters, priorityAhead } from '../src/nix/substituters.js'
 import { setUpNix } from '../src/nix/restore.js'
 import type { LedgerEntry } from '../src/ledger.js'
+import { startBinaryCache } from './support/binary-cache.js'
 import { clearInputs, setInputs } from './support/inputs.js'
 import { createNixSandbox, generateKey, mustRun, type NixSandbox, nixBuild, wipeStore, writeSyntheticExpr } from './support/nix.js'
 import { describeWithTools } from './support/tools.js'
@@ -179,26 +182,121 @@ describeWithTools(['nix', 'nix-build'])('a binary cache written by nix copy', ()
     }
   })
 
-  test('classification: built paths are ultimate, paths in the restored cache came from it, the rest from upstream', async () => {
+  test("path-info records: this Nix's JSON shape, a binary cache's compressed size, and what a store lacks left out", async () => {
     const [a] = await pathInfos([outs.a])
-    expect(a.ultimate).toBe(true)
-    expect(originOf(a, new Set())).toBe('built')
-    const substituted = { ...a, ultimate: false, signatures: ['upstream-1:x'] }
-    expect(originOf(substituted, new Set([path.basename(a.path).slice(0, 32)]))).toBe('fromCache')
-    expect(originOf(substituted, new Set())).toBe('fromUpstream')
+    expect(a).toMatchObject({ path: outs.a, ultimate: true, downloadSize: null, narHash: expect.stringMatching(/^sha256[-:]/) })
     // The shape this Nix prints: 2.8 an array of records with `path`, 2.19+ an object keyed by path.
     const version = (await mustRun('nix', ['--version'], {})).match(/\d+\.\d+/)![0]
     const raw = JSON.parse(await mustRun('nix', ['path-info', '--json', outs.a], env)) as unknown
     expect(Array.isArray(raw)).toBe(!versionAtLeast(version, [2, 19]))
     expect(parsePathInfoJson(JSON.stringify(raw))).toEqual([a])
-    // A binary cache's record of the same path: not ultimate, signed by the key that copied it.
+    // A binary cache's record of the same path: not ultimate, signed by the key that copied it, its compressed NAR's size.
     const dir = await freshCache('shapes')
-    const [cached] = parsePathInfoJson(await mustRun('nix', ['path-info', '--json', '--store', `file://${dir}`, outs.a], env))
-    expect(cached).toMatchObject({ path: outs.a, narSize: a.narSize, ultimate: false, signatures: [expect.stringMatching(/^unit-1:/)], ca: null })
-    // Nix 2.19+ prints an object keyed by path, null for invalid paths.
+    const narinfo = (await listCache(dir)).entries.get(path.basename(outs.a).slice(0, 32))!
+    const [cached] = await pathInfos([outs.a], `file://${dir}`)
+    expect(cached).toMatchObject({ path: outs.a, narHash: a.narHash, narSize: a.narSize, downloadSize: narinfo.fileSize, ultimate: false, signatures: [expect.stringMatching(/^unit-1:/)], ca: null })
+    // Without b's narinfo the cache lacks b: 2.8 says valid: false, 2.19+ null; either way it is left out.
+    fs.rmSync(path.join(dir, `${path.basename(outs.b).slice(0, 32)}.narinfo`))
+    expect((await pathInfos([outs.a, outs.b], `file://${dir}`)).map(i => i.path)).toEqual([outs.a])
     expect(parsePathInfoJson(JSON.stringify({ '/nix/store/x-y': { narSize: 5, ultimate: true }, '/nix/store/z-w': null }))).toEqual([
-      { path: '/nix/store/x-y', narSize: 5, ultimate: true, signatures: [], ca: null }
+      { path: '/nix/store/x-y', narHash: '', narSize: 5, downloadSize: null, ultimate: true, signatures: [], ca: null }
     ])
+  })
+
+  test('where a substituted path came from: the store whose narinfo has exactly its signatures, else the first Nix asks', async () => {
+    const [a] = await pathInfos([outs.a])
+    const upKey = await generateKey(path.join(root, 'origin-keys'), 'up-1')
+    const upDir = path.join(root, 'origin-up')
+    const ourDir = path.join(root, 'origin-ours')
+    // The same path in an "upstream" (xz, signed up-1) and in the restored cache (zstd, signed with qdc's key too, as post copies it).
+    await mustRun('nix', ['copy', '--to', `file://${upDir}?compression=xz&secret-key=${upKey.secretFile}`, outs.a], env)
+    const [upInfo] = await pathInfos([outs.a], `file://${upDir}`)
+    const asSubstituted = (signatures: string[]) => ({ ...a, ultimate: false, signatures })
+    const upSig = upInfo.signatures[0]
+    await mustRun('nix', ['copy', '--to', `file://${ourDir}?compression=zstd&secret-key=${key.secretFile}`, outs.a], env)
+    fs.writeFileSync(path.join(ourDir, `${path.basename(outs.a).slice(0, 32)}.narinfo`), fs.readFileSync(path.join(ourDir, `${path.basename(outs.a).slice(0, 32)}.narinfo`), 'utf8') + `Sig: ${upSig}\n`)
+    const [ourInfo] = await pathInfos([outs.a], `file://${ourDir}`)
+    expect(ourInfo.signatures.sort()).toEqual([upSig, expect.stringMatching(/^unit-1:/)].sort())
+    const hashA = path.basename(outs.a).slice(0, 32)
+    const ours = (priority: number, accepted = [hashA]) => ({ url: `file://${ourDir}`, priority, accepted: new Set(accepted) })
+    const upstream = (priority: number) => ({ url: `file://${upDir}`, priority })
+    // Asked first (10 < 40) or not (0 < 10): the signatures say which store Nix copied the path from.
+    for (const stores of [[ours(10), upstream(40)], [upstream(0), ours(10)]]) {
+      const [fromUpstream] = await tracePaths([asSubstituted([upSig])], stores)
+      expect(fromUpstream).toMatchObject({ origin: 'fromUpstream', store: `file://${upDir}`, fileSize: upInfo.downloadSize })
+      const [fromCache] = await tracePaths([asSubstituted(ourInfo.signatures)], stores)
+      expect(fromCache).toMatchObject({ origin: 'fromCache', store: `file://${ourDir}`, fileSize: ourInfo.downloadSize })
+    }
+    expect(upInfo.downloadSize).toBeLessThan(a.narSize)
+    // A substituter that does not answer is passed over, quickly: the others still tell.
+    const started = Date.now()
+    const [despiteDeadStore] = await tracePaths([asSubstituted(ourInfo.signatures)], [{ url: 'http://127.0.0.1:9', priority: 0 }, ours(10), upstream(40)])
+    expect(despiteDeadStore).toMatchObject({ origin: 'fromCache', store: `file://${ourDir}` })
+    expect(Date.now() - started).toBeLessThan(15_000)
+    // A cache entry Nix did not accept cannot have served the path.
+    const [refused] = await tracePaths([asSubstituted(ourInfo.signatures)], [ours(10, []), upstream(40)])
+    expect(refused).toMatchObject({ origin: 'fromUpstream', store: `file://${upDir}` })
+    // Signed again locally after substitution: the store whose signatures it all carries.
+    const [resigned] = await tracePaths([asSubstituted([upSig, 'local-1:c2ln'])], [ours(10), upstream(40)])
+    expect(resigned).toMatchObject({ origin: 'fromUpstream', store: `file://${upDir}` })
+    // Signatures no configured store's narinfo has: a download from somewhere qdc cannot see, at NAR size.
+    const [unseen] = await tracePaths([asSubstituted(['elsewhere-1:c2ln'])], [ours(10), upstream(40)])
+    expect(unseen).toMatchObject({ origin: 'fromUpstream', store: null, fileSize: a.narSize })
+    // Built here, and a content-addressed path nobody signed (a source evaluation added): built, whoever else has it.
+    const [built] = await tracePaths([a], [ours(10), upstream(40)])
+    expect(built).toMatchObject({ origin: 'built', store: null, fileSize: 0 })
+    const [source] = await tracePaths([{ ...asSubstituted([]), ca: 'fixed:r:sha256:x' }], [ours(10), upstream(40)])
+    expect(source.origin).toBe('built')
+    // Both unsigned (nix-trusted): nothing tells them apart, so the store Nix asks first is the one.
+    const plainUp = path.join(root, 'origin-up-plain')
+    const plainOurs = path.join(root, 'origin-ours-plain')
+    for (const dir of [plainUp, plainOurs]) await mustRun('nix', ['copy', '--to', `file://${dir}`, outs.a], env)
+    const unsigned = asSubstituted([])
+    const plain = (url: string, priority: number, accepted?: string[]) => ({ url: `file://${url}`, priority, ...(accepted ? { accepted: new Set(accepted) } : {}) })
+    expect((await tracePaths([unsigned], [plain(plainOurs, 10, [hashA]), plain(plainUp, 40)]))[0]).toMatchObject({ origin: 'fromCache' })
+    expect((await tracePaths([unsigned], [plain(plainUp, 0), plain(plainOurs, 10, [hashA])]))[0]).toMatchObject({ origin: 'fromUpstream', store: `file://${plainUp}` })
+  })
+
+  test('substituter priorities as Nix takes them: the URL parameter, else the Priority nix-cache-info announces, else 0', async () => {
+    const announced = await freshCache('priority-30')
+    fs.appendFileSync(path.join(announced, 'nix-cache-info'), 'Priority: 30\n')
+    const silent = await freshCache('priority-none')
+    const http0 = await startBinaryCache(silent, null)
+    const http41 = await startBinaryCache(silent, 41)
+    const own = path.join(root, 'own-cache')
+    try {
+      const unreachable = 'http://127.0.0.1:9'
+      const settings = new Map([
+        ['substituters', `file://${announced} file://${announced}?priority=50 file://${silent} ${http0.url} ${http41.url}/ ${unreachable} daemon file://${own}?priority=10`]
+      ])
+      const others = await otherSubstituters(settings, own)
+      expect(others.map(s => [s.url, s.priority, s.from])).toEqual([
+        [`file://${announced}`, 30, 'nix-cache-info'],
+        [`file://${announced}?priority=50`, 50, 'url'],
+        [`file://${silent}`, 0, 'unannounced'],
+        [http0.url, 0, 'unannounced'],
+        [`${http41.url}/`, 41, 'nix-cache-info'],
+        [unreachable, 0, 'unread'],
+        ['daemon', 0, 'unread']
+      ])
+      expect(priorityAhead(others, 10)).toBe(-1)
+      expect(askedBefore(others, 10).map(s => s.url)).toEqual([`file://${silent}`, http0.url, unreachable, 'daemon'])
+      const usual = others.filter(s => s.priority > 10)
+      expect(priorityAhead(usual, 10)).toBe(10)
+      expect(priorityAhead([{ url: 'x', priority: 10, from: 'url' }], 10)).toBe(9)
+      expect(inNixOrder([...usual, { url: 'ours', priority: 30, from: 'url' }]).map(s => s.url)).toEqual([`file://${announced}`, 'ours', `${http41.url}/`, `file://${announced}?priority=50`])
+      // What Nix reports as its substituters includes extra-substituters from any conf or NIX_CONFIG.
+      const before = { ...process.env }
+      process.env.NIX_CONFIG = `extra-substituters = ${http41.url}`
+      try {
+        expect(listSetting(await readNixSettings(), 'substituters')).toContain(http41.url)
+      } finally {
+        process.env = before
+      }
+    } finally {
+      await http0.close()
+      await http41.close()
+    }
   })
 })
 

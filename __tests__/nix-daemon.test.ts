@@ -12,6 +12,7 @@ import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { JobResult } from '../scripts/runner-sim.js'
 import { substituterUrl } from '../src/nix/settings.js'
+import { startBinaryCache } from './support/binary-cache.js'
 import { builtDerivations, generateKey, writeSyntheticExpr } from './support/nix.js'
 import { commandMessage, describeAsRootWithTools, type NixDaemon, nixosSettingsToConf, removeTree, runJobAs, startDaemon, TEST_USER, userIds } from './support/nix-daemon.js'
 
@@ -141,6 +142,32 @@ describeAsRootWithTools(['nix', 'nix-build', 'nix-daemon'])('nix kind for a user
     expect(build!.stderr).not.toContain('ignoring untrusted substituter')
     expect([...build!.stderr.matchAll(/^copying path '[^']+' from '([^']+)'/gm)].map(m => m[1])).toEqual(Array(3).fill(`file://${nixDir()}`))
     expect(nixEntry(job).nix).toMatchObject({ built: { paths: 0 }, fromCache: { paths: 3 } })
+  })
+
+  test('an upstream without Priority (0) the daemon asks first, and the cache allowed only at priority 10: qdc keeps that URL and says so', async () => {
+    // An upstream that holds nothing here: its nix-cache-info names the store but no Priority.
+    const silent = path.join(root, 'silent-upstream')
+    fs.mkdirSync(silent, { recursive: true })
+    fs.writeFileSync(path.join(silent, 'nix-cache-info'), `StoreDir: ${daemon!.storeDir}\n`)
+    const first = await startBinaryCache(silent, null)
+    try {
+      await restartDaemon([...adviceConf, `substituters = ${first.url}`])
+      const { job, build } = await userJob(706)
+      expect(job.main.exitCode).toBe(0)
+      const ahead = `${first.url} (priority 0: its nix-cache-info names none, Nix's default)`
+      expect(job.main.stdout).toContain(`Nix also substitutes from ${ahead}`)
+      // A lowered URL is not the one the admin allowed, so the daemon would ignore it: the allowed one stays.
+      expect(warnings(job)).toEqual([
+        `nix: Nix asks ${ahead} before the restored cache, and the nix-daemon allows the cache only as ${cacheUrl()}: store paths both hold are downloaded again. ` +
+          `Give those substituters a priority above 10 (?priority=40 on their URL), or allow ${substituterUrl(nixDir(), false, -1)} in trusted-substituters too.`
+      ])
+      expect(job.exported.NIX_USER_CONF_FILES).toBeDefined()
+      expect(build!.stderr).not.toContain('ignoring untrusted substituter')
+      expect(builtDerivations(build!.stderr)).toEqual([])
+      expect(nixEntry(job).nix).toMatchObject({ built: { paths: 0 }, fromCache: { paths: 3 }, fromUpstream: { paths: 0 } })
+    } finally {
+      await first.close()
+    }
   })
 
   test('the cache allowed but not its key: the daemon refuses every signature, so qdc still warns', async () => {

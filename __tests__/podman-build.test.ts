@@ -24,6 +24,7 @@ import {
   imageId,
   newPodmanMachine,
   podmanOn,
+  podmanOnAsync,
   type PodmanMachine,
   startUpstream,
   type Upstream,
@@ -135,6 +136,14 @@ function cacheTags(cacheDir: string): string[] {
   return cacheIndex(cacheDir).manifests.map(m => m.annotations['org.opencontainers.image.ref.name'])
 }
 
+/** Bytes of the first image in the cache whose tag starts with `prefix`: its manifest, config and layer blobs as the layout holds them. */
+function cachedImageBytes(cacheDir: string, prefix: string): number {
+  const entry = cacheIndex(cacheDir).manifests.find(m => m.annotations['org.opencontainers.image.ref.name'].startsWith(prefix))!
+  const blob = (digest: string) => path.join(cacheDir, 'blobs', 'sha256', digest.slice('sha256:'.length))
+  const manifest = JSON.parse(fs.readFileSync(blob(entry.digest), 'utf8')) as { config: { size: number }; layers: { size: number }[] }
+  return fs.statSync(blob(entry.digest)).size + manifest.config.size + manifest.layers.reduce((total, l) => total + l.size, 0)
+}
+
 function manifestDigest(cacheDir: string, tag: string): string {
   return cacheIndex(cacheDir).manifests.find(m => m.annotations['org.opencontainers.image.ref.name'] === tag)!.digest.slice('sha256:'.length)
 }
@@ -155,19 +164,26 @@ describePodman('podman-compose build with the layer cache', () => {
     const coldCache = path.join(root, 'cache-cold')
 
     upstream.reset()
-    const cold = await build(machine('cold'), dir, coldCache)
+    const coldMachine = machine('cold')
+    const cold = await build(coldMachine, dir, coldCache)
     expect(cold.error).toBeNull()
     const [coldService] = servicesOf(cold.entry)!
     expect(coldService).toMatchObject({ image: 'localhost/qdc-test-layers:latest', steps: 4, reusedSteps: 0, builtSteps: 4, failure: null })
     expect(cold.output).toContain('EXECUTED-42')
     expect(coldService.layerBytesPushed).toBeGreaterThan(0)
     expect(upstream.servedBytes()).toBeGreaterThan(0)
-    // What the ledger calls pulled is what the upstream registry's own counter says it sent.
+    // What the ledger calls pulled is what the upstream registry's own counter says it sent: the whole image, compressed.
+    expect(upstream.servedBytes()).toBe(upstream.bytesOf(upstream.image))
     expect(Math.abs(coldService.baseBytesPulled - upstream.servedBytes())).toBeLessThanOrEqual(upstream.servedBytes() * 0.01)
+    // Neither the image's size in storage (uncompressed) nor the copy podman pushed into the cache (its own
+    // gzip) is what crossed the wire: the upstream's layers are gzip level 1 of compressible text.
+    const storedSize = Number(podmanOn(coldMachine, ['image', 'inspect', '--format', '{{.Size}}', upstream.image]).stdout.trim())
+    expect(storedSize).toBeGreaterThan(upstream.servedBytes() * 2)
+    expect(Math.abs(cachedImageBytes(coldCache, 'qdc-base/') - upstream.servedBytes())).toBeGreaterThan(upstream.servedBytes() * 0.02)
     const coldTags = cacheTags(coldCache)
     expect(coldTags.filter(t => t.startsWith('buildcache:'))).toHaveLength(4)
     expect(coldTags.filter(t => t.startsWith('qdc-base/'))).toHaveLength(1)
-    const coldId = imageId(machines[0], 'localhost/qdc-test-layers:latest')
+    const coldId = imageId(coldMachine, 'localhost/qdc-test-layers:latest')
 
     // The restore: a new machine gets a copy of the directory and nothing else.
     const warmCache = path.join(root, 'cache-warm')
@@ -206,6 +222,24 @@ describePodman('podman-compose build with the layer cache', () => {
     expect(fs.existsSync(path.join(warmCache, 'blobs', 'sha256', droppedManifest))).toBe(false)
     expect(fs.existsSync(path.join(coldCache, 'blobs', 'sha256', droppedManifest))).toBe(true)
     expect(fs.existsSync(path.join(warmCache, '.uploads'))).toBe(false)
+  })
+
+  test('a base image that shares a layer with one already in storage: counted at the blobs its pull fetched', async () => {
+    const m = machine('shared-layer')
+    // An earlier step pulled the first image; the sibling has the same busybox layer and another text layer,
+    // so its pull fetches only the text layer, config and manifests (podman prints no "skipped" for it on 4.3).
+    expect((await podmanOnAsync(m, ['pull', upstream.image])).code).toBe(0)
+    const dir = project('shared-layer', `FROM ${upstream.siblingImage}\nRUN echo shared > /shared.txt\n`)
+    upstream.reset()
+    const result = await build(m, dir, path.join(root, 'cache-shared-layer'))
+    expect(result.error).toBeNull()
+    const [service] = servicesOf(result.entry)!
+    const served = upstream.servedBytes()
+    expect(served).toBeGreaterThan(0)
+    expect(served).toBeLessThan(upstream.bytesOf(upstream.siblingImage) * 0.7)
+    expect(Math.abs(service.baseBytesPulled - served)).toBeLessThanOrEqual(served * 0.01)
+    // The image already in storage was used by no build here and is not counted; the cache saves the sibling.
+    expect(cacheTags(path.join(root, 'cache-shared-layer')).filter(t => t.startsWith('qdc-base/'))).toHaveLength(1)
   })
 
   test('a failing RUN fails the phase with the service, the step and podman\'s reason, though podman-compose exits 0', async () => {

@@ -1,6 +1,8 @@
 /**
  * The "upstream" for Nix tests: a loopback HTTP binary cache over a file:// cache directory, like
- * cache.nixos.org (Priority 40), counting the NAR bytes it sends.
+ * cache.nixos.org (Priority 40), counting the NAR bytes it sends (as stored: compressed when the directory
+ * was written with `nix copy --to 'file://DIR?compression=xz'`). With priority null its nix-cache-info
+ * names no Priority, as a self-made cache may not: Nix then takes it for 0 and asks it first.
  */
 import * as fs from 'node:fs'
 import * as http from 'node:http'
@@ -16,7 +18,7 @@ export interface BinaryCacheServer {
   close(): Promise<void>
 }
 
-export async function startBinaryCache(dir: string, priority = 40): Promise<BinaryCacheServer> {
+export async function startBinaryCache(dir: string, priority: number | null = 40): Promise<BinaryCacheServer> {
   let narBytesServed = 0
   let narRequests = 0
   const server = http.createServer((request, response) => {
@@ -27,7 +29,10 @@ export async function startBinaryCache(dir: string, priority = 40): Promise<Bina
       return
     }
     let body = fs.readFileSync(file)
-    if (name === 'nix-cache-info' && !/^Priority:/m.test(body.toString())) body = Buffer.concat([body, Buffer.from(`Priority: ${priority}\n`)])
+    if (name === 'nix-cache-info') {
+      const lines = body.toString().split('\n').filter(line => line && !line.startsWith('Priority:'))
+      body = Buffer.from([...lines, ...(priority === null ? [] : [`Priority: ${priority}`]), ''].join('\n'))
+    }
     if (name.startsWith('nar/')) {
       narRequests++
       if (request.method !== 'HEAD') narBytesServed += body.length

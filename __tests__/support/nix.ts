@@ -2,7 +2,7 @@
  * A private Nix store for tests (nix-bin 2.8, offline): its own store, state, config and log directories,
  * NIX_REMOTE=local, no sandbox and no build users, so root or not, nothing touches /nix. Derivations use
  * /bin/sh as builder and write deterministic pseudo-random bytes (openssl AES-CTR keystream), so sizes are
- * real and nothing compresses away.
+ * real and nothing compresses away, unless a path is made compressible.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
@@ -92,6 +92,8 @@ export interface SyntheticPath {
   name: string
   bytes: number
   deps?: string[]
+  /** A third keystream, the rest zeros: its xz or zstd NAR is about a third of the NAR size, as a real package's is smaller than its NAR. */
+  compressible?: boolean
 }
 
 /**
@@ -104,7 +106,8 @@ export function writeSyntheticExpr(file: string, specs: SyntheticPath[], salt = 
     const script = [
       'set -e',
       '/bin/mkdir $out',
-      `/usr/bin/openssl enc -aes-128-ctr -nosalt -pbkdf2 -pass pass:${salt}-${s.name} -in /dev/zero 2>/dev/null | /usr/bin/head -c ${s.bytes} > $out/data`,
+      `/usr/bin/openssl enc -aes-128-ctr -nosalt -pbkdf2 -pass pass:${salt}-${s.name} -in /dev/zero 2>/dev/null | /usr/bin/head -c ${s.compressible ? Math.floor(s.bytes / 3) : s.bytes} > $out/data`,
+      ...(s.compressible ? [`/usr/bin/head -c ${s.bytes - Math.floor(s.bytes / 3)} /dev/zero >> $out/data`] : []),
       `echo ${deps ? `\${toString [ ${deps} ]}` : ''} > $out/deps`
     ].join('; ')
     return `  ${s.name} = mk "${s.name}" ''${script}'';`

@@ -31972,7 +31972,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6675);
 /* harmony import */ var _fetch_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9582);
 /* harmony import */ var _prune_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2674);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6300);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1303);
 /* harmony import */ var _stats_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7321);
 /* harmony import */ var _verify_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(4084);
 // The qdc command line: the action's modules driven from a terminal or a script (README, "Command line").
@@ -32168,7 +32168,7 @@ async function prune(argv) {
 
 /***/ }),
 
-/***/ 6300:
+/***/ 1303:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32767,8 +32767,10 @@ function hashPartOf(storePath) {
 /** `nix-cache-info` as a map; null when the directory is not (yet) a binary cache. */
 async function readCacheInfo(dir) {
     const text = await promises_.readFile(external_node_path_.join(dir, CACHE_INFO), 'utf8').catch(() => null);
-    if (text === null)
-        return null;
+    return text === null ? null : parseCacheInfo(text);
+}
+/** `Name: value` lines, as any binary cache (a directory or an HTTP server) serves its `nix-cache-info`. */
+function parseCacheInfo(text) {
     return new Map(text
         .split('\n')
         .map(line => line.split(/:\s*/, 2))
@@ -32793,15 +32795,17 @@ async function listCache(dir) {
     }
     return { entries, corrupt };
 }
-/** Paths and NAR bytes of store paths, from narinfos or `nix path-info`. */
+/** Paths and bytes of store paths, from narinfos or classified path-info records. */
 function tally(infos) {
     let paths = 0;
     let narBytes = 0;
+    let fileBytes = 0;
     for (const info of infos) {
         paths++;
         narBytes += info.narSize;
+        fileBytes += info.fileSize;
     }
-    return { paths, narBytes };
+    return { paths, narBytes, fileBytes };
 }
 function storedBytes(info) {
     return info.fileSize + info.infoBytes;
@@ -32924,10 +32928,13 @@ function inChunks(items, size = 500) {
 
 
 
-/** Asked before cache.nixos.org (40) and Cachix/Magic Nix Cache (41): a local file beats any network. */
+/**
+ * Asked before cache.nixos.org (40), nix-serve and harmonia (30) and Cachix (41): a local file beats any
+ * network. Lowered at restore when a configured substituter would still come first (see substituters.ts).
+ */
 const CACHE_PRIORITY = 10;
-function substituterUrl(dir, trusted) {
-    return `file://${dir}?priority=${CACHE_PRIORITY}${trusted ? '&trusted=1' : ''}`;
+function substituterUrl(dir, trusted, priority = CACHE_PRIORITY) {
+    return `file://${dir}?priority=${priority}${trusted ? '&trusted=1' : ''}`;
 }
 /** The nix.conf lines that make the restored cache a substituter for every later step. */
 function substituterConf(url, publicKeys) {
@@ -33063,6 +33070,81 @@ function untrustedAdvice(facts, url, publicKeys) {
     return lines.join('\n');
 }
 
+;// CONCATENATED MODULE: ./src/nix/substituters.ts
+
+
+
+/** nix-cache-info is tiny: a store that does not answer within this long is taken to announce nothing. */
+const CACHE_INFO_TIMEOUT_MS = 5000;
+const NIX_DEFAULT_PRIORITY = 0;
+/** The substituters Nix's effective settings list, other than the cache directory `ownDir`, with their priorities. */
+async function otherSubstituters(settings, ownDir) {
+    const urls = listSetting(settings, 'substituters').filter(url => !isCacheDirectory(url, ownDir));
+    return Promise.all(urls.map(priorityOf));
+}
+/** A priority that puts ours before every other substituter: `preferred` when that already does. */
+function priorityAhead(others, preferred) {
+    return Math.min(preferred, ...others.map(s => s.priority - 1));
+}
+/** The substituters Nix asks before a store of priority `ours` (ties go first: ours is listed last). */
+function askedBefore(others, ours) {
+    return others.filter(s => s.priority <= ours);
+}
+/** Every store in the order Nix asks them (Array.prototype.sort is stable, as Nix's is). */
+function inNixOrder(stores) {
+    return [...stores].sort((a, b) => a.priority - b.priority);
+}
+const PRIORITY_SOURCES = {
+    url: 'set in its URL',
+    'nix-cache-info': 'announced in its nix-cache-info',
+    unannounced: "its nix-cache-info names none, Nix's default",
+    unread: "its nix-cache-info could not be read, Nix's default assumed"
+};
+/** `<url> (priority N: where that comes from)`, for log lines and warnings. */
+function describePriority(s) {
+    return `${s.url} (priority ${s.priority}: ${PRIORITY_SOURCES[s.from]})`;
+}
+async function priorityOf(url) {
+    const param = parsedUrl(url)?.searchParams.get('priority') ?? null;
+    if (param !== null && /^-?\d+$/.test(param.trim()))
+        return { url, priority: Number(param), from: 'url' };
+    const info = await fetchCacheInfo(url);
+    if (info === null)
+        return { url, priority: NIX_DEFAULT_PRIORITY, from: 'unread' };
+    const announced = info.get('Priority')?.trim() ?? '';
+    return /^-?\d+$/.test(announced) ? { url, priority: Number(announced), from: 'nix-cache-info' } : { url, priority: NIX_DEFAULT_PRIORITY, from: 'unannounced' };
+}
+/** The store's nix-cache-info: read from a file:// directory, fetched from an http(s) cache; null for other stores or on any fault. */
+async function fetchCacheInfo(url) {
+    const parsed = parsedUrl(url);
+    if (!parsed)
+        return null;
+    if (parsed.protocol === 'file:')
+        return readCacheInfo(decodeURIComponent(parsed.pathname));
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+        return null;
+    try {
+        const response = await fetch(`${url.split('?')[0].replace(/\/+$/, '')}/nix-cache-info`, { signal: AbortSignal.timeout(CACHE_INFO_TIMEOUT_MS) });
+        return response.ok ? parseCacheInfo(await response.text()) : null;
+    }
+    catch {
+        return null;
+    }
+}
+function isCacheDirectory(url, dir) {
+    const parsed = parsedUrl(url);
+    return parsed?.protocol === 'file:' && external_node_path_.resolve(decodeURIComponent(parsed.pathname)) === external_node_path_.resolve(dir);
+}
+/** Store URLs such as `daemon` or `auto` are not URLs at all. */
+function parsedUrl(url) {
+    try {
+        return new URL(url);
+    }
+    catch {
+        return null;
+    }
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: ./src/config/inputs.ts
@@ -33148,7 +33230,6 @@ function splitKey(key) {
 
 
 
-
 async function listValidPaths() {
     const out = await nix(['path-info', '--all']);
     return out.split('\n').map(line => line.trim()).filter(Boolean).sort();
@@ -33164,10 +33245,21 @@ function newPaths(before, after) {
     const known = new Set(before);
     return after.filter(p => !known.has(p) && !p.endsWith('.drv'));
 }
-async function pathInfos(paths) {
+/**
+ * A substituter post cannot reach must not hold it up: Nix's defaults (no connect timeout of its own, five
+ * attempts with backoff) could take minutes per path on an offline runner.
+ */
+const REMOTE_QUERY = ['--option', 'connect-timeout', '5', '--option', 'download-attempts', '1'];
+/**
+ * What Nix knows of `paths` in the local store, or in `store` (a substituter's URL): there, a path the
+ * store lacks is left out (2.8 says `valid: false`, 2.19+ null), and Nix answers from its narinfo disk
+ * cache when it looked the path up before.
+ */
+async function pathInfos(paths, store = null) {
     const infos = [];
+    const where = store === null ? [] : ['--store', store, ...REMOTE_QUERY];
     for (const chunk of inChunks(paths))
-        infos.push(...parsePathInfoJson(await nix(['path-info', '--json', ...chunk])));
+        infos.push(...parsePathInfoJson(await nix(['path-info', '--json', ...where, ...chunk])));
     return infos;
 }
 /** Nix < 2.19 prints an array of objects with `path`; later versions an object keyed by path (null when invalid). */
@@ -33180,28 +33272,17 @@ function parsePathInfoJson(text) {
         .filter(([, r]) => r.valid !== false)
         .map(([p, r]) => ({
         path: p,
+        narHash: typeof r.narHash === 'string' ? r.narHash : '',
         narSize: Number(r.narSize ?? 0),
+        downloadSize: typeof r.downloadSize === 'number' ? r.downloadSize : null,
         ultimate: r.ultimate === true,
         signatures: Array.isArray(r.signatures) ? r.signatures : [],
         ca: typeof r.ca === 'string' ? r.ca : null
     }));
 }
-/**
- * Where a new path came from. Built: `ultimate` (nix sets it only on paths it built), or a content-addressed
- * path nobody signed (a source added by evaluation). From our cache: the restored cache had its narinfo,
- * and our cache is asked first. Otherwise a substituter further down the list sent it: upstream.
- */
-function originOf(info, restoredHashes) {
-    if (info.ultimate)
-        return 'built';
-    if (restoredHashes.has(hashPartOf(info.path)))
-        return 'fromCache';
-    if (info.ca !== null && info.signatures.length === 0)
-        return 'built';
-    return 'fromUpstream';
-}
 
 ;// CONCATENATED MODULE: ./src/nix/restore.ts
+
 
 
 
@@ -33249,16 +33330,45 @@ async function setUp(settings, entry, snapshotDir) {
         warnAbout(entry, problem);
     for (const note of check.notes)
         core/* info */.pq(note);
-    await (0,atomic/* writeFileAtomic */.Zf)(recordFile(snapshotDir), JSON.stringify({ storeDir, saveable: check.saveable, accepted: check.accepted }));
-    if (check.accepted.length === 0)
+    if (check.accepted.length === 0) {
+        await writeRecord(snapshotDir, { storeDir, saveable: check.saveable, accepted: [], priority: CACHE_PRIORITY });
         return;
-    const url = substituterUrl(settings.dir, settings.trusted);
+    }
     // The settings were read before our conf is exported, whose extra-trusted-public-keys the daemon would not see.
     const facts = await gatherTrustFacts(nixConf);
+    const { url, priority } = await firstSubstituter(settings, nixConf, facts, entry);
+    await writeRecord(snapshotDir, { storeDir, saveable: check.saveable, accepted: check.accepted, priority });
     await exportSubstituter(external_node_path_.join(snapshotDir, 'nix.conf'), url, settings.publicKeys);
     core/* info */.pq(`Later steps substitute from ${url} first (${check.accepted.length} store paths)`);
     if (!substituterAccepted(facts, url, settings.publicKeys))
         warnAbout(entry, untrustedAdvice(facts, url, settings.publicKeys));
+}
+async function writeRecord(snapshotDir, record) {
+    await (0,atomic/* writeFileAtomic */.Zf)(recordFile(snapshotDir), JSON.stringify(record));
+}
+/**
+ * The restored cache's URL, with a priority that has Nix ask it before every other substituter it is
+ * configured with: 10 when that already does (cache.nixos.org is 40), else one below the lowest (an HTTP
+ * cache whose nix-cache-info names no Priority counts as 0). A daemon that allows only the URL its admin
+ * listed (priority 10) would ignore a lowered one: then that URL stays, and a warning says what Nix asks first.
+ */
+async function firstSubstituter(settings, nixConf, facts, entry) {
+    const others = await otherSubstituters(nixConf, settings.dir);
+    for (const other of others)
+        core/* info */.pq(`Nix also substitutes from ${describePriority(other)}`);
+    const priority = priorityAhead(others, CACHE_PRIORITY);
+    const url = substituterUrl(settings.dir, settings.trusted, priority);
+    if (priority === CACHE_PRIORITY)
+        return { url, priority };
+    const ahead = askedBefore(others, CACHE_PRIORITY).map(describePriority).join(', ');
+    const usual = substituterUrl(settings.dir, settings.trusted);
+    if (!substituterAccepted(facts, url, settings.publicKeys) && substituterAccepted(facts, usual, settings.publicKeys)) {
+        warnAbout(entry, `Nix asks ${ahead} before the restored cache, and the nix-daemon allows the cache only as ${usual}: store paths both hold are downloaded again. ` +
+            `Give those substituters a priority above ${CACHE_PRIORITY} (?priority=40 on their URL), or allow ${url} in trusted-substituters too.`);
+        return { url: usual, priority: CACHE_PRIORITY };
+    }
+    core/* info */.pq(`The restored cache gets priority ${priority}, so that Nix asks it before ${ahead}`);
+    return { url, priority };
 }
 /**
  * Validates a restored file:// cache before Nix sees it: the store it was made for, narinfos that do not
@@ -33321,7 +33431,80 @@ async function copyToCache(dir, paths, signingKeyFile) {
         await nix(['copy', '--to', url, ...chunk]);
 }
 
+;// CONCATENATED MODULE: ./src/nix/origins.ts
+
+
+
+
+/**
+ * Where each new path came from, from evidence rather than from the order Nix should have asked in. Nix
+ * substitutes a path from the first store (in priority order) whose narinfo it accepts and copies that
+ * narinfo's signatures onto the path, so the store that served it is the first whose narinfo has the
+ * path's NAR hash and exactly the signatures the path carries (failing that, the first whose signatures
+ * the path carries: Nix can sign a path later). The restored cache's own signature (nix-signing-key) is on
+ * no upstream's narinfo, which is what tells the two apart when both hold a path; only an unsigned cache
+ * (nix-trusted) leaves the priority order to decide. A path no store offers that way was built here when
+ * Nix says so (`ultimate`) or nobody signed it and it is content-addressed (a source added by evaluation);
+ * otherwise it came from a store qdc cannot see and stays a download, at its NAR size (`store` null).
+ * `stores` must be in the order Nix asks them.
+ */
+async function tracePaths(added, stores) {
+    const served = await servingStores(added.filter(info => !info.ultimate), stores);
+    return added.map(info => {
+        const offer = served.get(info.path);
+        if (info.ultimate)
+            return { info, origin: 'built', store: null, fileSize: 0 };
+        if (offer)
+            return { info, origin: offer.store.accepted ? 'fromCache' : 'fromUpstream', store: offer.store.url, fileSize: offer.info.downloadSize ?? offer.info.narSize };
+        if (info.ca !== null && info.signatures.length === 0)
+            return { info, origin: 'built', store: null, fileSize: 0 };
+        return { info, origin: 'fromUpstream', store: null, fileSize: info.narSize };
+    });
+}
+/** For each path, the store whose narinfo it was made from, asking each store only for what is still open. */
+async function servingStores(paths, stores) {
+    const byPath = new Map(paths.map(info => [info.path, info]));
+    const exact = new Map();
+    const subset = new Map();
+    for (const store of stores) {
+        const open = [...byPath.keys()].filter(p => !exact.has(p) && (!store.accepted || store.accepted.has(hashPartOf(p))));
+        if (open.length === 0)
+            continue;
+        for (const offered of await narinfosOf(store, open)) {
+            const local = byPath.get(offered.path);
+            const match = local ? matchOf(local, offered) : null;
+            if (match === 'exact')
+                exact.set(offered.path, { store, info: offered });
+            else if (match === 'subset' && !subset.has(offered.path))
+                subset.set(offered.path, { store, info: offered });
+        }
+    }
+    return new Map([...subset, ...exact]);
+}
+/** Whether the path could have been substituted from this narinfo: the same NAR, and its signatures all on the path. */
+function matchOf(local, offered) {
+    if (offered.narHash !== local.narHash)
+        return null;
+    const carried = new Set(local.signatures);
+    if (!offered.signatures.every(sig => carried.has(sig)))
+        return null;
+    return new Set(offered.signatures).size === carried.size ? 'exact' : 'subset';
+}
+/** The store's narinfos for `paths`, through Nix (which answers from its narinfo disk cache when it can); none when the store cannot be read. */
+async function narinfosOf(store, paths) {
+    try {
+        return await pathInfos(paths, store.url);
+    }
+    catch (error) {
+        core/* info */.pq(`Could not ask ${store.url} about ${paths.length} store path(s): ${(0,errors/* stringifyError */.M)(error)}`);
+        return [];
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/nix/save.ts
+
+
+
 
 
 
@@ -33340,7 +33523,7 @@ async function copyToCache(dir, paths, signingKeyFile) {
 async function collectNixPaths(settings, entry, snapshotDir, mayAdd) {
     return core/* group */.Os('Collect Nix store paths', async () => {
         try {
-            return await collect(settings, snapshotDir, mayAdd);
+            return await collect(settings, entry, snapshotDir, mayAdd);
         }
         catch (error) {
             warnAbout(entry, `collecting Nix store paths failed, the cache is saved as restored: ${(0,errors/* stringifyError */.M)(error)}`);
@@ -33348,7 +33531,7 @@ async function collectNixPaths(settings, entry, snapshotDir, mayAdd) {
         }
     });
 }
-async function collect(settings, snapshotDir, mayAdd) {
+async function collect(settings, entry, snapshotDir, mayAdd) {
     const record = await (0,atomic/* readJson */.Vh)(recordFile(snapshotDir));
     if (!record) {
         core/* info */.pq('Nix was not set up in the main step; the cache directory is saved as it is.');
@@ -33356,15 +33539,19 @@ async function collect(settings, snapshotDir, mayAdd) {
     }
     const valid = await listValidPaths();
     const added = await pathInfos(newPaths(await readPathList(baselineFile(snapshotDir)), valid));
-    const byOrigin = classify(added, new Set(record.accepted));
+    const { stores, others } = await sourceStores(settings.dir, record);
+    const origins = await tracePaths(added, stores);
     const account = {
-        built: tally(byOrigin.built),
-        fromCache: tally(byOrigin.fromCache),
-        fromUpstream: tally(byOrigin.fromUpstream),
-        copied: { paths: 0, narBytes: 0 },
-        pruned: { paths: 0, narBytes: 0 }
+        built: tallyOrigins(origins, o => o.origin === 'built'),
+        fromCache: tallyOrigins(origins, o => o.origin === 'fromCache'),
+        fromUpstream: tallyOrigins(origins, o => o.origin === 'fromUpstream'),
+        unattributed: tallyOrigins(origins, o => o.origin === 'fromUpstream' && o.store === null),
+        copied: { paths: 0, narBytes: 0, fileBytes: 0 },
+        pruned: { paths: 0, narBytes: 0, fileBytes: 0 }
     };
-    logAccount(account);
+    logAccount(account, origins);
+    for (const problem of accountingProblems(origins, new Set(record.accepted), others, record.priority))
+        warnAbout(entry, problem);
     const dir = settings.dir;
     if (!record.saveable || !mayAdd) {
         core/* info */.pq('Not adding to the binary cache: it belongs to another store, or this run does not save.');
@@ -33380,11 +33567,45 @@ async function collect(settings, snapshotDir, mayAdd) {
     core/* info */.pq(`Binary cache: ${fmt(account.copied)} added, ${fmt(account.pruned)} pruned`);
     return account;
 }
-function classify(infos, accepted) {
-    const groups = { built: [], fromCache: [], fromUpstream: [] };
-    for (const info of infos)
-        groups[originOf(info, accepted)].push(info);
-    return groups;
+/**
+ * The stores Nix substitutes from, in the order it asks them: the substituters as post finds them
+ * configured (a later step may have added one) and the restored cache at the priority main gave it.
+ */
+async function sourceStores(dir, record) {
+    const others = await otherSubstituters(await readNixSettings().catch(() => new Map()), dir);
+    const restored = { url: `file://${dir}`, priority: record.priority, accepted: new Set(record.accepted) };
+    // Listed last: among equal priorities Nix asks ours (an extra-substituter) last.
+    return { stores: inNixOrder([...others, restored]), others };
+}
+function tallyOrigins(origins, which) {
+    return tally(origins.filter(which).map(o => ({ narSize: o.info.narSize, fileSize: o.fileSize })));
+}
+/**
+ * What makes the figures or the cache less than they should be, each a warning: paths the restored cache
+ * holds that Nix fetched from elsewhere anyway (downloaded twice, and counted so), and paths whose source
+ * qdc cannot see (counted at NAR size, more than crossed the wire).
+ */
+function accountingProblems(origins, accepted, others, priority) {
+    const problems = [];
+    const refetched = origins.filter(o => o.origin === 'fromUpstream' && o.store !== null && accepted.has(hashPartOf(o.info.path)));
+    if (refetched.length > 0) {
+        const from = [...new Set(refetched.map(o => o.store))].join(', ');
+        const ahead = askedBefore(others, priority);
+        const why = ahead.length > 0
+            ? `Nix asks ${ahead.map(describePriority).join(', ')} before the restored cache (priority ${priority}): give it a priority above ${priority}, or configure it before this action, which then puts the cache first`
+            : 'Nix did not take them from the restored cache (a substituter given on a command line, or a cache entry it refused)';
+        problems.push(`${refetched.length} store path(s) the restored cache holds were downloaded again from ${from} (${(0,format/* formatBytes */.z3)(save_sum(refetched))}): ${why}.`);
+    }
+    const unseen = origins.filter(o => o.origin === 'fromUpstream' && o.store === null);
+    if (unseen.length > 0) {
+        const configured = others.map(s => s.url).join(', ') || 'none';
+        problems.push(`${unseen.length} substituted store path(s) match no narinfo that the substituters Nix is configured with (${configured}) gave qdc: counted as downloaded at their NAR size (${(0,format/* formatBytes */.z3)(save_sum(unseen))}), more than crossed the wire.`);
+    }
+    return problems;
+}
+/** The bytes the serving stores hold for these paths (NAR size where no store could be seen). */
+function save_sum(origins) {
+    return origins.reduce((total, o) => total + o.fileSize, 0);
 }
 /** Stamps what this run's store holds as used today, then drops what is stale or over the size limit. */
 async function prune(dir, entries, validHashes, settings) {
@@ -33399,11 +33620,18 @@ async function prune(dir, entries, validHashes, settings) {
     await writeLastUsed(dir, lastUsed);
     return tally([...entries.values()].filter(info => drop.has(info.hash)));
 }
-function logAccount(account) {
+function logAccount(account, origins) {
     core/* info */.pq(`New store paths: built here ${fmt(account.built)}; from the restored cache ${fmt(account.fromCache)}; downloaded from upstream ${fmt(account.fromUpstream)}`);
+    const unseen = 'a store qdc cannot see';
+    const byStore = new Map();
+    for (const o of origins.filter(o => o.origin === 'fromUpstream'))
+        byStore.set(o.store ?? unseen, [...(byStore.get(o.store ?? unseen) ?? []), o]);
+    for (const [store, paths] of byStore)
+        core/* info */.pq(`  from ${store}: ${paths.length} path(s), ${(0,format/* formatBytes */.z3)(save_sum(paths))} over the wire`);
 }
+/** Paths, NAR bytes and, where a binary cache holds them, its compressed bytes. */
 function fmt(t) {
-    return `${t.paths} (${(0,format/* formatBytes */.z3)(t.narBytes)})`;
+    return `${t.paths} (${(0,format/* formatBytes */.z3)(t.narBytes)} NAR${t.fileBytes > 0 ? `, ${(0,format/* formatBytes */.z3)(t.fileBytes)} compressed` : ''})`;
 }
 
 ;// CONCATENATED MODULE: ./src/kinds/nix.ts
@@ -33416,7 +33644,9 @@ function fmt(t) {
 /**
  * A `file://` binary cache (see src/nix/): once restored it becomes the first substituter of every later
  * step; before saving, the store paths the job added are classified and copied into it. Its figures come
- * from that classification, since the directory diff cannot tell a path built here from one downloaded.
+ * from that classification, since the directory diff cannot tell a path built here from one downloaded:
+ * downloaded is the compressed bytes upstream caches sent (their narinfos' FileSize), reused what the
+ * restored cache holds for the paths Nix took from it.
  */
 const nix_nix = {
     name: 'nix',
@@ -33453,23 +33683,26 @@ const nix_nix = {
         const account = entry.details?.nix;
         if (!account)
             return null;
+        const { fromUpstream, fromCache } = account;
         return {
-            downloadedBytes: account.fromUpstream.narBytes,
-            reusedBytes: account.fromCache.narBytes,
-            explanation: `Downloaded from upstream caches: ${(0,format/* formatBytes */.z3)(account.fromUpstream.narBytes)}; reused from cache: ${(0,format/* formatBytes */.z3)(account.fromCache.narBytes)} (NAR sizes)`
+            downloadedBytes: fromUpstream.fileBytes,
+            reusedBytes: fromCache.fileBytes,
+            explanation: `Downloaded from upstream caches: ${(0,format/* formatBytes */.z3)(fromUpstream.fileBytes)} over the wire (${(0,format/* formatBytes */.z3)(fromUpstream.narBytes)} as NARs); ` +
+                `reused from the restored cache: ${(0,format/* formatBytes */.z3)(fromCache.fileBytes)} as it stores them (${(0,format/* formatBytes */.z3)(fromCache.narBytes)} as NARs)`
         };
     },
     summarize(entry) {
         const account = entry.details?.nix;
         if (!account)
             return [];
-        const row = (label, t) => `| ${label} | ${t.paths} | ${(0,format/* formatBytes */.z3)(t.narBytes)} |`;
+        const row = (label, t, compressed = true) => `| ${label} | ${t.paths} | ${(0,format/* formatBytes */.z3)(t.narBytes)} | ${compressed ? (0,format/* formatBytes */.z3)(t.fileBytes) : '–'} |`;
         return [
-            '| Nix store paths | Paths | NAR bytes |',
-            '| --- | ---: | ---: |',
-            row('built on this runner', account.built),
+            '| Nix store paths | Paths | NAR bytes | Compressed bytes |',
+            '| --- | ---: | ---: | ---: |',
+            row('built on this runner', account.built, false),
             row('from the restored cache', account.fromCache),
             row('downloaded from upstream caches', account.fromUpstream),
+            ...(account.unattributed.paths > 0 ? [row('… from a store qdc cannot see (counted at NAR size)', account.unattributed)] : []),
             row('added to the cache', account.copied),
             row('pruned from the cache', account.pruned)
         ];
@@ -33571,19 +33804,12 @@ async function loadBaseImages(registry, bridge, env) {
     }
     return loaded;
 }
-/** IDs of every image in podman's storage: taken before the build, to tell a pulled base image from one already there. */
-async function localImageIds(env) {
-    const listed = await podman(['images', '--all', '--quiet', '--no-trunc'], env);
-    return new Set(listed.stdout.split('\n').map(line => line.trim().replace(/^sha256:/, '')).filter(Boolean));
-}
 /**
  * Pushes the base images this build used and the cache did not have into the layout, and records the
- * names of all it used: the tags to keep. `saved` holds the size of each one the build pulled from
- * upstream (the whole image as stored, however many of its blobs the cache already shared); one that
- * was in storage before the build is saved too but was not downloaded, so it counts 0.
+ * names of all it used: the tags to keep. (What pulling them cost is measured apart, in pulled.ts: a
+ * push re-compresses, so the cache's copy says nothing about the bytes the pull fetched.)
  */
-async function saveBaseImages(registry, bridge, refs, loaded, localBefore, env) {
-    const saved = new Map();
+async function saveBaseImages(registry, bridge, refs, loaded, env) {
     const names = {};
     for (const ref of refs) {
         const tag = baseImageTag(ref);
@@ -33591,8 +33817,7 @@ async function saveBaseImages(registry, bridge, refs, loaded, localBefore, env) 
             names[tag] = ref;
             continue;
         }
-        const id = (await podman(['image', 'inspect', '--format', '{{.Id}}', ref], env)).stdout.trim();
-        if (!id)
+        if ((await podman(['image', 'exists', ref], env)).code !== 0)
             continue;
         registry.label = `base:${ref}`;
         const pushed = await podman(['push', '--quiet', ref, `${bridge}/${tag}`], env);
@@ -33601,12 +33826,9 @@ async function saveBaseImages(registry, bridge, refs, loaded, localBefore, env) 
             continue;
         }
         names[tag] = ref;
-        const [repository, reference] = [tag.slice(0, tag.lastIndexOf(':')), tag.slice(tag.lastIndexOf(':') + 1)];
-        const stored = registry.layout.tagged(repository, reference);
-        saved.set(ref, localBefore.has(id) || !stored ? 0 : await registry.layout.reachableBytes(stored.digest));
     }
     await (0,atomic/* writeFileAtomicIfChanged */.eS)(external_node_path_.join(registry.layout.dir, BASE_IMAGES_FILE), JSON.stringify(names, null, 2) + '\n');
-    return { saved, tags: new Set(Object.keys(names)) };
+    return new Set(Object.keys(names));
 }
 
 ;// CONCATENATED MODULE: ./src/podman/build-log.ts
@@ -33780,6 +34002,95 @@ async function checkImage(build, env) {
         build.exitCode = -1;
         build.error = `podman-compose exited 0, but ${id ? `${build.image} is ${id.slice(0, 12)}, not the ${build.imageId.slice(0, 12)} podman built` : `there is no image ${build.image}`}`;
     }
+}
+
+;// CONCATENATED MODULE: ./src/podman/pulled.ts
+
+
+
+
+
+async function storageBaseline(env) {
+    const imageIds = await localImageIds(env);
+    const records = await readStorageRecords(env).catch(() => null);
+    return { imageIds, blobs: records ? new Set([...records.layers.values()].flatMap(blobDigests)) : null };
+}
+/**
+ * The bytes each base image's pull fetched from its registry, from what containers-storage recorded when
+ * it stored the pull: each manifest fetched (the tag's index too, when it names one) and the config, byte
+ * for byte, and each layer blob at its compressed size, as the registry sent it. A layer whose blob
+ * (compressed or uncompressed digest) storage already had is not fetched again, so it counts once per
+ * build at most, and an image whose ID was in storage before the build was not pulled at all: 0. `podman
+ * image inspect` knows only uncompressed sizes, which is what a base image counted at when these records
+ * cannot be read: more than crossed the wire, and said so in a warning.
+ */
+async function bytesPulled(refs, before, env) {
+    const pulled = new Map();
+    const ids = new Map();
+    for (const ref of refs) {
+        const id = (await podman(['image', 'inspect', '--format', '{{.Id}}', ref], env)).stdout.trim();
+        if (!id)
+            continue;
+        if (before.imageIds.has(id))
+            pulled.set(ref, 0);
+        else
+            ids.set(ref, id);
+    }
+    if (ids.size === 0)
+        return pulled;
+    let records = null;
+    try {
+        if (before.blobs === null)
+            throw new Error('they could not be read before the build');
+        records = await readStorageRecords(env);
+    }
+    catch (error) {
+        core/* warning */.$e(`podman: containers-storage's records of the pulls could not be read (${(0,errors/* stringifyError */.M)(error)}); base images pulled are counted at their uncompressed size, more than crossed the wire`);
+    }
+    const fetched = new Set(before.blobs ?? []);
+    for (const [ref, id] of ids) {
+        const image = records?.images.get(id);
+        pulled.set(ref, image && records ? pullSize(image, records.layers, fetched) : await uncompressedSize(ref, env));
+    }
+    return pulled;
+}
+/** Manifests and config as stored, plus the layer blobs not in `fetched` yet (which it then holds). */
+function pullSize(image, layers, fetched) {
+    const config = `sha256:${image.id}`;
+    let bytes = 0;
+    for (const [key, size] of Object.entries(image['big-data-sizes'] ?? {}))
+        if (key.startsWith('manifest-') || key === config)
+            bytes += size;
+    for (let layer = layers.get(image.layer ?? ''); layer; layer = layers.get(layer.parent ?? '')) {
+        const digests = blobDigests(layer);
+        if (digests.some(digest => fetched.has(digest)))
+            continue;
+        for (const digest of digests)
+            fetched.add(digest);
+        bytes += layer['compressed-size'] ?? layer['diff-size'] ?? 0;
+    }
+    return bytes;
+}
+function blobDigests(layer) {
+    return [layer['compressed-diff-digest'], layer['diff-digest']].filter((d) => typeof d === 'string' && d !== '');
+}
+/** images.json and layers.json of the storage podman uses here (a fresh storage has neither yet). */
+async function readStorageRecords(env) {
+    const info = await podman(['info', '--format', '{{.Store.GraphRoot}}\n{{.Store.GraphDriverName}}'], env);
+    const [graphRoot, driver] = info.stdout.trim().split('\n');
+    if (info.code !== 0 || !graphRoot || !driver)
+        throw new Error(`podman info: ${reason(info)}`);
+    const images = (await (0,atomic/* readJson */.Vh)(external_node_path_.join(graphRoot, `${driver}-images`, 'images.json'))) ?? [];
+    const layers = (await (0,atomic/* readJson */.Vh)(external_node_path_.join(graphRoot, `${driver}-layers`, 'layers.json'))) ?? [];
+    return { images: new Map(images.map(i => [i.id, i])), layers: new Map(layers.map(l => [l.id, l])) };
+}
+async function uncompressedSize(ref, env) {
+    return Number((await podman(['image', 'inspect', '--format', '{{.Size}}', ref], env)).stdout.trim()) || 0;
+}
+/** IDs of every image in podman's storage. */
+async function localImageIds(env) {
+    const listed = await podman(['images', '--all', '--quiet', '--no-trunc'], env);
+    return new Set(listed.stdout.split('\n').map(line => line.trim().replace(/^sha256:/, '')).filter(Boolean));
 }
 
 ;// CONCATENATED MODULE: ./src/podman/registries-conf.ts
@@ -34026,15 +34337,6 @@ class OciLayout {
             removedBlobs++;
         }
         return { removedBytes, removedBlobs, keptManifests: this.index.manifests.length };
-    }
-    /** Sizes of every blob a manifest reaches, itself included. */
-    async reachableBytes(digest) {
-        const reachable = new Set();
-        await this.markReachable(digest, reachable);
-        let total = 0;
-        for (const hex of reachable)
-            total += (await this.blobSize(`sha256:${hex}`)) ?? 0;
-        return total;
     }
     async close() {
         await this.indexWrite;
@@ -34320,6 +34622,7 @@ function mediaTypeOf(body) {
 
 
 
+
 /** podman 4.2 (buildah 1.27) is the first with working --cache-from/--cache-to; before that they are no-ops. */
 const CACHE_FLAGS_SINCE = [4, 2];
 /** The repository in the layout that holds one cache image per build step, tagged by buildah's cache key. */
@@ -34374,17 +34677,18 @@ async function buildWithCache(build, entry, mode) {
         core/* info */.pq(`layer cache: ${build.dir} served as ${bridge}/${CACHE_REPOSITORY}`);
         const loaded = await loadBaseImages(registry, bridge, env);
         const steps = mode === 'images' ? await loadStepImages(registry, bridge, env) : new Map();
-        const localBefore = await localImageIds(env);
+        const before = await storageBaseline(env);
         const repo = `${bridge}/${CACHE_REPOSITORY}`;
         const flags = mode === 'registry' ? ['--layers', '--cache-from', repo, '--cache-to', repo] : ['--layers'];
         const run = await composeBuild(build, flags, env, image => (registry.label = image));
         const succeeded = run.exitCode === 0 && run.log.failures().length === 0;
         const usedBases = [...new Set(run.log.builds.flatMap(b => b.baseImages))];
-        const { saved, tags } = await saveBaseImages(registry, bridge, usedBases, loaded, localBefore, env);
+        const pulled = await bytesPulled(usedBases.filter(ref => !loaded.has(ref)), before, env);
+        const tags = await saveBaseImages(registry, bridge, usedBases, loaded, env);
         const stepTags = mode === 'images' ? await saveStepImages(registry, bridge, run.log.builds, env) : new Set();
         if (succeeded)
             await keepOnlyUsed(registry, new Set([...tags, ...stepTags]));
-        return record(build.services, entry, run, registry, { loaded, saved, steps });
+        return record(build.services, entry, run, registry, { loaded, pulled, steps });
     }
     finally {
         await registry.stop();
@@ -34419,7 +34723,7 @@ function record(services, entry, run, registry, bytes) {
             layerBytesReused: traffic.servedBytes + stepBytesReused(build, bytes.steps),
             layerBytesPushed: traffic.receivedBytes,
             baseBytesReused: sumOf(bases, bytes.loaded),
-            baseBytesPulled: sumOf(bases, bytes.saved),
+            baseBytesPulled: sumOf(bases, bytes.pulled),
             buildMs: build.endedAt - build.startedAt,
             failure: build.exitCode !== null && build.exitCode !== 0 ? describeFailure(build) : null
         };
@@ -34455,7 +34759,8 @@ function sumOf(refs, bytes) {
 /**
  * The layer cache of `podman-compose build`: an OCI layout served to podman as --cache-from/--cache-to (see
  * src/podman/). With a compose file, main builds after the restore; the kind's figures then come from the
- * loopback registry, since a layer pushed into the directory was built here, not downloaded.
+ * build, since a layer pushed into the directory was built here, not downloaded: reused is what the
+ * loopback registry served, downloaded the blobs the base images' pulls fetched (src/podman/pulled.ts).
  */
 const podman_podman = {
     name: 'podman',

@@ -1,5 +1,5 @@
 import type { LedgerEntry } from '../ledger.js'
-import type { NixAccount } from '../nix/binary-cache.js'
+import type { NixAccount, PathTally } from '../nix/binary-cache.js'
 import { type NixCacheSettings, setUpNix } from '../nix/restore.js'
 import { collectNixPaths } from '../nix/save.js'
 import { resolveSigningKey } from '../nix/signing.js'
@@ -15,7 +15,9 @@ interface NixDetails {
 /**
  * A `file://` binary cache (see src/nix/): once restored it becomes the first substituter of every later
  * step; before saving, the store paths the job added are classified and copied into it. Its figures come
- * from that classification, since the directory diff cannot tell a path built here from one downloaded.
+ * from that classification, since the directory diff cannot tell a path built here from one downloaded:
+ * downloaded is the compressed bytes upstream caches sent (their narinfos' FileSize), reused what the
+ * restored cache holds for the paths Nix took from it.
  */
 export const nix: CacheKind = {
   name: 'nix',
@@ -54,23 +56,27 @@ export const nix: CacheKind = {
   account(entry) {
     const account = (entry.details as NixDetails | undefined)?.nix
     if (!account) return null
+    const { fromUpstream, fromCache } = account
     return {
-      downloadedBytes: account.fromUpstream.narBytes,
-      reusedBytes: account.fromCache.narBytes,
-      explanation: `Downloaded from upstream caches: ${formatBytes(account.fromUpstream.narBytes)}; reused from cache: ${formatBytes(account.fromCache.narBytes)} (NAR sizes)`
+      downloadedBytes: fromUpstream.fileBytes,
+      reusedBytes: fromCache.fileBytes,
+      explanation:
+        `Downloaded from upstream caches: ${formatBytes(fromUpstream.fileBytes)} over the wire (${formatBytes(fromUpstream.narBytes)} as NARs); ` +
+        `reused from the restored cache: ${formatBytes(fromCache.fileBytes)} as it stores them (${formatBytes(fromCache.narBytes)} as NARs)`
     }
   },
 
   summarize(entry: LedgerEntry) {
     const account = (entry.details as NixDetails | undefined)?.nix
     if (!account) return []
-    const row = (label: string, t: { paths: number; narBytes: number }) => `| ${label} | ${t.paths} | ${formatBytes(t.narBytes)} |`
+    const row = (label: string, t: PathTally, compressed = true) => `| ${label} | ${t.paths} | ${formatBytes(t.narBytes)} | ${compressed ? formatBytes(t.fileBytes) : '–'} |`
     return [
-      '| Nix store paths | Paths | NAR bytes |',
-      '| --- | ---: | ---: |',
-      row('built on this runner', account.built),
+      '| Nix store paths | Paths | NAR bytes | Compressed bytes |',
+      '| --- | ---: | ---: | ---: |',
+      row('built on this runner', account.built, false),
       row('from the restored cache', account.fromCache),
       row('downloaded from upstream caches', account.fromUpstream),
+      ...(account.unattributed.paths > 0 ? [row('… from a store qdc cannot see (counted at NAR size)', account.unattributed)] : []),
       row('added to the cache', account.copied),
       row('pruned from the cache', account.pruned)
     ]

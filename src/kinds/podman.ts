@@ -17,7 +17,8 @@ interface PodmanPlanData {
 /**
  * The layer cache of `podman-compose build`: an OCI layout served to podman as --cache-from/--cache-to (see
  * src/podman/). With a compose file, main builds after the restore; the kind's figures then come from the
- * loopback registry, since a layer pushed into the directory was built here, not downloaded.
+ * build, since a layer pushed into the directory was built here, not downloaded: reused is what the
+ * loopback registry served, downloaded the blobs the base images' pulls fetched (src/podman/pulled.ts).
  */
 export const podman: CacheKind = {
   name: 'podman',

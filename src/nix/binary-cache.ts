@@ -79,7 +79,11 @@ export function hashPartOf(storePath: string): string {
 /** `nix-cache-info` as a map; null when the directory is not (yet) a binary cache. */
 export async function readCacheInfo(dir: string): Promise<Map<string, string> | null> {
   const text = await fs.readFile(path.join(dir, CACHE_INFO), 'utf8').catch(() => null)
-  if (text === null) return null
+  return text === null ? null : parseCacheInfo(text)
+}
+
+/** `Name: value` lines, as any binary cache (a directory or an HTTP server) serves its `nix-cache-info`. */
+export function parseCacheInfo(text: string): Map<string, string> {
   return new Map(
     text
       .split('\n')
@@ -105,32 +109,40 @@ export async function listCache(dir: string): Promise<CacheListing> {
   return { entries, corrupt }
 }
 
-/** Store paths and their NAR bytes (uncompressed size). */
+/** Store paths, their NAR bytes (uncompressed) and the compressed bytes a binary cache holds or sends for them. */
 export interface PathTally {
   paths: number
   narBytes: number
+  /** narinfo FileSize: what a binary cache stores, and what a download from it moves; 0 for paths built here. */
+  fileBytes: number
 }
 
 /** New store paths of the job, classified, and what the save did to the binary cache. */
 export interface NixAccount {
   built: PathTally
+  /** Substituted from the restored cache; fileBytes as the cache holds them. */
   fromCache: PathTally
+  /** Substituted from upstream caches; fileBytes as the serving cache's narinfo gives them: the bytes over the wire. */
   fromUpstream: PathTally
-  /** Added to the binary cache directory by this run (bytes as stored, compressed). */
+  /** The part of fromUpstream that matches no configured substituter's narinfo: counted at NAR size. */
+  unattributed: PathTally
+  /** Added to the binary cache directory by this run. */
   copied: PathTally
   /** Dropped from the binary cache directory: unused too long, or over nix-max-size. */
   pruned: PathTally
 }
 
-/** Paths and NAR bytes of store paths, from narinfos or `nix path-info`. */
-export function tally(infos: Iterable<{ narSize: number }>): PathTally {
+/** Paths and bytes of store paths, from narinfos or classified path-info records. */
+export function tally(infos: Iterable<{ narSize: number; fileSize: number }>): PathTally {
   let paths = 0
   let narBytes = 0
+  let fileBytes = 0
   for (const info of infos) {
     paths++
     narBytes += info.narSize
+    fileBytes += info.fileSize
   }
-  return { paths, narBytes }
+  return { paths, narBytes, fileBytes }
 }
 
 export function storedBytes(info: NarInfo): number {

@@ -7,7 +7,19 @@ import { stringifyError } from '../util/errors.js'
 import { toolVersion } from '../util/exec.js'
 import { fingerprintOf, listCache, type NarInfo, readCacheInfo } from './binary-cache.js'
 import { run } from './cli.js'
-import { exportSubstituter, gatherTrustFacts, listSetting, readNixSettings, requiresSignatures, substituterAccepted, substituterUrl, untrustedAdvice } from './settings.js'
+import {
+  CACHE_PRIORITY,
+  exportSubstituter,
+  gatherTrustFacts,
+  listSetting,
+  readNixSettings,
+  requiresSignatures,
+  substituterAccepted,
+  substituterUrl,
+  type TrustFacts,
+  untrustedAdvice
+} from './settings.js'
+import { askedBefore, describePriority, otherSubstituters, priorityAhead } from './substituters.js'
 import { keyName, type SigningKey, verifySignature } from './signing.js'
 import { listValidPaths, writePathList } from './store-paths.js'
 
@@ -29,6 +41,8 @@ export interface NixRestoreRecord {
   saveable: boolean
   /** Hash parts Nix will accept from the restored cache (signed by a trusted key, or all with nix-trusted). */
   accepted: string[]
+  /** The restored cache's substituter priority: where post puts it among the stores Nix asks. */
+  priority: number
 }
 
 export function recordFile(snapshotDir: string): string {
@@ -66,14 +80,47 @@ async function setUp(settings: NixCacheSettings, entry: LedgerEntry, snapshotDir
   const check = await checkCache(settings.dir, storeDir, trustedKeys, settings.trusted, requiresSignatures(nixConf))
   for (const problem of check.problems) warnAbout(entry, problem)
   for (const note of check.notes) core.info(note)
-  await writeFileAtomic(recordFile(snapshotDir), JSON.stringify({ storeDir, saveable: check.saveable, accepted: check.accepted } satisfies NixRestoreRecord))
-  if (check.accepted.length === 0) return
-  const url = substituterUrl(settings.dir, settings.trusted)
+  if (check.accepted.length === 0) {
+    await writeRecord(snapshotDir, { storeDir, saveable: check.saveable, accepted: [], priority: CACHE_PRIORITY })
+    return
+  }
   // The settings were read before our conf is exported, whose extra-trusted-public-keys the daemon would not see.
   const facts = await gatherTrustFacts(nixConf)
+  const { url, priority } = await firstSubstituter(settings, nixConf, facts, entry)
+  await writeRecord(snapshotDir, { storeDir, saveable: check.saveable, accepted: check.accepted, priority })
   await exportSubstituter(path.join(snapshotDir, 'nix.conf'), url, settings.publicKeys)
   core.info(`Later steps substitute from ${url} first (${check.accepted.length} store paths)`)
   if (!substituterAccepted(facts, url, settings.publicKeys)) warnAbout(entry, untrustedAdvice(facts, url, settings.publicKeys))
+}
+
+async function writeRecord(snapshotDir: string, record: NixRestoreRecord): Promise<void> {
+  await writeFileAtomic(recordFile(snapshotDir), JSON.stringify(record))
+}
+
+/**
+ * The restored cache's URL, with a priority that has Nix ask it before every other substituter it is
+ * configured with: 10 when that already does (cache.nixos.org is 40), else one below the lowest (an HTTP
+ * cache whose nix-cache-info names no Priority counts as 0). A daemon that allows only the URL its admin
+ * listed (priority 10) would ignore a lowered one: then that URL stays, and a warning says what Nix asks first.
+ */
+async function firstSubstituter(settings: NixCacheSettings, nixConf: Map<string, string>, facts: TrustFacts, entry: LedgerEntry): Promise<{ url: string; priority: number }> {
+  const others = await otherSubstituters(nixConf, settings.dir)
+  for (const other of others) core.info(`Nix also substitutes from ${describePriority(other)}`)
+  const priority = priorityAhead(others, CACHE_PRIORITY)
+  const url = substituterUrl(settings.dir, settings.trusted, priority)
+  if (priority === CACHE_PRIORITY) return { url, priority }
+  const ahead = askedBefore(others, CACHE_PRIORITY).map(describePriority).join(', ')
+  const usual = substituterUrl(settings.dir, settings.trusted)
+  if (!substituterAccepted(facts, url, settings.publicKeys) && substituterAccepted(facts, usual, settings.publicKeys)) {
+    warnAbout(
+      entry,
+      `Nix asks ${ahead} before the restored cache, and the nix-daemon allows the cache only as ${usual}: store paths both hold are downloaded again. ` +
+        `Give those substituters a priority above ${CACHE_PRIORITY} (?priority=40 on their URL), or allow ${url} in trusted-substituters too.`
+    )
+    return { url: usual, priority: CACHE_PRIORITY }
+  }
+  core.info(`The restored cache gets priority ${priority}, so that Nix asks it before ${ahead}`)
+  return { url, priority }
 }
 
 interface CacheCheck {

@@ -7,11 +7,14 @@ import { writeFileAtomic } from '../util/atomic.js'
 import { probe } from '../util/exec.js'
 import { nix } from './cli.js'
 
-/** Asked before cache.nixos.org (40) and Cachix/Magic Nix Cache (41): a local file beats any network. */
-const CACHE_PRIORITY = 10
+/**
+ * Asked before cache.nixos.org (40), nix-serve and harmonia (30) and Cachix (41): a local file beats any
+ * network. Lowered at restore when a configured substituter would still come first (see substituters.ts).
+ */
+export const CACHE_PRIORITY = 10
 
-export function substituterUrl(dir: string, trusted: boolean): string {
-  return `file://${dir}?priority=${CACHE_PRIORITY}${trusted ? '&trusted=1' : ''}`
+export function substituterUrl(dir: string, trusted: boolean, priority = CACHE_PRIORITY): string {
+  return `file://${dir}?priority=${priority}${trusted ? '&trusted=1' : ''}`
 }
 
 /** The nix.conf lines that make the restored cache a substituter for every later step. */

@@ -1,12 +1,15 @@
 import * as fs from 'node:fs/promises'
 import { writeFileAtomic } from '../util/atomic.js'
-import { hashPartOf } from './binary-cache.js'
 import { inChunks, nix } from './cli.js'
 
 /** What `nix path-info --json` says about one valid store path (the fields qdc reads). */
 export interface PathInfo {
   path: string
+  /** As this Nix prints it (SRI on 2.8 and 2.26 alike): compared only with what the same Nix printed. */
+  narHash: string
   narSize: number
+  /** A binary cache's compressed NAR (its narinfo's FileSize); null for a path in a local store. */
+  downloadSize: number | null
   /** Built on this machine (or by this machine's daemon); nix 2.8 omits it when false. */
   ultimate: boolean
   signatures: string[]
@@ -35,9 +38,21 @@ export function newPaths(before: string[], after: string[]): string[] {
   return after.filter(p => !known.has(p) && !p.endsWith('.drv'))
 }
 
-export async function pathInfos(paths: string[]): Promise<PathInfo[]> {
+/**
+ * A substituter post cannot reach must not hold it up: Nix's defaults (no connect timeout of its own, five
+ * attempts with backoff) could take minutes per path on an offline runner.
+ */
+const REMOTE_QUERY = ['--option', 'connect-timeout', '5', '--option', 'download-attempts', '1']
+
+/**
+ * What Nix knows of `paths` in the local store, or in `store` (a substituter's URL): there, a path the
+ * store lacks is left out (2.8 says `valid: false`, 2.19+ null), and Nix answers from its narinfo disk
+ * cache when it looked the path up before.
+ */
+export async function pathInfos(paths: string[], store: string | null = null): Promise<PathInfo[]> {
   const infos: PathInfo[] = []
-  for (const chunk of inChunks(paths)) infos.push(...parsePathInfoJson(await nix(['path-info', '--json', ...chunk])))
+  const where = store === null ? [] : ['--store', store, ...REMOTE_QUERY]
+  for (const chunk of inChunks(paths)) infos.push(...parsePathInfoJson(await nix(['path-info', '--json', ...where, ...chunk])))
   return infos
 }
 
@@ -51,21 +66,11 @@ export function parsePathInfoJson(text: string): PathInfo[] {
     .filter(([, r]) => r.valid !== false)
     .map(([p, r]) => ({
       path: p,
+      narHash: typeof r.narHash === 'string' ? r.narHash : '',
       narSize: Number(r.narSize ?? 0),
+      downloadSize: typeof r.downloadSize === 'number' ? r.downloadSize : null,
       ultimate: r.ultimate === true,
       signatures: Array.isArray(r.signatures) ? (r.signatures as string[]) : [],
       ca: typeof r.ca === 'string' ? r.ca : null
     }))
-}
-
-/**
- * Where a new path came from. Built: `ultimate` (nix sets it only on paths it built), or a content-addressed
- * path nobody signed (a source added by evaluation). From our cache: the restored cache had its narinfo,
- * and our cache is asked first. Otherwise a substituter further down the list sent it: upstream.
- */
-export function originOf(info: PathInfo, restoredHashes: Set<string>): Origin {
-  if (info.ultimate) return 'built'
-  if (restoredHashes.has(hashPartOf(info.path))) return 'fromCache'
-  if (info.ca !== null && info.signatures.length === 0) return 'built'
-  return 'fromUpstream'
 }

@@ -41,27 +41,12 @@ export async function loadBaseImages(registry: LayoutRegistry, bridge: string, e
   return loaded
 }
 
-/** IDs of every image in podman's storage: taken before the build, to tell a pulled base image from one already there. */
-export async function localImageIds(env: Record<string, string>): Promise<Set<string>> {
-  const listed = await podman(['images', '--all', '--quiet', '--no-trunc'], env)
-  return new Set(listed.stdout.split('\n').map(line => line.trim().replace(/^sha256:/, '')).filter(Boolean))
-}
-
 /**
  * Pushes the base images this build used and the cache did not have into the layout, and records the
- * names of all it used: the tags to keep. `saved` holds the size of each one the build pulled from
- * upstream (the whole image as stored, however many of its blobs the cache already shared); one that
- * was in storage before the build is saved too but was not downloaded, so it counts 0.
+ * names of all it used: the tags to keep. (What pulling them cost is measured apart, in pulled.ts: a
+ * push re-compresses, so the cache's copy says nothing about the bytes the pull fetched.)
  */
-export async function saveBaseImages(
-  registry: LayoutRegistry,
-  bridge: string,
-  refs: string[],
-  loaded: Map<string, number>,
-  localBefore: Set<string>,
-  env: Record<string, string>
-): Promise<{ saved: Map<string, number>; tags: Set<string> }> {
-  const saved = new Map<string, number>()
+export async function saveBaseImages(registry: LayoutRegistry, bridge: string, refs: string[], loaded: Map<string, number>, env: Record<string, string>): Promise<Set<string>> {
   const names: Record<string, string> = {}
   for (const ref of refs) {
     const tag = baseImageTag(ref)
@@ -69,8 +54,7 @@ export async function saveBaseImages(
       names[tag] = ref
       continue
     }
-    const id = (await podman(['image', 'inspect', '--format', '{{.Id}}', ref], env)).stdout.trim()
-    if (!id) continue
+    if ((await podman(['image', 'exists', ref], env)).code !== 0) continue
     registry.label = `base:${ref}`
     const pushed = await podman(['push', '--quiet', ref, `${bridge}/${tag}`], env)
     if (pushed.code !== 0) {
@@ -78,10 +62,7 @@ export async function saveBaseImages(
       continue
     }
     names[tag] = ref
-    const [repository, reference] = [tag.slice(0, tag.lastIndexOf(':')), tag.slice(tag.lastIndexOf(':') + 1)]
-    const stored = registry.layout.tagged(repository, reference)
-    saved.set(ref, localBefore.has(id) || !stored ? 0 : await registry.layout.reachableBytes(stored.digest))
   }
   await writeFileAtomicIfChanged(path.join(registry.layout.dir, BASE_IMAGES_FILE), JSON.stringify(names, null, 2) + '\n')
-  return { saved, tags: new Set(Object.keys(names)) }
+  return new Set(Object.keys(names))
 }

@@ -7,10 +7,11 @@ import { formatBytes, formatDuration } from '../report/format.js'
 import { probe, toolVersion, versionAtLeast } from '../util/exec.js'
 import { stringifyError } from '../util/errors.js'
 import { runnerTemp } from '../util/temp.js'
-import { loadBaseImages, localImageIds, saveBaseImages } from './base-images.js'
+import { loadBaseImages, saveBaseImages } from './base-images.js'
 import type { ImageBuild } from './build-log.js'
 import { type ComposeRun, composeBuild } from './compose.js'
 import { type ComposeService, serviceOfImage } from './compose-file.js'
+import { bytesPulled, storageBaseline } from './pulled.js'
 import { writeRegistriesConf } from './registries-conf.js'
 import { loadStepImages, saveStepImages, stepBytesReused } from './step-images.js'
 import { LayoutRegistry } from './registry/server.js'
@@ -32,7 +33,7 @@ export interface BuiltService {
   /** Cache-image bytes pulled from the layer cache vs pushed into it during this build. */
   layerBytesReused: number
   layerBytesPushed: number
-  /** Base-image bytes loaded from the cache vs not in it (pulled upstream or already local, then saved). */
+  /** Base-image bytes loaded from the cache, vs pulled from upstream: the manifests, config and compressed layer blobs the pull fetched. */
   baseBytesReused: number
   baseBytesPulled: number
   buildMs: number
@@ -98,16 +99,17 @@ async function buildWithCache(build: ComposeBuild, entry: LedgerEntry, mode: 're
     core.info(`layer cache: ${build.dir} served as ${bridge}/${CACHE_REPOSITORY}`)
     const loaded = await loadBaseImages(registry, bridge, env)
     const steps = mode === 'images' ? await loadStepImages(registry, bridge, env) : new Map<string, number>()
-    const localBefore = await localImageIds(env)
+    const before = await storageBaseline(env)
     const repo = `${bridge}/${CACHE_REPOSITORY}`
     const flags = mode === 'registry' ? ['--layers', '--cache-from', repo, '--cache-to', repo] : ['--layers']
     const run = await composeBuild(build, flags, env, image => (registry.label = image))
     const succeeded = run.exitCode === 0 && run.log.failures().length === 0
     const usedBases = [...new Set(run.log.builds.flatMap(b => b.baseImages))]
-    const { saved, tags } = await saveBaseImages(registry, bridge, usedBases, loaded, localBefore, env)
+    const pulled = await bytesPulled(usedBases.filter(ref => !loaded.has(ref)), before, env)
+    const tags = await saveBaseImages(registry, bridge, usedBases, loaded, env)
     const stepTags = mode === 'images' ? await saveStepImages(registry, bridge, run.log.builds, env) : new Set<string>()
     if (succeeded) await keepOnlyUsed(registry, new Set([...tags, ...stepTags]))
-    return record(build.services, entry, run, registry, { loaded, saved, steps })
+    return record(build.services, entry, run, registry, { loaded, pulled, steps })
   } finally {
     await registry.stop()
     await fs.rm(confDir, { recursive: true, force: true })
@@ -126,10 +128,10 @@ async function keepOnlyUsed(registry: LayoutRegistry, usedTags: Set<string>): Pr
   core.info(`layer cache: kept ${pruned.keptManifests} image(s) this build used; removed ${pruned.removedBlobs} unused blob(s), ${formatBytes(pruned.removedBytes)}`)
 }
 
-/** Bytes moved before and after the build, by base image reference and by step image ID. */
+/** Bytes moved before and during the build: base images loaded from the cache and pulled from upstream (by reference), step images (by ID). */
 interface CacheTraffic {
   loaded: Map<string, number>
-  saved: Map<string, number>
+  pulled: Map<string, number>
   steps: Map<string, number>
 }
 
@@ -149,7 +151,7 @@ function record(services: ComposeService[], entry: LedgerEntry, run: ComposeRun,
       layerBytesReused: traffic.servedBytes + stepBytesReused(build, bytes.steps),
       layerBytesPushed: traffic.receivedBytes,
       baseBytesReused: sumOf(bases, bytes.loaded),
-      baseBytesPulled: sumOf(bases, bytes.saved),
+      baseBytesPulled: sumOf(bases, bytes.pulled),
       buildMs: build.endedAt - build.startedAt,
       failure: build.exitCode !== null && build.exitCode !== 0 ? describeFailure(build) : null
     }

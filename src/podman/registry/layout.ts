@@ -162,15 +162,6 @@ export class OciLayout {
     return { removedBytes, removedBlobs, keptManifests: this.index.manifests.length }
   }
 
-  /** Sizes of every blob a manifest reaches, itself included. */
-  async reachableBytes(digest: string): Promise<number> {
-    const reachable = new Set<string>()
-    await this.markReachable(digest, reachable)
-    let total = 0
-    for (const hex of reachable) total += (await this.blobSize(`sha256:${hex}`)) ?? 0
-    return total
-  }
-
   async close(): Promise<void> {
     await this.indexWrite
     await fs.rm(path.join(this.dir, UPLOADS_DIR), { recursive: true, force: true })
