@@ -32,23 +32,39 @@ export function tarCreateArgs(target: string, kind: 'tree' | 'file', exclude: st
   return ['--format=gnu', '--use-compress-program=zstd -T0', '-cf', '-', ...exclude.map(pattern => `--exclude=${pattern}`), '-C', directory, member]
 }
 
+/** A running `tar -c`: its archive as a stream, and its exit (rejects with tar's complaint). */
+export interface TarOutput {
+  stdout: AsyncIterable<Buffer>
+  exited: Promise<void>
+  /** Ends tar early, when whoever reads the archive has given up. */
+  stop(): void
+}
+
+/** Starts tar with `tarArgs` (from tarCreateArgs): the stores write, hash or upload its output as it comes. */
+export function tarOutput(tarArgs: string[]): TarOutput {
+  const tar = spawn('tar', tarArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: tarEnv() })
+  return { stdout: tar.stdout as AsyncIterable<Buffer>, exited: exitOf(tar, 'tar -c'), stop: () => tar.kill('SIGTERM') }
+}
+
 /** Writes tar's output to a new read-only file, hashing the bytes on their way to disk; fsynced. */
 export async function writeArchive(tarArgs: string[], temp: string): Promise<{ sha256: string; bytes: number }> {
   const handle = await fs.open(temp, 'wx', 0o444)
+  const tar = tarOutput(tarArgs)
   try {
-    const tar = spawn('tar', tarArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: tarEnv() })
-    const exited = exitOf(tar, 'tar -c')
     const hash = crypto.createHash('sha256')
     let bytes = 0
-    for await (const chunk of tar.stdout as AsyncIterable<Buffer>) {
+    for await (const chunk of tar.stdout) {
       hash.update(chunk)
       bytes += chunk.length
       // write() may take less than the whole chunk.
       for (let offset = 0; offset < chunk.length; ) offset += (await handle.write(chunk, offset)).bytesWritten
     }
-    await exited
+    await tar.exited
     await handle.sync()
     return { sha256: hash.digest('hex'), bytes }
+  } catch (error) {
+    tar.stop()
+    throw error
   } finally {
     await handle.close()
   }
@@ -109,9 +125,51 @@ async function untar(input: number | Readable, directory: string): Promise<strin
     tar.once('error', reject)
     tar.once('close', resolve)
   })
+  // Whoever feeds the stream must not wait for a reader that is gone (tar stopped early on a bad archive).
+  if (typeof input !== 'number') input.destroy()
   const complaint = stderr.split('\n').find(line => ESCAPE_WARNINGS.test(line)) ?? stderr.trim().split('\n')[0]
   if (code !== 0) return complaint || `tar exited with ${code}`
   return ESCAPE_WARNINGS.test(stderr) ? complaint : null
+}
+
+/** An archive's size and SHA-256, as the manifest records them and as the bytes read turned out. */
+export interface ArchiveDigest {
+  sha256: string
+  bytes: number
+}
+
+/** The bytes read are not the archive the manifest describes; the message says how (`is N bytes, M were written`). */
+export class ArchiveMismatch extends Error {}
+
+/** tar refused or failed on bytes that did match the manifest; the message is tar's complaint. */
+export class ExtractionFailed extends Error {}
+
+/**
+ * The one way a store qdc owns restores a part: extract into staging while the same bytes are hashed
+ * (`hashed` settles once all of them were), and hand the staged result back only when size and digest match
+ * the manifest. Otherwise staging is removed and the error says what was wrong, the bytes before tar's
+ * complaint (a truncated or altered archive makes tar fail too): `hashed`'s own failure (the read or the
+ * download broke), then ArchiveMismatch, then ExtractionFailed.
+ */
+export async function extractVerified(
+  input: number | Readable,
+  hashed: Promise<ArchiveDigest>,
+  expected: ArchiveDigest,
+  kind: 'tree' | 'file',
+  target: string
+): Promise<StagedRestore> {
+  const [digest, extracted] = await Promise.allSettled([hashed, extractToStaging(input, kind, target)])
+  const stage = extracted.status === 'fulfilled' ? extracted.value : null
+  try {
+    if (digest.status === 'rejected') throw digest.reason
+    if (digest.value.bytes !== expected.bytes) throw new ArchiveMismatch(`is ${digest.value.bytes} bytes, ${expected.bytes} were written`)
+    if (digest.value.sha256 !== expected.sha256) throw new ArchiveMismatch('does not match its SHA-256')
+    if (extracted.status === 'rejected') throw new ExtractionFailed((extracted.reason as Error).message)
+  } catch (error) {
+    if (stage) await fs.rm(stage.staging, { recursive: true, force: true })
+    throw error
+  }
+  return stage!
 }
 
 /**
