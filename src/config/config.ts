@@ -6,13 +6,14 @@ import { type DownloadSpec, parseDownloads } from './downloads.js'
 import { hubEndpoint } from './hub.js'
 import { getBool, getChoice, getList, getString, getStringOrNull, InputError, parseAge, parseSize } from './inputs.js'
 import { type ModelSpec, parseModels } from './models.js'
+import { readS3Settings, type S3Settings } from './s3.js'
 import { publicKeyOf, SECRET_KEY_FORMAT } from './nix-key.js'
 
 export const PRESET_KINDS = ['pip', 'buildah', 'huggingface', 'podman', 'nix', 'downloads'] as const
 export type PresetKind = (typeof PRESET_KINDS)[number]
 export type KindName = PresetKind | 'custom'
 
-export const BACKEND_CHOICES = ['auto', 'github', 'local'] as const
+export const BACKEND_CHOICES = ['auto', 'github', 'local', 's3'] as const
 export const SAVE_CHOICES = ['on-success', 'always', 'never'] as const
 export const LOCAL_MODES = ['archive', 'in-place'] as const
 export type SaveWhen = (typeof SAVE_CHOICES)[number]
@@ -92,6 +93,8 @@ export interface ActionConfig {
   summary: boolean
   reportPath: string
   local: LocalSettings
+  /** Only with `backend: s3`: the s3-* inputs are not read otherwise. */
+  s3: S3Settings | null
   paths: CustomCache | null
   pip: { dependencyFiles: string[] }
   hf: HubSettings
@@ -128,16 +131,18 @@ export function readConfig(): ActionConfig {
   const hf = readHubSettings(workspace)
   const downloads = readDownloadSettings(workspace)
   const podman = readPodmanSettings(workspace)
+  const backend = getChoice(Inputs.Backend, BACKEND_CHOICES, 'auto')
   return {
     kinds: readKinds(paths !== null, hf.models.length > 0, downloads.specs.length > 0, podman.composeFile !== null),
     keyPrefix: readKeyPart(Inputs.KeyPrefix, getString(Inputs.KeyPrefix, 'qdc')),
     workspace,
-    backend: getChoice(Inputs.Backend, BACKEND_CHOICES, 'auto'),
+    backend,
     save: getChoice(Inputs.Save, SAVE_CHOICES, 'on-success'),
     readOnly: getBool(Inputs.ReadOnly, false),
     summary: getBool(Inputs.Summary, true),
     reportPath: absolute(getString(Inputs.ReportPath, path.join(runnerTemp(), 'qdc-report.json')), workspace),
     local: readLocalSettings(workspace),
+    s3: backend === 's3' ? readS3Settings() : null,
     paths,
     pip: { dependencyFiles: readPipDependencyFiles() },
     hf,
