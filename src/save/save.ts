@@ -61,6 +61,7 @@ async function decideAndSave(
   try {
     const result = await context.backend.save(plan.spec, key)
     entry.uploadedBytes = result.archiveBytes ?? 0
+    if (result.transferMs !== undefined) entry.transfer = { ...entry.transfer, save: { bytes: entry.uploadedBytes, ms: result.transferMs } }
     core.info(`Saved ${key}${result.archiveBytes === null ? '' : ` (${formatBytes(result.archiveBytes)} archive)`}`)
     return 'saved'
   } catch (error) {
