@@ -15,6 +15,15 @@ export function maskSecretInputs(): void {
   // from a profile or web identity by the backend once the SDK has resolved them.
   for (const name of [Env.AwsAccessKeyId, Env.AwsSecretAccessKey, Env.AwsSessionToken]) {
     const value = process.env[name]?.trim()
-    if (value) core.setSecret(value)
+    if (value) maskSecret(value)
   }
+}
+
+const masked = new Set<string>()
+
+/** core.setSecret once per value: the s3 backend masks what the SDK resolved, often the variables masked here. */
+export function maskSecret(value: string): void {
+  if (masked.has(value)) return
+  masked.add(value)
+  core.setSecret(value)
 }
