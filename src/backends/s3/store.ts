@@ -42,7 +42,7 @@ import {
 import { chooseToPrune, type PruneOptions, type PruneResult } from '../local/prune.js'
 import type { ManagedStore } from '../managed.js'
 import { clientConfig, loadSdk, maskResolvedCredentials, type Sdk, StallGuard, type Storage } from './client.js'
-import { digestRanges, objectRanges, type RangePlan, verifiedObjectStream } from './download.js'
+import { digestChunks, objectChunks, type RangePlan, verifiedObjectStream } from './download.js'
 import { faultKind, faultOf, reasonOf, S3Fault } from './faults.js'
 import { type EntryName, S3Layout } from './layout.js'
 import { type PartPlan, uploadArchive } from './upload.js'
@@ -359,8 +359,8 @@ export class S3Store implements CacheBackend, ManagedStore {
     const connection = await this.ready()
     const name = this.layout.archive(meta.key, meta.version, part.file)
     const progress = progressLog(`Restoring ${target.name}`, part.bytes, this.log)
-    const ranges = objectRanges({ ...connection, bucket: this.settings.bucket }, name, part.bytes, this.ranges)
-    const { stream, hashed } = verifiedObjectStream(ranges, progress)
+    const chunks = objectChunks({ ...connection, bucket: this.settings.bucket }, name, part.bytes, this.ranges)
+    const { stream, hashed } = verifiedObjectStream(chunks, progress)
     try {
       return await extractVerified(stream, hashed, part, part.kind, target.path)
     } catch (error) {
@@ -496,7 +496,7 @@ export class S3Store implements CacheBackend, ManagedStore {
       if (part.kind === 'missing') continue
       const name = this.layout.archive(meta.key, meta.version, part.file)
       try {
-        const digest = await digestRanges(objectRanges({ ...connection, bucket: this.settings.bucket }, name, part.bytes, this.ranges))
+        const digest = await digestChunks(objectChunks({ ...connection, bucket: this.settings.bucket }, name, part.bytes, this.ranges))
         if (digest.bytes !== part.bytes) return `archive for ${part.name} is ${digest.bytes} bytes, ${part.bytes} were written`
         if (digest.sha256 !== part.sha256) return `archive for ${part.name} does not match its SHA-256`
       } catch (error) {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream'
 import type { S3Client } from '@aws-sdk/client-s3'
-import { StreamDigest } from '../../util/hash-pool.js'
+import { CopyingDigest } from '../../util/hash-pool.js'
 import type { ArchiveDigest, TarOutput } from '../archive.js'
 import type { StallGuard, Storage } from './client.js'
 
@@ -17,9 +17,6 @@ export interface UploadContext {
   bucket: string
 }
 
-/** Bytes handed to the hashing worker at a time: a few messages per part rather than one per pipe read. */
-const HASH_BATCH = 1024 * 1024
-
 /**
  * Streams tar's output into one object while a worker hashes it: one PutObject when it fits in a part, else
  * a multipart upload of parallel parts (lib-storage). No temp file: the archive goes up as tar makes it.
@@ -34,7 +31,7 @@ export async function uploadArchive(
   plan: PartPlan,
   onProgress: (bytes: number) => void
 ): Promise<ArchiveDigest> {
-  const digest = new StreamDigest([{ algorithm: 'sha256' }])
+  const digest = new CopyingDigest([{ algorithm: 'sha256' }])
   let bytes = 0
   const body = Readable.from(
     hashedOutput(tar, digest, count => {
@@ -66,27 +63,14 @@ export async function uploadArchive(
 }
 
 /**
- * tar's output, passed through unchanged while copies go to the hashing worker in batches. A tar that fails
- * ends its output early: waiting for its exit makes that fail the upload instead of completing a truncated
- * object.
+ * tar's output, passed through unchanged while copies go to the hashing worker. A tar that fails ends its
+ * output early: waiting for its exit makes that fail the upload instead of completing a truncated object.
  */
-async function* hashedOutput(tar: TarOutput, digest: StreamDigest, count: (bytes: number) => void): AsyncGenerator<Buffer> {
-  let batch = Buffer.allocUnsafeSlow(HASH_BATCH)
-  let used = 0
+async function* hashedOutput(tar: TarOutput, digest: CopyingDigest, count: (bytes: number) => void): AsyncGenerator<Buffer> {
   for await (const chunk of tar.stdout) {
-    for (let offset = 0; offset < chunk.length; ) {
-      const taken = chunk.copy(batch, used, offset)
-      offset += taken
-      used += taken
-      if (used === batch.length) {
-        digest.update(batch)
-        batch = Buffer.allocUnsafeSlow(HASH_BATCH)
-        used = 0
-      }
-    }
+    digest.update(chunk)
     count(chunk.length)
     yield chunk
   }
-  if (used > 0) digest.update(batch.subarray(0, used))
   await tar.exited
 }
