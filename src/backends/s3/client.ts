@@ -126,6 +126,25 @@ export class StallGuard {
   }
 }
 
+/** The calls that carry an archive's bytes. */
+const ARCHIVE_UPLOADS = new Set(['UploadPartCommand', 'PutObjectCommand'])
+
+/**
+ * Archive bodies go up with `x-amz-content-sha256: UNSIGNED-PAYLOAD` (a SigV4 mode every S3 server takes):
+ * otherwise the signer hashes every part on the main thread, a second SHA-256 pass over the archive beside
+ * the one the manifest records, and that one is checked on every download anyway.
+ */
+export function skipPayloadHashing(client: S3Client): void {
+  client.middlewareStack.add(
+    (next, context) => async args => {
+      const request = args.request as { headers?: Record<string, string> }
+      if (context.commandName && ARCHIVE_UPLOADS.has(context.commandName) && request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD'
+      return next(args)
+    },
+    { step: 'build', name: 'qdcUnsignedArchivePayload' }
+  )
+}
+
 /** Masks the credentials the SDK resolved (a profile's or web identity's are in no variable main masked). */
 export async function maskResolvedCredentials(client: S3Client, mask: (secret: string) => void, masked: Set<string>): Promise<void> {
   const credentials = await client.config.credentials()

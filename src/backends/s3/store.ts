@@ -41,7 +41,7 @@ import {
 } from '../entry-meta.js'
 import { chooseToPrune, type PruneOptions, type PruneResult } from '../local/prune.js'
 import type { ManagedStore } from '../managed.js'
-import { clientConfig, loadSdk, maskResolvedCredentials, type Sdk, StallGuard, type Storage } from './client.js'
+import { clientConfig, loadSdk, maskResolvedCredentials, type Sdk, skipPayloadHashing, StallGuard, type Storage } from './client.js'
 import { digestChunks, objectChunks, type RangePlan, verifiedObjectStream } from './download.js'
 import { faultKind, faultOf, reasonOf, S3Fault } from './faults.js'
 import { type EntryName, S3Layout } from './layout.js'
@@ -515,6 +515,7 @@ export class S3Store implements CacheBackend, ManagedStore {
       const s3 = new sdk.S3Client(clientConfig(this.settings))
       const guard = new StallGuard(this.settings.idleTimeoutMs)
       guard.install(s3)
+      skipPayloadHashing(s3)
       return { s3, sdk, storage, guard }
     })
     return this.connection
