@@ -188,6 +188,15 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
     test('more than 256 MiB: parallel multipart parts up, parallel ranged GETs down, verified', async () => {
       const store = await storeAs(admins)
       const watched = await watch(store)
+      // What the signer was told about each part's payload: archives go up unsigned (our SHA-256 covers them).
+      const payloadHashes = new Set<string>()
+      ;(await store.client()).middlewareStack.add(
+        (next, context) => async args => {
+          if (context.commandName === 'UploadPartCommand') payloadHashes.add((args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256'])
+          return next(args)
+        },
+        { step: 'finalizeRequest', name: 'payloadHashes' }
+      )
       const big = path.join(base, 'big/data')
       await randomDir(big, 300 * MiB)
       const digest = await sha256File(path.join(big, 'payload.bin'))
@@ -196,6 +205,7 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
       expect(watched.calls.UploadPartCommand).toBeGreaterThanOrEqual(18)
       expect(watched.mostInFlight.UploadPartCommand).toBeGreaterThan(1)
       expect(watched.calls.PutObjectCommand).toBe(1) // the manifest only: the archive went up in parts
+      expect([...payloadHashes]).toEqual(['UNSIGNED-PAYLOAD'])
       const version = versionOfSpec([big])
       const [part] = (await manifestOf('big~r1-1', version)).parts
       const head = await admin.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `qdc/archives/big!7Er1-1/${version}/${part.file}` }))
