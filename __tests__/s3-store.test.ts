@@ -576,6 +576,32 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
       }
     })
 
+    test('a stall mid-save: the upload is given up within about twice the timeout, and no entry appears', async () => {
+      const dir = path.join(base, 'outage/stalled-save')
+      await randomDir(dir, 64 * MiB)
+      const store = await storeAs(admins, { idleTimeoutMs: 1500 })
+      let frozen = false
+      await watch(store, command => {
+        if (command === 'UploadPartCommand' && !frozen) {
+          frozen = true
+          server.freezeGateway()
+        }
+      })
+      try {
+        const t0 = Date.now()
+        await expect(store.save(spec([dir]), 'stalled-save~r1-1')).rejects.toThrow('the endpoint stalled: no byte for 1.5 s (s3-idle-timeout), twice')
+        const ms = Date.now() - t0
+        console.log(`stalled save ended after ${ms} ms`)
+        // Each of the two attempts is idle only once the socket buffers are full (several MiB on loopback),
+        // which takes about one timeout more: ~6 s here.
+        expect(ms).toBeGreaterThanOrEqual(2 * 1500)
+        expect(ms).toBeLessThan(15_000)
+      } finally {
+        server.thawGateway()
+      }
+      expect(await listNames('qdc/manifests/stalled-save!7Er1-1/')).toEqual([])
+    })
+
     test('a stall that clears within the retry: the restore completes', async () => {
       const dir = await bigEntry('stall-clears', 32 * MiB)
       const store = await storeAs(admins, { idleTimeoutMs: 1500 })
