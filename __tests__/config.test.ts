@@ -77,7 +77,7 @@ describe('readConfig', () => {
     [{ paths: 'dir', key: 'a,b' }, "Input 'key': 'a,b' contains a comma"],
     [{ paths: 'src/**/*.o', key: 'k' }, "Input 'paths': 'src/**/*.o' is a pattern"],
     [{ caches: 'pip', key: 'k' }, "Input 'key': only used with 'paths'"],
-    [{ caches: 'pip', backend: 's3' }, "Input 'backend': expected one of auto, github, local, got 's3'"],
+    [{ caches: 'pip', backend: 'gcs' }, "Input 'backend': expected one of auto, github, local, s3, got 'gcs'"],
     [{ caches: 'pip', save: 'sometimes' }, "Input 'save': expected one of on-success, always, never"],
     [{ caches: 'pip', 'read-only': 'maybe' }, "Input 'read-only': expected true or false, got 'maybe'"],
     [{ caches: 'pip', 'local-max-size': 'lots' }, "Input 'local-max-size': 'lots' is not a size"],

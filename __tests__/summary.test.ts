@@ -117,7 +117,7 @@ describe('budgets', () => {
 
 describe('does each cache pay off', () => {
   test('reused bytes are priced at the kind\'s own measured bandwidth, else the job\'s, else history, else the assumed one', () => {
-    const measured = entry({ kind: 'huggingface', reusedBytes: 100 * 1024 ** 2, restoreMs: 500, transfer: { bytes: 50 * 1024 ** 2, ms: 1000 } })
+    const measured = entry({ kind: 'huggingface', reusedBytes: 100 * 1024 ** 2, restoreMs: 500, fetched: { bytes: 50 * 1024 ** 2, ms: 1000 } })
     const other = entry({ kind: 'pip', reusedBytes: 50 * 1024 ** 2, restoreMs: 3000 })
     const nearly = entry({ kind: 'buildah', reusedBytes: 50 * 1024 ** 2, restoreMs: 1900 })
     // A second or less is not worth an annotation.

@@ -44,7 +44,15 @@ export enum Inputs {
   GithubToken = 'github-token',
   AssumedBandwidth = 'assumed-bandwidth',
   DownloadConnections = 'download-connections',
-  IdleTimeout = 'idle-timeout'
+  IdleTimeout = 'idle-timeout',
+  S3Bucket = 's3-bucket',
+  S3Prefix = 's3-prefix',
+  S3Endpoint = 's3-endpoint',
+  S3Region = 's3-region',
+  S3ForcePathStyle = 's3-force-path-style',
+  S3IdleTimeout = 's3-idle-timeout',
+  S3MaxAge = 's3-max-age',
+  S3MaxSize = 's3-max-size'
 }
 
 export enum Outputs {
@@ -78,7 +86,11 @@ export enum Env {
   /** buildah and podman keep `RUN --mount=type=cache` data under $TMPDIR. */
   TmpDir = 'TMPDIR',
   /** The process whose life bounds an in-place lease; `qdc run` sets its own pid (see inplace/lease.ts). */
-  LeasePid = 'QDC_LEASE_PID'
+  LeasePid = 'QDC_LEASE_PID',
+  /** The AWS credential chain's variables (aws-actions/configure-aws-credentials exports them): masked. */
+  AwsAccessKeyId = 'AWS_ACCESS_KEY_ID',
+  AwsSecretAccessKey = 'AWS_SECRET_ACCESS_KEY',
+  AwsSessionToken = 'AWS_SESSION_TOKEN'
 }
 
 /** Bumped when the archive layout or key scheme changes, so old entries are never misread. */

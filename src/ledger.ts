@@ -36,12 +36,20 @@ export interface LedgerEntry {
   restoreMs: number
   saveMs: number
   /** What the kind itself fetched from upstream during the job, and how long it took: a measured bandwidth. */
-  transfer?: { bytes: number; ms: number }
+  fetched?: { bytes: number; ms: number }
+  /** What went over the network to and from the store, when the backend measures it (s3): bytes and time. */
+  transfer?: { restore?: StoreTransfer; save?: StoreTransfer }
   /**
    * Figures a kind keeps beyond the table's (`files` fetched, Nix store paths, `services` built): the kind
    * fills and renders them, and the JSON report carries them as they are.
    */
   details?: object
+}
+
+/** Compressed bytes moved to or from the store, and how long it took: the throughput the summary shows. */
+export interface StoreTransfer {
+  bytes: number
+  ms: number
 }
 
 /** A file a fetcher delivered into a cache kind's directory, verified against its digest. */

@@ -30441,10 +30441,263 @@ module.exports = {
 
 /***/ }),
 
+/***/ 87:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   IX: () => (/* binding */ ARCHIVE_COMPRESSION),
+/* harmony export */   J4: () => (/* binding */ ArchiveMismatch),
+/* harmony export */   M_: () => (/* binding */ extractVerified),
+/* harmony export */   RS: () => (/* binding */ tarOutput),
+/* harmony export */   _d: () => (/* binding */ writeArchive),
+/* harmony export */   gl: () => (/* binding */ pathKind),
+/* harmony export */   hU: () => (/* binding */ moveIntoPlace),
+/* harmony export */   jH: () => (/* binding */ ExtractionFailed),
+/* harmony export */   kE: () => (/* binding */ ignoreCode),
+/* harmony export */   l2: () => (/* binding */ tarCreateArgs)
+/* harmony export */ });
+/* unused harmony export extractToStaging */
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_3__);
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7075);
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_4___default = /*#__PURE__*/__nccwpck_require__.n(node_stream__WEBPACK_IMPORTED_MODULE_4__);
+
+
+
+
+
+/*
+ * The archives of the stores qdc owns (local, and any object store): one zstd tar per part, made with
+ * `tar -C <part> .`, so every member is relative to the directory it is extracted into. Nothing in an
+ * archive names the machine it was made on, and tar's own refusal of names that leave the directory
+ * applies as is. Extraction goes into a staging directory beside the target and is moved into place only
+ * once every part of the entry extracted cleanly: a corrupt or hostile archive never touches the target.
+ */
+/** The compression every archive is written with: part of an entry's identity. */
+const ARCHIVE_COMPRESSION = 'zstd';
+async function pathKind(target) {
+    try {
+        return (await node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.stat(target)).isDirectory() ? 'tree' : 'file';
+    }
+    catch (error) {
+        if (error.code === 'ENOENT')
+            return 'missing';
+        throw error;
+    }
+}
+/** A directory's members are `./...` relative to it; a file is archived from its parent under its own name. */
+function tarCreateArgs(target, kind, exclude) {
+    const [directory, member] = kind === 'tree' ? [target, '.'] : [node_path__WEBPACK_IMPORTED_MODULE_3__.dirname(target), node_path__WEBPACK_IMPORTED_MODULE_3__.basename(target)];
+    return ['--format=gnu', '--use-compress-program=zstd -T0', '-cf', '-', ...exclude.map(pattern => `--exclude=${pattern}`), '-C', directory, member];
+}
+/** Starts tar with `tarArgs` (from tarCreateArgs): the stores write, hash or upload its output as it comes. */
+function tarOutput(tarArgs) {
+    const tar = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)('tar', tarArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: tarEnv() });
+    return { stdout: tar.stdout, exited: exitOf(tar, 'tar -c'), stop: () => tar.kill('SIGTERM') };
+}
+/** Writes tar's output to a new read-only file, hashing the bytes on their way to disk; fsynced. */
+async function writeArchive(tarArgs, temp) {
+    const handle = await node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.open(temp, 'wx', 0o444);
+    const tar = tarOutput(tarArgs);
+    try {
+        const hash = node_crypto__WEBPACK_IMPORTED_MODULE_1__.createHash('sha256');
+        let bytes = 0;
+        for await (const chunk of tar.stdout) {
+            hash.update(chunk);
+            bytes += chunk.length;
+            // write() may take less than the whole chunk.
+            for (let offset = 0; offset < chunk.length;)
+                offset += (await handle.write(chunk, offset)).bytesWritten;
+        }
+        await tar.exited;
+        await handle.sync();
+        return { sha256: hash.digest('hex'), bytes };
+    }
+    catch (error) {
+        tar.stop();
+        throw error;
+    }
+    finally {
+        await handle.close();
+    }
+}
+/**
+ * Extracts one archive (a file descriptor read from its current offset, or a stream) into a fresh staging
+ * directory beside `target`. A failure removes the staging directory and throws with tar's complaint.
+ */
+async function extractToStaging(input, kind, target) {
+    const staging = await makeStaging(target);
+    try {
+        const problem = await untar(input, staging);
+        if (problem)
+            throw new Error(`refused entry: ${problem}`);
+    }
+    catch (error) {
+        await node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.rm(staging, { recursive: true, force: true });
+        throw error;
+    }
+    return { staging, restored: kind === 'tree' ? staging : node_path__WEBPACK_IMPORTED_MODULE_3__.join(staging, node_path__WEBPACK_IMPORTED_MODULE_3__.basename(target)), target };
+}
+/** Beside the target, so moving the result into place is a rename on the same filesystem. */
+async function makeStaging(target) {
+    await node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.mkdir(node_path__WEBPACK_IMPORTED_MODULE_3__.dirname(target), { recursive: true });
+    return node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.mkdtemp(node_path__WEBPACK_IMPORTED_MODULE_3__.join(node_path__WEBPACK_IMPORTED_MODULE_3__.dirname(target), `.${node_path__WEBPACK_IMPORTED_MODULE_3__.basename(target)}.qdc-restore-`));
+}
+/** GNU tar's warnings that it rewrote or skipped a name that pointed outside the directory. */
+const ESCAPE_WARNINGS = /Removing leading|contains '\.\.'|Skipping to next header|Cannot (open|hard link|create)/;
+/**
+ * null when tar extracted everything as archived, else what it (or zstd) complained about. GNU tar (no -P)
+ * refuses absolute names, `..` and writes through symlinks; a warning that it rewrote a name refuses the
+ * archive. -p keeps modes exactly as saved rather than filtered through the job's umask; --no-same-owner
+ * makes the restoring user the owner of everything, so an entry saved by root restores for an unprivileged
+ * user and the other way round, and a root without CAP_CHOWN (a user namespace, a container) never fails to
+ * chown.
+ *
+ * zstd runs as a process of our own with its output piped straight into tar: `tar -I zstd -xf -` puts a
+ * copying process of tar's own between its stdin and the compressor, in 10 KiB records, which halves the
+ * throughput (measured: 1.2 s against 0.6 s for 512 MiB, from a file descriptor or a pipe alike).
+ */
+async function untar(input, directory) {
+    const zstd = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)('zstd', ['-d', '-c', '-q'], { stdio: [typeof input === 'number' ? input : 'pipe', 'pipe', 'pipe'] });
+    const args = ['--warning=no-timestamp', '--warning=no-unknown-keyword', '--no-same-owner', '-xpf', '-', '-C', directory];
+    const tar = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)('tar', args, { stdio: [zstd.stdout, 'ignore', 'pipe'], env: tarEnv() });
+    // tar holds its own copy of the pipe; ours would only keep it open.
+    zstd.stdout.destroy();
+    if (typeof input !== 'number') {
+        // A stream that stops early (failed or destroyed, also before we got here) cuts zstd's input: zstd then
+        // reports a truncated frame instead of waiting for bytes that never come.
+        (0,node_stream__WEBPACK_IMPORTED_MODULE_4__.finished)(input, error => error && zstd.stdin?.destroy());
+        zstd.stdin.once('error', () => input.destroy());
+        input.pipe(zstd.stdin);
+    }
+    const [decompressed, extracted] = await Promise.all([finished(zstd), finished(tar)]);
+    // Whoever feeds the stream must not wait for a reader that is gone (zstd or tar stopped early on a bad archive).
+    if (typeof input !== 'number')
+        input.destroy();
+    const refusal = extracted.stderr.split('\n').find(line => ESCAPE_WARNINGS.test(line));
+    if (refusal)
+        return refusal;
+    // zstd losing its reader (a broken pipe) is a consequence of tar stopping; tar's complaint says why.
+    const readerGone = decompressed.signal === 'SIGPIPE' || /broken pipe/i.test(decompressed.stderr);
+    const tarComplaint = firstLine(extracted.stderr) || `tar exited with ${extracted.code ?? extracted.signal}`;
+    if (extracted.code !== 0 && (decompressed.code === 0 || readerGone))
+        return tarComplaint;
+    if (decompressed.code !== 0 && !readerGone)
+        return `zstd: ${firstLine(decompressed.stderr) || `exited with ${decompressed.code ?? decompressed.signal}`}`;
+    return extracted.code === 0 ? null : tarComplaint;
+}
+/** A child's exit and the end of its stderr. */
+function finished(child) {
+    let stderr = '';
+    child.stderr?.on('data', (chunk) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    return new Promise((resolve, reject) => {
+        child.once('error', reject);
+        child.once('close', (code, signal) => resolve({ code, signal, stderr }));
+    });
+}
+function firstLine(text) {
+    return text.trim().split('\n')[0];
+}
+/** The bytes read are not the archive the manifest describes; the message says how (`is N bytes, M were written`). */
+class ArchiveMismatch extends Error {
+}
+/** tar refused or failed on bytes that did match the manifest; the message is tar's complaint. */
+class ExtractionFailed extends Error {
+}
+/**
+ * The one way a store qdc owns restores a part: extract into staging while the same bytes are hashed
+ * (`hashed` settles once all of them were), and hand the staged result back only when size and digest match
+ * the manifest. Otherwise staging is removed and the error says what was wrong, the bytes before tar's
+ * complaint (a truncated or altered archive makes tar fail too): `hashed`'s own failure (the read or the
+ * download broke), then ArchiveMismatch, then ExtractionFailed.
+ */
+async function extractVerified(input, hashed, expected, kind, target) {
+    const [digest, extracted] = await Promise.allSettled([hashed, extractToStaging(input, kind, target)]);
+    const stage = extracted.status === 'fulfilled' ? extracted.value : null;
+    try {
+        if (digest.status === 'rejected')
+            throw digest.reason;
+        if (digest.value.bytes !== expected.bytes)
+            throw new ArchiveMismatch(`is ${digest.value.bytes} bytes, ${expected.bytes} were written`);
+        if (digest.value.sha256 !== expected.sha256)
+            throw new ArchiveMismatch('does not match its SHA-256');
+        if (extracted.status === 'rejected')
+            throw new ExtractionFailed(extracted.reason.message);
+    }
+    catch (error) {
+        if (stage)
+            await node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.rm(stage.staging, { recursive: true, force: true });
+        throw error;
+    }
+    return stage;
+}
+/**
+ * Renames what was extracted into the target, merging with what is already there: same-named
+ * files are replaced (atomically, one rename each), directories merged, and anything on disk that is
+ * not a directory (a symlink included) is replaced rather than followed.
+ */
+async function moveIntoPlace(source, target) {
+    const existing = await node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.lstat(target).catch(ignoreCode('ENOENT'));
+    const incoming = await node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.lstat(source);
+    if (existing?.isDirectory() && incoming.isDirectory()) {
+        for (const name of await node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.readdir(source))
+            await moveIntoPlace(node_path__WEBPACK_IMPORTED_MODULE_3__.join(source, name), node_path__WEBPACK_IMPORTED_MODULE_3__.join(target, name));
+        return;
+    }
+    // rename() replaces a file or symlink atomically, but neither puts a directory over a non-directory
+    // nor the other way round; fs.rm on a symlink removes the link, never what it points to.
+    if (existing && (existing.isDirectory() || incoming.isDirectory()))
+        await node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.rm(target, { recursive: true, force: true });
+    await node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.rename(source, target);
+}
+/** A user's TAR_OPTIONS (say, --absolute-names) would change what our archives mean. */
+function tarEnv() {
+    const env = { ...process.env };
+    delete env.TAR_OPTIONS;
+    return env;
+}
+function exitOf(child, what) {
+    let stderr = '';
+    child.stderr?.on('data', (chunk) => {
+        stderr = (stderr + chunk.toString()).slice(-2000);
+    });
+    return handled(new Promise((resolve, reject) => {
+        child.once('error', reject);
+        child.once('close', (code, signal) => {
+            if (code === 0)
+                resolve();
+            else
+                reject(new Error(`${what} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`));
+        });
+    }));
+}
+/** An exit can fail while the caller still streams; it awaits the promise later, so no unhandled rejection. */
+function handled(promise) {
+    promise.catch(() => undefined);
+    return promise;
+}
+function ignoreCode(...codes) {
+    return error => {
+        if (!codes.includes(error.code ?? ''))
+            throw error;
+        return undefined;
+    };
+}
+
+
+/***/ }),
+
 /***/ 4633:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   al: () => (/* binding */ ReadOnlyStoreError),
 /* harmony export */   cT: () => (/* binding */ missed),
 /* harmony export */   gN: () => (/* binding */ partPaths),
 /* harmony export */   w6: () => (/* binding */ partIdentities)
@@ -30456,8 +30709,201 @@ function partIdentities(spec) {
 function partPaths(spec) {
     return spec.parts.map(part => part.path);
 }
+/**
+ * The store refuses this run's writes (credentials that may read but not write): the save is `read-only`,
+ * and only the first refusal of a job is a warning.
+ */
+class ReadOnlyStoreError extends Error {
+    firstInJob;
+    constructor(message, 
+    /** False for the saves after the first refusal: the job was told already. */
+    firstInJob) {
+        super(message);
+        this.firstInJob = firstInJob;
+        this.name = 'ReadOnlyStoreError';
+    }
+}
 function missed(otherIdentity = null) {
     return { matchedKey: null, otherIdentity };
+}
+
+
+/***/ }),
+
+/***/ 9871:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   C4: () => (/* binding */ isKeyOrRevision),
+/* harmony export */   Dn: () => (/* binding */ newSaveId),
+/* harmony export */   E4: () => (/* binding */ versionOf),
+/* harmony export */   Gm: () => (/* binding */ archiveFileName),
+/* harmony export */   IM: () => (/* binding */ newEntryMeta),
+/* harmony export */   W2: () => (/* binding */ STORE_FORMAT),
+/* harmony export */   X2: () => (/* binding */ entryInfo),
+/* harmony export */   a: () => (/* binding */ archiveFiles),
+/* harmony export */   bG: () => (/* binding */ otherIdentityNote),
+/* harmony export */   cu: () => (/* binding */ identityOf),
+/* harmony export */   dQ: () => (/* binding */ lookUpEntry),
+/* harmony export */   eD: () => (/* binding */ entryBytes),
+/* harmony export */   sc: () => (/* binding */ sha256),
+/* harmony export */   zo: () => (/* binding */ metaProblem)
+/* harmony export */ });
+/* unused harmony export identityDifference */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7242);
+/* harmony import */ var _archive_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(87);
+/* harmony import */ var _backend_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4633);
+
+
+
+
+/*
+ * The manifest of an entry in a store qdc owns: what the entry is (its identity), which archive holds each
+ * part, and each archive's size and SHA-256. The identity names no machine: part names, the store format
+ * and the compression. Its hash is the entry's version, so an entry made on one runner is found on another.
+ */
+/**
+ * 2: parts are named by role or spelling and archived relative to themselves. 1 (before portable entries):
+ * parts were absolute paths of the machine that saved them; such entries still list, verify and prune,
+ * but never restore.
+ */
+const STORE_FORMAT = 2;
+const ARCHIVE_NAME = /^[0-9a-f]{16}-\d+\.tar\.zst$/;
+/** A save's random id: it names the save's archives, so no save ever overwrites another's. */
+function newSaveId() {
+    return node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes(8).toString('hex');
+}
+/** The archive of part `index` of save `saveId`. */
+function archiveFileName(saveId, index) {
+    return `${saveId}-${index}.tar.zst`;
+}
+/** The manifest of a save whose parts are archived (and hashed) already. */
+function newEntryMeta(spec, key, saveId, parts, now) {
+    const identity = identityOf(spec);
+    return {
+        format: STORE_FORMAT,
+        key,
+        version: versionOf(identity),
+        saveId,
+        created: now,
+        lastUsed: now,
+        identity,
+        parts,
+        ...(spec.kind ? { kind: spec.kind } : {})
+    };
+}
+function entryInfo(meta) {
+    return { key: meta.key, kind: meta.kind, version: meta.version, bytes: entryBytes(meta), created: meta.created, lastUsed: meta.lastUsed };
+}
+function identityOf(spec) {
+    return { format: STORE_FORMAT, compression: _archive_js__WEBPACK_IMPORTED_MODULE_2__/* .ARCHIVE_COMPRESSION */ .IX, parts: (0,_backend_js__WEBPACK_IMPORTED_MODULE_3__/* .partIdentities */ .w6)(spec) };
+}
+function versionOf(identity) {
+    return sha256(JSON.stringify(identity));
+}
+function sha256(text) {
+    return node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash('sha256').update(text).digest('hex');
+}
+function entryBytes(meta) {
+    return meta.parts.reduce((sum, part) => sum + (part.kind === 'missing' ? 0 : part.bytes), 0);
+}
+function archiveFiles(meta) {
+    return meta.parts.flatMap(part => (part.kind === 'missing' ? [] : [part.file]));
+}
+/**
+ * What is wrong with a manifest read from a store that other jobs write to, or null. Everything later used
+ * as a file name or an extraction plan is checked here; `dirName`/`versionDir` are where it was found.
+ */
+function metaProblem(meta, keyHash, versionDir) {
+    if (meta.format !== STORE_FORMAT && meta.format !== 1)
+        return `unknown format ${String(meta.format)}`;
+    // Lookup by prefix reads key and version from the manifest; they must name the place it sits in.
+    if (typeof meta.key !== 'string' || sha256(meta.key) !== keyHash)
+        return 'key does not match its directory';
+    if (meta.version !== versionDir)
+        return 'version does not match its directory';
+    if (!Number.isFinite(meta.created) || !Number.isFinite(meta.lastUsed))
+        return 'bad timestamps';
+    if (!Array.isArray(meta.parts))
+        return 'no parts';
+    if (meta.format === STORE_FORMAT) {
+        const identity = meta.identity;
+        if (!identity || !Array.isArray(identity.parts) || identity.parts.length !== meta.parts.length)
+            return 'parts do not match the identity';
+        if (versionOf(identity) !== meta.version)
+            return 'identity does not match the version';
+    }
+    for (const part of meta.parts) {
+        if (part.kind === 'missing')
+            continue;
+        if (part.kind !== 'tree' && part.kind !== 'file')
+            return `unknown part kind ${String(part.kind)}`;
+        if (!ARCHIVE_NAME.test(part.file))
+            return `bad archive name ${JSON.stringify(part.file)}`;
+        if (!/^[0-9a-f]{64}$/.test(part.sha256) || !Number.isSafeInteger(part.bytes))
+            return `bad digest or size for ${part.file}`;
+    }
+    return null;
+}
+/**
+ * GitHub's lookup rule, the same in every store qdc owns: the exact key, else for each restore key in order
+ * the newest entry it prefixes. Both finders look in the wanted version only.
+ */
+async function lookUpEntry(key, restoreKeys, exact, newestPrefixed) {
+    const hit = await exact(key);
+    if (hit)
+        return hit;
+    for (const prefix of restoreKeys) {
+        const found = await newestPrefixed(prefix);
+        if (found)
+            return found;
+    }
+    return undefined;
+}
+/** The entries a miss on `key` is explained by: the key itself and its revisions. */
+function isKeyOrRevision(candidate, key) {
+    return candidate === key || candidate.startsWith(key + _constants_js__WEBPACK_IMPORTED_MODULE_1__/* .REVISION_SEPARATOR */ .eG);
+}
+/**
+ * After a miss: one line naming the newest entry of the key (or a revision) stored under another identity
+ * and what of its identity differs; null when there is none, or when nothing differs.
+ */
+function otherIdentityNote(others, wanted) {
+    if (others.length === 0)
+        return null;
+    const other = others.reduce((latest, meta) => (meta.created > latest.created ? meta : latest));
+    const difference = identityDifference(other, wanted);
+    return difference ? `The store holds ${other.key} under another identity, so it does not match: ${difference}.` : null;
+}
+/**
+ * One line saying why an entry stored under the wanted key is not this one: which part of the identity
+ * differs. null when the identities agree.
+ */
+function identityDifference(stored, wanted) {
+    if (stored.format !== wanted.format || !stored.identity) {
+        return `it was saved in store format ${stored.format}${stored.format === 1 ? ' (before entries were portable: tied to the absolute paths of the machine that saved it)' : ''}, this run uses format ${wanted.format}`;
+    }
+    const have = stored.identity;
+    if (have.compression !== wanted.compression)
+        return `it was compressed with ${have.compression}, this run uses ${wanted.compression}`;
+    if (JSON.stringify(have.parts) === JSON.stringify(wanted.parts))
+        return null;
+    const missing = wanted.parts.filter(part => !have.parts.includes(part));
+    const extra = have.parts.filter(part => !wanted.parts.includes(part));
+    if (missing.length === 0 && extra.length === 0)
+        return `its parts are in another order (${have.parts.map(readable).join(', ')})`;
+    const said = [
+        extra.length > 0 ? `it also holds ${extra.map(readable).join(', ')}` : '',
+        missing.length > 0 ? `it lacks ${missing.map(readable).join(', ')}` : ''
+    ].filter(Boolean);
+    return `its paths differ: ${said.join('; ')}`;
+}
+function readable(identity) {
+    const [origin, ...rest] = identity.split(':');
+    const name = rest.join(':');
+    return origin === 'role' ? name : `'${name}'`;
 }
 
 
@@ -30523,9 +30969,9 @@ async function readHistory(storeRoot) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   CS: () => (/* binding */ listFiles),
+/* harmony export */   FR: () => (/* binding */ chooseToPrune),
 /* harmony export */   I9: () => (/* binding */ pruneStore)
 /* harmony export */ });
-/* unused harmony export chooseToPrune */
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1455);
 /* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
@@ -30657,295 +31103,30 @@ async function tidy(dir, isRoot = false) {
 
 /***/ }),
 
-/***/ 975:
+/***/ 7428:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  V: () => (/* binding */ LocalStore)
-});
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
-var core = __nccwpck_require__(3838);
-// EXTERNAL MODULE: ./src/report/format.ts
-var format = __nccwpck_require__(2011);
-// EXTERNAL MODULE: ./src/util/atomic.ts
-var atomic = __nccwpck_require__(4535);
-// EXTERNAL MODULE: ./src/util/errors.ts
-var errors = __nccwpck_require__(17);
-// EXTERNAL MODULE: ./src/util/hash-pool.ts
-var hash_pool = __nccwpck_require__(7281);
-// EXTERNAL MODULE: ./src/util/progress.ts
-var util_progress = __nccwpck_require__(5365);
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(1421);
-;// CONCATENATED MODULE: ./src/backends/archive.ts
-
-
-
-
-/*
- * The archives of the stores qdc owns (local, and any object store): one zstd tar per part, made with
- * `tar -C <part> .`, so every member is relative to the directory it is extracted into. Nothing in an
- * archive names the machine it was made on, and tar's own refusal of names that leave the directory
- * applies as is. Extraction goes into a staging directory beside the target and is moved into place only
- * once every part of the entry extracted cleanly: a corrupt or hostile archive never touches the target.
- */
-/** The compression every archive is written with: part of an entry's identity. */
-const ARCHIVE_COMPRESSION = 'zstd';
-async function pathKind(target) {
-    try {
-        return (await promises_.stat(target)).isDirectory() ? 'tree' : 'file';
-    }
-    catch (error) {
-        if (error.code === 'ENOENT')
-            return 'missing';
-        throw error;
-    }
-}
-/** A directory's members are `./...` relative to it; a file is archived from its parent under its own name. */
-function tarCreateArgs(target, kind, exclude) {
-    const [directory, member] = kind === 'tree' ? [target, '.'] : [external_node_path_.dirname(target), external_node_path_.basename(target)];
-    return ['--format=gnu', '--use-compress-program=zstd -T0', '-cf', '-', ...exclude.map(pattern => `--exclude=${pattern}`), '-C', directory, member];
-}
-/** Writes tar's output to a new read-only file, hashing the bytes on their way to disk; fsynced. */
-async function writeArchive(tarArgs, temp) {
-    const handle = await promises_.open(temp, 'wx', 0o444);
-    try {
-        const tar = (0,external_node_child_process_.spawn)('tar', tarArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: tarEnv() });
-        const exited = exitOf(tar, 'tar -c');
-        const hash = external_node_crypto_.createHash('sha256');
-        let bytes = 0;
-        for await (const chunk of tar.stdout) {
-            hash.update(chunk);
-            bytes += chunk.length;
-            // write() may take less than the whole chunk.
-            for (let offset = 0; offset < chunk.length;)
-                offset += (await handle.write(chunk, offset)).bytesWritten;
-        }
-        await exited;
-        await handle.sync();
-        return { sha256: hash.digest('hex'), bytes };
-    }
-    finally {
-        await handle.close();
-    }
-}
-/**
- * Extracts one archive (a file descriptor read from its current offset, or a stream) into a fresh staging
- * directory beside `target`. A failure removes the staging directory and throws with tar's complaint.
- */
-async function extractToStaging(input, kind, target) {
-    const staging = await makeStaging(target);
-    try {
-        const problem = await untar(input, staging);
-        if (problem)
-            throw new Error(`refused entry: ${problem}`);
-    }
-    catch (error) {
-        await promises_.rm(staging, { recursive: true, force: true });
-        throw error;
-    }
-    return { staging, restored: kind === 'tree' ? staging : external_node_path_.join(staging, external_node_path_.basename(target)), target };
-}
-/** Beside the target, so moving the result into place is a rename on the same filesystem. */
-async function makeStaging(target) {
-    await promises_.mkdir(external_node_path_.dirname(target), { recursive: true });
-    return promises_.mkdtemp(external_node_path_.join(external_node_path_.dirname(target), `.${external_node_path_.basename(target)}.qdc-restore-`));
-}
-/** GNU tar's warnings that it rewrote or skipped a name that pointed outside the directory. */
-const ESCAPE_WARNINGS = /Removing leading|contains '\.\.'|Skipping to next header|Cannot (open|hard link|create)/;
-/**
- * null when tar extracted everything as archived, else what it complained about. GNU tar (no -P) refuses
- * absolute names, `..` and writes through symlinks; a warning that it rewrote a name refuses the archive.
- * -p keeps modes exactly as saved rather than filtered through the job's umask; --no-same-owner makes the
- * restoring user the owner of everything, so an entry saved by root restores for an unprivileged user and
- * the other way round, and a root without CAP_CHOWN (a user namespace, a container) never fails to chown.
- */
-async function untar(input, directory) {
-    const args = ['--use-compress-program=zstd', '--warning=no-timestamp', '--warning=no-unknown-keyword', '--no-same-owner', '-xpf', '-', '-C', directory];
-    const tar = (0,external_node_child_process_.spawn)('tar', args, { stdio: [typeof input === 'number' ? input : 'pipe', 'ignore', 'pipe'], env: tarEnv() });
-    if (typeof input !== 'number') {
-        // A stream that fails ends tar's input early: tar then reports a truncated archive.
-        input.once('error', () => tar.stdin?.destroy());
-        tar.stdin.once('error', () => input.destroy());
-        input.pipe(tar.stdin);
-    }
-    let stderr = '';
-    tar.stderr.on('data', (chunk) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-    const code = await new Promise((resolve, reject) => {
-        tar.once('error', reject);
-        tar.once('close', resolve);
-    });
-    const complaint = stderr.split('\n').find(line => ESCAPE_WARNINGS.test(line)) ?? stderr.trim().split('\n')[0];
-    if (code !== 0)
-        return complaint || `tar exited with ${code}`;
-    return ESCAPE_WARNINGS.test(stderr) ? complaint : null;
-}
-/**
- * Renames what was extracted into the target, merging with what is already there: same-named
- * files are replaced (atomically, one rename each), directories merged, and anything on disk that is
- * not a directory (a symlink included) is replaced rather than followed.
- */
-async function moveIntoPlace(source, target) {
-    const existing = await promises_.lstat(target).catch(ignoreCode('ENOENT'));
-    const incoming = await promises_.lstat(source);
-    if (existing?.isDirectory() && incoming.isDirectory()) {
-        for (const name of await promises_.readdir(source))
-            await moveIntoPlace(external_node_path_.join(source, name), external_node_path_.join(target, name));
-        return;
-    }
-    // rename() replaces a file or symlink atomically, but neither puts a directory over a non-directory
-    // nor the other way round; fs.rm on a symlink removes the link, never what it points to.
-    if (existing && (existing.isDirectory() || incoming.isDirectory()))
-        await promises_.rm(target, { recursive: true, force: true });
-    await promises_.rename(source, target);
-}
-/** A user's TAR_OPTIONS (say, --absolute-names) would change what our archives mean. */
-function tarEnv() {
-    const env = { ...process.env };
-    delete env.TAR_OPTIONS;
-    return env;
-}
-function exitOf(child, what) {
-    let stderr = '';
-    child.stderr?.on('data', (chunk) => {
-        stderr = (stderr + chunk.toString()).slice(-2000);
-    });
-    return handled(new Promise((resolve, reject) => {
-        child.once('error', reject);
-        child.once('close', (code, signal) => {
-            if (code === 0)
-                resolve();
-            else
-                reject(new Error(`${what} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`));
-        });
-    }));
-}
-/** An exit can fail while the caller still streams; it awaits the promise later, so no unhandled rejection. */
-function handled(promise) {
-    promise.catch(() => undefined);
-    return promise;
-}
-function ignoreCode(...codes) {
-    return error => {
-        if (!codes.includes(error.code ?? ''))
-            throw error;
-        return undefined;
-    };
-}
-
-// EXTERNAL MODULE: ./src/backends/backend.ts
-var backend = __nccwpck_require__(4633);
-;// CONCATENATED MODULE: ./src/backends/entry-meta.ts
-
-
-
-/*
- * The manifest of an entry in a store qdc owns: what the entry is (its identity), which archive holds each
- * part, and each archive's size and SHA-256. The identity names no machine: part names, the store format
- * and the compression. Its hash is the entry's version, so an entry made on one runner is found on another.
- */
-/**
- * 2: parts are named by role or spelling and archived relative to themselves. 1 (before portable entries):
- * parts were absolute paths of the machine that saved them; such entries still list, verify and prune,
- * but never restore.
- */
-const STORE_FORMAT = 2;
-const ARCHIVE_NAME = /^[0-9a-f]{16}-\d+\.tar\.zst$/;
-function identityOf(spec) {
-    return { format: STORE_FORMAT, compression: ARCHIVE_COMPRESSION, parts: (0,backend/* partIdentities */.w6)(spec) };
-}
-function versionOf(identity) {
-    return sha256(JSON.stringify(identity));
-}
-function sha256(text) {
-    return external_node_crypto_.createHash('sha256').update(text).digest('hex');
-}
-function entryBytes(meta) {
-    return meta.parts.reduce((sum, part) => sum + (part.kind === 'missing' ? 0 : part.bytes), 0);
-}
-function archiveFiles(meta) {
-    return meta.parts.flatMap(part => (part.kind === 'missing' ? [] : [part.file]));
-}
-/**
- * What is wrong with a manifest read from a store that other jobs write to, or null. Everything later used
- * as a file name or an extraction plan is checked here; `dirName`/`versionDir` are where it was found.
- */
-function metaProblem(meta, keyHash, versionDir) {
-    if (meta.format !== STORE_FORMAT && meta.format !== 1)
-        return `unknown format ${String(meta.format)}`;
-    // Lookup by prefix reads key and version from the manifest; they must name the place it sits in.
-    if (typeof meta.key !== 'string' || sha256(meta.key) !== keyHash)
-        return 'key does not match its directory';
-    if (meta.version !== versionDir)
-        return 'version does not match its directory';
-    if (!Number.isFinite(meta.created) || !Number.isFinite(meta.lastUsed))
-        return 'bad timestamps';
-    if (!Array.isArray(meta.parts))
-        return 'no parts';
-    if (meta.format === STORE_FORMAT) {
-        const identity = meta.identity;
-        if (!identity || !Array.isArray(identity.parts) || identity.parts.length !== meta.parts.length)
-            return 'parts do not match the identity';
-        if (versionOf(identity) !== meta.version)
-            return 'identity does not match the version';
-    }
-    for (const part of meta.parts) {
-        if (part.kind === 'missing')
-            continue;
-        if (part.kind !== 'tree' && part.kind !== 'file')
-            return `unknown part kind ${String(part.kind)}`;
-        if (!ARCHIVE_NAME.test(part.file))
-            return `bad archive name ${JSON.stringify(part.file)}`;
-        if (!/^[0-9a-f]{64}$/.test(part.sha256) || !Number.isSafeInteger(part.bytes))
-            return `bad digest or size for ${part.file}`;
-    }
-    return null;
-}
-/**
- * One line saying why an entry stored under the wanted key is not this one: which part of the identity
- * differs. null when the identities agree.
- */
-function identityDifference(stored, wanted) {
-    if (stored.format !== wanted.format || !stored.identity) {
-        return `it was saved in store format ${stored.format}${stored.format === 1 ? ' (before entries were portable: tied to the absolute paths of the machine that saved it)' : ''}, this run uses format ${wanted.format}`;
-    }
-    const have = stored.identity;
-    if (have.compression !== wanted.compression)
-        return `it was compressed with ${have.compression}, this run uses ${wanted.compression}`;
-    if (JSON.stringify(have.parts) === JSON.stringify(wanted.parts))
-        return null;
-    const missing = wanted.parts.filter(part => !have.parts.includes(part));
-    const extra = have.parts.filter(part => !wanted.parts.includes(part));
-    if (missing.length === 0 && extra.length === 0)
-        return `its parts are in another order (${have.parts.map(readable).join(', ')})`;
-    const said = [
-        extra.length > 0 ? `it also holds ${extra.map(readable).join(', ')}` : '',
-        missing.length > 0 ? `it lacks ${missing.map(readable).join(', ')}` : ''
-    ].filter(Boolean);
-    return `its paths differ: ${said.join('; ')}`;
-}
-function readable(identity) {
-    const [origin, ...rest] = identity.split(':');
-    const name = rest.join(':');
-    return origin === 'role' ? name : `'${name}'`;
-}
-
-// EXTERNAL MODULE: ./src/backends/locks.ts
-var locks = __nccwpck_require__(8717);
-// EXTERNAL MODULE: ./src/backends/local/history.ts
-var local_history = __nccwpck_require__(173);
-// EXTERNAL MODULE: ./src/backends/local/prune.ts
-var prune = __nccwpck_require__(1021);
-;// CONCATENATED MODULE: ./src/backends/local/store.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   V: () => (/* binding */ LocalStore)
+/* harmony export */ });
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1455);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3838);
+/* harmony import */ var _report_format_js__WEBPACK_IMPORTED_MODULE_13__ = __nccwpck_require__(2011);
+/* harmony import */ var _util_atomic_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4535);
+/* harmony import */ var _util_errors_js__WEBPACK_IMPORTED_MODULE_14__ = __nccwpck_require__(17);
+/* harmony import */ var _util_hash_pool_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7281);
+/* harmony import */ var _util_progress_js__WEBPACK_IMPORTED_MODULE_12__ = __nccwpck_require__(5365);
+/* harmony import */ var _archive_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(87);
+/* harmony import */ var _backend_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(4633);
+/* harmony import */ var _entry_meta_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(9871);
+/* harmony import */ var _locks_js__WEBPACK_IMPORTED_MODULE_9__ = __nccwpck_require__(8717);
+/* harmony import */ var _history_js__WEBPACK_IMPORTED_MODULE_10__ = __nccwpck_require__(173);
+/* harmony import */ var _prune_js__WEBPACK_IMPORTED_MODULE_11__ = __nccwpck_require__(1021);
 
 
 
@@ -30992,107 +31173,98 @@ class LocalStore {
         this.log = options.log ?? (() => undefined);
         this.pruning = options.pruning ?? {};
     }
+    get label() {
+        return this.root;
+    }
     async restore(spec, key, restoreKeys) {
-        const identity = identityOf(spec);
-        const version = versionOf(identity);
+        const identity = (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .identityOf */ .cu)(spec);
+        const version = (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .versionOf */ .E4)(identity);
         const found = await this.lookup(version, key, restoreKeys);
         if (!found)
-            return (0,backend/* missed */.cT)(await this.otherIdentity(identity, key));
+            return (0,_backend_js__WEBPACK_IMPORTED_MODULE_7__/* .missed */ .cT)(await this.otherIdentity(identity, key));
         const opened = await this.openEntry(version, found.key);
         // Pruned between lookup and open: as good as a miss.
         if (!opened)
-            return (0,backend/* missed */.cT)();
+            return (0,_backend_js__WEBPACK_IMPORTED_MODULE_7__/* .missed */ .cT)();
         const { meta, handles } = opened;
         const staged = [];
         try {
             // The version covers the identity, but meta.json is data from the store: targets come from the spec.
-            if (meta.format !== STORE_FORMAT || meta.parts.length !== spec.parts.length)
-                throw corrupt(meta.key, `it does not describe ${spec.parts.length} part(s) in format ${STORE_FORMAT}`);
+            if (meta.format !== _entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .STORE_FORMAT */ .W2 || meta.parts.length !== spec.parts.length)
+                throw corrupt(meta.key, `it does not describe ${spec.parts.length} part(s) in format ${_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .STORE_FORMAT */ .W2}`);
             // Every part is verified and staged before any is moved in: an entry restores whole or not at all.
             for (const [index, part] of meta.parts.entries()) {
                 const target = spec.parts[index];
-                const progress = (0,util_progress/* progressLog */.mS)(`Restoring ${target.name}`, part.kind === 'missing' ? 0 : part.bytes, this.log);
+                const progress = (0,_util_progress_js__WEBPACK_IMPORTED_MODULE_12__/* .progressLog */ .mS)(`Restoring ${target.name}`, part.kind === 'missing' ? 0 : part.bytes, this.log);
                 const stage = await extractPart(handles[index], part, target, meta.key, progress);
                 if (stage)
                     staged.push(stage);
             }
             for (const { restored, target } of staged)
-                await moveIntoPlace(restored, target);
+                await (0,_archive_js__WEBPACK_IMPORTED_MODULE_6__/* .moveIntoPlace */ .hU)(restored, target);
         }
         finally {
             await Promise.all(handles.map(handle => handle?.close()));
-            await Promise.all(staged.map(({ staging }) => promises_.rm(staging, { recursive: true, force: true })));
+            await Promise.all(staged.map(({ staging }) => node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(staging, { recursive: true, force: true })));
         }
         await this.markUsed(version, meta);
-        return { matchedKey: meta.key, archiveBytes: entryBytes(meta) };
+        return { matchedKey: meta.key, archiveBytes: (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .entryBytes */ .eD)(meta) };
     }
     async save(spec, key) {
-        const kinds = await Promise.all(spec.parts.map(part => pathKind(part.path)));
+        const kinds = await Promise.all(spec.parts.map(part => (0,_archive_js__WEBPACK_IMPORTED_MODULE_6__/* .pathKind */ .gl)(part.path)));
         if (kinds.every(kind => kind === 'missing')) {
             throw new Error(`nothing to save: none of these paths exists: ${spec.parts.map(part => part.path).join(', ')}`);
         }
         await this.makeDir(this.tmpDir);
-        const saveId = external_node_crypto_.randomBytes(8).toString('hex');
+        const saveId = (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .newSaveId */ .Dn)();
         const staged = [];
         try {
             for (const [index, part] of spec.parts.entries()) {
-                staged.push(await this.stagePart(part, kinds[index], spec.exclude, `${saveId}-${index}.tar.zst`));
+                staged.push(await this.stagePart(part, kinds[index], spec.exclude, (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .archiveFileName */ .Gm)(saveId, index)));
             }
-            const now = this.clock();
-            const identity = identityOf(spec);
-            const meta = {
-                format: STORE_FORMAT,
-                key,
-                version: versionOf(identity),
-                saveId,
-                created: now,
-                lastUsed: now,
-                identity,
-                parts: staged.map(({ part }) => part),
-                ...(spec.kind ? { kind: spec.kind } : {})
-            };
+            const meta = (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .newEntryMeta */ .IM)(spec, key, saveId, staged.map(({ part }) => part), this.clock());
             await this.publish(meta, staged);
-            return { archiveBytes: entryBytes(meta) };
+            return { archiveBytes: (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .entryBytes */ .eD)(meta) };
         }
         finally {
             // Published temps were renamed away; these are the ones a failure left behind.
-            await Promise.all(staged.flatMap(({ temp }) => (temp === null ? [] : [promises_.rm(temp, { force: true })])));
+            await Promise.all(staged.flatMap(({ temp }) => (temp === null ? [] : [node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(temp, { force: true })])));
         }
     }
     /** Every readable entry, most recently used first. */
     async listEntries() {
         const entries = await this.storedEntries();
-        return entries.map(({ meta }) => entryInfo(meta)).sort((a, b) => b.lastUsed - a.lastUsed);
+        return entries.map(({ meta }) => (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .entryInfo */ .X2)(meta)).sort((a, b) => b.lastUsed - a.lastUsed);
     }
     /**
      * Drops what was unused for longer than maxAgeMs, then the least recently used until the store fits
      * maxBytes: archive entries and in-place files alike (prune.ts).
      */
     async prune(options = {}) {
-        return (0,prune/* pruneStore */.I9)(this, this.root, options, this.clock());
+        return (0,_prune_js__WEBPACK_IMPORTED_MODULE_11__/* .pruneStore */ .I9)(this, this.root, options, this.clock());
     }
     /** After a job's saves: prune to the configured limits and record the run's hits. A failure is a warning. */
     async maintain(entries) {
-        await core/* group */.Os('Prune local store', async () => {
+        await _actions_core__WEBPACK_IMPORTED_MODULE_3__/* .group */ .Os('Prune local store', async () => {
             try {
                 const pruned = await this.prune(this.pruning);
                 const files = pruned.files.length > 0 ? ` and ${pruned.files.length} in-place file(s)` : '';
-                this.log(`Removed ${pruned.entries.length} entr${pruned.entries.length === 1 ? 'y' : 'ies'}${files}, ${(0,format/* formatBytes */.z3)(pruned.bytes)}`);
+                this.log(`Removed ${pruned.entries.length} entr${pruned.entries.length === 1 ? 'y' : 'ies'}${files}, ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_13__/* .formatBytes */ .z3)(pruned.bytes)}`);
                 if (pruned.busyKinds.length > 0)
                     this.log(`In use by another job, not pruned: ${pruned.busyKinds.join(', ')}`);
             }
             catch (error) {
-                core/* warning */.$e(`Pruning the local store failed: ${(0,errors/* stringifyError */.M)(error)}`);
+                _actions_core__WEBPACK_IMPORTED_MODULE_3__/* .warning */ .$e(`Pruning the local store failed: ${(0,_util_errors_js__WEBPACK_IMPORTED_MODULE_14__/* .stringifyError */ .M)(error)}`);
             }
         });
-        await (0,local_history/* appendHistory */.b8)(this.root, entries).catch(error => core/* warning */.$e(`Could not append to the store's run history: ${(0,errors/* stringifyError */.M)(error)}`));
+        await (0,_history_js__WEBPACK_IMPORTED_MODULE_10__/* .appendHistory */ .b8)(this.root, entries).catch(error => _actions_core__WEBPACK_IMPORTED_MODULE_3__/* .warning */ .$e(`Could not append to the store's run history: ${(0,_util_errors_js__WEBPACK_IMPORTED_MODULE_14__/* .stringifyError */ .M)(error)}`));
     }
     /** Documents are files beside the entries: one per key, replaced atomically (the run history is a few KB). */
     documents = {
-        read: async (key) => ((await (0,atomic/* readJson */.Vh)(this.documentFile(key))) ?? { document: null }).document,
+        read: async (key) => ((await (0,_util_atomic_js__WEBPACK_IMPORTED_MODULE_4__/* .readJson */ .Vh)(this.documentFile(key))) ?? { document: null }).document,
         write: async (key, document) => {
             await this.makeDir(this.documentsDir);
-            await (0,atomic/* writeFileAtomic */.Zf)(this.documentFile(key), JSON.stringify({ key, document }));
+            await (0,_util_atomic_js__WEBPACK_IMPORTED_MODULE_4__/* .writeFileAtomic */ .Zf)(this.documentFile(key), JSON.stringify({ key, document }));
         }
     };
     /** Documents nobody wrote for longer than maxAgeMs: the history of a branch that is gone. */
@@ -31101,25 +31273,25 @@ class LocalStore {
             return [];
         const stale = await oldFiles(await listDir(this.documentsDir), this.clock() - maxAgeMs);
         if (!dryRun)
-            await Promise.all(stale.map(file => promises_.rm(file.file, { force: true })));
+            await Promise.all(stale.map(file => node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(file.file, { force: true })));
         return stale;
     }
     get documentsDir() {
-        return external_node_path_.join(this.root, 'documents');
+        return node_path__WEBPACK_IMPORTED_MODULE_2__.join(this.root, 'documents');
     }
     documentFile(key) {
-        return external_node_path_.join(this.documentsDir, `${sha256(key)}.json`);
+        return node_path__WEBPACK_IMPORTED_MODULE_2__.join(this.documentsDir, `${(0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .sha256 */ .sc)(key)}.json`);
     }
     /** Runs work holding the store-wide prune lock, so two prunes never race each other. */
     async withPruneLock(work) {
         await this.makeDir(this.locksDir);
-        return (0,locks/* withLock */.k)(external_node_path_.join(this.locksDir, 'prune'), work);
+        return (0,_locks_js__WEBPACK_IMPORTED_MODULE_9__/* .withLock */ .k)(node_path__WEBPACK_IMPORTED_MODULE_2__.join(this.locksDir, 'prune'), work);
     }
     /** Removes every entry `chosen` picks (qdc clear); returns what went. */
     async removeEntries(chosen) {
         const removed = [];
         for (const entry of await this.storedEntries()) {
-            const info = entryInfo(entry.meta);
+            const info = (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .entryInfo */ .X2)(entry.meta);
             if (chosen(info) && (await this.removeEntry(entry)))
                 removed.push(info);
         }
@@ -31138,14 +31310,14 @@ class LocalStore {
             if (meta === null)
                 continue;
             if (meta instanceof Error) {
-                const key = external_node_path_.relative(this.root, dir);
+                const key = node_path__WEBPACK_IMPORTED_MODULE_2__.relative(this.root, dir);
                 if (wanted({ key }))
                     checks.push({ key, bytes: 0, problem: meta.message });
                 continue;
             }
             if (!wanted(meta))
                 continue;
-            checks.push({ key: meta.key, kind: meta.kind, bytes: entryBytes(meta), problem: await archivesProblem(dir, meta) });
+            checks.push({ key: meta.key, kind: meta.kind, bytes: (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .entryBytes */ .eD)(meta), problem: await archivesProblem(dir, meta) });
         }
         return checks;
     }
@@ -31154,27 +31326,27 @@ class LocalStore {
         const dirs = await this.entryDirs();
         for (const { version, keyHash } of dirs) {
             const dir = this.entryDir(version, keyHash);
-            if (keyHash !== sha256(check.key) && external_node_path_.relative(this.root, dir) !== check.key)
+            if (keyHash !== (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .sha256 */ .sc)(check.key) && node_path__WEBPACK_IMPORTED_MODULE_2__.relative(this.root, dir) !== check.key)
                 continue;
-            await this.withEntryLock(version, keyHash, () => promises_.rm(dir, { recursive: true, force: true }));
+            await this.withEntryLock(version, keyHash, () => node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(dir, { recursive: true, force: true }));
         }
     }
     get entriesDir() {
-        return external_node_path_.join(this.root, 'entries');
+        return node_path__WEBPACK_IMPORTED_MODULE_2__.join(this.root, 'entries');
     }
     get tmpDir() {
-        return external_node_path_.join(this.root, 'tmp');
+        return node_path__WEBPACK_IMPORTED_MODULE_2__.join(this.root, 'tmp');
     }
     get locksDir() {
-        return external_node_path_.join(this.root, 'locks');
+        return node_path__WEBPACK_IMPORTED_MODULE_2__.join(this.root, 'locks');
     }
     entryDir(version, keyHash) {
-        return external_node_path_.join(this.entriesDir, version, keyHash);
+        return node_path__WEBPACK_IMPORTED_MODULE_2__.join(this.entriesDir, version, keyHash);
     }
     /** Lock names come from directory names, so prune can lock an entry whose meta.json is unreadable. */
     async withEntryLock(version, keyHash, work) {
         await this.makeDir(this.locksDir);
-        return (0,locks/* withLock */.k)(external_node_path_.join(this.locksDir, `${version}-${keyHash}`), work);
+        return (0,_locks_js__WEBPACK_IMPORTED_MODULE_9__/* .withLock */ .k)(node_path__WEBPACK_IMPORTED_MODULE_2__.join(this.locksDir, `${version}-${keyHash}`), work);
     }
     /**
      * mkdir -p, giving every directory it creates the root's permission bits and fsyncing each new entry
@@ -31182,45 +31354,34 @@ class LocalStore {
      */
     async makeDir(dir) {
         if (this.rootMode === undefined) {
-            await promises_.mkdir(this.root, { recursive: true });
-            this.rootMode = (await promises_.stat(this.root)).mode & 0o7777;
+            await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir(this.root, { recursive: true });
+            this.rootMode = (await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.stat(this.root)).mode & 0o7777;
         }
-        const firstCreated = await promises_.mkdir(dir, { recursive: true });
+        const firstCreated = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.mkdir(dir, { recursive: true });
         if (firstCreated === undefined)
             return;
-        for (let created = dir; created.length >= firstCreated.length; created = external_node_path_.dirname(created)) {
-            await promises_.chmod(created, this.rootMode);
-            await (0,atomic/* syncPath */.Z8)(external_node_path_.dirname(created));
+        for (let created = dir; created.length >= firstCreated.length; created = node_path__WEBPACK_IMPORTED_MODULE_2__.dirname(created)) {
+            await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.chmod(created, this.rootMode);
+            await (0,_util_atomic_js__WEBPACK_IMPORTED_MODULE_4__/* .syncPath */ .Z8)(node_path__WEBPACK_IMPORTED_MODULE_2__.dirname(created));
         }
     }
-    /** GitHub's rule: the exact key, else per restore key in order the newest entry it prefixes; same version only. */
+    /** GitHub's rule (lookUpEntry); the entries of the version are read once, for all the restore keys. */
     async lookup(version, key, restoreKeys) {
-        const exact = await readMeta(this.entryDir(version, sha256(key)), key);
-        if (exact)
-            return exact;
-        if (restoreKeys.length === 0)
-            return undefined;
-        const candidates = (await this.storedEntries(version)).map(({ meta }) => meta);
-        for (const prefix of restoreKeys) {
-            const matches = candidates.filter(meta => meta.key.startsWith(prefix));
-            if (matches.length > 0)
-                return newest(matches);
-        }
-        return undefined;
+        let candidates;
+        return (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .lookUpEntry */ .dQ)(key, restoreKeys, exact => readMeta(this.entryDir(version, (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .sha256 */ .sc)(exact)), exact), async (prefix) => {
+            candidates ??= this.storedEntries(version).then(entries => entries.map(({ meta }) => meta));
+            const matches = (await candidates).filter(meta => meta.key.startsWith(prefix));
+            return matches.length > 0 ? newest(matches) : undefined;
+        });
     }
     /**
      * After a miss: the newest entry of this key (or one of its revisions) stored under another version,
      * and what of its identity differs from the one looked for.
      */
     async otherIdentity(wanted, key) {
-        const version = versionOf(wanted);
-        const revisions = `${key}~r`;
-        const others = (await this.storedEntries()).filter(({ meta }) => meta.version !== version && (meta.key === key || meta.key.startsWith(revisions)));
-        if (others.length === 0)
-            return null;
-        const other = newest(others.map(({ meta }) => meta));
-        const difference = identityDifference(other, wanted);
-        return difference ? `The store holds ${other.key} under another identity, so it does not match: ${difference}.` : null;
+        const version = (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .versionOf */ .E4)(wanted);
+        const others = (await this.storedEntries()).filter(({ meta }) => meta.version !== version && (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .isKeyOrRevision */ .C4)(meta.key, key));
+        return (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .otherIdentityNote */ .bG)(others.map(({ meta }) => meta), wanted);
     }
     /**
      * Reads meta.json and opens every archive under the entry lock: a concurrent publish or prune
@@ -31228,7 +31389,7 @@ class LocalStore {
      * A store this user cannot write (another user's, or read-only) is read without the lock.
      */
     async openEntry(version, key) {
-        const keyHash = sha256(key);
+        const keyHash = (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .sha256 */ .sc)(key);
         const dir = this.entryDir(version, keyHash);
         const open = async () => {
             const meta = await readMeta(dir, key);
@@ -31252,14 +31413,14 @@ class LocalStore {
             return await this.withEntryLock(version, keyHash, open);
         }
         catch (error) {
-            if ((0,locks/* isReadOnlyError */.h)(error))
+            if ((0,_locks_js__WEBPACK_IMPORTED_MODULE_9__/* .isReadOnlyError */ .h)(error))
                 return open();
             throw error;
         }
     }
     /** Best effort: a store this user may only read still restores, it just does not record the use. */
     async markUsed(version, restored) {
-        const keyHash = sha256(restored.key);
+        const keyHash = (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .sha256 */ .sc)(restored.key);
         const dir = this.entryDir(version, keyHash);
         try {
             await this.withEntryLock(version, keyHash, async () => {
@@ -31267,11 +31428,11 @@ class LocalStore {
                 // A save replaced the entry while we extracted: its own lastUsed is newer anyway.
                 if (current?.saveId !== restored.saveId)
                     return;
-                await (0,atomic/* writeFileAtomic */.Zf)(external_node_path_.join(dir, META_FILE), JSON.stringify({ ...current, lastUsed: this.clock() }));
+                await (0,_util_atomic_js__WEBPACK_IMPORTED_MODULE_4__/* .writeFileAtomic */ .Zf)(node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, META_FILE), JSON.stringify({ ...current, lastUsed: this.clock() }));
             });
         }
         catch (error) {
-            if (!(0,locks/* isReadOnlyError */.h)(error))
+            if (!(0,_locks_js__WEBPACK_IMPORTED_MODULE_9__/* .isReadOnlyError */ .h)(error))
                 throw error;
             this.log(`Could not record the use of ${restored.key} (the store is not writable by this user): ${error.message}`);
         }
@@ -31280,19 +31441,19 @@ class LocalStore {
     async stagePart(part, kind, exclude, file) {
         if (kind === 'missing')
             return { part: { name: part.name, kind }, temp: null };
-        const temp = external_node_path_.join(this.tmpDir, `${file}.${external_node_crypto_.randomBytes(4).toString('hex')}.tmp`);
+        const temp = node_path__WEBPACK_IMPORTED_MODULE_2__.join(this.tmpDir, `${file}.${node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes(4).toString('hex')}.tmp`);
         try {
-            const { sha256: digest, bytes } = await writeArchive(tarCreateArgs(part.path, kind, exclude), temp);
+            const { sha256: digest, bytes } = await (0,_archive_js__WEBPACK_IMPORTED_MODULE_6__/* .writeArchive */ ._d)((0,_archive_js__WEBPACK_IMPORTED_MODULE_6__/* .tarCreateArgs */ .l2)(part.path, kind, exclude), temp);
             return { part: { name: part.name, kind, file, sha256: digest, bytes }, temp };
         }
         catch (error) {
-            await promises_.rm(temp, { force: true });
+            await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(temp, { force: true });
             throw error;
         }
     }
     /** Renames the archives in, then meta.json (the commit point); the entry it replaced loses its archives last. */
     async publish(meta, staged) {
-        const keyHash = sha256(meta.key);
+        const keyHash = (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .sha256 */ .sc)(meta.key);
         const dir = this.entryDir(meta.version, keyHash);
         await this.withEntryLock(meta.version, keyHash, async (assertHeld) => {
             await this.makeDir(dir);
@@ -31300,12 +31461,12 @@ class LocalStore {
             for (const item of staged) {
                 if (item.temp === null || item.part.kind === 'missing')
                     continue;
-                await promises_.rename(item.temp, external_node_path_.join(dir, item.part.file));
+                await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rename(item.temp, node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, item.part.file));
                 item.temp = null;
             }
-            await (0,atomic/* syncPath */.Z8)(dir);
+            await (0,_util_atomic_js__WEBPACK_IMPORTED_MODULE_4__/* .syncPath */ .Z8)(dir);
             assertHeld();
-            await (0,atomic/* writeFileAtomic */.Zf)(external_node_path_.join(dir, META_FILE), JSON.stringify(meta));
+            await (0,_util_atomic_js__WEBPACK_IMPORTED_MODULE_4__/* .writeFileAtomic */ .Zf)(node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, META_FILE), JSON.stringify(meta));
             if (previous)
                 await removeArchives(dir, previous);
         });
@@ -31318,10 +31479,10 @@ class LocalStore {
             // Republished since we chose it: the fresh entry is not the one the policy condemned.
             if (current?.saveId !== entry.meta.saveId)
                 return false;
-            await promises_.rm(external_node_path_.join(dir, META_FILE));
-            await (0,atomic/* syncPath */.Z8)(dir);
+            await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, META_FILE));
+            await (0,_util_atomic_js__WEBPACK_IMPORTED_MODULE_4__/* .syncPath */ .Z8)(dir);
             await removeArchives(dir, current);
-            await promises_.rmdir(dir).catch(ignoreCode('ENOTEMPTY'));
+            await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rmdir(dir).catch((0,_archive_js__WEBPACK_IMPORTED_MODULE_6__/* .ignoreCode */ .kE)('ENOTEMPTY'));
             return true;
         });
     }
@@ -31330,7 +31491,7 @@ class LocalStore {
         const cutoff = this.clock() - ORPHAN_AGE_MS;
         const orphans = await oldFiles(await listDir(this.tmpDir), cutoff);
         if (!dryRun)
-            await Promise.all(orphans.map(orphan => promises_.rm(orphan.file, { force: true })));
+            await Promise.all(orphans.map(orphan => node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(orphan.file, { force: true })));
         for (const { version, keyHash } of await this.entryDirs()) {
             orphans.push(...(await this.sweepEntryDir(version, keyHash, cutoff, dryRun)));
         }
@@ -31340,23 +31501,23 @@ class LocalStore {
         const dir = this.entryDir(version, keyHash);
         return this.withEntryLock(version, keyHash, async () => {
             const meta = await readMeta(dir).catch(() => null);
-            const referenced = new Set([META_FILE, ...(meta ? archiveFiles(meta) : [])]);
+            const referenced = new Set([META_FILE, ...(meta ? (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .archiveFiles */ .a)(meta) : [])]);
             // An unreadable meta.json can never be restored; once old it is an orphan like the rest.
-            const unreferenced = (await listDir(dir)).filter(file => !referenced.has(external_node_path_.basename(file)) || !meta);
+            const unreferenced = (await listDir(dir)).filter(file => !referenced.has(node_path__WEBPACK_IMPORTED_MODULE_2__.basename(file)) || !meta);
             const orphans = await oldFiles(unreferenced, cutoff);
             if (dryRun)
                 return orphans;
-            await Promise.all(orphans.map(orphan => promises_.rm(orphan.file, { force: true })));
+            await Promise.all(orphans.map(orphan => node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(orphan.file, { force: true })));
             if (!meta)
-                await promises_.rmdir(dir).catch(ignoreCode('ENOTEMPTY', 'ENOENT'));
+                await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rmdir(dir).catch((0,_archive_js__WEBPACK_IMPORTED_MODULE_6__/* .ignoreCode */ .kE)('ENOTEMPTY', 'ENOENT'));
             return orphans;
         });
     }
     async entryDirs(version) {
-        const versions = version ? [version] : await promises_.readdir(this.entriesDir).catch(ignoreCode('ENOENT'));
+        const versions = version ? [version] : await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir(this.entriesDir).catch((0,_archive_js__WEBPACK_IMPORTED_MODULE_6__/* .ignoreCode */ .kE)('ENOENT'));
         const dirs = [];
         for (const v of versions ?? []) {
-            const keyHashes = await promises_.readdir(external_node_path_.join(this.entriesDir, v)).catch(ignoreCode('ENOENT'));
+            const keyHashes = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir(node_path__WEBPACK_IMPORTED_MODULE_2__.join(this.entriesDir, v)).catch((0,_archive_js__WEBPACK_IMPORTED_MODULE_6__/* .ignoreCode */ .kE)('ENOENT'));
             for (const keyHash of keyHashes ?? [])
                 dirs.push({ version: v, keyHash });
         }
@@ -31377,12 +31538,12 @@ async function archivesProblem(dir, meta) {
     for (const part of meta.parts) {
         if (part.kind === 'missing')
             continue;
-        const handle = await promises_.open(external_node_path_.join(dir, part.file), 'r').catch(() => null);
+        const handle = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.open(node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, part.file), 'r').catch(() => null);
         if (!handle)
             return `archive for ${part.name} is missing`;
         try {
             // One byte more than recorded, so an archive that grew is caught too.
-            const { digests, bytesRead } = await (0,hash_pool/* digestFile */.k)({ fd: handle.fd }, part.bytes + 1, [{ algorithm: 'sha256' }]);
+            const { digests, bytesRead } = await (0,_util_hash_pool_js__WEBPACK_IMPORTED_MODULE_5__/* .digestFile */ .TM)({ fd: handle.fd }, part.bytes + 1, [{ algorithm: 'sha256' }]);
             if (bytesRead !== part.bytes)
                 return `archive for ${part.name} is ${bytesRead} bytes, ${part.bytes} were written`;
             if (digests[0] !== part.sha256)
@@ -31397,9 +31558,6 @@ async function archivesProblem(dir, meta) {
 function newest(metas) {
     return metas.reduce((latest, meta) => (meta.created > latest.created ? meta : latest));
 }
-function entryInfo(meta) {
-    return { key: meta.key, kind: meta.kind, version: meta.version, bytes: entryBytes(meta), created: meta.created, lastUsed: meta.lastUsed };
-}
 function corrupt(key, detail) {
     return new Error(`local cache entry "${key}" is corrupt: ${detail}`);
 }
@@ -31409,17 +31567,17 @@ function corrupt(key, detail) {
  * named by the absolute path they were saved from, are read under that name.
  */
 async function readMeta(dir, label = dir) {
-    const file = external_node_path_.join(dir, META_FILE);
+    const file = node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, META_FILE);
     let meta;
     try {
-        meta = await (0,atomic/* readJson */.Vh)(file);
+        meta = await (0,_util_atomic_js__WEBPACK_IMPORTED_MODULE_4__/* .readJson */ .Vh)(file);
     }
     catch (error) {
         throw corrupt(label, `unreadable ${META_FILE}: ${error.message}`);
     }
     if (meta === null)
         return null;
-    const problem = metaProblem(meta, external_node_path_.basename(dir), external_node_path_.basename(external_node_path_.dirname(dir)));
+    const problem = (0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .metaProblem */ .zo)(meta, node_path__WEBPACK_IMPORTED_MODULE_2__.basename(dir), node_path__WEBPACK_IMPORTED_MODULE_2__.basename(node_path__WEBPACK_IMPORTED_MODULE_2__.dirname(dir)));
     if (problem)
         throw corrupt(label, problem);
     if (meta.format === 1)
@@ -31428,7 +31586,7 @@ async function readMeta(dir, label = dir) {
 }
 async function openArchive(dir, part, key) {
     try {
-        return await promises_.open(external_node_path_.join(dir, part.file), 'r');
+        return await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.open(node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, part.file), 'r');
     }
     catch (error) {
         throw corrupt(key, `archive for ${part.name} cannot be opened: ${error.message}`);
@@ -31445,35 +31603,29 @@ async function extractPart(handle, part, target, key, onProgress) {
     if (size !== part.bytes)
         throw corrupt(key, `archive for ${part.name} is ${size} bytes, ${part.bytes} were written`);
     // Positioned reads leave the descriptor's offset at 0 for tar, which reads the same inode through stdin.
-    const hashing = (0,hash_pool/* digestFile */.k)({ fd: handle.fd }, size, [{ algorithm: 'sha256' }], onProgress);
-    const [hashed, extracted] = await Promise.allSettled([hashing, extractToStaging(handle.fd, part.kind, target.path)]);
-    const stage = extracted.status === 'fulfilled' ? extracted.value : null;
+    const hashed = (0,_util_hash_pool_js__WEBPACK_IMPORTED_MODULE_5__/* .digestFile */ .TM)({ fd: handle.fd }, size, [{ algorithm: 'sha256' }], onProgress).then(({ digests, bytesRead }) => ({ sha256: digests[0], bytes: bytesRead }));
     try {
-        if (hashed.status === 'rejected')
-            throw hashed.reason;
-        if (hashed.value.digests[0] !== part.sha256)
-            throw corrupt(key, `archive for ${part.name} does not match its SHA-256`);
-        if (extracted.status === 'rejected')
-            throw new Error(`local cache entry "${key}" was not restored into ${target.path}: ${extracted.reason.message}`);
+        return await (0,_archive_js__WEBPACK_IMPORTED_MODULE_6__/* .extractVerified */ .M_)(handle.fd, hashed, part, part.kind, target.path);
     }
     catch (error) {
-        if (stage)
-            await promises_.rm(stage.staging, { recursive: true, force: true });
+        if (error instanceof _archive_js__WEBPACK_IMPORTED_MODULE_6__/* .ArchiveMismatch */ .J4)
+            throw corrupt(key, `archive for ${part.name} ${error.message}`);
+        if (error instanceof _archive_js__WEBPACK_IMPORTED_MODULE_6__/* .ExtractionFailed */ .jH)
+            throw new Error(`local cache entry "${key}" was not restored into ${target.path}: ${error.message}`, { cause: error });
         throw error;
     }
-    return stage;
 }
 async function removeArchives(dir, meta) {
-    await Promise.all(archiveFiles(meta).map(file => promises_.rm(external_node_path_.join(dir, file), { force: true })));
+    await Promise.all((0,_entry_meta_js__WEBPACK_IMPORTED_MODULE_8__/* .archiveFiles */ .a)(meta).map(file => node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm(node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, file), { force: true })));
 }
 async function listDir(dir) {
-    const names = await promises_.readdir(dir).catch(ignoreCode('ENOENT'));
-    return (names ?? []).map(name => external_node_path_.join(dir, name));
+    const names = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir(dir).catch((0,_archive_js__WEBPACK_IMPORTED_MODULE_6__/* .ignoreCode */ .kE)('ENOENT'));
+    return (names ?? []).map(name => node_path__WEBPACK_IMPORTED_MODULE_2__.join(dir, name));
 }
 async function oldFiles(files, cutoff) {
     const orphans = [];
     for (const file of files) {
-        const stat = await promises_.lstat(file).catch(ignoreCode('ENOENT'));
+        const stat = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat(file).catch((0,_archive_js__WEBPACK_IMPORTED_MODULE_6__/* .ignoreCode */ .kE)('ENOENT'));
         if (stat?.isFile() && stat.mtimeMs < cutoff)
             orphans.push({ file, bytes: stat.size });
     }
@@ -31529,6 +31681,1280 @@ function isReadOnlyError(error) {
 
 /***/ }),
 
+/***/ 3465:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  s: () => (/* binding */ S3Store)
+});
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
+var core = __nccwpck_require__(3838);
+// EXTERNAL MODULE: ./src/config/s3.ts
+var s3 = __nccwpck_require__(510);
+// EXTERNAL MODULE: ./src/report/format.ts
+var format = __nccwpck_require__(2011);
+// EXTERNAL MODULE: ./src/util/errors.ts
+var errors = __nccwpck_require__(17);
+// EXTERNAL MODULE: ./src/util/progress.ts
+var util_progress = __nccwpck_require__(5365);
+// EXTERNAL MODULE: ./src/backends/archive.ts
+var archive = __nccwpck_require__(87);
+// EXTERNAL MODULE: ./src/backends/backend.ts
+var backend = __nccwpck_require__(4633);
+// EXTERNAL MODULE: ./src/backends/entry-meta.ts
+var entry_meta = __nccwpck_require__(9871);
+// EXTERNAL MODULE: ./src/backends/local/prune.ts
+var prune = __nccwpck_require__(1021);
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+// EXTERNAL MODULE: external "node:https"
+var external_node_https_ = __nccwpck_require__(4708);
+;// CONCATENATED MODULE: ./src/backends/s3/faults.ts
+/*
+ * What went wrong talking to an S3 server, in the terms a person acts on. Errors are classified by what is
+ * really on them: the HTTP status in `$metadata` (a HeadObject error has no body, so the SDK names a 403
+ * "Unknown"; radosgw's messages are often just "UnknownError"), the S3 error code, and for connection
+ * errors the Node code or, failing that, the message: under jest the SDK flattens Node's errors from
+ * another realm into `Error('AWS SDK error wrapper for Error: connect ECONNREFUSED …')`, losing `code`
+ * (aws-sdk-js-v3 #4273).
+ */
+/** An S3 call that failed: one line saying which call, on what, and why. */
+class S3Fault extends Error {
+    kind;
+    status;
+    reason;
+    constructor(kind, message, status, 
+    /** Why, without which call: what a message about another step reuses. */
+    reason = message) {
+        super(message);
+        this.kind = kind;
+        this.status = status;
+        this.reason = reason;
+        this.name = 'S3Fault';
+    }
+}
+/** Stall errors of the SDK's socket timeout, and our own watchdog's. */
+const STALL = /timed out after \d+ ?ms|of inactivity|TimeoutError|no bytes? for \d/i;
+const CONNECTION = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE|ECONNABORTED|socket hang up|premature close|aborted|other side closed/i;
+const CONNECTION_CODES = ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'];
+function statusOf(error) {
+    return error?.$metadata?.httpStatusCode;
+}
+/** The S3 error code (`AccessDenied`, `NoSuchBucket`, `SlowDown`), or the error's name. */
+function codeOf(error) {
+    const shaped = (error ?? {});
+    for (const candidate of [shaped.Code, shaped.code, shaped.name])
+        if (typeof candidate === 'string' && candidate !== '')
+            return candidate;
+    return 'Error';
+}
+function messageOf(error) {
+    const text = error?.message;
+    return typeof text === 'string' ? text : String(error);
+}
+function faultKind(error) {
+    if (error instanceof S3Fault)
+        return error.kind;
+    const status = statusOf(error);
+    const code = codeOf(error);
+    const message = messageOf(error);
+    if (status === 403)
+        return 'access-denied';
+    if (code === 'NoSuchBucket')
+        return 'no-bucket';
+    if (status === 404)
+        return 'not-found';
+    if (status === 412)
+        return 'precondition';
+    if (status === 416)
+        return 'range';
+    if (status === 429 || ['SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequests', 'RequestLimitExceeded'].includes(code))
+        return 'throttled';
+    if (status !== undefined && status >= 500)
+        return 'server';
+    if (code === 'TimeoutError' || STALL.test(message))
+        return 'stalled';
+    if (CONNECTION_CODES.includes(code) || CONNECTION.test(message))
+        return 'connection';
+    if (code === 'CredentialsProviderError' || /Could not load credentials|Region is missing/i.test(message))
+        return 'setup';
+    return 'other';
+}
+/** Why, in a few words: `access denied (403 AccessDenied)`, `connect ECONNREFUSED 127.0.0.1:7480`. */
+function reasonOf(error) {
+    if (error instanceof S3Fault)
+        return error.reason;
+    const kind = faultKind(error);
+    const status = statusOf(error);
+    const code = codeOf(error);
+    const detail = status === undefined ? code : `${status} ${code}`;
+    const message = firstLine(messageOf(error)).replace(/^AWS SDK error wrapper for Error: /, '');
+    switch (kind) {
+        case 'access-denied':
+            return `access denied (${detail})`;
+        case 'no-bucket':
+            return `the bucket does not exist (${detail})`;
+        case 'not-found':
+            return `not found (${detail})`;
+        case 'precondition':
+            return `it exists already (${detail})`;
+        case 'range':
+            return `the object is shorter than its manifest says (${detail})`;
+        case 'throttled':
+            return `the server kept throttling requests after backing off (${detail})`;
+        case 'server':
+            return `server error (${detail})${usefulMessage(message, code)}`;
+        case 'stalled':
+            return `the connection stalled: ${message}`;
+        case 'connection':
+            return `cannot reach the server: ${message}`;
+        case 'setup':
+            return /credentials/i.test(message)
+                ? 'no AWS credentials: the SDK found none in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (aws-actions/configure-aws-credentials sets them), AWS_PROFILE, web identity (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN) or instance metadata'
+                : `the SDK has no region: set s3-region or AWS_REGION`;
+        default:
+            return `${message}${status === undefined ? '' : ` (${detail})`}`;
+    }
+}
+/** Wraps anything an SDK call threw as an S3Fault that names the call. */
+function faultOf(error, what) {
+    if (error instanceof S3Fault)
+        return error;
+    const reason = reasonOf(error);
+    return new S3Fault(faultKind(error), `${what}: ${reason}`, statusOf(error), reason);
+}
+/** Worth another try at our level (a range, a listing page): what broke was the connection, not the request. */
+function isTransient(error) {
+    return ['stalled', 'connection', 'server', 'throttled'].includes(faultKind(error));
+}
+function usefulMessage(message, code) {
+    return message && message !== code && message !== 'UnknownError' ? `: ${message}` : '';
+}
+function firstLine(text) {
+    return text.split('\n')[0].trim();
+}
+
+;// CONCATENATED MODULE: ./src/backends/s3/client.ts
+
+
+
+/**
+ * Attempts per request, the first included. The SDK's standard strategy backs off exponentially with jitter
+ * (a throttling error such as 503 SlowDown from a 1 s base), so five attempts ride out a short burst of
+ * throttling or 5xx; a stall is bounded separately, by the StallGuard.
+ */
+const MAX_ATTEMPTS = 5;
+/** Connections per host: the parallel parts and ranges of a transfer, plus the small calls beside them. */
+const MAX_SOCKETS = 16;
+/**
+ * Loaded on first use: the SDK takes a moment to load, which runs on the other backends should not pay for
+ * (the bundle keeps it in a chunk of its own).
+ */
+async function loadSdk() {
+    const [sdk, storage] = await Promise.all([__nccwpck_require__.e(/* import() */ 711).then(__nccwpck_require__.t.bind(__nccwpck_require__, 3711, 19)), Promise.all(/* import() */[__nccwpck_require__.e(711), __nccwpck_require__.e(358)]).then(__nccwpck_require__.t.bind(__nccwpck_require__, 2358, 19))]);
+    return { sdk, storage };
+}
+/**
+ * The client as S3-compatible servers need it: checksums only where an operation requires them (from SDK
+ * 3.729 on, the default sends aws-chunked CRC32 bodies that radosgw and others answer with 411), path-style
+ * addressing when asked for, the socket's idle timeout as s3-idle-timeout, and the credentials from the
+ * SDK's default chain (env, profiles, SSO, web identity, instance metadata): never from an input.
+ */
+function clientConfig(settings) {
+    const region = settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (settings.endpoint ? 'us-east-1' : undefined);
+    const agent = { keepAlive: true, maxSockets: MAX_SOCKETS };
+    return {
+        ...(region ? { region } : {}),
+        ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+        forcePathStyle: settings.forcePathStyle,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        maxAttempts: MAX_ATTEMPTS,
+        requestHandler: {
+            connectionTimeout: settings.idleTimeoutMs,
+            socketTimeout: settings.idleTimeoutMs,
+            httpAgent: new external_node_http_.Agent(agent),
+            httpsAgent: new external_node_https_.Agent(agent)
+        }
+    };
+}
+/**
+ * A stalled connection (no byte for s3-idle-timeout) is aborted by the socket's idle timeout and retried
+ * once; when the same call (or range) stalls again the endpoint counts as stalled: every call in flight is
+ * aborted and every later one fails at once, so a hung server costs a job about twice the idle timeout,
+ * never minutes per part, range or cache kind.
+ *
+ * It sees every attempt of every SDK call: it wraps the client's request handler, and an attempt's call is
+ * the `amz-sdk-invocation-id` header, the same on all attempts of one call. Body stalls of a download, after
+ * the SDK has handed back the response, are reported through `bodyStalled`.
+ */
+class StallGuard {
+    idleTimeoutMs;
+    controller = new AbortController();
+    stalledOnce = new Set();
+    fault = null;
+    constructor(idleTimeoutMs) {
+        this.idleTimeoutMs = idleTimeoutMs;
+    }
+    /** Aborts when the endpoint has stalled twice: what every request and stream of the store listens to. */
+    get signal() {
+        return this.controller.signal;
+    }
+    /** The fault once tripped: later calls fail with it at once. */
+    get tripped() {
+        return this.fault;
+    }
+    assertOpen() {
+        if (this.fault)
+            throw this.fault;
+    }
+    /**
+     * Wraps the client's handler (the SDK reads `config.requestHandler` at each send): the wrapper is the
+     * handler with `handle` overridden, so everything else (destroy, its configuration) is the handler's own.
+     */
+    install(client) {
+        const inner = client.config.requestHandler;
+        const handle = (request, options) => this.attempt(inner, request, options);
+        client.config.requestHandler = Object.create(inner, { handle: { value: handle } });
+    }
+    /** True when a stalled body may be fetched again; false (and tripped) when `what` stalled before. */
+    bodyStalled(what) {
+        return this.stalled(`body:${what}`);
+    }
+    async attempt(inner, request, options) {
+        this.assertOpen();
+        const { abortSignal: given } = (options ?? {});
+        const signals = given ? [this.controller.signal, given] : [this.controller.signal];
+        try {
+            return await inner.handle(request, { ...options, abortSignal: AbortSignal.any(signals) });
+        }
+        catch (error) {
+            this.assertOpen();
+            const call = request.headers?.['amz-sdk-invocation-id'] ?? '';
+            // The first stall goes back to the SDK, which retries a TimeoutError; a second one ends it all.
+            if (faultKind(error) === 'stalled' && !this.stalled(`call:${call}`))
+                throw this.fault;
+            throw error;
+        }
+    }
+    stalled(id) {
+        if (this.fault)
+            return false;
+        if (!this.stalledOnce.has(id)) {
+            this.stalledOnce.add(id);
+            return true;
+        }
+        this.fault = new S3Fault('stalled', `the endpoint stalled: no byte for ${this.idleTimeoutMs / 1000} s (s3-idle-timeout), twice; not trying it again in this step`);
+        this.controller.abort(this.fault);
+        return false;
+    }
+}
+/** The calls that carry an archive's bytes. */
+const ARCHIVE_UPLOADS = new Set(['UploadPartCommand', 'PutObjectCommand']);
+/**
+ * Archive bodies go up with `x-amz-content-sha256: UNSIGNED-PAYLOAD` (a SigV4 mode every S3 server takes):
+ * otherwise the signer hashes every part on the main thread, a second SHA-256 pass over the archive beside
+ * the one the manifest records, and that one is checked on every download anyway.
+ */
+function skipPayloadHashing(client) {
+    client.middlewareStack.add((next, context) => async (args) => {
+        const request = args.request;
+        if (context.commandName && ARCHIVE_UPLOADS.has(context.commandName) && request.headers)
+            request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+        return next(args);
+    }, { step: 'build', name: 'qdcUnsignedArchivePayload' });
+}
+/** Masks the credentials the SDK resolved (a profile's or web identity's are in no variable main masked). */
+async function maskResolvedCredentials(client, mask, masked) {
+    const credentials = await client.config.credentials();
+    for (const secret of [credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken]) {
+        if (secret && !masked.has(secret)) {
+            masked.add(secret);
+            mask(secret);
+        }
+    }
+}
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+// EXTERNAL MODULE: ./src/util/hash-pool.ts
+var hash_pool = __nccwpck_require__(7281);
+;// CONCATENATED MODULE: ./src/backends/s3/download.ts
+
+
+
+
+/** Further attempts for a range whose body broke off (reset, cut short); a stalled body gets one (StallGuard). */
+const RANGE_RETRIES = 2;
+const RETRY_DELAY_MS = 250;
+/** One range's bytes as they arrive, until the reader takes them. */
+class RangeFetch {
+    first;
+    last;
+    /** Received and not yet handed on. */
+    chunks = [];
+    received = 0;
+    done = false;
+    error = undefined;
+    wake = null;
+    constructor(first, last) {
+        this.first = first;
+        this.last = last;
+    }
+    get length() {
+        return this.last - this.first + 1;
+    }
+    notify() {
+        this.wake?.();
+        this.wake = null;
+    }
+    /** Resolves at the next chunk, the end, or a failure. */
+    next() {
+        return new Promise(resolve => (this.wake = resolve));
+    }
+}
+/**
+ * One object's bytes, in order, over parallel ranged GETs: `concurrency` ranges stream at once, each on its
+ * own connection. The earliest one's bytes are handed on as they arrive; the others keep theirs until it
+ * is their turn, so the reader (tar, the hash) sees one steady stream and no more than `concurrency` ranges
+ * sit in memory. Every response must say the object is `size` bytes long (Content-Range): an object that
+ * is shorter, longer or replaced is an ArchiveMismatch, never extracted. A range whose connection breaks
+ * resumes where it stopped; stopping early (`return`) aborts what is in flight.
+ */
+async function* objectChunks(context, name, size, plan) {
+    const count = Math.max(1, Math.ceil(size / plan.rangeSize));
+    const stop = new AbortController();
+    const signal = AbortSignal.any([stop.signal, context.guard.signal]);
+    const fetches = new Map();
+    const start = (index) => {
+        const fetch = new RangeFetch(index * plan.rangeSize, Math.min(size, (index + 1) * plan.rangeSize) - 1);
+        fetches.set(index, fetch);
+        void fillRange(context, name, size, fetch, signal);
+    };
+    try {
+        for (let index = 0; index < Math.min(count, plan.concurrency); index++)
+            start(index);
+        for (let index = 0; index < count; index++) {
+            const fetch = fetches.get(index);
+            for (;;) {
+                // Chunks that arrived while the reader was busy come first, also when the range has ended since.
+                if (fetch.chunks.length > 0) {
+                    const ready = fetch.chunks;
+                    fetch.chunks = [];
+                    for (const chunk of ready)
+                        yield chunk;
+                    continue;
+                }
+                if (fetch.error !== undefined)
+                    throw fetch.error;
+                if (fetch.done)
+                    break;
+                await fetch.next();
+            }
+            fetches.delete(index);
+            if (index + plan.concurrency < count)
+                start(index + plan.concurrency);
+        }
+    }
+    finally {
+        stop.abort();
+    }
+}
+/** Streams `fetch`'s range into it, resuming after a broken connection; never throws (the reader sees `error`). */
+async function fillRange(context, name, size, fetch, signal) {
+    for (let attempt = 0;; attempt++) {
+        const from = fetch.first + fetch.received;
+        try {
+            await streamRange(context, name, size, from, fetch, signal);
+            if (fetch.received !== fetch.length)
+                throw new S3Fault('connection', `${name}: the response ended after ${fetch.received} of ${fetch.length} bytes`);
+            fetch.done = true;
+            break;
+        }
+        catch (error) {
+            const what = `GetObject ${name} bytes ${from}-${fetch.last}`;
+            if (signal.aborted) {
+                fetch.error = signal.reason instanceof S3Fault ? signal.reason : faultOf(error, what);
+                break;
+            }
+            if (error instanceof archive/* ArchiveMismatch */.J4 || !isTransient(error) || attempt >= RANGE_RETRIES) {
+                fetch.error = error instanceof archive/* ArchiveMismatch */.J4 ? error : faultOf(error, what);
+                break;
+            }
+            // A stalled body is retried once; a second stall trips the guard, which aborts every transfer.
+            if (faultKind(error) === 'stalled' && !context.guard.bodyStalled(`${name}:${fetch.first}`)) {
+                fetch.error = context.guard.tripped ?? faultOf(error, what);
+                break;
+            }
+            await new Promise(resolve => setTimeout(resolve, RETRY_DELAY_MS * (attempt + 1)));
+        }
+    }
+    fetch.notify();
+}
+async function streamRange(context, name, size, from, fetch, signal) {
+    let response;
+    try {
+        response = await context.s3.send(new context.sdk.GetObjectCommand({ Bucket: context.bucket, Key: name, Range: `bytes=${from}-${fetch.last}` }), { abortSignal: signal });
+    }
+    catch (error) {
+        // A range that starts beyond the end: the object is shorter than the manifest says.
+        if (faultKind(error) === 'range')
+            throw new archive/* ArchiveMismatch */.J4(`is shorter than the ${size} bytes that were written`);
+        throw error;
+    }
+    const body = response.Body;
+    const total = totalSize(response.ContentRange, response.ContentLength, from);
+    if (total !== size) {
+        body.destroy();
+        throw new archive/* ArchiveMismatch */.J4(`is ${total ?? 'an unknown number of'} bytes, ${size} were written`);
+    }
+    // 'data' events rather than an async iterator, which costs a promise per socket read (measurably slower).
+    await new Promise((resolve, reject) => {
+        body.on('data', (chunk) => {
+            fetch.chunks.push(chunk);
+            fetch.received += chunk.length;
+            fetch.notify();
+        });
+        body.once('error', reject);
+        body.once('end', resolve);
+    });
+}
+/**
+ * The object's size from `Content-Range: bytes a-b/total`; a server that ignored the range and sent the whole
+ * object (no Content-Range) is taken at its Content-Length only when the range started at 0 anyway.
+ */
+function totalSize(contentRange, contentLength, first) {
+    const total = /\/(\d+)\s*$/.exec(contentRange ?? '')?.[1];
+    if (total !== undefined)
+        return Number(total);
+    return first === 0 ? contentLength : undefined;
+}
+/**
+ * The digest of an object's bytes, hashed on a worker thread as they come; `sink` gets every chunk after it
+ * was handed to the hasher, and is awaited (backpressure).
+ */
+async function digestChunks(chunks, sink = () => undefined, onProgress = () => undefined) {
+    const digest = new hash_pool/* CopyingDigest */.ML([{ algorithm: 'sha256' }]);
+    try {
+        let bytes = 0;
+        for await (const chunk of chunks) {
+            digest.update(chunk);
+            bytes += chunk.length;
+            await sink(chunk);
+            onProgress(chunk.length);
+        }
+        return { sha256: (await digest.digests())[0], bytes };
+    }
+    finally {
+        digest.close();
+    }
+}
+/**
+ * An object's bytes as a stream (for tar) and their digest. When the reader gives up early (tar refused the
+ * archive), the rest is still read and hashed, so that a corrupt archive is reported as one, not as tar's
+ * complaint about it.
+ */
+function verifiedObjectStream(chunks, onProgress) {
+    const stream = new external_node_stream_.PassThrough({ highWaterMark: 4 * 1024 * 1024 });
+    const write = (chunk) => (stream.destroyed || stream.write(chunk) ? undefined : drained(stream));
+    const hashed = digestChunks(chunks, write, onProgress).then(digest => (stream.end(), digest), (error) => {
+        // Cut short, not failed: `hashed` carries the reason, and nobody may be listening for 'error' yet.
+        stream.destroy();
+        throw error;
+    });
+    return { stream, hashed };
+}
+/** Resolves when the stream wants more, or is gone (its reader stopped). */
+function drained(stream) {
+    return new Promise(resolve => {
+        const done = () => {
+            stream.off('drain', done);
+            stream.off('close', done);
+            resolve();
+        };
+        stream.once('drain', done);
+        stream.once('close', done);
+    });
+}
+
+;// CONCATENATED MODULE: ./src/backends/s3/layout.ts
+/*
+ * Object layout of the s3 store, below the `s3-prefix`:
+ *
+ *   manifests/<key>/<version>                    the commit point of an entry: its manifest (entry-meta.ts), created once
+ *   archives/<key>/<version>/<saveId>-<i>.tar.zst one archive per part (archive.ts), under the save's random id
+ *   used/<key>/<version>                         empty; its LastModified is the entry's last restore
+ *
+ * <key> is the cache key with every byte outside [A-Za-z0-9._-] written `!XX`. The encoding is a prefix code,
+ * so a restore key's encoding is a prefix of the encoding of every key it prefixes: ListObjectsV2 with
+ * `Prefix=manifests/<encoded restore key>` makes the server return exactly the candidates of a lookup,
+ * key and LastModified in the listing, and nothing else is read until the newest is chosen. The key comes
+ * before the version so that the same listing also finds the key under other identities (to explain a
+ * miss). `!` needs no escaping in a URL path that a proxy might decode, unlike `%`.
+ */
+/** S3's limit for an object name, in UTF-8 bytes. */
+const MAX_NAME_BYTES = 1024;
+const SAFE = /^[A-Za-z0-9._-]$/;
+const ESCAPE = '!';
+const VERSION = /^[0-9a-f]{64}$/;
+const ARCHIVE_FILE = /^([0-9a-f]{16})-\d+\.tar\.zst$/;
+/** The longest name the layout makes for a key: an archive's, `archives/<key>/<version>/<saveId>-<i>.tar.zst`. */
+const ARCHIVE_OVERHEAD = 'archives/'.length + 1 + 64 + 1 + 16 + 1 + 6 + '.tar.zst'.length;
+function encodeKey(key) {
+    let encoded = '';
+    for (const char of key) {
+        if (SAFE.test(char))
+            encoded += char;
+        else
+            for (const byte of Buffer.from(char, 'utf8'))
+                encoded += ESCAPE + byte.toString(16).toUpperCase().padStart(2, '0');
+    }
+    return encoded;
+}
+/** null when `encoded` is not something encodeKey makes. */
+function decodeKey(encoded) {
+    const bytes = [];
+    for (let i = 0; i < encoded.length;) {
+        if (encoded[i] === ESCAPE) {
+            const hex = encoded.slice(i + 1, i + 3);
+            if (!/^[0-9A-F]{2}$/.test(hex))
+                return null;
+            bytes.push(parseInt(hex, 16));
+            i += 3;
+        }
+        else if (SAFE.test(encoded[i])) {
+            bytes.push(encoded.charCodeAt(i));
+            i += 1;
+        }
+        else {
+            return null;
+        }
+    }
+    const key = Buffer.from(bytes).toString('utf8');
+    // Not the one encoding of its key (invalid UTF-8, a safe character escaped): not ours.
+    return encodeKey(key) === encoded ? key : null;
+}
+class S3Layout {
+    prefix;
+    constructor(prefix) {
+        this.prefix = prefix;
+    }
+    get manifestsRoot() {
+        return `${this.prefix}manifests/`;
+    }
+    get archivesRoot() {
+        return `${this.prefix}archives/`;
+    }
+    get usedRoot() {
+        return `${this.prefix}used/`;
+    }
+    manifest(key, version) {
+        return `${this.manifestsRoot}${encodeKey(key)}/${version}`;
+    }
+    /** Where the manifests of every key starting with `keyPrefix` are listed, in every version. */
+    manifestsStartingWith(keyPrefix) {
+        return `${this.manifestsRoot}${encodeKey(keyPrefix)}`;
+    }
+    archive(key, version, file) {
+        return `${this.archivesRoot}${encodeKey(key)}/${version}/${file}`;
+    }
+    used(key, version) {
+        return `${this.usedRoot}${encodeKey(key)}/${version}`;
+    }
+    /** Why the store cannot hold `key`, or null: S3 names are at most 1024 bytes. */
+    keyProblem(key) {
+        const longest = Buffer.byteLength(this.prefix) + encodeKey(key).length + ARCHIVE_OVERHEAD;
+        return longest > MAX_NAME_BYTES ? `the key is too long for an S3 object name once encoded (${longest} of at most ${MAX_NAME_BYTES} bytes)` : null;
+    }
+    parseManifest(name) {
+        return this.parseEntry(name, this.manifestsRoot);
+    }
+    parseUsed(name) {
+        return this.parseEntry(name, this.usedRoot);
+    }
+    parseArchive(name) {
+        if (!name.startsWith(this.archivesRoot))
+            return null;
+        const segments = name.slice(this.archivesRoot.length).split('/');
+        if (segments.length !== 3)
+            return null;
+        const [encoded, version, file] = segments;
+        const key = decodeKey(encoded);
+        const saveId = ARCHIVE_FILE.exec(file)?.[1];
+        if (key === null || !VERSION.test(version) || saveId === undefined)
+            return null;
+        return { key, version, file, saveId };
+    }
+    /** `<root><key>/<version>`: anything else below the root (another tool's objects) is not an entry. */
+    parseEntry(name, root) {
+        if (!name.startsWith(root))
+            return null;
+        const segments = name.slice(root.length).split('/');
+        if (segments.length !== 2)
+            return null;
+        const key = decodeKey(segments[0]);
+        return key === null || !VERSION.test(segments[1]) ? null : { key, version: segments[1] };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/backends/s3/upload.ts
+
+
+/**
+ * Streams tar's output into one object while a worker hashes it: one PutObject when it fits in a part, else
+ * a multipart upload of parallel parts (lib-storage). No temp file: the archive goes up as tar makes it.
+ * A failed upload is aborted by lib-storage (AbortMultipartUpload), so no half-uploaded object stays billed;
+ * one that cannot even be aborted (the endpoint went away) is left to the store's orphan sweep and the
+ * bucket's lifecycle rule.
+ */
+async function uploadArchive(context, name, tar, plan, onProgress) {
+    const digest = new hash_pool/* CopyingDigest */.ML([{ algorithm: 'sha256' }]);
+    let bytes = 0;
+    const body = external_node_stream_.Readable.from(hashedOutput(tar, digest, count => {
+        bytes += count;
+        onProgress(count);
+    }));
+    const upload = new context.storage.Upload({
+        client: context.s3,
+        params: { Bucket: context.bucket, Key: name, Body: body, ContentType: 'application/zstd' },
+        partSize: plan.partSize,
+        queueSize: plan.queueSize,
+        leavePartsOnError: false
+    });
+    const abort = () => void upload.abort();
+    context.guard.signal.addEventListener('abort', abort);
+    try {
+        await upload.done();
+        return { sha256: (await digest.digests())[0], bytes };
+    }
+    catch (error) {
+        // tar blocks on a pipe nobody reads any more.
+        tar.stop();
+        body.destroy();
+        throw context.guard.tripped ?? error;
+    }
+    finally {
+        context.guard.signal.removeEventListener('abort', abort);
+        digest.close();
+    }
+}
+/**
+ * tar's output, passed through unchanged while copies go to the hashing worker. A tar that fails ends its
+ * output early: waiting for its exit makes that fail the upload instead of completing a truncated object.
+ */
+async function* hashedOutput(tar, digest, count) {
+    for await (const chunk of tar.stdout) {
+        digest.update(chunk);
+        count(chunk.length);
+        yield chunk;
+    }
+    await tar.exited;
+}
+
+;// CONCATENATED MODULE: ./src/backends/s3/store.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/*
+ * The fleet store: entries in an S3-compatible bucket, with the local store's semantics (layout.ts has the
+ * object names). Lookup is GitHub's rule over a listing; a save uploads its archives under names no other
+ * save uses and then creates the manifest with If-None-Match: *, the commit point; the manifest is read
+ * back, so a save knows whether its entry is the one that stands also on a server that ignores the
+ * condition. Every archive's SHA-256 and size are in the manifest and checked while it downloads.
+ */
+const MiB = 1024 * 1024;
+const DEFAULT_PARTS = { partSize: 16 * MiB, queueSize: 4 };
+const DEFAULT_RANGES = { rangeSize: 16 * MiB, concurrency: 4 };
+/** An object no manifest refers to and this old was left by a crashed save (or a loser of a race): swept. */
+const ORPHAN_AGE_MS = 60 * 60 * 1000;
+/** A multipart upload still open after this long belongs to no running save: aborted. */
+const STALE_UPLOAD_AGE_MS = 24 * 60 * 60 * 1000;
+/** Small calls in flight at once when the store reads every manifest (stats, prune, verify). */
+const SMALL_CALLS = 16;
+class S3Store {
+    name = 's3';
+    restoresInPlace = false;
+    label;
+    layout;
+    settings;
+    log;
+    mask;
+    clock;
+    parts;
+    ranges;
+    masked = new Set();
+    connection;
+    /** Why writes are refused, once a write got 403: later saves say so without trying. */
+    writeRefusal = null;
+    constructor(settings, options = {}) {
+        this.settings = settings;
+        this.label = (0,s3/* describeS3Store */.n)(settings);
+        this.layout = new S3Layout(settings.prefix);
+        this.log = options.log ?? (() => undefined);
+        this.mask = options.mask ?? (() => undefined);
+        this.clock = options.clock ?? Date.now;
+        this.parts = options.parts ?? DEFAULT_PARTS;
+        this.ranges = options.ranges ?? DEFAULT_RANGES;
+    }
+    /** The SDK client this store built from its settings (tests watch its requests). */
+    async client() {
+        return (await this.connect()).s3;
+    }
+    /** Lets the process exit: the client's keep-alive sockets would hold it. */
+    async close() {
+        if (this.connection)
+            (await this.connection.catch(() => null))?.s3.destroy();
+        this.connection = undefined;
+    }
+    async restore(spec, key, restoreKeys) {
+        return this.named(async () => {
+            const identity = (0,entry_meta/* identityOf */.cu)(spec);
+            const version = (0,entry_meta/* versionOf */.E4)(identity);
+            const found = await (0,entry_meta/* lookUpEntry */.dQ)(key, restoreKeys, exact => this.readManifest(exact, version), prefix => this.newestStartingWith(prefix, version));
+            if (!found)
+                return (0,backend/* missed */.cT)(await this.otherIdentity(identity, key));
+            // The version covers the identity, but the manifest is data from the bucket: targets come from the spec.
+            if (found.format !== entry_meta/* STORE_FORMAT */.W2 || found.parts.length !== spec.parts.length)
+                throw corrupt(found.key, `it does not describe ${spec.parts.length} part(s) in format ${entry_meta/* STORE_FORMAT */.W2}`);
+            const started = performance.now();
+            const staged = [];
+            try {
+                // Every part is downloaded, verified and staged before any is moved in: an entry restores whole or not at all.
+                for (const [index, part] of found.parts.entries()) {
+                    const stage = await this.restorePart(found, part, spec.parts[index]);
+                    if (stage)
+                        staged.push(stage);
+                }
+                for (const { restored, target } of staged)
+                    await (0,archive/* moveIntoPlace */.hU)(restored, target);
+            }
+            finally {
+                await Promise.all(staged.map(({ staging }) => promises_.rm(staging, { recursive: true, force: true })));
+            }
+            const transferMs = performance.now() - started;
+            await this.markUsed(found);
+            return { matchedKey: found.key, archiveBytes: (0,entry_meta/* entryBytes */.eD)(found), transferMs };
+        });
+    }
+    async save(spec, key) {
+        if (this.writeRefusal)
+            throw new backend/* ReadOnlyStoreError */.al(this.writeRefusal, false);
+        const tooLong = this.layout.keyProblem(key);
+        if (tooLong)
+            throw new Error(`${this.label}: cannot save ${key}: ${tooLong}`);
+        const kinds = await Promise.all(spec.parts.map(part => (0,archive/* pathKind */.gl)(part.path)));
+        if (kinds.every(kind => kind === 'missing')) {
+            throw new Error(`nothing to save: none of these paths exists: ${spec.parts.map(part => part.path).join(', ')}`);
+        }
+        return this.named(async () => {
+            const version = (0,entry_meta/* versionOf */.E4)((0,entry_meta/* identityOf */.cu)(spec));
+            // Entries are immutable: one that another job (or an earlier attempt of this one) published stands.
+            if (await this.exists(this.layout.manifest(key, version), `looking for ${key}`)) {
+                this.log(`${key} is in the store already (another job saved it); entries are never replaced.`);
+                return { archiveBytes: 0 };
+            }
+            const saveId = (0,entry_meta/* newSaveId */.Dn)();
+            const uploaded = [];
+            const started = performance.now();
+            try {
+                const parts = [];
+                for (const [index, part] of spec.parts.entries()) {
+                    parts.push(await this.savePart(part, kinds[index], spec.exclude, key, version, (0,entry_meta/* archiveFileName */.Gm)(saveId, index), uploaded));
+                }
+                const meta = (0,entry_meta/* newEntryMeta */.IM)(spec, key, saveId, parts, this.clock());
+                const transferMs = performance.now() - started;
+                if (!(await this.publish(meta))) {
+                    await this.removeObjects(uploaded);
+                    this.log(`Another job published ${key} at the same time; its entry stands, this save's archives were removed.`);
+                }
+                return { archiveBytes: (0,entry_meta/* entryBytes */.eD)(meta), transferMs };
+            }
+            catch (error) {
+                // Nothing half-written stays: no manifest was created, and the archives go (an unreachable server
+                // leaves them to the orphan sweep).
+                await this.removeObjects(uploaded).catch(() => undefined);
+                throw this.refusedWrite(error) ?? error;
+            }
+        });
+    }
+    /** After a job's saves: prune to s3-max-age and s3-max-size when either is set. Never throws. */
+    async maintain(_entries) {
+        const { maxAgeMs, maxBytes } = this.settings;
+        if (maxAgeMs === null && maxBytes === null)
+            return;
+        await core/* group */.Os('Prune s3 store', async () => {
+            if (this.writeRefusal)
+                return this.log('Not pruning: these credentials are read-only.');
+            try {
+                const pruned = await this.prune({ maxAgeMs: maxAgeMs ?? undefined, maxBytes: maxBytes ?? undefined });
+                const orphans = pruned.orphans.length > 0 ? ` and ${pruned.orphans.length} leftover object(s) of crashed saves` : '';
+                this.log(`Removed ${pruned.entries.length} entr${pruned.entries.length === 1 ? 'y' : 'ies'}${orphans}, ${(0,format/* formatBytes */.z3)(pruned.bytes)}; ${(0,format/* formatBytes */.z3)(pruned.remainingBytes)} remain`);
+            }
+            catch (error) {
+                core/* warning */.$e(`Pruning the S3 store failed: ${(0,errors/* stringifyError */.M)(error)}`);
+            }
+        });
+    }
+    async listEntries() {
+        return this.named(async () => {
+            const { entries } = await this.storedEntries();
+            return entries.map(infoOf).sort((a, b) => b.lastUsed - a.lastUsed);
+        });
+    }
+    /** The local store's policy (chooseToPrune) over the bucket's entries, then the leftovers of crashed saves. */
+    async prune(options = {}) {
+        return this.named(async () => {
+            const stored = await this.storedEntries();
+            const items = stored.entries.map(entry => ({ lastUsed: entry.lastUsed, bytes: (0,entry_meta/* entryBytes */.eD)(entry.meta), entry }));
+            const doomed = (0,prune/* chooseToPrune */.FR)(items, options, this.clock());
+            const removed = [];
+            for (const { entry } of doomed)
+                if (options.dryRun || (await this.removeEntry(entry)))
+                    removed.push(infoOf(entry));
+            const orphans = await this.sweepOrphans(options.dryRun ?? false, stored);
+            const freed = removed.reduce((sum, entry) => sum + entry.bytes, 0);
+            return {
+                entries: removed,
+                files: [],
+                orphans: orphans.map(orphan => orphan.name),
+                bytes: freed + orphans.reduce((sum, orphan) => sum + orphan.size, 0),
+                busyKinds: [],
+                remainingBytes: items.reduce((sum, item) => sum + item.bytes, 0) - freed
+            };
+        });
+    }
+    async removeEntries(chosen) {
+        return this.named(async () => {
+            const removed = [];
+            for (const entry of (await this.storedEntries()).entries) {
+                if (chosen(infoOf(entry)) && (await this.removeEntry(entry)))
+                    removed.push(infoOf(entry));
+            }
+            return removed;
+        });
+    }
+    /** Downloads and re-hashes the archives of the entries `wanted` picks; a manifest that does not read is reported by its name. */
+    async verifyEntries(wanted = () => true) {
+        return this.named(async () => {
+            const { entries, unreadable } = await this.storedEntries();
+            const checks = unreadable.filter(bad => wanted({ key: bad.object.name })).map(bad => ({ key: bad.object.name, bytes: 0, problem: bad.problem }));
+            for (const { meta } of entries) {
+                if (wanted(meta))
+                    checks.push({ key: meta.key, kind: meta.kind, bytes: (0,entry_meta/* entryBytes */.eD)(meta), problem: await this.archivesProblem(meta) });
+            }
+            return checks;
+        });
+    }
+    /** Removes what verifyEntries found corrupt: every version of the key, or the manifest named. */
+    async removeCorrupt(check) {
+        await this.named(async () => {
+            const named = this.layout.parseManifest(check.key);
+            const targets = named ? [named] : [];
+            if (!named) {
+                for await (const object of this.list(this.layout.manifestsStartingWith(check.key))) {
+                    const entry = this.layout.parseManifest(object.name);
+                    if (entry?.key === check.key)
+                        targets.push(entry);
+                }
+            }
+            for (const target of targets)
+                await this.removeEntryObjects(target);
+        });
+    }
+    // ---- restore ----
+    /**
+     * The manifest of `key` in `version`, null when there is none. The bucket is written by other jobs, so
+     * everything later used as an object name or an extraction plan is checked (entry-meta.ts).
+     */
+    async readManifest(key, version) {
+        const text = await this.getText(this.layout.manifest(key, version), `reading the manifest of ${key}`);
+        if (text === null)
+            return null;
+        let meta;
+        try {
+            meta = JSON.parse(text);
+        }
+        catch (error) {
+            throw corrupt(key, `unreadable manifest: ${error.message}`);
+        }
+        const problem = (0,entry_meta/* metaProblem */.zo)(meta, (0,entry_meta/* sha256 */.sc)(key), version);
+        if (problem)
+            throw corrupt(key, problem);
+        return meta;
+    }
+    /**
+     * The newest entry of `version` whose key starts with `prefix`: the server lists exactly those (layout.ts),
+     * every page of them. Newest by the server's LastModified (one clock for every host); a tie is settled by
+     * the manifests' own creation times. One corrupt manifest does not hide the others.
+     */
+    async newestStartingWith(prefix, version) {
+        const candidates = [];
+        for await (const object of this.list(this.layout.manifestsStartingWith(prefix))) {
+            const entry = this.layout.parseManifest(object.name);
+            if (entry && entry.version === version && entry.key.startsWith(prefix))
+                candidates.push({ ...entry, modified: object.modified });
+        }
+        candidates.sort((a, b) => b.modified - a.modified);
+        while (candidates.length > 0) {
+            const tied = candidates.splice(0, candidates.filter(candidate => candidate.modified === candidates[0].modified).length);
+            const metas = await Promise.all(tied.map(candidate => this.readManifest(candidate.key, version).catch((error) => (this.log(`Skipped: ${error.message}`), null))));
+            const readable = metas.filter(meta => meta !== null);
+            if (readable.length > 0)
+                return readable.reduce((latest, meta) => (meta.created > latest.created ? meta : latest));
+        }
+        return undefined;
+    }
+    /** After a miss: whether the key (or a revision) is in the bucket under another identity, and what differs. */
+    async otherIdentity(wanted, key) {
+        const version = (0,entry_meta/* versionOf */.E4)(wanted);
+        try {
+            const others = [];
+            for await (const object of this.list(this.layout.manifestsStartingWith(key))) {
+                const entry = this.layout.parseManifest(object.name);
+                if (entry && entry.version !== version && (0,entry_meta/* isKeyOrRevision */.C4)(entry.key, key))
+                    others.push({ ...entry, modified: object.modified });
+            }
+            const newest = others.sort((a, b) => b.modified - a.modified)[0];
+            const meta = newest ? await this.readManifest(newest.key, newest.version) : null;
+            return (0,entry_meta/* otherIdentityNote */.bG)(meta ? [meta] : [], wanted);
+        }
+        catch {
+            // Only an explanation: the miss stands without it.
+            return null;
+        }
+    }
+    /** Downloads one part's archive into staging, hashing it as it streams (archive.ts extractVerified). */
+    async restorePart(meta, part, target) {
+        if (part.kind === 'missing')
+            return null;
+        const connection = await this.ready();
+        const name = this.layout.archive(meta.key, meta.version, part.file);
+        const progress = (0,util_progress/* progressLog */.mS)(`Restoring ${target.name}`, part.bytes, this.log);
+        const chunks = objectChunks({ ...connection, bucket: this.settings.bucket }, name, part.bytes, this.ranges);
+        const { stream, hashed } = verifiedObjectStream(chunks, progress);
+        try {
+            return await (0,archive/* extractVerified */.M_)(stream, hashed, part, part.kind, target.path);
+        }
+        catch (error) {
+            if (error instanceof archive/* ArchiveMismatch */.J4)
+                throw corrupt(meta.key, `archive for ${part.name} ${error.message}`);
+            if (faultKind(error) === 'not-found')
+                throw corrupt(meta.key, `archive for ${part.name} is missing`);
+            if (error instanceof archive/* ExtractionFailed */.jH)
+                throw new Error(`s3 cache entry "${meta.key}" was not restored into ${target.path}: ${error.message}`, { cause: error });
+            throw connection.guard.tripped ?? faultOf(error, `downloading ${name}`);
+        }
+    }
+    /** Best effort: credentials that may only read still restore; pruning by age then counts from the save. */
+    async markUsed(meta) {
+        try {
+            await this.put(this.layout.used(meta.key, meta.version), '', `recording the use of ${meta.key}`);
+        }
+        catch (error) {
+            this.log(`Could not record the use of ${meta.key}: ${reasonOf(error)}`);
+        }
+    }
+    // ---- save ----
+    /** Archives one part with tar and uploads it as tar makes it; records the upload for cleanup first. */
+    async savePart(part, kind, exclude, key, version, file, uploaded) {
+        if (kind === 'missing')
+            return { name: part.name, kind };
+        const connection = await this.ready();
+        const name = this.layout.archive(key, version, file);
+        uploaded.push(name);
+        const tar = (0,archive/* tarOutput */.RS)((0,archive/* tarCreateArgs */.l2)(part.path, kind, exclude));
+        const progress = (0,util_progress/* progressLogOpen */.G_)(`Uploading ${part.name}`, this.log);
+        try {
+            const { sha256: digest, bytes } = await uploadArchive({ ...connection, bucket: this.settings.bucket }, name, tar, this.parts, progress);
+            return { name: part.name, kind, file, sha256: digest, bytes };
+        }
+        catch (error) {
+            throw connection.guard.tripped ?? faultOf(error, `uploading ${name}`);
+        }
+    }
+    /**
+     * Creates the manifest, the commit point, create-only; true when it is the one that stands. It is read back
+     * either way: a 412 may be our own earlier attempt (an SDK retry), and a server that ignores If-None-Match
+     * lets a rival overwrite ours. A loser's archives were never referenced, so removing them is safe.
+     */
+    async publish(meta) {
+        try {
+            await this.put(this.layout.manifest(meta.key, meta.version), JSON.stringify(meta), `publishing the manifest of ${meta.key}`, true);
+        }
+        catch (error) {
+            if (faultKind(error) !== 'precondition')
+                throw error;
+        }
+        const standing = await this.readManifest(meta.key, meta.version);
+        if (!standing)
+            throw new Error(`the manifest of ${meta.key} did not read back after it was written`);
+        return standing.saveId === meta.saveId;
+    }
+    /** A 403 on a write from credentials that could read (the lookup before it worked): read-only credentials. */
+    refusedWrite(error) {
+        if (faultKind(error) !== 'access-denied')
+            return null;
+        this.writeRefusal = `read-only credentials: ${this.label} refuses writes from them (${reasonOf(error)}); restores still work, nothing is saved`;
+        return new backend/* ReadOnlyStoreError */.al(this.writeRefusal, true);
+    }
+    // ---- management ----
+    /** Every manifest, read (in parallel), with its last use from the `used/` markers. */
+    async storedEntries() {
+        const used = new Map();
+        for await (const object of this.list(this.layout.usedRoot)) {
+            const entry = this.layout.parseUsed(object.name);
+            if (entry)
+                used.set(entryId(entry), object.modified);
+        }
+        const manifests = [];
+        for await (const object of this.list(this.layout.manifestsRoot)) {
+            const name = this.layout.parseManifest(object.name);
+            if (name)
+                manifests.push({ object, name });
+        }
+        const stored = { entries: [], unreadable: [] };
+        await forEachLimited(manifests, SMALL_CALLS, async ({ object, name }) => {
+            try {
+                const meta = await this.readManifest(name.key, name.version);
+                if (meta)
+                    stored.entries.push({ meta, lastUsed: Math.max(meta.lastUsed, used.get(entryId(name)) ?? 0) });
+            }
+            catch (error) {
+                if (error instanceof S3Fault)
+                    throw error;
+                stored.unreadable.push({ object, name, problem: error.message });
+            }
+        });
+        return stored;
+    }
+    /** The manifest goes first (the commit point), then the archives: a crash midway leaves orphans, never a half entry. */
+    async removeEntry(entry) {
+        const current = await this.readManifest(entry.meta.key, entry.meta.version).catch(() => null);
+        // Saved afresh since it was chosen: the new entry is not the one the policy condemned.
+        if (current?.saveId !== entry.meta.saveId)
+            return false;
+        await this.delete(this.layout.manifest(entry.meta.key, entry.meta.version));
+        await this.removeObjects((0,entry_meta/* archiveFiles */.a)(entry.meta).map(file => this.layout.archive(entry.meta.key, entry.meta.version, file)));
+        await this.delete(this.layout.used(entry.meta.key, entry.meta.version));
+        return true;
+    }
+    /** Everything of one key and version, whatever its manifest says (it may not read). */
+    async removeEntryObjects(entry) {
+        await this.delete(this.layout.manifest(entry.key, entry.version));
+        const archives = [];
+        for await (const object of this.list(`${this.layout.archive(entry.key, entry.version, '')}`))
+            archives.push(object.name);
+        await this.removeObjects(archives);
+        await this.delete(this.layout.used(entry.key, entry.version));
+    }
+    /**
+     * Leftovers older than an hour: archives no readable manifest refers to (a crashed save, the loser of a
+     * race), manifests that do not read, markers of entries that are gone; and multipart uploads open for a
+     * day, which no running save owns (the upload of a save whose endpoint went away).
+     */
+    async sweepOrphans(dryRun, stored) {
+        const now = this.clock();
+        const cutoff = now - ORPHAN_AGE_MS;
+        const live = new Set(stored.entries.flatMap(({ meta }) => (0,entry_meta/* archiveFiles */.a)(meta).map(file => this.layout.archive(meta.key, meta.version, file))));
+        const entries = new Set(stored.entries.map(({ meta }) => entryId(meta)));
+        const orphans = stored.unreadable.map(bad => bad.object).filter(object => object.modified < cutoff);
+        for await (const object of this.list(this.layout.archivesRoot))
+            if (!live.has(object.name) && object.modified < cutoff)
+                orphans.push(object);
+        for await (const object of this.list(this.layout.usedRoot)) {
+            const entry = this.layout.parseUsed(object.name);
+            if (entry && !entries.has(entryId(entry)) && object.modified < cutoff)
+                orphans.push(object);
+        }
+        if (!dryRun)
+            await this.removeObjects(orphans.map(orphan => orphan.name));
+        const uploads = await this.staleUploads(now - STALE_UPLOAD_AGE_MS);
+        if (!dryRun)
+            await forEachLimited(uploads, SMALL_CALLS, upload => this.abortUpload(upload.name, upload.uploadId));
+        return [...orphans, ...uploads.map(upload => ({ name: `${upload.name} (unfinished multipart upload)`, size: 0, modified: upload.modified }))];
+    }
+    async archivesProblem(meta) {
+        const connection = await this.ready();
+        for (const part of meta.parts) {
+            if (part.kind === 'missing')
+                continue;
+            const name = this.layout.archive(meta.key, meta.version, part.file);
+            try {
+                const digest = await digestChunks(objectChunks({ ...connection, bucket: this.settings.bucket }, name, part.bytes, this.ranges));
+                if (digest.bytes !== part.bytes)
+                    return `archive for ${part.name} is ${digest.bytes} bytes, ${part.bytes} were written`;
+                if (digest.sha256 !== part.sha256)
+                    return `archive for ${part.name} does not match its SHA-256`;
+            }
+            catch (error) {
+                if (error instanceof archive/* ArchiveMismatch */.J4)
+                    return `archive for ${part.name} ${error.message}`;
+                if (faultKind(error) === 'not-found')
+                    return `archive for ${part.name} is missing`;
+                throw connection.guard.tripped ?? faultOf(error, `downloading ${name}`);
+            }
+        }
+        return null;
+    }
+    // ---- calls ----
+    connect() {
+        this.connection ??= loadSdk().then(({ sdk, storage }) => {
+            const s3 = new sdk.S3Client(clientConfig(this.settings));
+            const guard = new StallGuard(this.settings.idleTimeoutMs);
+            guard.install(s3);
+            skipPayloadHashing(s3);
+            return { s3, sdk, storage, guard };
+        });
+        return this.connection;
+    }
+    /** The connection, with the credentials resolved and masked before any call can log anything. */
+    async ready() {
+        const connection = await this.connect();
+        connection.guard.assertOpen();
+        try {
+            await maskResolvedCredentials(connection.s3, this.mask, this.masked);
+        }
+        catch (error) {
+            throw faultOf(error, 'resolving the AWS credentials');
+        }
+        return connection;
+    }
+    /** An SDK call; whatever it throws becomes an S3Fault naming `what`, or the stall that ended everything. */
+    async call(what, run) {
+        const connection = await this.ready();
+        try {
+            return await run(connection);
+        }
+        catch (error) {
+            throw connection.guard.tripped ?? faultOf(error, what);
+        }
+    }
+    /** Errors leave the store naming it: `s3://bucket/prefix/: reading the manifest of k: access denied (403 AccessDenied)`. */
+    async named(work) {
+        try {
+            return await work();
+        }
+        catch (error) {
+            if (error instanceof S3Fault)
+                throw new S3Fault(error.kind, `${this.label}: ${error.message}`, error.status, error.reason);
+            throw error;
+        }
+    }
+    /** The object's content, null when there is none (404). */
+    async getText(name, what) {
+        try {
+            return await this.call(what, async ({ s3, sdk }) => {
+                const got = await s3.send(new sdk.GetObjectCommand({ Bucket: this.settings.bucket, Key: name }));
+                return got.Body.transformToString();
+            });
+        }
+        catch (error) {
+            if (faultKind(error) === 'not-found')
+                return null;
+            throw error;
+        }
+    }
+    async exists(name, what) {
+        try {
+            await this.call(what, ({ s3, sdk }) => s3.send(new sdk.HeadObjectCommand({ Bucket: this.settings.bucket, Key: name })));
+            return true;
+        }
+        catch (error) {
+            if (faultKind(error) === 'not-found')
+                return false;
+            throw error;
+        }
+    }
+    async put(name, body, what, createOnly = false) {
+        await this.call(what, ({ s3, sdk }) => s3.send(new sdk.PutObjectCommand({
+            Bucket: this.settings.bucket,
+            Key: name,
+            Body: Buffer.from(body),
+            ContentType: body === '' ? undefined : 'application/json',
+            ...(createOnly ? { IfNoneMatch: '*' } : {})
+        })));
+    }
+    /** Deleting what is not there succeeds (204), as S3 has it. */
+    async delete(name) {
+        await this.call(`deleting ${name}`, ({ s3, sdk }) => s3.send(new sdk.DeleteObjectCommand({ Bucket: this.settings.bucket, Key: name })));
+    }
+    /** One DeleteObject per name, several at once: DeleteObjects needs a Content-MD5 that not every server takes. */
+    async removeObjects(names) {
+        await forEachLimited(names, SMALL_CALLS, name => this.delete(name));
+    }
+    /** Every object whose name starts with `prefix`, page after page (a page holds at most 1000). */
+    async *list(prefix) {
+        let token;
+        do {
+            const page = await this.call(`listing ${prefix}`, ({ s3, sdk }) => s3.send(new sdk.ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix, ContinuationToken: token })));
+            for (const object of page.Contents ?? []) {
+                if (object.Key)
+                    yield { name: object.Key, size: object.Size ?? 0, modified: object.LastModified?.getTime() ?? 0 };
+            }
+            token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+    }
+    async staleUploads(cutoff) {
+        const stale = [];
+        let keyMarker;
+        let uploadIdMarker;
+        do {
+            const page = await this.call(`listing the multipart uploads below ${this.layout.archivesRoot}`, ({ s3, sdk }) => s3.send(new sdk.ListMultipartUploadsCommand({ Bucket: this.settings.bucket, Prefix: this.layout.archivesRoot, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker })));
+            for (const upload of page.Uploads ?? []) {
+                const modified = upload.Initiated?.getTime() ?? 0;
+                if (upload.Key && upload.UploadId && modified < cutoff)
+                    stale.push({ name: upload.Key, uploadId: upload.UploadId, modified });
+            }
+            keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+            uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+        } while (keyMarker);
+        return stale;
+    }
+    async abortUpload(name, uploadId) {
+        await this.call(`aborting the upload of ${name}`, ({ s3, sdk }) => s3.send(new sdk.AbortMultipartUploadCommand({ Bucket: this.settings.bucket, Key: name, UploadId: uploadId })));
+    }
+}
+function corrupt(key, detail) {
+    return new Error(`s3 cache entry "${key}" is corrupt: ${detail}`);
+}
+function infoOf(entry) {
+    return { ...(0,entry_meta/* entryInfo */.X2)(entry.meta), lastUsed: entry.lastUsed };
+}
+function entryId(entry) {
+    return `${entry.version}/${entry.key}`;
+}
+/** Runs `work` over `items`, at most `limit` at a time; the first failure is thrown once all have settled. */
+async function forEachLimited(items, limit, work) {
+    const queue = [...items];
+    const failures = [];
+    await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, async () => {
+        for (let item = queue.shift(); item !== undefined; item = queue.shift())
+            await work(item).catch((error) => void failures.push(error));
+    }));
+    if (failures.length > 0)
+        throw failures[0];
+}
+
+
+/***/ }),
+
 /***/ 7593:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -31537,6 +32963,7 @@ function isReadOnlyError(error) {
 /* harmony export */   DT: () => (/* binding */ COMMON_OPTIONS),
 /* harmony export */   Le: () => (/* binding */ hubEndpointFlag),
 /* harmony export */   RM: () => (/* binding */ parseCommand),
+/* harmony export */   UC: () => (/* binding */ STORE_USAGE),
 /* harmony export */   n0: () => (/* binding */ STORE_OPTIONS),
 /* harmony export */   wI: () => (/* binding */ ageFlag)
 /* harmony export */ });
@@ -31554,11 +32981,26 @@ const COMMON_OPTIONS = {
     help: { type: 'boolean', short: 'h' },
     json: { type: 'boolean' }
 };
-/** Where the store is: `--store`, else the config file's `local-dir`, else the action's default. */
+/**
+ * Where the store is: `--store`, else the config file's `local-dir`, else the action's default; or, with
+ * `--backend s3`, the bucket the `--s3-*` flags (named after the action's inputs) or the config file name.
+ */
 const STORE_OPTIONS = {
     store: { type: 'string' },
-    config: { type: 'string' }
+    config: { type: 'string' },
+    backend: { type: 'string' },
+    's3-bucket': { type: 'string' },
+    's3-prefix': { type: 'string' },
+    's3-endpoint': { type: 'string' },
+    's3-region': { type: 'string' },
+    's3-force-path-style': { type: 'boolean' }
 };
+/** The store flags every management command's --help lists. */
+const STORE_USAGE = `  --store DIR    the local store (default: the config's local-dir, else ~/.cache/qdc-action/store)
+  --config FILE  a qdc run config file, for its backend, local-dir or s3-* settings and limits
+  --backend B    local (default) or s3
+  --s3-bucket NAME, --s3-prefix P, --s3-endpoint URL, --s3-region R, --s3-force-path-style
+                 the s3 store, as the action's inputs of the same names (credentials: the AWS chain)`;
 /** node:util parseArgs, strict: an unknown flag or a missing value is a usage error naming it. */
 function parseCommand(command, argv, options, allowPositionals = false) {
     try {
@@ -31631,7 +33073,7 @@ var cli_store = __nccwpck_require__(5131);
 
 
 
-const usage = `Usage: qdc clear [KIND] [--yes] [--store DIR | --config FILE] [--json]
+const usage = `Usage: qdc clear [KIND] [--yes] [--store DIR | --config FILE | --backend s3 ...] [--json]
 
 Deletes the archive entries and the in-place directory of KIND (pip, buildah, huggingface, podman,
 nix, downloads, custom), or of every kind. Asks first on a terminal; elsewhere it refuses unless
@@ -31639,8 +33081,7 @@ nix, downloads, custom), or of every kind. Asks first on a terminal; elsewhere i
 
 Options:
   --yes          delete without asking
-  --store DIR    the local store (default: the config's local-dir, else ~/.cache/qdc-action/store)
-  --config FILE  a qdc run config file, for its local-dir
+${args/* STORE_USAGE */.UC}
   --json         print what was deleted as JSON
   -h, --help     show this help`;
 async function clear(argv) {
@@ -31654,11 +33095,12 @@ async function clear(argv) {
     const kind = positionals[0];
     if (kind !== undefined && !cli_store/* KIND_NAMES */.kd.includes(kind))
         throw new errors/* UsageError */.eb(`clear: unknown kind '${kind}'; use one of ${cli_store/* KIND_NAMES */.kd.join(', ')}`);
-    const { root, store } = (0,cli_store/* openStore */.Ch)(values);
+    const { root, store, localDir } = (0,cli_store/* openStore */.Ch)(values);
     const wanted = (name) => kind === undefined || name === kind;
     const entries = (await store.listEntries()).filter(entry => wanted((0,cli_store/* kindOfEntry */.U6)(entry)));
-    const kinds = (await (0,layout/* inPlaceKinds */.Si)(root)).filter(wanted);
-    const files = (await Promise.all(kinds.map(k => (0,prune/* listFiles */.CS)(k, (0,layout/* inPlaceDir */.GW)(root, k))))).flat();
+    // In-place caches live in the local store's directory only.
+    const kinds = localDir === null ? [] : (await (0,layout/* inPlaceKinds */.Si)(localDir)).filter(wanted);
+    const files = (await Promise.all(kinds.map(k => (0,prune/* listFiles */.CS)(k, (0,layout/* inPlaceDir */.GW)(localDir, k))))).flat();
     const bytes = entries.reduce((sum, e) => sum + e.bytes, 0) + files.reduce((sum, f) => sum + f.bytes, 0);
     const what = `${entries.length} archive entr${entries.length === 1 ? 'y' : 'ies'} and ${files.length} in-place file(s) of ${kind ?? 'every kind'} (${(0,format/* formatBytes */.z3)(bytes)}) in ${root}`;
     if (entries.length === 0 && kinds.length === 0) {
@@ -31671,7 +33113,7 @@ async function clear(argv) {
     }
     const busy = [];
     for (const k of kinds) {
-        if (!(await clearInPlace(root, k)))
+        if (!(await clearInPlace(localDir, k)))
             busy.push(k);
     }
     const removed = await store.removeEntries(entry => wanted((0,cli_store/* kindOfEntry */.U6)(entry)));
@@ -32120,18 +33562,17 @@ class Progress {
 
 
 
-const usage = `Usage: qdc prune [--max-age AGE] [--max-size SIZE] [--dry-run] [--store DIR | --config FILE] [--json]
+const usage = `Usage: qdc prune [--max-age AGE] [--max-size SIZE] [--dry-run] [--store DIR | --config FILE | --backend s3 ...] [--json]
 
 Removes what was used least recently, archive entries and in-place files alike: first everything
 unused for longer than AGE, then the oldest until the store fits in SIZE. In-place caches a running
-job is using are never touched (their size still counts).
+job is using are never touched (their size still counts). Leftovers of crashed saves go too.
 
 Options:
-  --max-age AGE    e.g. 30d, 12h, 2w (default: the config's local-max-age, else 30d)
-  --max-size SIZE  e.g. 50G, 500M (default: the config's local-max-size, else 20G)
+  --max-age AGE    e.g. 30d, 12h, 2w (default: the config's local-max-age, else 30d; for s3 s3-max-age, else none)
+  --max-size SIZE  e.g. 50G, 500M (default: the config's local-max-size, else 20G; for s3 s3-max-size, else none)
   --dry-run        only say what would be removed
-  --store DIR      the local store (default: the config's local-dir, else ~/.cache/qdc-action/store)
-  --config FILE    a qdc run config file, for its local-dir and limits
+${_args_js__WEBPACK_IMPORTED_MODULE_0__/* .STORE_USAGE */ .UC}
   --json           print the result as JSON
   -h, --help       show this help`;
 async function prune(argv) {
@@ -32141,9 +33582,9 @@ async function prune(argv) {
         process.stdout.write(usage + '\n');
         return _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EXIT */ .dc.ok;
     }
-    const { root, store, settings } = (0,_store_js__WEBPACK_IMPORTED_MODULE_2__/* .openStore */ .Ch)(values);
-    const maxAgeMs = values['max-age'] === undefined ? settings.maxAgeMs : (0,_args_js__WEBPACK_IMPORTED_MODULE_0__/* .ageFlag */ .wI)('--max-age', values['max-age']);
-    const maxBytes = values['max-size'] === undefined ? settings.maxBytes : (0,_args_js__WEBPACK_IMPORTED_MODULE_0__/* .sizeFlag */ .AC)('--max-size', values['max-size']);
+    const { root, store, limits } = (0,_store_js__WEBPACK_IMPORTED_MODULE_2__/* .openStore */ .Ch)(values);
+    const maxAgeMs = values['max-age'] === undefined ? limits.maxAgeMs : (0,_args_js__WEBPACK_IMPORTED_MODULE_0__/* .ageFlag */ .wI)('--max-age', values['max-age']);
+    const maxBytes = values['max-size'] === undefined ? limits.maxBytes : (0,_args_js__WEBPACK_IMPORTED_MODULE_0__/* .sizeFlag */ .AC)('--max-size', values['max-size']);
     const dryRun = values['dry-run'] ?? false;
     const result = await store.prune({ maxAgeMs, maxBytes, dryRun });
     if (values.json) {
@@ -32160,7 +33601,9 @@ async function prune(argv) {
         lines.push(`  ... and ${result.files.length - 20} more file(s)`);
     if (result.busyKinds.length > 0)
         lines.push(`Skipped, in use by a running job: ${result.busyKinds.join(', ')}`);
-    lines.push(`The store ${dryRun ? 'would hold' : 'now holds'} ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatBytes */ .z3)(result.remainingBytes)} (cap ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatBytes */ .z3)(maxBytes)})`);
+    for (const orphan of result.orphans.slice(0, 20))
+        lines.push(`  leftover ${orphan}`);
+    lines.push(`The store ${dryRun ? 'would hold' : 'now holds'} ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatBytes */ .z3)(result.remainingBytes)} (${maxBytes === undefined ? 'no size cap' : `cap ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatBytes */ .z3)(maxBytes)}`})`);
     process.stdout.write(lines.join('\n') + '\n');
     return _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EXIT */ .dc.ok;
 }
@@ -32192,6 +33635,42 @@ var constants = __nccwpck_require__(7242);
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var core = __nccwpck_require__(3838);
+// EXTERNAL MODULE: ./src/config/config.ts + 3 modules
+var config_config = __nccwpck_require__(4344);
+;// CONCATENATED MODULE: ./src/config/secrets.ts
+
+
+
+/**
+ * Masks the inputs (and the AWS credential variables) that may hold secrets, first thing in main and post, before anything can log them. (The
+ * config parse has no effects; HF_TOKEN and a key file's content are masked where they are read.)
+ */
+function maskSecretInputs() {
+    for (const name of [constants/* Inputs */.G0.HfToken, constants/* Inputs */.G0.GithubToken]) {
+        const token = core/* getInput */.V4(name).trim();
+        if (token)
+            core/* setSecret */.Pq(token);
+    }
+    const key = core/* getInput */.V4(constants/* Inputs */.G0.NixSigningKey).trim();
+    if (key && (0,config_config/* isInlineKey */.Hm)(key))
+        core/* setSecret */.Pq(key);
+    // The s3 backend's credentials come from the AWS chain; those in the environment are masked here, those
+    // from a profile or web identity by the backend once the SDK has resolved them.
+    for (const name of [constants/* Env */.o9.AwsAccessKeyId, constants/* Env */.o9.AwsSecretAccessKey, constants/* Env */.o9.AwsSessionToken]) {
+        const value = process.env[name]?.trim();
+        if (value)
+            maskSecret(value);
+    }
+}
+const masked = new Set();
+/** core.setSecret once per value: the s3 backend masks what the SDK resolved, often the variables masked here. */
+function maskSecret(value) {
+    if (masked.has(value))
+        return;
+    masked.add(value);
+    core/* setSecret */.Pq(value);
+}
+
 // EXTERNAL MODULE: ./src/util/capture.ts
 var capture = __nccwpck_require__(5594);
 // EXTERNAL MODULE: ./src/util/temp.ts
@@ -32368,13 +33847,17 @@ function firstLine(text) {
     return text.split('\n')[0].trim();
 }
 
-// EXTERNAL MODULE: ./src/backends/local/store.ts + 2 modules
-var store = __nccwpck_require__(975);
+// EXTERNAL MODULE: ./src/backends/local/store.ts
+var store = __nccwpck_require__(7428);
+// EXTERNAL MODULE: ./src/backends/s3/store.ts + 5 modules
+var s3_store = __nccwpck_require__(3465);
 ;// CONCATENATED MODULE: ./src/backends/select.ts
 
 
 
-/** `auto` is the GitHub cache service when the runner offers one, else the local store. */
+
+
+/** `auto` is the GitHub cache service when the runner offers one, else the local store; s3 is only ever chosen by name. */
 async function chooseBackend(config) {
     if (config.backend !== 'auto')
         return config.backend;
@@ -32383,12 +33866,12 @@ async function chooseBackend(config) {
 function openBackend(name, config) {
     if (name === 'github')
         return new GitHubBackend();
+    if (name === 's3')
+        return new s3_store/* S3Store */.s(config.s3, { log: line => core/* info */.pq(line), mask: maskSecret });
     const { dir, maxAgeMs, maxBytes } = config.local;
     return new store/* LocalStore */.V(dir, Date.now, { log: line => core/* info */.pq(line), pruning: { maxAgeMs, maxBytes } });
 }
 
-// EXTERNAL MODULE: ./src/config/config.ts + 3 modules
-var config_config = __nccwpck_require__(4344);
 ;// CONCATENATED MODULE: ./src/config/mode.ts
 
 /**
@@ -32415,25 +33898,6 @@ function accessMode(config) {
     if (untrusted)
         reasons.push(`the ${event} trigger runs pull-request code with this repository's cache, so it only restores (save-on-untrusted-triggers: true saves)`);
     return { read, write, reason: reasons.join(', ') || 'read and write' };
-}
-
-;// CONCATENATED MODULE: ./src/config/secrets.ts
-
-
-
-/**
- * Masks the inputs that may hold secrets, first thing in main and post, before anything can log them. (The
- * config parse has no effects; HF_TOKEN and a key file's content are masked where they are read.)
- */
-function maskSecretInputs() {
-    for (const name of [constants/* Inputs */.G0.HfToken, constants/* Inputs */.G0.GithubToken]) {
-        const token = core/* getInput */.V4(name).trim();
-        if (token)
-            core/* setSecret */.Pq(token);
-    }
-    const key = core/* getInput */.V4(constants/* Inputs */.G0.NixSigningKey).trim();
-    if (key && (0,config_config/* isInlineKey */.Hm)(key))
-        core/* setSecret */.Pq(key);
 }
 
 // EXTERNAL MODULE: ./src/util/errors.ts
@@ -34281,7 +35745,7 @@ class OciLayout {
             if (existing !== null)
                 return existing;
             // On a worker thread: this process serves podman's other requests meanwhile.
-            const { digests } = await (0,hash_pool/* digestFile */.k)({ path: file }, await this.uploadLength(file), [{ algorithm: 'sha256' }]);
+            const { digests } = await (0,hash_pool/* digestFile */.TM)({ path: file }, await this.uploadLength(file), [{ algorithm: 'sha256' }]);
             if (`sha256:${digests[0]}` !== digest)
                 throw new DigestMismatch(`upload is sha256:${digests[0]}, not ${digest}`);
             await (0,atomic/* syncPath */.Z8)(file);
@@ -34902,7 +36366,10 @@ function kindNamed(name) {
     return KINDS[name];
 }
 
+// EXTERNAL MODULE: ./src/config/s3.ts
+var s3 = __nccwpck_require__(510);
 ;// CONCATENATED MODULE: ./src/plan/plan.ts
+
 
 
 
@@ -34955,7 +36422,8 @@ function isExactMatch(key, matchedKey) {
 }
 /** The configuration group: every key with the parts that went into it, so a miss explains itself. */
 function logPlans(config, backendName, plans) {
-    core/* info */.pq(`backend: ${backendName}${backendName === 'local' ? ` (${config.local.dir})` : ''}`);
+    const where = backendName === 'local' ? ` (${config.local.dir})` : backendName === 's3' && config.s3 ? ` (${(0,s3/* describeS3Store */.n)(config.s3)})` : '';
+    core/* info */.pq(`backend: ${backendName}${where}`);
     core/* info */.pq(`save: ${config.save}${config.readOnly ? ', read-only' : ''}`);
     for (const plan of plans) {
         core/* info */.pq(``);
@@ -35043,6 +36511,8 @@ async function lookUp(plan, backend, entry) {
         }
         entry.matchedKey = result.matchedKey;
         entry.restoredArchiveBytes = result.archiveBytes;
+        if (result.transferMs !== undefined && result.archiveBytes !== null)
+            entry.transfer = { ...entry.transfer, restore: { bytes: result.archiveBytes, ms: result.transferMs } };
         entry.hit = hitKind(plan.key, result.matchedKey);
         core/* info */.pq(`${entry.hit === 'exact' ? 'Exact hit' : 'Partial hit (restore key)'}: ${result.matchedKey}`);
     }
@@ -35317,9 +36787,9 @@ const SLACK_MS = 1000;
  * run, else what the job's kinds measured, else the recent history's, else the assumed bandwidth.
  */
 function payoffs(entries, historyBandwidth, assumedBandwidth) {
-    const jobBandwidth = bandwidthOf(entries.flatMap(e => (e.transfer ? [e.transfer] : [])));
+    const jobBandwidth = bandwidthOf(entries.flatMap(e => (e.fetched ? [e.fetched] : [])));
     return entries.map(entry => {
-        const own = entry.transfer ? bandwidthOf([entry.transfer]) : null;
+        const own = entry.fetched ? bandwidthOf([entry.fetched]) : null;
         const [bandwidth, bandwidthSource] = own !== null ? [own, 'measured'] : jobBandwidth !== null ? [jobBandwidth, 'measured'] : historyBandwidth !== null ? [historyBandwidth, 'history'] : [assumedBandwidth, 'assumed'];
         const missMs = (entry.reusedBytes / bandwidth) * 1000;
         return {
@@ -35460,16 +36930,27 @@ function cacheFigures(e) {
         problems: e.problems,
         restoreMs: Math.round(e.restoreMs),
         saveMs: Math.round(e.saveMs),
-        ...(e.transfer ? { transfer: e.transfer } : {}),
+        ...(e.fetched ? { fetched: e.fetched } : {}),
+        // Bytes and time of the store's own transfers, where the backend measures them (s3).
+        ...(e.transfer ? { transfer: { restore: transferFigures(e.transfer.restore), save: transferFigures(e.transfer.save) } } : {}),
         // A kind's own figures (files, nix, services), as the kind keeps them.
         ...e.details
     };
+}
+function transferFigures(transfer) {
+    if (!transfer)
+        return undefined;
+    return { bytes: transfer.bytes, ms: Math.round(transfer.ms), bytesPerSecond: bytesPerSecond(transfer) };
+}
+function bytesPerSecond(transfer) {
+    return Math.round(transfer.bytes / (Math.max(transfer.ms, 1) / 1000));
 }
 async function writeReport(file, report) {
     await (0,atomic/* writeFileAtomic */.Zf)(file, JSON.stringify(buildReport(report), null, 2) + '\n');
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
+
 
 
 
@@ -35504,6 +36985,9 @@ function renderSummary(report) {
     ];
     for (const note of report.notes ?? [])
         lines.push('', note);
+    const transfers = renderTransfers(entries);
+    if (transfers.length > 0)
+        lines.push('', ...transfers);
     if (report.budget)
         lines.push(...renderBudget(report.budget));
     if (report.history)
@@ -35518,6 +37002,18 @@ function renderSummary(report) {
     if (problems.length + advice.length > 0)
         lines.push('', ...problems, ...advice);
     return lines.join('\n') + '\n';
+}
+/** Per entry, what the store sent and took and how fast, for the backends that measure it (s3). */
+function renderTransfers(entries) {
+    const measured = entries.filter(e => e.transfer?.restore || e.transfer?.save);
+    if (measured.length === 0)
+        return [];
+    const cell = (transfer) => transfer ? `${(0,format/* formatBytes */.z3)(transfer.bytes)} in ${(0,format/* formatDuration */.a3)(transfer.ms)} (${(0,format/* formatBytes */.z3)(bytesPerSecond(transfer))}/s)` : '—';
+    return [
+        '| Cache | Backend | From the store | To the store |',
+        '| --- | --- | ---: | ---: |',
+        ...measured.map(e => `| ${e.kind} | ${e.backend} | ${cell(e.transfer?.restore)} | ${cell(e.transfer?.save)} |`)
+    ];
 }
 function renderRow(e) {
     const matched = e.matchedKey ? `\`${(0,format/* escapeCell */.kq)(e.matchedKey)}\`` : '—';
@@ -35674,10 +37170,18 @@ async function decideAndSave(plan, entry, changed, bytesOnDisk, context) {
     try {
         const result = await context.backend.save(plan.spec, key);
         entry.uploadedBytes = result.archiveBytes ?? 0;
+        if (result.transferMs !== undefined)
+            entry.transfer = { ...entry.transfer, save: { bytes: entry.uploadedBytes, ms: result.transferMs } };
         core/* info */.pq(`Saved ${key}${result.archiveBytes === null ? '' : ` (${(0,format/* formatBytes */.z3)(result.archiveBytes)} archive)`}`);
         return 'saved';
     }
     catch (error) {
+        // Credentials that may only read: one warning for the job, and the other kinds are read-only too.
+        if (error instanceof backends_backend/* ReadOnlyStoreError */.al) {
+            if (error.firstInJob)
+                warnAbout(entry, `not saved: ${error.message}`);
+            return said('read-only', `Not saving: ${error.message}.`);
+        }
         warnAbout(entry, `save failed, the job goes on: ${(0,errors/* stringifyError */.M)(error)}`);
         return 'failed';
     }
@@ -35736,7 +37240,7 @@ async function runPost() {
 }
 async function gatherReport(run, backend) {
     const { entries, config, mode } = run;
-    const bandwidth = bandwidthOf(entries.flatMap(e => (e.transfer ? [e.transfer] : [])));
+    const bandwidth = bandwidthOf(entries.flatMap(e => (e.fetched ? [e.fetched] : [])));
     const history = config.report.history
         ? await runHistory({ backend, mode, keyPrefix: config.keyPrefix, baselineRuns: config.report.baselineRuns, entries, bandwidth })
         : { baseline: null, note: 'No comparison with earlier runs: history is off.', bandwidth: null };
@@ -35948,14 +37452,14 @@ function printOutcome(files, json) {
 
 
 
-const usage = `Usage: qdc stats [--store DIR | --config FILE] [--json]
+const usage = `Usage: qdc stats [--store DIR | --config FILE | --backend s3 --s3-bucket NAME ...] [--json]
 
 Per cache kind and per store (archive entries, in-place directory): how many entries or files,
-their size, when they were last used, and the hits of the most recent runs.
+their size, when they were last used, and the hits of the most recent runs (the local store
+keeps the run history; an s3 store does not).
 
 Options:
-  --store DIR    the local store (default: the config's local-dir, else ~/.cache/qdc-action/store)
-  --config FILE  a qdc run config file, for its local-dir
+${_args_js__WEBPACK_IMPORTED_MODULE_4__/* .STORE_USAGE */ .UC}
   --json         print the figures as JSON
   -h, --help     show this help`;
 const RECENT_RUNS = 10;
@@ -35965,8 +37469,8 @@ async function stats(argv) {
         process.stdout.write(usage + '\n');
         return _errors_js__WEBPACK_IMPORTED_MODULE_5__/* .EXIT */ .dc.ok;
     }
-    const { root, store } = (0,_store_js__WEBPACK_IMPORTED_MODULE_6__/* .openStore */ .Ch)(values);
-    const history = await (0,_backends_local_history_js__WEBPACK_IMPORTED_MODULE_0__/* .readHistory */ .Lu)(root);
+    const { root, store, localDir } = (0,_store_js__WEBPACK_IMPORTED_MODULE_6__/* .openStore */ .Ch)(values);
+    const history = localDir === null ? [] : await (0,_backends_local_history_js__WEBPACK_IMPORTED_MODULE_0__/* .readHistory */ .Lu)(localDir);
     const rows = [];
     const archive = new Map();
     for (const entry of await store.listEntries()) {
@@ -35978,20 +37482,20 @@ async function stats(argv) {
         archive.set(kind, row);
     }
     rows.push(...archive.values());
-    for (const kind of await (0,_inplace_layout_js__WEBPACK_IMPORTED_MODULE_1__/* .inPlaceKinds */ .Si)(root)) {
-        const files = await (0,_backends_local_prune_js__WEBPACK_IMPORTED_MODULE_3__/* .listFiles */ .CS)(kind, (0,_inplace_layout_js__WEBPACK_IMPORTED_MODULE_1__/* .inPlaceDir */ .GW)(root, kind));
+    for (const kind of localDir === null ? [] : await (0,_inplace_layout_js__WEBPACK_IMPORTED_MODULE_1__/* .inPlaceKinds */ .Si)(localDir)) {
+        const files = await (0,_backends_local_prune_js__WEBPACK_IMPORTED_MODULE_3__/* .listFiles */ .CS)(kind, (0,_inplace_layout_js__WEBPACK_IMPORTED_MODULE_1__/* .inPlaceDir */ .GW)(localDir, kind));
         rows.push({
             kind,
             store: 'in-place',
             items: files.length,
             bytes: files.reduce((sum, f) => sum + f.bytes, 0),
             lastUsed: files.length > 0 ? Math.max(...files.map(f => f.lastUsed)) : null,
-            activeJobs: await (0,_inplace_lease_js__WEBPACK_IMPORTED_MODULE_2__/* .countLiveLeases */ .PD)(root, kind),
+            activeJobs: await (0,_inplace_lease_js__WEBPACK_IMPORTED_MODULE_2__/* .countLiveLeases */ .PD)(localDir, kind),
             recentHits: []
         });
     }
     for (const row of rows) {
-        const backend = row.store === 'archive' ? 'local' : 'in-place';
+        const backend = row.store === 'archive' ? (localDir === null ? 's3' : 'local') : 'in-place';
         row.recentHits = history.filter(line => line.kind === row.kind && line.backend === backend).slice(-RECENT_RUNS).map(line => line.hit);
     }
     rows.sort((a, b) => (a.kind === b.kind ? a.store.localeCompare(b.store) : a.kind.localeCompare(b.kind)));
@@ -36046,10 +37550,18 @@ function hitRate(hits) {
 /* harmony export */ });
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var _backends_local_store_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(975);
-/* harmony import */ var _config_config_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4344);
-/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7242);
-/* harmony import */ var _config_file_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6309);
+/* harmony import */ var _backends_local_store_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7428);
+/* harmony import */ var _backends_s3_store_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3465);
+/* harmony import */ var _config_config_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4344);
+/* harmony import */ var _config_inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4389);
+/* harmony import */ var _config_s3_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(510);
+/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(7242);
+/* harmony import */ var _config_file_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(6309);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_8__ = __nccwpck_require__(6675);
+
+
+
+
 
 
 
@@ -36059,20 +37571,49 @@ function hitRate(hits) {
 function kindOfEntry(entry) {
     if (entry.kind)
         return entry.kind;
-    const kinds = _config_config_js__WEBPACK_IMPORTED_MODULE_2__/* .PRESET_KINDS */ .Qq.join('|');
-    return new RegExp(`(?:^|-)(${kinds})-${_constants_js__WEBPACK_IMPORTED_MODULE_3__/* .KEY_SCHEME */ .ST}(?:-|~|$)`).exec(entry.key)?.[1] ?? 'custom';
+    const kinds = _config_config_js__WEBPACK_IMPORTED_MODULE_3__/* .PRESET_KINDS */ .Qq.join('|');
+    return new RegExp(`(?:^|-)(${kinds})-${_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .KEY_SCHEME */ .ST}(?:-|~|$)`).exec(entry.key)?.[1] ?? 'custom';
 }
-const KIND_NAMES = [..._config_config_js__WEBPACK_IMPORTED_MODULE_2__/* .PRESET_KINDS */ .Qq, 'custom'];
+const KIND_NAMES = [..._config_config_js__WEBPACK_IMPORTED_MODULE_3__/* .PRESET_KINDS */ .Qq, 'custom'];
+/** The flags that stand for the action's s3 inputs: given on the command line, they override the config file. */
+const S3_FLAGS = [_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .Inputs */ .G0.S3Bucket, _constants_js__WEBPACK_IMPORTED_MODULE_6__/* .Inputs */ .G0.S3Prefix, _constants_js__WEBPACK_IMPORTED_MODULE_6__/* .Inputs */ .G0.S3Endpoint, _constants_js__WEBPACK_IMPORTED_MODULE_6__/* .Inputs */ .G0.S3Region, _constants_js__WEBPACK_IMPORTED_MODULE_6__/* .Inputs */ .G0.S3ForcePathStyle];
 /**
- * The store named by --store, or by the config file's local-dir, or the action's default: the config file
- * is read as the action reads its inputs, so both agree on every default.
+ * The store the flags and the config file name, read as the action reads its inputs, so that both agree on
+ * every default: the local store (`--store`, else the config's local-dir), or with backend s3 the bucket.
  */
 function openStore(values) {
-    const inputs = (0,_config_file_js__WEBPACK_IMPORTED_MODULE_4__/* .readConfigFile */ .R)(values.config);
-    (0,_config_file_js__WEBPACK_IMPORTED_MODULE_4__/* .exportInputs */ .W)(inputs);
-    const settings = (0,_config_config_js__WEBPACK_IMPORTED_MODULE_2__/* .readLocalSettings */ .vV)(process.cwd());
-    const root = values.store === undefined ? settings.dir : node_path__WEBPACK_IMPORTED_MODULE_0__.resolve((0,_config_config_js__WEBPACK_IMPORTED_MODULE_2__/* .expandHome */ .kc)(values.store));
-    return { root, store: new _backends_local_store_js__WEBPACK_IMPORTED_MODULE_1__/* .LocalStore */ .V(root), settings, inputs };
+    const inputs = (0,_config_file_js__WEBPACK_IMPORTED_MODULE_7__/* .readConfigFile */ .R)(values.config);
+    if (values.backend !== undefined)
+        inputs[_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .Inputs */ .G0.Backend] = values.backend;
+    for (const flag of S3_FLAGS)
+        if (values[flag] !== undefined)
+            inputs[flag] = String(values[flag]);
+    (0,_config_file_js__WEBPACK_IMPORTED_MODULE_7__/* .exportInputs */ .W)(inputs);
+    const backend = (inputs[_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .Inputs */ .G0.Backend] ?? '').trim().toLowerCase();
+    if (backend === 's3')
+        return openS3Store(values, inputs);
+    if (!['', 'auto', 'local'].includes(backend)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_8__/* .UsageError */ .eb(`--backend: qdc manages the local and s3 stores, not '${backend}' (the GitHub cache service's entries are managed in the repository's Actions settings)`);
+    }
+    const settings = (0,_config_config_js__WEBPACK_IMPORTED_MODULE_3__/* .readLocalSettings */ .vV)(process.cwd());
+    const root = values.store === undefined ? settings.dir : node_path__WEBPACK_IMPORTED_MODULE_0__.resolve((0,_config_config_js__WEBPACK_IMPORTED_MODULE_3__/* .expandHome */ .kc)(values.store));
+    return { root, store: new _backends_local_store_js__WEBPACK_IMPORTED_MODULE_1__/* .LocalStore */ .V(root), localDir: root, limits: { maxAgeMs: settings.maxAgeMs, maxBytes: settings.maxBytes }, inputs };
+}
+function openS3Store(values, inputs) {
+    if (values.store !== undefined)
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_8__/* .UsageError */ .eb('--store names a local store; with --backend s3 the --s3-* flags (or the config file) name the bucket');
+    let settings;
+    try {
+        settings = (0,_config_s3_js__WEBPACK_IMPORTED_MODULE_5__/* .readS3Settings */ .I)();
+    }
+    catch (error) {
+        // A bad flag is named as the flag; a bad value from the config file keeps its input's name.
+        if (error instanceof _config_inputs_js__WEBPACK_IMPORTED_MODULE_4__/* .InputError */ .dz && values[error.input] !== undefined)
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_8__/* .UsageError */ .eb(`--${error.input}: ${error.problem}`);
+        throw error;
+    }
+    const limits = { maxAgeMs: settings.maxAgeMs ?? undefined, maxBytes: settings.maxBytes ?? undefined };
+    return { root: (0,_config_s3_js__WEBPACK_IMPORTED_MODULE_5__/* .describeS3Store */ .n)(settings), store: new _backends_s3_store_js__WEBPACK_IMPORTED_MODULE_2__/* .S3Store */ .s(settings), localDir: null, limits, inputs };
 }
 function ago(time, now = Date.now()) {
     const minutes = Math.round((now - time) / 60_000);
@@ -36365,11 +37906,12 @@ var store = __nccwpck_require__(5131);
 
 
 
-const usage = `Usage: qdc verify [KIND] [--repair] [--endpoint URL] [--store DIR | --config FILE] [--json]
+const usage = `Usage: qdc verify [KIND] [--repair] [--endpoint URL] [--store DIR | --config FILE | --backend s3 ...] [--json]
 
 Re-hashes everything whose digest is known: HuggingFace blobs (sha256 for LFS files, the git blob
 id for others) in the store's in-place hub cache and in HF_HUB_CACHE, stored downloads (sha256),
-and the store's archives (the SHA-256 recorded at save). KIND limits it to one kind.
+and the store's archives (the SHA-256 recorded at save; an s3 store's are downloaded to be
+hashed). KIND limits it to one kind.
 
 With --repair, a corrupt hub blob is downloaded again (verified) for the commit that lists it,
 a corrupt download or archive entry is deleted so the next run fetches or saves it afresh.
@@ -36378,8 +37920,7 @@ Options:
   --repair        fix what is corrupt instead of only reporting it
   --endpoint URL  the Hub to re-download from (default: the config's hf-endpoint, else HF_ENDPOINT,
                   else https://huggingface.co); HF_TOKEN is used for private repos
-  --store DIR     the local store (default: the config's local-dir, else ~/.cache/qdc-action/store)
-  --config FILE   a qdc run config file
+${args/* STORE_USAGE */.UC}
   --json          print the findings as JSON
   -h, --help      show this help
 
@@ -36410,12 +37951,13 @@ async function verify(argv) {
 }
 async function gatherChecks(opened, endpoint, wanted) {
     const checks = [];
-    const hubDirs = unique([(0,layout/* inPlaceDir */.GW)(opened.root, 'huggingface'), (0,huggingface/* hubCacheDir */.n)().dir]);
+    const inPlace = (kind) => (opened.localDir === null ? [] : [(0,layout/* inPlaceDir */.GW)(opened.localDir, kind)]);
+    const hubDirs = unique([...inPlace('huggingface'), (0,huggingface/* hubCacheDir */.n)().dir]);
     for (const hubDir of hubDirs) {
         for (const blob of await hubBlobs(hubDir))
             checks.push(hubCheck(blob, hubDir, endpoint));
     }
-    for (const dir of unique([(0,layout/* inPlaceDir */.GW)(opened.root, 'downloads'), (0,config/* readDownloadSettings */.G6)(process.cwd()).dir])) {
+    for (const dir of unique([...inPlace('downloads'), (0,config/* readDownloadSettings */.G6)(process.cwd()).dir])) {
         for (const stored of await storedDownloads(dir)) {
             checks.push({
                 kind: 'downloads',
@@ -36613,6 +38155,8 @@ function parseModelLine(line) {
     return { repo, globs, pins };
 }
 
+// EXTERNAL MODULE: ./src/config/s3.ts
+var s3 = __nccwpck_require__(510);
 // EXTERNAL MODULE: ./src/config/nix-key.ts
 var nix_key = __nccwpck_require__(5291);
 // EXTERNAL MODULE: ./src/fetch/verified-download.ts + 3 modules
@@ -36660,8 +38204,9 @@ function readIdleTimeoutMs() {
 
 
 
+
 const PRESET_KINDS = ['pip', 'buildah', 'huggingface', 'podman', 'nix', 'downloads'];
-const BACKEND_CHOICES = ['auto', 'github', 'local'];
+const BACKEND_CHOICES = ['auto', 'github', 'local', 's3'];
 const SAVE_CHOICES = ['on-success', 'always', 'never'];
 const LOCAL_MODES = ['archive', 'in-place'];
 const ISOLATION_CHOICES = ['oci', 'chroot', 'rootless'];
@@ -36693,11 +38238,12 @@ function readConfig() {
     const hf = readHubSettings(workspace);
     const downloads = readDownloadSettings(workspace);
     const podman = readPodmanSettings(workspace);
+    const backend = (0,inputs/* getChoice */.m)(constants/* Inputs */.G0.Backend, BACKEND_CHOICES, 'auto');
     return {
         kinds: readKinds(paths !== null, hf.models.length > 0, downloads.specs.length > 0, podman.composeFile !== null),
         keyPrefix: readKeyPart(constants/* Inputs */.G0.KeyPrefix, (0,inputs/* getString */.AA)(constants/* Inputs */.G0.KeyPrefix, 'qdc')),
         workspace,
-        backend: (0,inputs/* getChoice */.m)(constants/* Inputs */.G0.Backend, BACKEND_CHOICES, 'auto'),
+        backend,
         save: (0,inputs/* getChoice */.m)(constants/* Inputs */.G0.Save, SAVE_CHOICES, 'on-success'),
         readOnly: (0,inputs/* getBool */.Jz)(constants/* Inputs */.G0.ReadOnly, false),
         saveOnUntrustedTriggers: (0,inputs/* getBool */.Jz)(constants/* Inputs */.G0.SaveOnUntrustedTriggers, false),
@@ -36705,6 +38251,7 @@ function readConfig() {
         reportPath: absolute((0,inputs/* getString */.AA)(constants/* Inputs */.G0.ReportPath, external_node_path_.join((0,temp/* runnerTemp */.X)(), 'qdc-report.json')), workspace),
         report: readReportSettings(),
         local: readLocalSettings(workspace),
+        s3: backend === 's3' ? (0,s3/* readS3Settings */.I)() : null,
         paths,
         pip: { dependencyFiles: readPipDependencyFiles() },
         hf,
@@ -37052,6 +38599,111 @@ function publicKeyOf(secret) {
 
 /***/ }),
 
+/***/ 510:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   I: () => (/* binding */ readS3Settings),
+/* harmony export */   n: () => (/* binding */ describeS3Store)
+/* harmony export */ });
+/* harmony import */ var _constants_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7242);
+/* harmony import */ var _inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4389);
+
+
+const DEFAULT_PREFIX = 'qdc/';
+const DEFAULT_IDLE_TIMEOUT = '60s';
+/** The `s3-*` inputs, checked: a wrong endpoint URL or a malformed bucket name fails main with one line. */
+function readS3Settings() {
+    const endpoint = readEndpoint((0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .getStringOrNull */ ["in"])(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3Endpoint));
+    const maxAge = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .getStringOrNull */ ["in"])(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3MaxAge);
+    const maxSize = (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .getStringOrNull */ ["in"])(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3MaxSize);
+    return {
+        bucket: readBucket((0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .getStringOrNull */ ["in"])(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3Bucket)),
+        prefix: readPrefix((0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .getString */ .AA)(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3Prefix, DEFAULT_PREFIX)),
+        endpoint,
+        region: readRegion((0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .getStringOrNull */ ["in"])(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3Region)),
+        // Self-hosted servers (MinIO, Ceph RGW, Garage, versitygw) rarely have a wildcard DNS name per bucket.
+        forcePathStyle: (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .getBool */ .Jz)(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3ForcePathStyle, endpoint !== null),
+        idleTimeoutMs: readIdleTimeout((0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .getString */ .AA)(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3IdleTimeout, DEFAULT_IDLE_TIMEOUT)),
+        maxAgeMs: maxAge === null ? null : (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseAge */ .F1)(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3MaxAge, maxAge),
+        maxBytes: maxSize === null ? null : (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseSize */ .DB)(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3MaxSize, maxSize)
+    };
+}
+/** `s3://bucket/prefix/`, how logs and `qdc` name the store. */
+function describeS3Store(settings) {
+    return `s3://${settings.bucket}/${settings.prefix}${settings.endpoint ? ` at ${settings.endpoint}` : ''}`;
+}
+/**
+ * The S3 naming rules every server enforces for new buckets: 3-63 characters, lowercase letters, digits,
+ * dots and hyphens, starting and ending with a letter or digit, no `..`, not shaped like an IP address.
+ */
+function readBucket(raw) {
+    if (raw === null)
+        throw new _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3Bucket, `is empty; name the bucket the s3 backend keeps its entries in`);
+    const problem = raw.length < 3 || raw.length > 63
+        ? 'is not 3 to 63 characters long'
+        : !/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(raw)
+            ? 'may hold only lowercase letters, digits, dots and hyphens, and must start and end with a letter or digit'
+            : raw.includes('..')
+                ? "contains '..'"
+                : /^\d+\.\d+\.\d+\.\d+$/.test(raw)
+                    ? 'is shaped like an IP address'
+                    : null;
+    if (problem)
+        throw new _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3Bucket, `'${raw}' is not a bucket name: it ${problem}`);
+    return raw;
+}
+/**
+ * http(s)://host[:port][/path], nothing else: credentials in the URL would be a secret in the workflow file
+ * (and in the run state), and a query or fragment has no meaning for an endpoint.
+ */
+function readEndpoint(raw) {
+    if (raw === null)
+        return null;
+    let url;
+    try {
+        url = new URL(raw);
+    }
+    catch {
+        throw new _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3Endpoint, `'${raw}' is not a URL; write it like https://s3.example.org or http://127.0.0.1:7480`);
+    }
+    // Never echo a value that carries credentials.
+    const shown = url.username || url.password ? `${url.protocol}//…@${url.host}` : raw;
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        throw new _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3Endpoint, `'${shown}' is not an http:// or https:// URL`);
+    if (url.username || url.password) {
+        throw new _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3Endpoint, `'${shown}' holds credentials; give them through the AWS credential chain (AWS_ACCESS_KEY_ID, a profile, web identity), never in an input`);
+    }
+    if (url.search || url.hash)
+        throw new _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3Endpoint, `'${shown}' has a query or fragment; give the server's base URL only`);
+    return url.href.replace(/\/$/, '');
+}
+function readRegion(raw) {
+    if (raw !== null && !/^[a-z0-9-]+$/i.test(raw))
+        throw new _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3Region, `'${raw}' is not a region name (like us-east-1)`);
+    return raw;
+}
+/** Object names are relative to the prefix: no leading slash, and a trailing one added. */
+function readPrefix(raw) {
+    if (raw.startsWith('/'))
+        throw new _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3Prefix, `'${raw}' starts with '/'; write it like qdc/ or team-a/qdc/`);
+    if (/[\\{}^%`"<>#|~]/.test(raw) || [...raw].some(char => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f))
+        throw new _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3Prefix, `'${raw}' contains characters S3 object names should not hold`);
+    if (raw.length > 200)
+        throw new _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3Prefix, `is longer than 200 characters`);
+    return raw === '' || raw.endsWith('/') ? raw : `${raw}/`;
+}
+/** `60s`, `2m`, or a bare number of seconds. */
+function readIdleTimeout(raw) {
+    const ms = /^\d+$/.test(raw) ? Number(raw) * 1000 : (0,_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseAge */ .F1)(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3IdleTimeout, raw);
+    if (ms < 1000)
+        throw new _inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .InputError */ .dz(_constants_js__WEBPACK_IMPORTED_MODULE_0__/* .Inputs */ .G0.S3IdleTimeout, `'${raw}' is shorter than a second`);
+    return ms;
+}
+
+
+/***/ }),
+
 /***/ 7242:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -37110,6 +38762,14 @@ var Inputs;
     Inputs["AssumedBandwidth"] = "assumed-bandwidth";
     Inputs["DownloadConnections"] = "download-connections";
     Inputs["IdleTimeout"] = "idle-timeout";
+    Inputs["S3Bucket"] = "s3-bucket";
+    Inputs["S3Prefix"] = "s3-prefix";
+    Inputs["S3Endpoint"] = "s3-endpoint";
+    Inputs["S3Region"] = "s3-region";
+    Inputs["S3ForcePathStyle"] = "s3-force-path-style";
+    Inputs["S3IdleTimeout"] = "s3-idle-timeout";
+    Inputs["S3MaxAge"] = "s3-max-age";
+    Inputs["S3MaxSize"] = "s3-max-size";
 })(Inputs || (Inputs = {}));
 var Outputs;
 (function (Outputs) {
@@ -37144,6 +38804,10 @@ var Env;
     Env["TmpDir"] = "TMPDIR";
     /** The process whose life bounds an in-place lease; `qdc run` sets its own pid (see inplace/lease.ts). */
     Env["LeasePid"] = "QDC_LEASE_PID";
+    /** The AWS credential chain's variables (aws-actions/configure-aws-credentials exports them): masked. */
+    Env["AwsAccessKeyId"] = "AWS_ACCESS_KEY_ID";
+    Env["AwsSecretAccessKey"] = "AWS_SECRET_ACCESS_KEY";
+    Env["AwsSessionToken"] = "AWS_SESSION_TOKEN";
 })(Env || (Env = {}));
 /** Bumped when the archive layout or key scheme changes, so old entries are never misread. */
 const KEY_SCHEME = 'v1';
@@ -37180,7 +38844,7 @@ class MultiHasher {
         this.expected = expected;
         ;
         ({ names: this.names, specs: this.specs } = hashSpecs(expected, size));
-        this.stream = new _util_hash_pool_js__WEBPACK_IMPORTED_MODULE_1__/* .StreamDigest */ .T(this.specs);
+        this.stream = new _util_hash_pool_js__WEBPACK_IMPORTED_MODULE_1__/* .StreamDigest */ .T$(this.specs);
     }
     /** Starts over, for a server that ignored our Range and resent the whole body. */
     reset() {
@@ -37223,7 +38887,7 @@ async function fileProblem(file, size, expected, onProgress) {
     if (info.size !== size)
         return `is ${info.size} bytes, expected ${size}`;
     const { names, specs } = hashSpecs(expected, size);
-    const { digests, bytesRead } = await (0,_util_hash_pool_js__WEBPACK_IMPORTED_MODULE_1__/* .digestFile */ .k)({ path: file }, size, specs, onProgress);
+    const { digests, bytesRead } = await (0,_util_hash_pool_js__WEBPACK_IMPORTED_MODULE_1__/* .digestFile */ .TM)({ path: file }, size, specs, onProgress);
     if (bytesRead !== size)
         return `is ${bytesRead} bytes, expected ${size}`;
     const bad = firstMismatch(expected, names, digests);
@@ -37359,7 +39023,7 @@ function fetchedFiles(entry) {
 }
 /** Counts bytes the kind fetched from upstream itself, and the time they took: the bandwidth a miss is priced at. */
 function addTransfer(entry, bytes, ms) {
-    entry.transfer = { bytes: (entry.transfer?.bytes ?? 0) + bytes, ms: (entry.transfer?.ms ?? 0) + ms };
+    entry.fetched = { bytes: (entry.fetched?.bytes ?? 0) + bytes, ms: (entry.fetched?.ms ?? 0) + ms };
 }
 /** One row per verified file: where it came from and what it was checked against. */
 function renderFiles(files) {
@@ -39503,8 +41167,9 @@ function stringifyError(error) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   T: () => (/* binding */ StreamDigest),
-/* harmony export */   k: () => (/* binding */ digestFile)
+/* harmony export */   ML: () => (/* binding */ CopyingDigest),
+/* harmony export */   T$: () => (/* binding */ StreamDigest),
+/* harmony export */   TM: () => (/* binding */ digestFile)
 /* harmony export */ });
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8161);
 /* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
@@ -39800,6 +41465,44 @@ class StreamDigest {
 function ownsMemory(chunk) {
     return chunk.byteOffset === 0 && chunk.buffer.byteLength === chunk.byteLength && chunk.buffer instanceof ArrayBuffer;
 }
+/** Bytes a CopyingDigest hands its worker at a time: a few messages per MiB-sized transfer, not one per socket read. */
+const COPY_BATCH = 4 * 1024 * 1024;
+/**
+ * A StreamDigest for bytes the caller still needs after hashing them (they go on to tar or to an upload):
+ * they are copied into batches the digest may take, so the caller's buffers are never moved away.
+ */
+class CopyingDigest {
+    digest;
+    batch = Buffer.allocUnsafeSlow(COPY_BATCH);
+    used = 0;
+    constructor(specs) {
+        this.digest = new StreamDigest(specs);
+    }
+    update(chunk) {
+        for (let offset = 0; offset < chunk.length;) {
+            const taken = Math.min(chunk.length - offset, this.batch.length - this.used);
+            this.batch.set(chunk.subarray(offset, offset + taken), this.used);
+            offset += taken;
+            this.used += taken;
+            if (this.used === this.batch.length)
+                this.flush();
+        }
+    }
+    async digests() {
+        if (this.used > 0)
+            this.flush();
+        return this.digest.digests();
+    }
+    close() {
+        this.digest.close();
+    }
+    flush() {
+        // A whole batch owns its memory and moves; a partial one is copied once more by StreamDigest.
+        this.digest.update(this.used === this.batch.length ? this.batch : this.batch.subarray(0, this.used));
+        this.batch = Buffer.allocUnsafeSlow(COPY_BATCH);
+        this.used = 0;
+    }
+}
 /**
  * Hashes the first `size` bytes of a file on a worker thread, by path or by an open descriptor (read
  * with positioned reads, so another reader of the same descriptor, such as tar on stdin, is not moved).
@@ -39916,6 +41619,7 @@ function isRunning(pid) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   G_: () => (/* binding */ progressLogOpen),
 /* harmony export */   ji: () => (/* binding */ progressFigures),
 /* harmony export */   l_: () => (/* binding */ progressText),
 /* harmony export */   mS: () => (/* binding */ progressLog),
@@ -39951,6 +41655,22 @@ function progressLog(label, total, log) {
             return;
         last = now;
         log(progressText(label, done, total, started));
+    };
+}
+/** progressLog for a transfer whose size is not known until it ends (an archive tar is still making). */
+function progressLogOpen(label, log) {
+    const interval = progressIntervalMs();
+    const started = Date.now();
+    let last = started;
+    let done = 0;
+    return bytes => {
+        done += bytes;
+        const now = Date.now();
+        if (now - last < interval)
+            return;
+        last = now;
+        const seconds = Math.max((now - started) / 1000, 0.001);
+        log(`${label}: ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatBytes */ .z3)(done)}, ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatBytes */ .z3)(Math.round(done / seconds))}/s`);
     };
 }
 

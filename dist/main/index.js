@@ -8,7 +8,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 // The first line goes out before the dependencies load (@actions/core's HTTP stack alone takes ~150 ms
 // to load), so the log shows at once that the step started.
 process.stdout.write('qdc-action: restoring caches\n');
-const { runMain } = await Promise.all(/* import() */[__nccwpck_require__.e(94), __nccwpck_require__.e(275)]).then(__nccwpck_require__.bind(__nccwpck_require__, 5275));
+const { runMain } = await Promise.all(/* import() */[__nccwpck_require__.e(94), __nccwpck_require__.e(128)]).then(__nccwpck_require__.bind(__nccwpck_require__, 8128));
 await runMain();
 // Exit explicitly: dangling HTTP retries inside the cache library could keep Node alive for minutes.
 process.exit();

@@ -7,7 +7,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 // The first line goes out before the dependencies load (see main.ts).
 process.stdout.write('qdc-action: measuring and saving caches\n');
-const { runPost } = await Promise.all(/* import() */[__nccwpck_require__.e(94), __nccwpck_require__.e(876)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2876));
+const { runPost } = await Promise.all(/* import() */[__nccwpck_require__.e(94), __nccwpck_require__.e(490)]).then(__nccwpck_require__.bind(__nccwpck_require__, 490));
 await runPost();
 // Exit explicitly: dangling HTTP retries inside the cache library could keep Node alive for minutes.
 process.exit();

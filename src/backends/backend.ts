@@ -41,6 +41,8 @@ export interface RestoreResult {
   matchedKey: string
   /** Compressed bytes transferred from the store, when the backend can tell. */
   archiveBytes: number | null
+  /** How long the transfer of those bytes took, when the backend measures it (the summary's throughput). */
+  transferMs?: number
 }
 
 export interface Miss {
@@ -55,6 +57,8 @@ export interface Miss {
 export interface SaveResult {
   /** Compressed bytes written to the store, when the backend can tell. */
   archiveBytes: number | null
+  /** How long writing them took, when the backend measures it (the summary's throughput). */
+  transferMs?: number
 }
 
 /**
@@ -83,8 +87,23 @@ export interface DocumentStore {
   write(key: string, document: unknown): Promise<void>
 }
 
+/**
+ * The store refuses this run's writes (credentials that may read but not write): the save is `read-only`,
+ * and only the first refusal of a job is a warning.
+ */
+export class ReadOnlyStoreError extends Error {
+  constructor(
+    message: string,
+    /** False for the saves after the first refusal: the job was told already. */
+    readonly firstInJob: boolean
+  ) {
+    super(message)
+    this.name = 'ReadOnlyStoreError'
+  }
+}
+
 export function missed(otherIdentity: string | null = null): Miss {
   return { matchedKey: null, otherIdentity }
 }
 
-export type BackendName = 'github' | 'local' | 'in-place'
+export type BackendName = 'github' | 'local' | 's3' | 'in-place'

@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto'
+import { REVISION_SEPARATOR } from '../constants.js'
 import { ARCHIVE_COMPRESSION } from './archive.js'
 import { type ArchiveSpec, partIdentities } from './backend.js'
 
@@ -42,7 +43,58 @@ export interface EntryMeta {
   kind?: string
 }
 
+/** What `qdc stats`, `prune` and `clear` know of an entry, whichever store holds it. */
+export interface EntryInfo {
+  key: string
+  kind?: string
+  version: string
+  /** Compressed bytes of the entry's archives. */
+  bytes: number
+  /** Milliseconds since the epoch. */
+  created: number
+  lastUsed: number
+}
+
+/** What `qdc verify` found for one entry. */
+export interface EntryCheck {
+  key: string
+  kind?: string
+  bytes: number
+  /** null when every archive matches its recorded size and SHA-256. */
+  problem: string | null
+}
+
 const ARCHIVE_NAME = /^[0-9a-f]{16}-\d+\.tar\.zst$/
+
+/** A save's random id: it names the save's archives, so no save ever overwrites another's. */
+export function newSaveId(): string {
+  return crypto.randomBytes(8).toString('hex')
+}
+
+/** The archive of part `index` of save `saveId`. */
+export function archiveFileName(saveId: string, index: number): string {
+  return `${saveId}-${index}.tar.zst`
+}
+
+/** The manifest of a save whose parts are archived (and hashed) already. */
+export function newEntryMeta(spec: ArchiveSpec, key: string, saveId: string, parts: StoredPart[], now: number): EntryMeta {
+  const identity = identityOf(spec)
+  return {
+    format: STORE_FORMAT,
+    key,
+    version: versionOf(identity),
+    saveId,
+    created: now,
+    lastUsed: now,
+    identity,
+    parts,
+    ...(spec.kind ? { kind: spec.kind } : {})
+  }
+}
+
+export function entryInfo(meta: EntryMeta): EntryInfo {
+  return { key: meta.key, kind: meta.kind, version: meta.version, bytes: entryBytes(meta), created: meta.created, lastUsed: meta.lastUsed }
+}
 
 export function identityOf(spec: ArchiveSpec): EntryIdentity {
   return { format: STORE_FORMAT, compression: ARCHIVE_COMPRESSION, parts: partIdentities(spec) }
@@ -87,6 +139,41 @@ export function metaProblem(meta: EntryMeta, keyHash: string, versionDir: string
     if (!/^[0-9a-f]{64}$/.test(part.sha256) || !Number.isSafeInteger(part.bytes)) return `bad digest or size for ${part.file}`
   }
   return null
+}
+
+/**
+ * GitHub's lookup rule, the same in every store qdc owns: the exact key, else for each restore key in order
+ * the newest entry it prefixes. Both finders look in the wanted version only.
+ */
+export async function lookUpEntry<T>(
+  key: string,
+  restoreKeys: string[],
+  exact: (key: string) => Promise<T | null | undefined>,
+  newestPrefixed: (prefix: string) => Promise<T | null | undefined>
+): Promise<T | undefined> {
+  const hit = await exact(key)
+  if (hit) return hit
+  for (const prefix of restoreKeys) {
+    const found = await newestPrefixed(prefix)
+    if (found) return found
+  }
+  return undefined
+}
+
+/** The entries a miss on `key` is explained by: the key itself and its revisions. */
+export function isKeyOrRevision(candidate: string, key: string): boolean {
+  return candidate === key || candidate.startsWith(key + REVISION_SEPARATOR)
+}
+
+/**
+ * After a miss: one line naming the newest entry of the key (or a revision) stored under another identity
+ * and what of its identity differs; null when there is none, or when nothing differs.
+ */
+export function otherIdentityNote(others: EntryMeta[], wanted: EntryIdentity): string | null {
+  if (others.length === 0) return null
+  const other = others.reduce((latest, meta) => (meta.created > latest.created ? meta : latest))
+  const difference = identityDifference(other, wanted)
+  return difference ? `The store holds ${other.key} under another identity, so it does not match: ${difference}.` : null
 }
 
 /**

@@ -4,11 +4,11 @@ import { inPlaceDir, inPlaceKinds, metaFile } from '../inplace/layout.js'
 import { acquireLease, LeaseBusyError, releaseLease } from '../inplace/lease.js'
 import { listFiles } from '../backends/local/prune.js'
 import { formatBytes } from '../report/format.js'
-import { COMMON_OPTIONS, parseCommand, STORE_OPTIONS } from './args.js'
+import { COMMON_OPTIONS, parseCommand, STORE_OPTIONS, STORE_USAGE } from './args.js'
 import { EXIT, UsageError } from './errors.js'
 import { KIND_NAMES, kindOfEntry, openStore } from './store.js'
 
-export const usage = `Usage: qdc clear [KIND] [--yes] [--store DIR | --config FILE] [--json]
+export const usage = `Usage: qdc clear [KIND] [--yes] [--store DIR | --config FILE | --backend s3 ...] [--json]
 
 Deletes the archive entries and the in-place directory of KIND (pip, buildah, huggingface, podman,
 nix, downloads, custom), or of every kind. Asks first on a terminal; elsewhere it refuses unless
@@ -16,8 +16,7 @@ nix, downloads, custom), or of every kind. Asks first on a terminal; elsewhere i
 
 Options:
   --yes          delete without asking
-  --store DIR    the local store (default: the config's local-dir, else ~/.cache/qdc-action/store)
-  --config FILE  a qdc run config file, for its local-dir
+${STORE_USAGE}
   --json         print what was deleted as JSON
   -h, --help     show this help`
 
@@ -30,11 +29,12 @@ export async function clear(argv: string[]): Promise<number> {
   if (positionals.length > 1) throw new UsageError(`clear: one kind at most, got ${positionals.join(' ')}`)
   const kind = positionals[0]
   if (kind !== undefined && !KIND_NAMES.includes(kind)) throw new UsageError(`clear: unknown kind '${kind}'; use one of ${KIND_NAMES.join(', ')}`)
-  const { root, store } = openStore(values)
+  const { root, store, localDir } = openStore(values)
   const wanted = (name: string) => kind === undefined || name === kind
   const entries = (await store.listEntries()).filter(entry => wanted(kindOfEntry(entry)))
-  const kinds = (await inPlaceKinds(root)).filter(wanted)
-  const files = (await Promise.all(kinds.map(k => listFiles(k, inPlaceDir(root, k))))).flat()
+  // In-place caches live in the local store's directory only.
+  const kinds = localDir === null ? [] : (await inPlaceKinds(localDir)).filter(wanted)
+  const files = (await Promise.all(kinds.map(k => listFiles(k, inPlaceDir(localDir!, k))))).flat()
   const bytes = entries.reduce((sum, e) => sum + e.bytes, 0) + files.reduce((sum, f) => sum + f.bytes, 0)
   const what = `${entries.length} archive entr${entries.length === 1 ? 'y' : 'ies'} and ${files.length} in-place file(s) of ${kind ?? 'every kind'} (${formatBytes(bytes)}) in ${root}`
   if (entries.length === 0 && kinds.length === 0) {
@@ -47,7 +47,7 @@ export async function clear(argv: string[]): Promise<number> {
   }
   const busy: string[] = []
   for (const k of kinds) {
-    if (!(await clearInPlace(root, k))) busy.push(k)
+    if (!(await clearInPlace(localDir!, k))) busy.push(k)
   }
   const removed = await store.removeEntries(entry => wanted(kindOfEntry(entry)))
   const cleared = kinds.filter(k => !busy.includes(k))

@@ -3,19 +3,19 @@ import { inPlaceDir, inPlaceKinds } from '../inplace/layout.js'
 import { countLiveLeases } from '../inplace/lease.js'
 import { listFiles } from '../backends/local/prune.js'
 import { formatBytes } from '../report/format.js'
-import { COMMON_OPTIONS, parseCommand, STORE_OPTIONS } from './args.js'
+import { COMMON_OPTIONS, parseCommand, STORE_OPTIONS, STORE_USAGE } from './args.js'
 import { EXIT } from './errors.js'
 import { ago, kindOfEntry, openStore } from './store.js'
 import { displayWidth, styleFor } from './terminal.js'
 
-export const usage = `Usage: qdc stats [--store DIR | --config FILE] [--json]
+export const usage = `Usage: qdc stats [--store DIR | --config FILE | --backend s3 --s3-bucket NAME ...] [--json]
 
 Per cache kind and per store (archive entries, in-place directory): how many entries or files,
-their size, when they were last used, and the hits of the most recent runs.
+their size, when they were last used, and the hits of the most recent runs (the local store
+keeps the run history; an s3 store does not).
 
 Options:
-  --store DIR    the local store (default: the config's local-dir, else ~/.cache/qdc-action/store)
-  --config FILE  a qdc run config file, for its local-dir
+${STORE_USAGE}
   --json         print the figures as JSON
   -h, --help     show this help`
 
@@ -41,8 +41,8 @@ export async function stats(argv: string[]): Promise<number> {
     process.stdout.write(usage + '\n')
     return EXIT.ok
   }
-  const { root, store } = openStore(values)
-  const history = await readHistory(root)
+  const { root, store, localDir } = openStore(values)
+  const history = localDir === null ? [] : await readHistory(localDir)
   const rows: KindStats[] = []
   const archive = new Map<string, KindStats>()
   for (const entry of await store.listEntries()) {
@@ -54,20 +54,20 @@ export async function stats(argv: string[]): Promise<number> {
     archive.set(kind, row)
   }
   rows.push(...archive.values())
-  for (const kind of await inPlaceKinds(root)) {
-    const files = await listFiles(kind, inPlaceDir(root, kind))
+  for (const kind of localDir === null ? [] : await inPlaceKinds(localDir)) {
+    const files = await listFiles(kind, inPlaceDir(localDir!, kind))
     rows.push({
       kind,
       store: 'in-place',
       items: files.length,
       bytes: files.reduce((sum, f) => sum + f.bytes, 0),
       lastUsed: files.length > 0 ? Math.max(...files.map(f => f.lastUsed)) : null,
-      activeJobs: await countLiveLeases(root, kind),
+      activeJobs: await countLiveLeases(localDir!, kind),
       recentHits: []
     })
   }
   for (const row of rows) {
-    const backend = row.store === 'archive' ? 'local' : 'in-place'
+    const backend = row.store === 'archive' ? (localDir === null ? 's3' : 'local') : 'in-place'
     row.recentHits = history.filter(line => line.kind === row.kind && line.backend === backend).slice(-RECENT_RUNS).map(line => line.hit)
   }
   rows.sort((a, b) => (a.kind === b.kind ? a.store.localeCompare(b.store) : a.kind.localeCompare(b.kind)))

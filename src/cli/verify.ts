@@ -6,7 +6,7 @@ import { hubCacheDir } from '../kinds/huggingface.js'
 import { inPlaceDir } from '../inplace/layout.js'
 import { formatBytes } from '../report/format.js'
 import { stringifyError } from '../util/errors.js'
-import { COMMON_OPTIONS, hubEndpointFlag, parseCommand, STORE_OPTIONS } from './args.js'
+import { COMMON_OPTIONS, hubEndpointFlag, parseCommand, STORE_OPTIONS, STORE_USAGE } from './args.js'
 import { readDownloadSettings } from '../config/config.js'
 import { hubEndpoint, hubToken } from '../config/hub.js'
 import { EXIT, UsageError } from './errors.js'
@@ -17,11 +17,12 @@ import { downloadInto, recordedSource } from '../fetch/downloads.js'
 import { redact } from '../fetch/http.js'
 import { KIND_NAMES, kindOfEntry, type OpenedStore, openStore } from './store.js'
 
-export const usage = `Usage: qdc verify [KIND] [--repair] [--endpoint URL] [--store DIR | --config FILE] [--json]
+export const usage = `Usage: qdc verify [KIND] [--repair] [--endpoint URL] [--store DIR | --config FILE | --backend s3 ...] [--json]
 
 Re-hashes everything whose digest is known: HuggingFace blobs (sha256 for LFS files, the git blob
 id for others) in the store's in-place hub cache and in HF_HUB_CACHE, stored downloads (sha256),
-and the store's archives (the SHA-256 recorded at save). KIND limits it to one kind.
+and the store's archives (the SHA-256 recorded at save; an s3 store's are downloaded to be
+hashed). KIND limits it to one kind.
 
 With --repair, a corrupt hub blob is downloaded again (verified) for the commit that lists it,
 a corrupt download or archive entry is deleted so the next run fetches or saves it afresh.
@@ -30,8 +31,7 @@ Options:
   --repair        fix what is corrupt instead of only reporting it
   --endpoint URL  the Hub to re-download from (default: the config's hf-endpoint, else HF_ENDPOINT,
                   else https://huggingface.co); HF_TOKEN is used for private repos
-  --store DIR     the local store (default: the config's local-dir, else ~/.cache/qdc-action/store)
-  --config FILE   a qdc run config file
+${STORE_USAGE}
   --json          print the findings as JSON
   -h, --help      show this help
 
@@ -79,11 +79,12 @@ export async function verify(argv: string[]): Promise<number> {
 
 async function gatherChecks(opened: OpenedStore, endpoint: string, wanted: (kind: string) => boolean): Promise<Check[]> {
   const checks: Check[] = []
-  const hubDirs = unique([inPlaceDir(opened.root, 'huggingface'), hubCacheDir().dir])
+  const inPlace = (kind: string) => (opened.localDir === null ? [] : [inPlaceDir(opened.localDir, kind)])
+  const hubDirs = unique([...inPlace('huggingface'), hubCacheDir().dir])
   for (const hubDir of hubDirs) {
     for (const blob of await hubBlobs(hubDir)) checks.push(hubCheck(blob, hubDir, endpoint))
   }
-  for (const dir of unique([inPlaceDir(opened.root, 'downloads'), readDownloadSettings(process.cwd()).dir])) {
+  for (const dir of unique([...inPlace('downloads'), readDownloadSettings(process.cwd()).dir])) {
     for (const stored of await storedDownloads(dir)) {
       checks.push({
         kind: 'downloads',

@@ -6,6 +6,7 @@ import { type DownloadSpec, parseDownloads } from './downloads.js'
 import { hubEndpoint } from './hub.js'
 import { getBool, getChoice, getList, getString, getStringOrNull, InputError, parseAge, parseSize } from './inputs.js'
 import { type ModelSpec, parseModels } from './models.js'
+import { readS3Settings, type S3Settings } from './s3.js'
 import { publicKeyOf, SECRET_KEY_FORMAT } from './nix-key.js'
 import { readTransferSettings, type TransferInputs } from './transfer.js'
 
@@ -13,7 +14,7 @@ export const PRESET_KINDS = ['pip', 'buildah', 'huggingface', 'podman', 'nix', '
 export type PresetKind = (typeof PRESET_KINDS)[number]
 export type KindName = PresetKind | 'custom'
 
-export const BACKEND_CHOICES = ['auto', 'github', 'local'] as const
+export const BACKEND_CHOICES = ['auto', 'github', 'local', 's3'] as const
 export const SAVE_CHOICES = ['on-success', 'always', 'never'] as const
 export const LOCAL_MODES = ['archive', 'in-place'] as const
 export type SaveWhen = (typeof SAVE_CHOICES)[number]
@@ -114,6 +115,8 @@ export interface ActionConfig {
   reportPath: string
   report: ReportSettings
   local: LocalSettings
+  /** Only with `backend: s3`: the s3-* inputs are not read otherwise. */
+  s3: S3Settings | null
   paths: CustomCache | null
   pip: { dependencyFiles: string[] }
   hf: HubSettings
@@ -152,11 +155,12 @@ export function readConfig(): ActionConfig {
   const hf = readHubSettings(workspace)
   const downloads = readDownloadSettings(workspace)
   const podman = readPodmanSettings(workspace)
+  const backend = getChoice(Inputs.Backend, BACKEND_CHOICES, 'auto')
   return {
     kinds: readKinds(paths !== null, hf.models.length > 0, downloads.specs.length > 0, podman.composeFile !== null),
     keyPrefix: readKeyPart(Inputs.KeyPrefix, getString(Inputs.KeyPrefix, 'qdc')),
     workspace,
-    backend: getChoice(Inputs.Backend, BACKEND_CHOICES, 'auto'),
+    backend,
     save: getChoice(Inputs.Save, SAVE_CHOICES, 'on-success'),
     readOnly: getBool(Inputs.ReadOnly, false),
     saveOnUntrustedTriggers: getBool(Inputs.SaveOnUntrustedTriggers, false),
@@ -164,6 +168,7 @@ export function readConfig(): ActionConfig {
     reportPath: absolute(getString(Inputs.ReportPath, path.join(runnerTemp(), 'qdc-report.json')), workspace),
     report: readReportSettings(),
     local: readLocalSettings(workspace),
+    s3: backend === 's3' ? readS3Settings() : null,
     paths,
     pip: { dependencyFiles: readPipDependencyFiles() },
     hf,

@@ -12,7 +12,7 @@ export function fetchedFiles(entry: LedgerEntry): FetchedFile[] | undefined {
 
 /** Counts bytes the kind fetched from upstream itself, and the time they took: the bandwidth a miss is priced at. */
 export function addTransfer(entry: LedgerEntry, bytes: number, ms: number): void {
-  entry.transfer = { bytes: (entry.transfer?.bytes ?? 0) + bytes, ms: (entry.transfer?.ms ?? 0) + ms }
+  entry.fetched = { bytes: (entry.fetched?.bytes ?? 0) + bytes, ms: (entry.fetched?.ms ?? 0) + ms }
 }
 
 /** One row per verified file: where it came from and what it was checked against. */

@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import type { ActionConfig } from '../config/config.js'
+import { describeS3Store } from '../config/s3.js'
 import { KEY_SCHEME, REVISION_SEPARATOR } from '../constants.js'
 import { kindNamed } from '../kinds/index.js'
 import type { CachePlan } from '../kinds/kind.js'
@@ -60,7 +61,8 @@ export function isExactMatch(key: string, matchedKey: string): boolean {
 
 /** The configuration group: every key with the parts that went into it, so a miss explains itself. */
 export function logPlans(config: ActionConfig, backendName: string, plans: CachePlan[]): void {
-  core.info(`backend: ${backendName}${backendName === 'local' ? ` (${config.local.dir})` : ''}`)
+  const where = backendName === 'local' ? ` (${config.local.dir})` : backendName === 's3' && config.s3 ? ` (${describeS3Store(config.s3)})` : ''
+  core.info(`backend: ${backendName}${where}`)
   core.info(`save: ${config.save}${config.readOnly ? ', read-only' : ''}`)
   for (const plan of plans) {
     core.info(``)

@@ -30,9 +30,9 @@ const SLACK_MS = 1000
  * run, else what the job's kinds measured, else the recent history's, else the assumed bandwidth.
  */
 export function payoffs(entries: LedgerEntry[], historyBandwidth: number | null, assumedBandwidth: number): Payoff[] {
-  const jobBandwidth = bandwidthOf(entries.flatMap(e => (e.transfer ? [e.transfer] : [])))
+  const jobBandwidth = bandwidthOf(entries.flatMap(e => (e.fetched ? [e.fetched] : [])))
   return entries.map(entry => {
-    const own = entry.transfer ? bandwidthOf([entry.transfer]) : null
+    const own = entry.fetched ? bandwidthOf([entry.fetched]) : null
     const [bandwidth, bandwidthSource]: [number, BandwidthSource] =
       own !== null ? [own, 'measured'] : jobBandwidth !== null ? [jobBandwidth, 'measured'] : historyBandwidth !== null ? [historyBandwidth, 'history'] : [assumedBandwidth, 'assumed']
     const missMs = (entry.reusedBytes / bandwidth) * 1000

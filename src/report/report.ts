@@ -1,4 +1,4 @@
-import { type LedgerEntry, totals } from '../ledger.js'
+import { type LedgerEntry, type StoreTransfer, totals } from '../ledger.js'
 import { writeFileAtomic } from '../util/atomic.js'
 import type { RunReport } from './run-report.js'
 
@@ -44,10 +44,21 @@ function cacheFigures(e: LedgerEntry) {
     problems: e.problems,
     restoreMs: Math.round(e.restoreMs),
     saveMs: Math.round(e.saveMs),
-    ...(e.transfer ? { transfer: e.transfer } : {}),
+    ...(e.fetched ? { fetched: e.fetched } : {}),
+    // Bytes and time of the store's own transfers, where the backend measures them (s3).
+    ...(e.transfer ? { transfer: { restore: transferFigures(e.transfer.restore), save: transferFigures(e.transfer.save) } } : {}),
     // A kind's own figures (files, nix, services), as the kind keeps them.
     ...e.details
   }
+}
+
+function transferFigures(transfer: StoreTransfer | undefined) {
+  if (!transfer) return undefined
+  return { bytes: transfer.bytes, ms: Math.round(transfer.ms), bytesPerSecond: bytesPerSecond(transfer) }
+}
+
+export function bytesPerSecond(transfer: StoreTransfer): number {
+  return Math.round(transfer.bytes / (Math.max(transfer.ms, 1) / 1000))
 }
 
 export async function writeReport(file: string, report: RunReport): Promise<void> {

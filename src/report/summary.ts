@@ -1,9 +1,10 @@
-import { type LedgerEntry, type SaveOutcome, totals } from '../ledger.js'
+import { type LedgerEntry, type SaveOutcome, type StoreTransfer, totals } from '../ledger.js'
 import type { BudgetResult } from './budget.js'
 import { escapeCell, formatBytes, formatDuration, formatPercent } from './format.js'
 import { type HistoryOutcome, sparkline } from './history.js'
 import { type Payoff, payoffAdvice } from './payoff.js'
 import type { RunReport } from './run-report.js'
+import { bytesPerSecond } from './report.js'
 
 const SAVE_LABELS: Record<SaveOutcome, string> = {
   saved: 'saved',
@@ -36,6 +37,8 @@ export function renderSummary(report: Pick<RunReport, 'entries'> & Partial<RunRe
       (sums.uploadedBytes > 0 ? `; uploaded ${formatBytes(sums.uploadedBytes)}` : '')
   ]
   for (const note of report.notes ?? []) lines.push('', note)
+  const transfers = renderTransfers(entries)
+  if (transfers.length > 0) lines.push('', ...transfers)
   if (report.budget) lines.push(...renderBudget(report.budget))
   if (report.history) lines.push('', ...renderBaseline(entries, report.history))
   if (report.payoffs?.length) lines.push('', ...renderPayoffs(report.payoffs))
@@ -44,6 +47,19 @@ export function renderSummary(report: Pick<RunReport, 'entries'> & Partial<RunRe
   const advice = (report.payoffs ?? []).filter(p => !p.paysOff).map(p => `- ⚠️ ${escapeCell(payoffAdvice(p))}`)
   if (problems.length + advice.length > 0) lines.push('', ...problems, ...advice)
   return lines.join('\n') + '\n'
+}
+
+/** Per entry, what the store sent and took and how fast, for the backends that measure it (s3). */
+function renderTransfers(entries: LedgerEntry[]): string[] {
+  const measured = entries.filter(e => e.transfer?.restore || e.transfer?.save)
+  if (measured.length === 0) return []
+  const cell = (transfer: StoreTransfer | undefined) =>
+    transfer ? `${formatBytes(transfer.bytes)} in ${formatDuration(transfer.ms)} (${formatBytes(bytesPerSecond(transfer))}/s)` : '—'
+  return [
+    '| Cache | Backend | From the store | To the store |',
+    '| --- | --- | ---: | ---: |',
+    ...measured.map(e => `| ${e.kind} | ${e.backend} | ${cell(e.transfer?.restore)} | ${cell(e.transfer?.save)} |`)
+  ]
 }
 
 function renderRow(e: LedgerEntry): string {

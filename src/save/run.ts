@@ -49,7 +49,7 @@ export async function runPost(): Promise<void> {
 
 async function gatherReport(run: RunState, backend: CacheBackend): Promise<RunReport> {
   const { entries, config, mode } = run
-  const bandwidth = bandwidthOf(entries.flatMap(e => (e.transfer ? [e.transfer] : [])))
+  const bandwidth = bandwidthOf(entries.flatMap(e => (e.fetched ? [e.fetched] : [])))
   const history = config.report.history
     ? await runHistory({ backend, mode, keyPrefix: config.keyPrefix, baselineRuns: config.report.baselineRuns, entries, bandwidth })
     : { baseline: null, note: 'No comparison with earlier runs: history is off.', bandwidth: null }

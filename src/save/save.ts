@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { type CacheBackend, partPaths } from '../backends/backend.js'
+import { type CacheBackend, partPaths, ReadOnlyStoreError } from '../backends/backend.js'
 import type { SaveWhen } from '../config/config.js'
 import type { AccessMode } from '../config/mode.js'
 import { kindNamed } from '../kinds/index.js'
@@ -61,9 +61,15 @@ async function decideAndSave(
   try {
     const result = await context.backend.save(plan.spec, key)
     entry.uploadedBytes = result.archiveBytes ?? 0
+    if (result.transferMs !== undefined) entry.transfer = { ...entry.transfer, save: { bytes: entry.uploadedBytes, ms: result.transferMs } }
     core.info(`Saved ${key}${result.archiveBytes === null ? '' : ` (${formatBytes(result.archiveBytes)} archive)`}`)
     return 'saved'
   } catch (error) {
+    // Credentials that may only read: one warning for the job, and the other kinds are read-only too.
+    if (error instanceof ReadOnlyStoreError) {
+      if (error.firstInJob) warnAbout(entry, `not saved: ${error.message}`)
+      return said('read-only', `Not saving: ${error.message}.`)
+    }
     warnAbout(entry, `save failed, the job goes on: ${stringifyError(error)}`)
     return 'failed'
   }

@@ -331,6 +331,49 @@ function ownsMemory(chunk: Uint8Array): boolean {
   return chunk.byteOffset === 0 && chunk.buffer.byteLength === chunk.byteLength && chunk.buffer instanceof ArrayBuffer
 }
 
+/** Bytes a CopyingDigest hands its worker at a time: a few messages per MiB-sized transfer, not one per socket read. */
+const COPY_BATCH = 4 * 1024 * 1024
+
+/**
+ * A StreamDigest for bytes the caller still needs after hashing them (they go on to tar or to an upload):
+ * they are copied into batches the digest may take, so the caller's buffers are never moved away.
+ */
+export class CopyingDigest {
+  private readonly digest: StreamDigest
+  private batch = Buffer.allocUnsafeSlow(COPY_BATCH)
+  private used = 0
+
+  constructor(specs: HashSpec[]) {
+    this.digest = new StreamDigest(specs)
+  }
+
+  update(chunk: Uint8Array): void {
+    for (let offset = 0; offset < chunk.length; ) {
+      const taken = Math.min(chunk.length - offset, this.batch.length - this.used)
+      this.batch.set(chunk.subarray(offset, offset + taken), this.used)
+      offset += taken
+      this.used += taken
+      if (this.used === this.batch.length) this.flush()
+    }
+  }
+
+  async digests(): Promise<string[]> {
+    if (this.used > 0) this.flush()
+    return this.digest.digests()
+  }
+
+  close(): void {
+    this.digest.close()
+  }
+
+  private flush(): void {
+    // A whole batch owns its memory and moves; a partial one is copied once more by StreamDigest.
+    this.digest.update(this.used === this.batch.length ? this.batch : this.batch.subarray(0, this.used))
+    this.batch = Buffer.allocUnsafeSlow(COPY_BATCH)
+    this.used = 0
+  }
+}
+
 /**
  * Hashes the first `size` bytes of a file on a worker thread, by path or by an open descriptor (read
  * with positioned reads, so another reader of the same descriptor, such as tar on stdin, is not moved).

@@ -32,3 +32,19 @@ export function progressLog(label: string, total: number, log: (line: string) =>
     log(progressText(label, done, total, started))
   }
 }
+
+/** progressLog for a transfer whose size is not known until it ends (an archive tar is still making). */
+export function progressLogOpen(label: string, log: (line: string) => void): (bytes: number) => void {
+  const interval = progressIntervalMs()
+  const started = Date.now()
+  let last = started
+  let done = 0
+  return bytes => {
+    done += bytes
+    const now = Date.now()
+    if (now - last < interval) return
+    last = now
+    const seconds = Math.max((now - started) / 1000, 0.001)
+    log(`${label}: ${formatBytes(done)}, ${formatBytes(Math.round(done / seconds))}/s`)
+  }
+}

@@ -8,21 +8,41 @@ import { readJson, syncPath, writeFileAtomic } from '../../util/atomic.js'
 import { stringifyError } from '../../util/errors.js'
 import { digestFile } from '../../util/hash-pool.js'
 import { progressLog } from '../../util/progress.js'
-import { extractToStaging, ignoreCode, moveIntoPlace, type PathKind, pathKind, type StagedRestore, tarCreateArgs, writeArchive } from '../archive.js'
+import {
+  ArchiveMismatch,
+  ExtractionFailed,
+  extractVerified,
+  ignoreCode,
+  moveIntoPlace,
+  type PathKind,
+  pathKind,
+  type StagedRestore,
+  tarCreateArgs,
+  writeArchive
+} from '../archive.js'
 import { type ArchivePart, type ArchiveSpec, type CacheBackend, type DocumentStore, type Miss, missed, type RestoreResult, type SaveResult } from '../backend.js'
 import {
+  archiveFileName,
   archiveFiles,
   entryBytes,
+  type EntryCheck,
+  type EntryInfo,
+  entryInfo,
   type EntryMeta,
-  identityDifference,
   identityOf,
+  isKeyOrRevision,
+  lookUpEntry,
   metaProblem,
+  newEntryMeta,
+  newSaveId,
+  otherIdentityNote,
   sha256,
   STORE_FORMAT,
   type StoredPart,
   versionOf
 } from '../entry-meta.js'
 import { isReadOnlyError, withLock } from '../locks.js'
+import type { ManagedStore } from '../managed.js'
 import { appendHistory } from './history.js'
 import { type PruneOptions, type PruneResult, pruneStore } from './prune.js'
 
@@ -44,30 +64,13 @@ const META_FILE = 'meta.json'
 /** A save in flight keeps its temp file fresh; anything this old was left by a crash. */
 const ORPHAN_AGE_MS = 60 * 60 * 1000
 
-export interface EntryInfo {
-  key: string
-  kind?: string
-  version: string
-  /** Compressed bytes of the entry's archives. */
-  bytes: number
-  /** Milliseconds since the epoch. */
-  created: number
-  lastUsed: number
-}
+export type { EntryCheck, EntryInfo } from '../entry-meta.js'
 
 export interface LocalStoreOptions {
   /** Where progress lines of long restores and the upkeep's lines go (the action's log). */
   log?: (line: string) => void
   /** What `maintain` prunes to after a job's saves. */
   pruning?: PruneOptions
-}
-
-export interface EntryCheck {
-  key: string
-  kind?: string
-  bytes: number
-  /** null when every archive matches its recorded size and SHA-256. */
-  problem: string | null
 }
 
 interface StoredEntry {
@@ -89,7 +92,7 @@ export interface Orphan {
 }
 
 /** A directory store for self-hosted runners: entries addressed like GitHub's cache, never the network. */
-export class LocalStore implements CacheBackend {
+export class LocalStore implements CacheBackend, ManagedStore {
   readonly name = 'local' as const
   readonly restoresInPlace = false
   private readonly root: string
@@ -103,6 +106,10 @@ export class LocalStore implements CacheBackend {
     this.clock = clock
     this.log = options.log ?? (() => undefined)
     this.pruning = options.pruning ?? {}
+  }
+
+  get label(): string {
+    return this.root
   }
 
   async restore(spec: ArchiveSpec, key: string, restoreKeys: string[]): Promise<RestoreResult | Miss> {
@@ -140,25 +147,13 @@ export class LocalStore implements CacheBackend {
       throw new Error(`nothing to save: none of these paths exists: ${spec.parts.map(part => part.path).join(', ')}`)
     }
     await this.makeDir(this.tmpDir)
-    const saveId = crypto.randomBytes(8).toString('hex')
+    const saveId = newSaveId()
     const staged: StagedPart[] = []
     try {
       for (const [index, part] of spec.parts.entries()) {
-        staged.push(await this.stagePart(part, kinds[index], spec.exclude, `${saveId}-${index}.tar.zst`))
+        staged.push(await this.stagePart(part, kinds[index], spec.exclude, archiveFileName(saveId, index)))
       }
-      const now = this.clock()
-      const identity = identityOf(spec)
-      const meta: EntryMeta = {
-        format: STORE_FORMAT,
-        key,
-        version: versionOf(identity),
-        saveId,
-        created: now,
-        lastUsed: now,
-        identity,
-        parts: staged.map(({ part }) => part),
-        ...(spec.kind ? { kind: spec.kind } : {})
-      }
+      const meta = newEntryMeta(spec, key, saveId, staged.map(({ part }) => part), this.clock())
       await this.publish(meta, staged)
       return { archiveBytes: entryBytes(meta) }
     } finally {
@@ -308,17 +303,19 @@ export class LocalStore implements CacheBackend {
     }
   }
 
-  /** GitHub's rule: the exact key, else per restore key in order the newest entry it prefixes; same version only. */
+  /** GitHub's rule (lookUpEntry); the entries of the version are read once, for all the restore keys. */
   private async lookup(version: string, key: string, restoreKeys: string[]): Promise<EntryMeta | undefined> {
-    const exact = await readMeta(this.entryDir(version, sha256(key)), key)
-    if (exact) return exact
-    if (restoreKeys.length === 0) return undefined
-    const candidates = (await this.storedEntries(version)).map(({ meta }) => meta)
-    for (const prefix of restoreKeys) {
-      const matches = candidates.filter(meta => meta.key.startsWith(prefix))
-      if (matches.length > 0) return newest(matches)
-    }
-    return undefined
+    let candidates: Promise<EntryMeta[]> | undefined
+    return lookUpEntry(
+      key,
+      restoreKeys,
+      exact => readMeta(this.entryDir(version, sha256(exact)), exact),
+      async prefix => {
+        candidates ??= this.storedEntries(version).then(entries => entries.map(({ meta }) => meta))
+        const matches = (await candidates).filter(meta => meta.key.startsWith(prefix))
+        return matches.length > 0 ? newest(matches) : undefined
+      }
+    )
   }
 
   /**
@@ -327,12 +324,11 @@ export class LocalStore implements CacheBackend {
    */
   private async otherIdentity(wanted: ReturnType<typeof identityOf>, key: string): Promise<string | null> {
     const version = versionOf(wanted)
-    const revisions = `${key}~r`
-    const others = (await this.storedEntries()).filter(({ meta }) => meta.version !== version && (meta.key === key || meta.key.startsWith(revisions)))
-    if (others.length === 0) return null
-    const other = newest(others.map(({ meta }) => meta))
-    const difference = identityDifference(other, wanted)
-    return difference ? `The store holds ${other.key} under another identity, so it does not match: ${difference}.` : null
+    const others = (await this.storedEntries()).filter(({ meta }) => meta.version !== version && isKeyOrRevision(meta.key, key))
+    return otherIdentityNote(
+      others.map(({ meta }) => meta),
+      wanted
+    )
   }
 
   /**
@@ -498,10 +494,6 @@ function newest(metas: EntryMeta[]): EntryMeta {
   return metas.reduce((latest, meta) => (meta.created > latest.created ? meta : latest))
 }
 
-function entryInfo(meta: EntryMeta): EntryInfo {
-  return { key: meta.key, kind: meta.kind, version: meta.version, bytes: entryBytes(meta), created: meta.created, lastUsed: meta.lastUsed }
-}
-
 function corrupt(key: string, detail: string): Error {
   return new Error(`local cache entry "${key}" is corrupt: ${detail}`)
 }
@@ -549,18 +541,14 @@ async function extractPart(
   const { size } = await handle.stat()
   if (size !== part.bytes) throw corrupt(key, `archive for ${part.name} is ${size} bytes, ${part.bytes} were written`)
   // Positioned reads leave the descriptor's offset at 0 for tar, which reads the same inode through stdin.
-  const hashing = digestFile({ fd: handle.fd }, size, [{ algorithm: 'sha256' }], onProgress)
-  const [hashed, extracted] = await Promise.allSettled([hashing, extractToStaging(handle.fd, part.kind, target.path)])
-  const stage = extracted.status === 'fulfilled' ? extracted.value : null
+  const hashed = digestFile({ fd: handle.fd }, size, [{ algorithm: 'sha256' }], onProgress).then(({ digests, bytesRead }) => ({ sha256: digests[0], bytes: bytesRead }))
   try {
-    if (hashed.status === 'rejected') throw hashed.reason
-    if (hashed.value.digests[0] !== part.sha256) throw corrupt(key, `archive for ${part.name} does not match its SHA-256`)
-    if (extracted.status === 'rejected') throw new Error(`local cache entry "${key}" was not restored into ${target.path}: ${(extracted.reason as Error).message}`)
+    return await extractVerified(handle.fd, hashed, part, part.kind, target.path)
   } catch (error) {
-    if (stage) await fs.rm(stage.staging, { recursive: true, force: true })
+    if (error instanceof ArchiveMismatch) throw corrupt(key, `archive for ${part.name} ${error.message}`)
+    if (error instanceof ExtractionFailed) throw new Error(`local cache entry "${key}" was not restored into ${target.path}: ${error.message}`, { cause: error })
     throw error
   }
-  return stage
 }
 
 async function removeArchives(dir: string, meta: EntryMeta): Promise<void> {
