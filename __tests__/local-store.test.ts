@@ -414,11 +414,6 @@ describe('archives that try to write outside their target', () => {
       /\.\/link\/evil: Cannot open: Not a directory/
     ],
     [
-      'a symlink member later redeclared as a directory',
-      () => [member('./', '5'), member('./link', '2', { linkName: outside }), member('./link/', '5'), member('./link/evil', '0', { data: 'x' })],
-      /\.\/link: Cannot unlink: Is a directory/
-    ],
-    [
       'a hard link to an absolute path outside',
       () => [member('./', '5'), member('./h', '1', { linkName: `${outside}/secret` })],
       /Removing leading `\/' from hard link targets/
@@ -464,6 +459,27 @@ describe('archives that try to write outside their target', () => {
     expect(await exists(target)).toBe(false)
     await expectOutsideUntouched()
     expect(await exists(path.join(target, 'evil'))).toBe(false)
+  })
+
+  test('a symlink member later redeclared as a directory never leads outside: refused, or a plain directory', async () => {
+    await plant([member('./', '5'), member('./link', '2', { linkName: outside }), member('./link/', '5'), member('./link/evil', '0', { data: 'x' })])
+
+    // GNU tar makes a link to an absolute target last, from a placeholder file; the directory replaces the
+    // placeholder, and whether tar then notices (same inode reused: "Cannot unlink") or silently drops the
+    // link depends on the filesystem's inode numbers. Either way nothing is written outside.
+    const outcome = await store.restore(spec([target]), 'k', []).then(
+      () => 'restored',
+      (error: Error) => error.message
+    )
+    if (outcome === 'restored') {
+      expect((await fs.lstat(path.join(target, 'link'))).isDirectory()).toBe(true)
+      expect(await fs.readFile(path.join(target, 'link/evil'), 'utf8')).toBe('x')
+    } else {
+      expect(outcome).toMatch(/refused entry: .*\.\/link: Cannot unlink: Is a directory/)
+      expect(await exists(target)).toBe(false)
+    }
+    await expectOutsideUntouched()
+    expect(await fs.readdir(outside)).toEqual(['secret'])
   })
 
   test('refuses a header with a bad checksum rather than let tar resynchronise', async () => {
