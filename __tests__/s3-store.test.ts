@@ -683,6 +683,23 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
       expect(await listNames(prefix)).toEqual([])
     })
 
+    test('documents: one object per key beside the entries, replaced whole, never listed as entries, gone with the age rule', async () => {
+      const prefix = 'documents/'
+      const store = await storeAs(admins, { prefix })
+      const key = `qdc-history-v1-workflow-job-${'b'.repeat(1200)}`
+      expect(await store.documents.read(key)).toBeNull()
+      await store.documents.write(key, { runs: [1] })
+      await store.documents.write(key, { runs: [1, 2] })
+      expect(await store.documents.read(key)).toEqual({ runs: [1, 2] })
+      expect(await listNames(prefix)).toEqual([expect.stringMatching(/^documents\/documents\/[0-9a-f]{64}\.json$/)])
+      expect(await store.listEntries()).toEqual([])
+
+      const later = await storeAs(admins, { prefix }, { clock: () => Date.now() + 2 * HOUR })
+      expect((await later.prune({ maxAgeMs: 3 * HOUR })).orphans).toEqual([])
+      expect((await later.prune({ maxAgeMs: HOUR })).orphans).toEqual([expect.stringMatching(/^documents\/documents\//)])
+      expect(await listNames(prefix)).toEqual([])
+    })
+
     test('removeEntries deletes what it is asked to, manifest first', async () => {
       const prefix = 'clear/'
       const store = await storeAs(admins, { prefix })

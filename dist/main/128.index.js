@@ -4336,6 +4336,7 @@ function drained(stream) {
  *   manifests/<key>/<version>                    the commit point of an entry: its manifest (entry-meta.ts), created once
  *   archives/<key>/<version>/<saveId>-<i>.tar.zst one archive per part (archive.ts), under the save's random id
  *   used/<key>/<version>                         empty; its LastModified is the entry's last restore
+ *   documents/<sha256 of the key>.json           a small JSON document replaced whole (the run history)
  *
  * <key> is the cache key with every byte outside [A-Za-z0-9._-] written `!XX`. The encoding is a prefix code,
  * so a restore key's encoding is a prefix of the encoding of every key it prefixes: ListObjectsV2 with
@@ -4344,6 +4345,7 @@ function drained(stream) {
  * before the version so that the same listing also finds the key under other identities (to explain a
  * miss). `!` needs no escaping in a URL path that a proxy might decode, unlike `%`.
  */
+
 /** S3's limit for an object name, in UTF-8 bytes. */
 const MAX_NAME_BYTES = 1024;
 const SAFE = /^[A-Za-z0-9._-]$/;
@@ -4399,6 +4401,13 @@ class S3Layout {
     }
     get usedRoot() {
         return `${this.prefix}used/`;
+    }
+    get documentsRoot() {
+        return `${this.prefix}documents/`;
+    }
+    /** Hashed: a document's key may be longer than an object name allows, and is never listed by prefix. */
+    document(key) {
+        return `${this.documentsRoot}${(0,external_node_crypto_.createHash)('sha256').update(key).digest('hex')}.json`;
     }
     manifest(key, version) {
         return `${this.manifestsRoot}${encodeKey(key)}/${version}`;
@@ -4659,6 +4668,14 @@ class S3Store {
             }
         });
     }
+    /** Documents are objects of their own beside the entries, one per key, replaced whole (the run history is a few KB). */
+    documents = {
+        read: key => this.named(async () => {
+            const text = await this.getText(this.layout.document(key), `reading the document ${key}`);
+            return text === null ? null : JSON.parse(text).document;
+        }),
+        write: (key, document) => this.named(() => this.put(this.layout.document(key), JSON.stringify({ key, document }), `writing the document ${key}`))
+    };
     async listEntries() {
         return this.named(async () => {
             const { entries } = await this.storedEntries();
@@ -4675,7 +4692,7 @@ class S3Store {
             for (const { entry } of doomed)
                 if (options.dryRun || (await this.removeEntry(entry)))
                     removed.push(infoOf(entry));
-            const orphans = await this.sweepOrphans(options.dryRun ?? false, stored);
+            const orphans = [...(await this.sweepOrphans(options.dryRun ?? false, stored)), ...(await this.sweepDocuments(options.maxAgeMs, options.dryRun ?? false))];
             const freed = removed.reduce((sum, entry) => sum + entry.bytes, 0);
             return {
                 entries: removed,
@@ -4936,6 +4953,19 @@ class S3Store {
         if (!dryRun)
             await forEachLimited(uploads, SMALL_CALLS, upload => this.abortUpload(upload.name, upload.uploadId));
         return [...orphans, ...uploads.map(upload => ({ name: `${upload.name} (unfinished multipart upload)`, size: 0, modified: upload.modified }))];
+    }
+    /** Documents nobody wrote for longer than maxAgeMs: the history of a branch that is gone. */
+    async sweepDocuments(maxAgeMs, dryRun) {
+        if (maxAgeMs === undefined)
+            return [];
+        const cutoff = this.clock() - maxAgeMs;
+        const stale = [];
+        for await (const object of this.list(this.layout.documentsRoot))
+            if (object.modified < cutoff)
+                stale.push(object);
+        if (!dryRun)
+            await this.removeObjects(stale.map(object => object.name));
+        return stale;
     }
     async archivesProblem(meta) {
         const connection = await this.ready();

@@ -4,6 +4,7 @@
  *   manifests/<key>/<version>                    the commit point of an entry: its manifest (entry-meta.ts), created once
  *   archives/<key>/<version>/<saveId>-<i>.tar.zst one archive per part (archive.ts), under the save's random id
  *   used/<key>/<version>                         empty; its LastModified is the entry's last restore
+ *   documents/<sha256 of the key>.json           a small JSON document replaced whole (the run history)
  *
  * <key> is the cache key with every byte outside [A-Za-z0-9._-] written `!XX`. The encoding is a prefix code,
  * so a restore key's encoding is a prefix of the encoding of every key it prefixes: ListObjectsV2 with
@@ -12,6 +13,7 @@
  * before the version so that the same listing also finds the key under other identities (to explain a
  * miss). `!` needs no escaping in a URL path that a proxy might decode, unlike `%`.
  */
+import { createHash } from 'node:crypto'
 
 /** S3's limit for an object name, in UTF-8 bytes. */
 const MAX_NAME_BYTES = 1024
@@ -75,6 +77,15 @@ export class S3Layout {
 
   get usedRoot(): string {
     return `${this.prefix}used/`
+  }
+
+  get documentsRoot(): string {
+    return `${this.prefix}documents/`
+  }
+
+  /** Hashed: a document's key may be longer than an object name allows, and is never listed by prefix. */
+  document(key: string): string {
+    return `${this.documentsRoot}${createHash('sha256').update(key).digest('hex')}.json`
   }
 
   manifest(key: string, version: string): string {

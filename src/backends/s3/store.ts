@@ -17,7 +17,7 @@ import {
   tarCreateArgs,
   tarOutput
 } from '../archive.js'
-import { type ArchivePart, type ArchiveSpec, type CacheBackend, type Miss, missed, ReadOnlyStoreError, type RestoreResult, type SaveResult } from '../backend.js'
+import { type ArchivePart, type ArchiveSpec, type CacheBackend, type DocumentStore, type Miss, missed, ReadOnlyStoreError, type RestoreResult, type SaveResult } from '../backend.js'
 import {
   archiveFileName,
   archiveFiles,
@@ -229,6 +229,16 @@ export class S3Store implements CacheBackend, ManagedStore {
     })
   }
 
+  /** Documents are objects of their own beside the entries, one per key, replaced whole (the run history is a few KB). */
+  readonly documents: DocumentStore = {
+    read: key =>
+      this.named(async () => {
+        const text = await this.getText(this.layout.document(key), `reading the document ${key}`)
+        return text === null ? null : (JSON.parse(text) as { document: unknown }).document
+      }),
+    write: (key, document) => this.named(() => this.put(this.layout.document(key), JSON.stringify({ key, document }), `writing the document ${key}`))
+  }
+
   async listEntries(): Promise<EntryInfo[]> {
     return this.named(async () => {
       const { entries } = await this.storedEntries()
@@ -244,7 +254,7 @@ export class S3Store implements CacheBackend, ManagedStore {
       const doomed = chooseToPrune(items, options, this.clock())
       const removed: EntryInfo[] = []
       for (const { entry } of doomed) if (options.dryRun || (await this.removeEntry(entry))) removed.push(infoOf(entry))
-      const orphans = await this.sweepOrphans(options.dryRun ?? false, stored)
+      const orphans = [...(await this.sweepOrphans(options.dryRun ?? false, stored)), ...(await this.sweepDocuments(options.maxAgeMs, options.dryRun ?? false))]
       const freed = removed.reduce((sum, entry) => sum + entry.bytes, 0)
       return {
         entries: removed,
@@ -488,6 +498,16 @@ export class S3Store implements CacheBackend, ManagedStore {
     const uploads = await this.staleUploads(now - STALE_UPLOAD_AGE_MS)
     if (!dryRun) await forEachLimited(uploads, SMALL_CALLS, upload => this.abortUpload(upload.name, upload.uploadId))
     return [...orphans, ...uploads.map(upload => ({ name: `${upload.name} (unfinished multipart upload)`, size: 0, modified: upload.modified }))]
+  }
+
+  /** Documents nobody wrote for longer than maxAgeMs: the history of a branch that is gone. */
+  private async sweepDocuments(maxAgeMs: number | undefined, dryRun: boolean): Promise<ListedObject[]> {
+    if (maxAgeMs === undefined) return []
+    const cutoff = this.clock() - maxAgeMs
+    const stale: ListedObject[] = []
+    for await (const object of this.list(this.layout.documentsRoot)) if (object.modified < cutoff) stale.push(object)
+    if (!dryRun) await this.removeObjects(stale.map(object => object.name))
+    return stale
   }
 
   private async archivesProblem(meta: EntryMeta): Promise<string | null> {
