@@ -32699,7 +32699,7 @@ class S3Store {
         const name = this.layout.archive(key, version, file);
         uploaded.push(name);
         const tar = (0,archive/* tarOutput */.RS)((0,archive/* tarCreateArgs */.l2)(part.path, kind, exclude));
-        const progress = (0,util_progress/* progressLogOpen */.G_)(`Uploading ${part.name}`, this.log);
+        const progress = (0,util_progress/* progressLog */.mS)(`Uploading ${part.name}`, undefined, this.log);
         try {
             const { sha256: digest, bytes } = await uploadArchive({ ...connection, bucket: this.settings.bucket }, name, tar, this.parts, progress);
             return { name: part.name, kind, file, sha256: digest, bytes };
@@ -33122,11 +33122,7 @@ async function clear(argv) {
         process.stdout.write(usage + '\n');
         return errors/* EXIT */.dc.ok;
     }
-    if (positionals.length > 1)
-        throw new errors/* UsageError */.eb(`clear: one kind at most, got ${positionals.join(' ')}`);
-    const kind = positionals[0];
-    if (kind !== undefined && !cli_store/* KIND_NAMES */.kd.includes(kind))
-        throw new errors/* UsageError */.eb(`clear: unknown kind '${kind}'; use one of ${cli_store/* KIND_NAMES */.kd.join(', ')}`);
+    const kind = (0,cli_store/* kindArgument */.AX)('clear', positionals);
     const { root, store, localDir } = (0,cli_store/* openStore */.Ch)(values);
     const wanted = (name) => kind === undefined || name === kind;
     const entries = (await store.listEntries()).filter(entry => wanted((0,cli_store/* kindOfEntry */.U6)(entry)));
@@ -37575,11 +37571,12 @@ function hitRate(hits) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   AX: () => (/* binding */ kindArgument),
 /* harmony export */   Ch: () => (/* binding */ openStore),
 /* harmony export */   KN: () => (/* binding */ ago),
-/* harmony export */   U6: () => (/* binding */ kindOfEntry),
-/* harmony export */   kd: () => (/* binding */ KIND_NAMES)
+/* harmony export */   U6: () => (/* binding */ kindOfEntry)
 /* harmony export */ });
+/* unused harmony export KIND_NAMES */
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _backends_local_store_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7428);
@@ -37607,6 +37604,15 @@ function kindOfEntry(entry) {
     return new RegExp(`(?:^|-)(${kinds})-${_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .KEY_SCHEME */ .ST}(?:-|~|$)`).exec(entry.key)?.[1] ?? 'custom';
 }
 const KIND_NAMES = [..._config_config_js__WEBPACK_IMPORTED_MODULE_3__/* .PRESET_KINDS */ .Qq, 'custom'];
+/** The optional KIND of `qdc clear` and `qdc verify`: undefined for every kind. */
+function kindArgument(command, positionals) {
+    if (positionals.length > 1)
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_8__/* .UsageError */ .eb(`${command}: one kind at most, got ${positionals.join(' ')}`);
+    const kind = positionals[0];
+    if (kind !== undefined && !KIND_NAMES.includes(kind))
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_8__/* .UsageError */ .eb(`${command}: unknown kind '${kind}'; use one of ${KIND_NAMES.join(', ')}`);
+    return kind;
+}
 /** The flags that stand for the action's s3 inputs: given on the command line, they override the config file. */
 const S3_FLAGS = [_constants_js__WEBPACK_IMPORTED_MODULE_6__/* .Inputs */ .G0.S3Bucket, _constants_js__WEBPACK_IMPORTED_MODULE_6__/* .Inputs */ .G0.S3Prefix, _constants_js__WEBPACK_IMPORTED_MODULE_6__/* .Inputs */ .G0.S3Endpoint, _constants_js__WEBPACK_IMPORTED_MODULE_6__/* .Inputs */ .G0.S3Region, _constants_js__WEBPACK_IMPORTED_MODULE_6__/* .Inputs */ .G0.S3ForcePathStyle];
 /**
@@ -37964,11 +37970,7 @@ async function verify(argv) {
         process.stdout.write(usage + '\n');
         return cli_errors/* EXIT */.dc.ok;
     }
-    if (positionals.length > 1)
-        throw new cli_errors/* UsageError */.eb(`verify: one kind at most, got ${positionals.join(' ')}`);
-    const kind = positionals[0];
-    if (kind !== undefined && !store/* KIND_NAMES */.kd.includes(kind))
-        throw new cli_errors/* UsageError */.eb(`verify: unknown kind '${kind}'; use one of ${store/* KIND_NAMES */.kd.join(', ')}`);
+    const kind = (0,store/* kindArgument */.AX)('verify', positionals);
     const opened = (0,store/* openStore */.Ch)(values);
     const endpoint = values.endpoint === undefined ? (0,hub/* hubEndpoint */.Z)(constants/* Inputs */.G0.HfEndpoint, opened.inputs[constants/* Inputs */.G0.HfEndpoint]) : (0,args/* hubEndpointFlag */.Le)('--endpoint', values.endpoint);
     const wanted = (candidate) => kind === undefined || candidate === kind;
@@ -41651,7 +41653,6 @@ function isRunning(pid) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   G_: () => (/* binding */ progressLogOpen),
 /* harmony export */   ji: () => (/* binding */ progressFigures),
 /* harmony export */   l_: () => (/* binding */ progressText),
 /* harmony export */   mS: () => (/* binding */ progressLog),
@@ -41674,7 +41675,10 @@ function progressFigures(done, total, startedMs) {
 function progressText(label, done, total, startedMs) {
     return `${label}: ${progressFigures(done, total, startedMs)}`;
 }
-/** A counter fed with byte increments that writes a progress line through `log` at a sane rate. */
+/**
+ * A counter fed with byte increments that writes a progress line through `log` at a sane rate. `total` is
+ * undefined for a transfer whose size is not known until it ends (an archive tar is still making).
+ */
 function progressLog(label, total, log) {
     const interval = progressIntervalMs();
     const started = Date.now();
@@ -41686,21 +41690,8 @@ function progressLog(label, total, log) {
         if (now - last < interval)
             return;
         last = now;
-        log(progressText(label, done, total, started));
-    };
-}
-/** progressLog for a transfer whose size is not known until it ends (an archive tar is still making). */
-function progressLogOpen(label, log) {
-    const interval = progressIntervalMs();
-    const started = Date.now();
-    let last = started;
-    let done = 0;
-    return bytes => {
-        done += bytes;
-        const now = Date.now();
-        if (now - last < interval)
-            return;
-        last = now;
+        if (total !== undefined)
+            return log(progressText(label, done, total, started));
         const seconds = Math.max((now - started) / 1000, 0.001);
         log(`${label}: ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatBytes */ .z3)(done)}, ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_0__/* .formatBytes */ .z3)(Math.round(done / seconds))}/s`);
     };

@@ -611,7 +611,10 @@ function progressFigures(done, total, startedMs) {
 function progressText(label, done, total, startedMs) {
     return `${label}: ${progressFigures(done, total, startedMs)}`;
 }
-/** A counter fed with byte increments that writes a progress line through `log` at a sane rate. */
+/**
+ * A counter fed with byte increments that writes a progress line through `log` at a sane rate. `total` is
+ * undefined for a transfer whose size is not known until it ends (an archive tar is still making).
+ */
 function progressLog(label, total, log) {
     const interval = progressIntervalMs();
     const started = Date.now();
@@ -623,21 +626,8 @@ function progressLog(label, total, log) {
         if (now - last < interval)
             return;
         last = now;
-        log(progressText(label, done, total, started));
-    };
-}
-/** progressLog for a transfer whose size is not known until it ends (an archive tar is still making). */
-function progressLogOpen(label, log) {
-    const interval = progressIntervalMs();
-    const started = Date.now();
-    let last = started;
-    let done = 0;
-    return bytes => {
-        done += bytes;
-        const now = Date.now();
-        if (now - last < interval)
-            return;
-        last = now;
+        if (total !== undefined)
+            return log(progressText(label, done, total, started));
         const seconds = Math.max((now - started) / 1000, 0.001);
         log(`${label}: ${formatBytes(done)}, ${formatBytes(Math.round(done / seconds))}/s`);
     };
@@ -4844,7 +4834,7 @@ class S3Store {
         const name = this.layout.archive(key, version, file);
         uploaded.push(name);
         const tar = tarOutput(tarCreateArgs(part.path, kind, exclude));
-        const progress = progressLogOpen(`Uploading ${part.name}`, this.log);
+        const progress = progressLog(`Uploading ${part.name}`, undefined, this.log);
         try {
             const { sha256: digest, bytes } = await uploadArchive({ ...connection, bucket: this.settings.bucket }, name, tar, this.parts, progress);
             return { name: part.name, kind, file, sha256: digest, bytes };

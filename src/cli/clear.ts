@@ -6,7 +6,7 @@ import { listFiles } from '../backends/local/prune.js'
 import { formatBytes } from '../report/format.js'
 import { COMMON_OPTIONS, parseCommand, STORE_OPTIONS, STORE_USAGE } from './args.js'
 import { EXIT, UsageError } from './errors.js'
-import { KIND_NAMES, kindOfEntry, openStore } from './store.js'
+import { kindArgument, kindOfEntry, openStore } from './store.js'
 
 export const usage = `Usage: qdc clear [KIND] [--yes] [--store DIR | --config FILE | --backend s3 ...] [--json]
 
@@ -26,9 +26,7 @@ export async function clear(argv: string[]): Promise<number> {
     process.stdout.write(usage + '\n')
     return EXIT.ok
   }
-  if (positionals.length > 1) throw new UsageError(`clear: one kind at most, got ${positionals.join(' ')}`)
-  const kind = positionals[0]
-  if (kind !== undefined && !KIND_NAMES.includes(kind)) throw new UsageError(`clear: unknown kind '${kind}'; use one of ${KIND_NAMES.join(', ')}`)
+  const kind = kindArgument('clear', positionals)
   const { root, store, localDir } = openStore(values)
   const wanted = (name: string) => kind === undefined || name === kind
   const entries = (await store.listEntries()).filter(entry => wanted(kindOfEntry(entry)))

@@ -19,6 +19,14 @@ export function kindOfEntry(entry: { key: string; kind?: string }): string {
 
 export const KIND_NAMES: readonly string[] = [...PRESET_KINDS, 'custom']
 
+/** The optional KIND of `qdc clear` and `qdc verify`: undefined for every kind. */
+export function kindArgument(command: string, positionals: string[]): string | undefined {
+  if (positionals.length > 1) throw new UsageError(`${command}: one kind at most, got ${positionals.join(' ')}`)
+  const kind = positionals[0]
+  if (kind !== undefined && !KIND_NAMES.includes(kind)) throw new UsageError(`${command}: unknown kind '${kind}'; use one of ${KIND_NAMES.join(', ')}`)
+  return kind
+}
+
 export interface OpenedStore {
   /** Where the store is, for people and for --json: a directory, or `s3://bucket/prefix/`. */
   root: string

@@ -9,13 +9,13 @@ import { stringifyError } from '../util/errors.js'
 import { COMMON_OPTIONS, hubEndpointFlag, parseCommand, STORE_OPTIONS, STORE_USAGE } from './args.js'
 import { readDownloadSettings } from '../config/config.js'
 import { hubEndpoint, hubToken } from '../config/hub.js'
-import { EXIT, UsageError } from './errors.js'
+import { EXIT } from './errors.js'
 import { fileProblem } from '../fetch/digest.js'
 import { blobUsers, type DigestedFile, hubBlobs, storedDownloads } from './integrity.js'
 import { Progress } from './progress.js'
 import { downloadInto, recordedSource } from '../fetch/downloads.js'
 import { redact } from '../fetch/http.js'
-import { KIND_NAMES, kindOfEntry, type OpenedStore, openStore } from './store.js'
+import { kindArgument, kindOfEntry, type OpenedStore, openStore } from './store.js'
 
 export const usage = `Usage: qdc verify [KIND] [--repair] [--endpoint URL] [--store DIR | --config FILE | --backend s3 ...] [--json]
 
@@ -63,9 +63,7 @@ export async function verify(argv: string[]): Promise<number> {
     process.stdout.write(usage + '\n')
     return EXIT.ok
   }
-  if (positionals.length > 1) throw new UsageError(`verify: one kind at most, got ${positionals.join(' ')}`)
-  const kind = positionals[0]
-  if (kind !== undefined && !KIND_NAMES.includes(kind)) throw new UsageError(`verify: unknown kind '${kind}'; use one of ${KIND_NAMES.join(', ')}`)
+  const kind = kindArgument('verify', positionals)
   const opened = openStore(values)
   const endpoint = values.endpoint === undefined ? hubEndpoint(Inputs.HfEndpoint, opened.inputs[Inputs.HfEndpoint]) : hubEndpointFlag('--endpoint', values.endpoint)
   const wanted = (candidate: string) => kind === undefined || candidate === kind

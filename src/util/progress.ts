@@ -18,8 +18,11 @@ export function progressText(label: string, done: number, total: number, started
   return `${label}: ${progressFigures(done, total, startedMs)}`
 }
 
-/** A counter fed with byte increments that writes a progress line through `log` at a sane rate. */
-export function progressLog(label: string, total: number, log: (line: string) => void): (bytes: number) => void {
+/**
+ * A counter fed with byte increments that writes a progress line through `log` at a sane rate. `total` is
+ * undefined for a transfer whose size is not known until it ends (an archive tar is still making).
+ */
+export function progressLog(label: string, total: number | undefined, log: (line: string) => void): (bytes: number) => void {
   const interval = progressIntervalMs()
   const started = Date.now()
   let last = started
@@ -29,21 +32,7 @@ export function progressLog(label: string, total: number, log: (line: string) =>
     const now = Date.now()
     if (now - last < interval) return
     last = now
-    log(progressText(label, done, total, started))
-  }
-}
-
-/** progressLog for a transfer whose size is not known until it ends (an archive tar is still making). */
-export function progressLogOpen(label: string, log: (line: string) => void): (bytes: number) => void {
-  const interval = progressIntervalMs()
-  const started = Date.now()
-  let last = started
-  let done = 0
-  return bytes => {
-    done += bytes
-    const now = Date.now()
-    if (now - last < interval) return
-    last = now
+    if (total !== undefined) return log(progressText(label, done, total, started))
     const seconds = Math.max((now - started) / 1000, 0.001)
     log(`${label}: ${formatBytes(done)}, ${formatBytes(Math.round(done / seconds))}/s`)
   }

@@ -5,7 +5,7 @@ import { describeS3Store, type S3Settings } from '../../config/s3.js'
 import type { LedgerEntry } from '../../ledger.js'
 import { formatBytes } from '../../report/format.js'
 import { stringifyError } from '../../util/errors.js'
-import { progressLog, progressLogOpen } from '../../util/progress.js'
+import { progressLog } from '../../util/progress.js'
 import {
   ArchiveMismatch,
   ExtractionFailed,
@@ -399,7 +399,7 @@ export class S3Store implements CacheBackend, ManagedStore {
     const name = this.layout.archive(key, version, file)
     uploaded.push(name)
     const tar = tarOutput(tarCreateArgs(part.path, kind, exclude))
-    const progress = progressLogOpen(`Uploading ${part.name}`, this.log)
+    const progress = progressLog(`Uploading ${part.name}`, undefined, this.log)
     try {
       const { sha256: digest, bytes } = await uploadArchive({ ...connection, bucket: this.settings.bucket }, name, tar, this.parts, progress)
       return { name: part.name, kind, file, sha256: digest, bytes }
