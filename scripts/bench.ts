@@ -11,6 +11,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import './load-ts.ts'
 import { newMachine, runJob, type Machine } from './runner-sim.ts'
 
 const actionDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
