@@ -63,8 +63,20 @@ export interface StagedRestore {
 }
 
 /**
+ * The archive itself failed to decompress: zstd refused its frames (a flipped byte fails the frame's
+ * content checksum, a cut-off archive ends inside a frame). Not tar refusing what the archive holds.
+ */
+export class CorruptArchiveError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'CorruptArchiveError'
+  }
+}
+
+/**
  * Extracts one archive (a file descriptor read from its current offset, or a stream) into a fresh staging
- * directory beside `target`. A failure removes the staging directory and throws with tar's complaint.
+ * directory beside `target`. A failure removes the staging directory and throws with tar's complaint, or a
+ * CorruptArchiveError with zstd's.
  */
 export async function extractToStaging(input: number | Readable, kind: 'tree' | 'file', target: string): Promise<StagedRestore> {
   const staging = await makeStaging(target)
@@ -93,25 +105,58 @@ const ESCAPE_WARNINGS = /Removing leading|contains '\.\.'|Skipping to next heade
  * -p keeps modes exactly as saved rather than filtered through the job's umask; --no-same-owner makes the
  * restoring user the owner of everything, so an entry saved by root restores for an unprivileged user and
  * the other way round, and a root without CAP_CHOWN (a user namespace, a container) never fails to chown.
+ *
+ * zstd runs as our own child, its output going to tar through an OS pipe that Node never reads, rather than
+ * as tar's `-I zstd`: its exit status is then its own verdict on the archive. It verifies the frame's
+ * checksum of the content (XXH64) at the end of the frame, so a flipped byte fails it even when tar already
+ * took every member; the staging directory is removed and nothing reaches the target. Given a descriptor,
+ * zstd reads the file itself (`tar -I zstd -f -` forks a helper that copies the archive into the
+ * decompressor through one more pipe: about 0.4 s of CPU per 480 MiB on a 2-core runner).
  */
 async function untar(input: number | Readable, directory: string): Promise<string | null> {
-  const args = ['--use-compress-program=zstd', '--warning=no-timestamp', '--warning=no-unknown-keyword', '--no-same-owner', '-xpf', '-', '-C', directory]
-  const tar = spawn('tar', args, { stdio: [typeof input === 'number' ? input : 'pipe', 'ignore', 'pipe'], env: tarEnv() })
+  const zstd = spawn('zstd', ['-d', '-c'], { stdio: [typeof input === 'number' ? input : 'pipe', 'pipe', 'pipe'] })
+  const decompressed = outcomeOf(zstd)
+  const args = ['--warning=no-timestamp', '--warning=no-unknown-keyword', '--no-same-owner', '-xpf', '-', '-C', directory]
+  const tar = spawn('tar', args, { stdio: [zstd.stdout!, 'ignore', 'pipe'], env: tarEnv() })
+  // tar has its own copy of the pipe's end now: ours would see zstd's output first, and keep it open.
+  zstd.stdout!.destroy()
   if (typeof input !== 'number') {
-    // A stream that fails ends tar's input early: tar then reports a truncated archive.
-    input.once('error', () => tar.stdin?.destroy())
-    tar.stdin!.once('error', () => input.destroy())
-    input.pipe(tar.stdin!)
+    // A stream that fails ends zstd's input early: zstd then reports a truncated frame.
+    input.once('error', () => zstd.stdin?.destroy())
+    zstd.stdin!.once('error', () => input.destroy())
+    input.pipe(zstd.stdin!)
   }
+  const [unpacked, extracted] = await Promise.all([decompressed, outcomeOf(tar)])
+  // A zstd that exited on its own with a failure refused the archive; one killed (by SIGPIPE) only saw tar
+  // stop reading, and tar says why.
+  if (unpacked.code !== 0 && unpacked.signal === null) throw new CorruptArchiveError(`does not decompress (zstd: ${firstLineOf(unpacked.stderr) || `exit ${unpacked.code}`})`)
+  const complaint = extracted.stderr.split('\n').find(line => ESCAPE_WARNINGS.test(line)) ?? firstLineOf(extracted.stderr)
+  if (extracted.code !== 0) return complaint || `tar exited with ${extracted.signal ?? extracted.code}`
+  if (unpacked.signal !== null) return `zstd was stopped by ${unpacked.signal} before the end of the archive`
+  return ESCAPE_WARNINGS.test(extracted.stderr) ? complaint : null
+}
+
+interface Outcome {
+  code: number | null
+  signal: NodeJS.Signals | null
+  /** The last 4000 characters. */
+  stderr: string
+}
+
+/** How a child ended, with what it wrote to stderr; rejects only when it could not be started. */
+function outcomeOf(child: ChildProcess): Promise<Outcome> {
   let stderr = ''
-  tar.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)))
-  const code = await new Promise<number | null>((resolve, reject) => {
-    tar.once('error', reject)
-    tar.once('close', resolve)
-  })
-  const complaint = stderr.split('\n').find(line => ESCAPE_WARNINGS.test(line)) ?? stderr.trim().split('\n')[0]
-  if (code !== 0) return complaint || `tar exited with ${code}`
-  return ESCAPE_WARNINGS.test(stderr) ? complaint : null
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)))
+  return handled(
+    new Promise((resolve, reject) => {
+      child.once('error', reject)
+      child.once('close', (code, signal) => resolve({ code, signal, stderr }))
+    })
+  )
+}
+
+function firstLineOf(text: string): string {
+  return text.trim().split('\n')[0].trim()
 }
 
 /**
