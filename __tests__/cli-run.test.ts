@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { LocalStore } from '../src/backends/local/store.js'
 import { type PackageIndex, pipInstallArgs, startPackageIndex } from './support/package-index.js'
 import { createNixSandbox, generateKey, wipeStore, writeSyntheticExpr } from './support/nix.js'
 import { assertBuilt, cleanEnv, QDC, qdc, type QdcResult } from './support/qdc.js'
@@ -75,9 +76,9 @@ describe('in-place mode', () => {
     expect(index.filesBytesServed).toBe(wheelBytes())
     expect(pipOf(report)).toMatchObject({ hit: 'miss', backend: 'in-place', reusedBytes: 0, uploadedBytes: 0, saved: 'saved' })
     within1Percent(pipOf(report).downloadedBytes, index.filesBytesServed)
-    // pip's cache is the in-place directory itself: nothing was archived.
+    // pip's cache is the in-place directory itself: nothing of it was archived; the one entry is the run's history record.
     expect(fs.readdirSync(path.join(store(), 'in-place', 'pip')).length).toBeGreaterThan(0)
-    expect(fs.existsSync(path.join(store(), 'entries'))).toBe(false)
+    expect((await new LocalStore(store()).listEntries()).map(entry => entry.kind)).toEqual(['history'])
   })
 
   test('warm: nothing from the index, everything reused, the summary rendered for a terminal', async () => {
