@@ -35289,15 +35289,18 @@ async function publish(report, reportPath, withSummary) {
 async function saveOne(plan, entry, restoredFingerprint, context) {
     const started = performance.now();
     const now = await (0,measure_tree/* snapshotTree */.vZ)((0,backends_backend/* partPaths */.gN)(plan.spec), plan.spec.exclude);
-    await account(plan, entry, now, context.snapshotDir);
-    entry.saved = await decideAndSave(plan, entry, (0,measure_tree/* fingerprint */.Rj)(now) !== restoredFingerprint, (0,measure_tree/* totalBytes */.ob)(now), context);
+    const changed = (0,measure_tree/* fingerprint */.Rj)(now) !== restoredFingerprint;
+    await account(plan, entry, now, changed, context.snapshotDir);
+    entry.saved = await decideAndSave(plan, entry, changed, (0,measure_tree/* totalBytes */.ob)(now), context);
     entry.saveMs = performance.now() - started;
 }
 /**
  * downloaded = what appeared or changed since the restore; reused = restored bytes still there, unchanged.
  * A kind that knows better (something built on the runner also lands in its directory) counts its own.
+ * When the fingerprint says nothing changed, every file is as main saw it: nothing was downloaded and
+ * every restored byte was reused, so main's file lists need not be read back.
  */
-async function account(plan, entry, now, snapshotDir) {
+async function account(plan, entry, now, changed, snapshotDir) {
     const own = kindNamed(plan.kind).account?.(entry);
     if (own) {
         entry.downloadedBytes = own.downloadedBytes;
@@ -35305,10 +35308,15 @@ async function account(plan, entry, now, snapshotDir) {
         core/* info */.pq(own.explanation);
         return;
     }
-    const tree = await readRestoredTree(snapshotFile(snapshotDir, plan.kind));
-    const present = tree?.present ?? {};
-    entry.downloadedBytes = (0,measure_tree/* totalBytes */.ob)((0,measure_tree/* changedSince */.$A)(present, now));
-    entry.reusedBytes = (0,measure_tree/* totalBytes */.ob)((0,measure_tree/* unchangedIn */.F2)(tree?.restored ?? {}, now));
+    if (changed) {
+        const tree = await readRestoredTree(snapshotFile(snapshotDir, plan.kind));
+        entry.downloadedBytes = (0,measure_tree/* totalBytes */.ob)((0,measure_tree/* changedSince */.$A)(tree?.present ?? {}, now));
+        entry.reusedBytes = (0,measure_tree/* totalBytes */.ob)((0,measure_tree/* unchangedIn */.F2)(tree?.restored ?? {}, now));
+    }
+    else {
+        entry.downloadedBytes = 0;
+        entry.reusedBytes = entry.restoredBytes;
+    }
     core/* info */.pq(`Downloaded during the job: ${(0,format/* formatBytes */.z3)(entry.downloadedBytes)}; reused from cache: ${(0,format/* formatBytes */.z3)(entry.reusedBytes)}`);
 }
 async function decideAndSave(plan, entry, changed, bytesOnDisk, context) {
@@ -38808,8 +38816,8 @@ function runnerOs() {
 /* harmony export */ });
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
 /* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1455);
-/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs_promises__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
 
@@ -38821,23 +38829,55 @@ async function snapshotTree(paths, exclude) {
     await walkFiles(paths, exclude, (file, stat) => (snapshot[file] = [stat.size, Math.trunc(stat.mtimeMs)]));
     return snapshot;
 }
-/** Every file and symlink below the roots (not following links), but names matching `exclude`, in order. */
+/** Between two yields to the event loop during a walk: a few milliseconds of lstat calls. */
+const ENTRIES_PER_TURN = 1000;
+/**
+ * Every file and symlink below the roots (not following links), but names matching `exclude`, in order.
+ * The calls are synchronous: a stat of a file in the page cache takes microseconds, and sending each one
+ * to libuv's pool and back cost three to four times the walk itself (40 ms instead of 10 for 2,000 files
+ * here). The walk yields every ENTRIES_PER_TURN entries so a large tree never holds the event loop (other
+ * kinds restoring, a download's timers) for more than a few milliseconds.
+ */
 async function walkFiles(roots, exclude, visit) {
     const excluded = exclude.map(globToRegExp);
-    const walk = async (entry) => {
+    // Depth first, names in readdir order: a stack holding them reversed.
+    const pending = [...roots].reverse();
+    for (let turn = 0; pending.length > 0; turn++) {
+        if (turn === ENTRIES_PER_TURN) {
+            turn = 0;
+            await new Promise(resolve => setImmediate(resolve));
+        }
+        const entry = pending.pop();
         if (excluded.some(pattern => pattern.test(node_path__WEBPACK_IMPORTED_MODULE_2__.basename(entry))))
-            return;
-        const stat = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.lstat(entry).catch(() => null);
+            continue;
+        const stat = lstatOrNull(entry);
         if (!stat)
-            return;
-        if (!stat.isDirectory())
-            return visit(entry, stat);
-        const names = await node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.readdir(entry).catch(() => []);
-        for (const name of names)
-            await walk(node_path__WEBPACK_IMPORTED_MODULE_2__.join(entry, name));
-    };
-    for (const root of roots)
-        await walk(root);
+            continue;
+        if (!stat.isDirectory()) {
+            visit(entry, stat);
+            continue;
+        }
+        const names = readdirOrEmpty(entry);
+        for (let i = names.length - 1; i >= 0; i--)
+            pending.push(node_path__WEBPACK_IMPORTED_MODULE_2__.join(entry, names[i]));
+    }
+}
+/** A file that went away during the walk is simply not there. */
+function lstatOrNull(entry) {
+    try {
+        return (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.lstatSync)(entry);
+    }
+    catch {
+        return null;
+    }
+}
+function readdirOrEmpty(dir) {
+    try {
+        return (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readdirSync)(dir);
+    }
+    catch {
+        return [];
+    }
 }
 /** tar's --exclude wildcards as used by kinds: `*` and `?` within a name. */
 function globToRegExp(glob) {

@@ -1275,23 +1275,55 @@ async function snapshotTree(paths, exclude) {
     await walkFiles(paths, exclude, (file, stat) => (snapshot[file] = [stat.size, Math.trunc(stat.mtimeMs)]));
     return snapshot;
 }
-/** Every file and symlink below the roots (not following links), but names matching `exclude`, in order. */
+/** Between two yields to the event loop during a walk: a few milliseconds of lstat calls. */
+const ENTRIES_PER_TURN = 1000;
+/**
+ * Every file and symlink below the roots (not following links), but names matching `exclude`, in order.
+ * The calls are synchronous: a stat of a file in the page cache takes microseconds, and sending each one
+ * to libuv's pool and back cost three to four times the walk itself (40 ms instead of 10 for 2,000 files
+ * here). The walk yields every ENTRIES_PER_TURN entries so a large tree never holds the event loop (other
+ * kinds restoring, a download's timers) for more than a few milliseconds.
+ */
 async function walkFiles(roots, exclude, visit) {
     const excluded = exclude.map(globToRegExp);
-    const walk = async (entry) => {
+    // Depth first, names in readdir order: a stack holding them reversed.
+    const pending = [...roots].reverse();
+    for (let turn = 0; pending.length > 0; turn++) {
+        if (turn === ENTRIES_PER_TURN) {
+            turn = 0;
+            await new Promise(resolve => setImmediate(resolve));
+        }
+        const entry = pending.pop();
         if (excluded.some(pattern => pattern.test(external_node_path_.basename(entry))))
-            return;
-        const stat = await promises_.lstat(entry).catch(() => null);
+            continue;
+        const stat = lstatOrNull(entry);
         if (!stat)
-            return;
-        if (!stat.isDirectory())
-            return visit(entry, stat);
-        const names = await promises_.readdir(entry).catch(() => []);
-        for (const name of names)
-            await walk(external_node_path_.join(entry, name));
-    };
-    for (const root of roots)
-        await walk(root);
+            continue;
+        if (!stat.isDirectory()) {
+            visit(entry, stat);
+            continue;
+        }
+        const names = readdirOrEmpty(entry);
+        for (let i = names.length - 1; i >= 0; i--)
+            pending.push(external_node_path_.join(entry, names[i]));
+    }
+}
+/** A file that went away during the walk is simply not there. */
+function lstatOrNull(entry) {
+    try {
+        return (0,external_node_fs_.lstatSync)(entry);
+    }
+    catch {
+        return null;
+    }
+}
+function readdirOrEmpty(dir) {
+    try {
+        return (0,external_node_fs_.readdirSync)(dir);
+    }
+    catch {
+        return [];
+    }
 }
 /** tar's --exclude wildcards as used by kinds: `*` and `?` within a name. */
 function globToRegExp(glob) {
@@ -6870,15 +6902,18 @@ async function readRestoredTree(file) {
 async function saveOne(plan, entry, restoredFingerprint, context) {
     const started = performance.now();
     const now = await snapshotTree(partPaths(plan.spec), plan.spec.exclude);
-    await account(plan, entry, now, context.snapshotDir);
-    entry.saved = await decideAndSave(plan, entry, fingerprint(now) !== restoredFingerprint, totalBytes(now), context);
+    const changed = fingerprint(now) !== restoredFingerprint;
+    await account(plan, entry, now, changed, context.snapshotDir);
+    entry.saved = await decideAndSave(plan, entry, changed, totalBytes(now), context);
     entry.saveMs = performance.now() - started;
 }
 /**
  * downloaded = what appeared or changed since the restore; reused = restored bytes still there, unchanged.
  * A kind that knows better (something built on the runner also lands in its directory) counts its own.
+ * When the fingerprint says nothing changed, every file is as main saw it: nothing was downloaded and
+ * every restored byte was reused, so main's file lists need not be read back.
  */
-async function account(plan, entry, now, snapshotDir) {
+async function account(plan, entry, now, changed, snapshotDir) {
     const own = kinds_kindNamed(plan.kind).account?.(entry);
     if (own) {
         entry.downloadedBytes = own.downloadedBytes;
@@ -6886,10 +6921,15 @@ async function account(plan, entry, now, snapshotDir) {
         lib_core/* info */.pq(own.explanation);
         return;
     }
-    const tree = await readRestoredTree(snapshotFile(snapshotDir, plan.kind));
-    const present = tree?.present ?? {};
-    entry.downloadedBytes = totalBytes(changedSince(present, now));
-    entry.reusedBytes = totalBytes(unchangedIn(tree?.restored ?? {}, now));
+    if (changed) {
+        const tree = await readRestoredTree(snapshotFile(snapshotDir, plan.kind));
+        entry.downloadedBytes = totalBytes(changedSince(tree?.present ?? {}, now));
+        entry.reusedBytes = totalBytes(unchangedIn(tree?.restored ?? {}, now));
+    }
+    else {
+        entry.downloadedBytes = 0;
+        entry.reusedBytes = entry.restoredBytes;
+    }
     lib_core/* info */.pq(`Downloaded during the job: ${formatBytes(entry.downloadedBytes)}; reused from cache: ${formatBytes(entry.reusedBytes)}`);
 }
 async function decideAndSave(plan, entry, changed, bytesOnDisk, context) {
