@@ -32027,7 +32027,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6675);
 /* harmony import */ var _fetch_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9582);
 /* harmony import */ var _prune_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2674);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3432);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1520);
 /* harmony import */ var _stats_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7321);
 /* harmony import */ var _verify_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(4084);
 // The qdc command line: the action's modules driven from a terminal or a script (README, "Command line").
@@ -32223,7 +32223,7 @@ async function prune(argv) {
 
 /***/ }),
 
-/***/ 3432:
+/***/ 1520:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34524,6 +34524,8 @@ const podman_podman = {
             data: { services: config.podman.composeFile ? composeServices(config.podman.composeFile, config.podman.composeServices) : [] }
         };
     },
+    // The build reads the buildah kind's cache mounts (pip inside RUN --mount=type=cache): those must be in place.
+    afterRestoreNeeds: 'every-restore',
     async afterRestore({ config, plan, entry }) {
         const composeFile = config.podman.composeFile;
         if (!composeFile)
@@ -34736,6 +34738,30 @@ function loadRunState() {
     return raw ? JSON.parse(raw) : null;
 }
 
+;// CONCATENATED MODULE: ./src/util/limit.ts
+/** Runs at most `max` of the works handed to it at once; the others start in the order they came. */
+function limiter(max) {
+    let running = 0;
+    const waiting = [];
+    return async (work) => {
+        if (running < max)
+            running++;
+        // A finishing work hands its slot straight to the next one, so `running` stays as it is.
+        else
+            await new Promise(resolve => waiting.push(resolve));
+        try {
+            return await work();
+        }
+        finally {
+            const next = waiting.shift();
+            if (next)
+                next();
+            else
+                running--;
+        }
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/measure/snapshot-store.ts
 
 
@@ -34845,6 +34871,9 @@ function newEntry(plan, backend) {
 
 
 
+
+
+
 /** Parse the inputs and plan every kind: every bad input fails here, with one line, before anything is touched. */
 async function prepareRun() {
     maskSecretInputs();
@@ -34861,6 +34890,11 @@ async function prepareRun() {
     return { config, backend, mode, inPlace, plans };
 }
 /**
+ * At most this many kinds restore at once: each restore mostly waits on its own tar and zstd (or the
+ * network), which keep about a core busy between them.
+ */
+const RESTORES_AT_ONCE = Math.max(1, (0,external_node_os_.availableParallelism)());
+/**
  * The main step: prepare (unless `qdc run` already did), restore every kind, then each kind's own work on
  * what was restored. The run state is saved once, whatever happened after the restore, so post can still
  * save and report.
@@ -34876,22 +34910,14 @@ async function runMain(prepared) {
         state = { config, backend: backendName, mode, plans, entries: [], fingerprints: {}, snapshotDir };
         if (inPlace)
             state.leases = await takeLeases(config.local.dir, plans);
-        for (const plan of plans) {
-            const restored = await core/* group */.Os(`Restore ${plan.kind}`, () => restoreOne(plan, backendForPlan(plan, backend, config.local.dir), mode, snapshotDir));
-            state.entries.push(restored.entry);
-            state.fingerprints[plan.kind] = restored.fingerprint;
-        }
-        core/* setOutput */.uH(constants/* Outputs */.tY.CacheHit, allExact(state.entries) ? 'true' : 'false');
-        core/* setOutput */.uH(constants/* Outputs */.tY.Hits, JSON.stringify(hitsByKind(state.entries)));
-        core/* setOutput */.uH(constants/* Outputs */.tY.Report, config.reportPath);
-        await afterRestore(state);
+        await restoreAndFollowUp(state, backend);
     }
     catch (error) {
         core/* setFailed */.C1((0,errors/* stringifyError */.M)(error));
     }
     finally {
         if (state)
-            saveRunState(state);
+            saveRunState(restoredOnly(state));
     }
 }
 /** What later steps need to find the kinds' directories (HF_HUB_CACHE; PIP_CACHE_DIR and TMPDIR in place). */
@@ -34899,11 +34925,39 @@ function exportEnvironment(plans) {
     for (const [name, value] of plans.flatMap(plan => Object.entries(plan.env)))
         core/* exportVariable */.dN(name, value);
 }
-/** Each kind's work on what was restored, in the order the kinds were named; a failure fails the step. */
-async function afterRestore(state) {
-    for (const [index, plan] of state.plans.entries()) {
-        await kindNamed(plan.kind).afterRestore?.({ config: state.config, plan, entry: state.entries[index], mode: state.mode, snapshotDir: state.snapshotDir });
-    }
+/**
+ * Restores the kinds at the same time (RESTORES_AT_ONCE), each kind's log held back and written as one
+ * group when it ends, and runs each kind's afterRestore as soon as what it needs is restored. The outputs
+ * are set once every kind is restored. Waits for everything it started, then fails with the first failure.
+ */
+async function restoreAndFollowUp(state, backend) {
+    const slot = limiter(RESTORES_AT_ONCE);
+    const restored = state.plans.map((plan, index) => slot(() => (0,capture/* holdOutput */.nB)(() => core/* group */.Os(`Restore ${plan.kind}`, () => restoreOne(plan, backendForPlan(plan, backend, state.config.local.dir), state.mode, state.snapshotDir)))).then(({ entry, fingerprint }) => {
+        state.entries[index] = entry;
+        state.fingerprints[plan.kind] = fingerprint;
+    }));
+    const everyRestore = Promise.all(restored);
+    const outputs = everyRestore.then(() => setRestoreOutputs(state));
+    const followUps = state.plans.map((plan, index) => {
+        const kind = kindNamed(plan.kind);
+        if (!kind.afterRestore)
+            return restored[index];
+        const ready = kind.afterRestoreNeeds === 'every-restore' ? everyRestore : restored[index];
+        return ready.then(() => (0,capture/* holdOutput */.nB)(() => kind.afterRestore({ config: state.config, plan, entry: state.entries[index], mode: state.mode, snapshotDir: state.snapshotDir })));
+    });
+    const failure = (await Promise.allSettled([...restored, outputs, ...followUps])).find(outcome => outcome.status === 'rejected');
+    if (failure)
+        throw failure.reason;
+}
+function setRestoreOutputs(state) {
+    core/* setOutput */.uH(constants/* Outputs */.tY.CacheHit, allExact(state.entries) ? 'true' : 'false');
+    core/* setOutput */.uH(constants/* Outputs */.tY.Hits, JSON.stringify(hitsByKind(state.entries)));
+    core/* setOutput */.uH(constants/* Outputs */.tY.Report, state.config.reportPath);
+}
+/** Post pairs plans and entries by index: a kind whose restore failed outright has no entry to save against. */
+function restoredOnly(state) {
+    const kept = state.plans.flatMap((plan, index) => (state.entries[index] ? [{ plan, entry: state.entries[index] }] : []));
+    return { ...state, plans: kept.map(k => k.plan), entries: kept.map(k => k.entry) };
 }
 
 ;// CONCATENATED MODULE: ./src/report/budget.ts
@@ -39084,34 +39138,55 @@ async function readJson(file) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   $t: () => (/* binding */ captureLog),
 /* harmony export */   VK: () => (/* binding */ hookStdout),
+/* harmony export */   nB: () => (/* binding */ holdOutput),
 /* harmony export */   wz: () => (/* binding */ parseLogLine)
 /* harmony export */ });
+/* harmony import */ var node_async_hooks__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6698);
+/* harmony import */ var node_async_hooks__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_async_hooks__WEBPACK_IMPORTED_MODULE_0__);
+
+const innermost = new node_async_hooks__WEBPACK_IMPORTED_MODULE_0__.AsyncLocalStorage();
+/** How many hookStdout calls are running: stdout.write is replaced while there is one. */
+let running = 0;
+let replaced;
 /**
- * Runs `work` with every chunk written to stdout handed to `hook` first; the chunk still reaches stdout
- * when `hook` returns true. The one place qdc intercepts @actions/core's output.
+ * Runs `work` with every chunk it (and whatever it starts) writes to stdout handed to `hook` first; the
+ * chunk goes on to outer hooks and to stdout when `hook` returns true. Writes from other work are not seen.
  */
 async function hookStdout(hook, work) {
+    if (running++ === 0)
+        replaceWrite();
+    try {
+        return await innermost.run({ accept: hook, outer: innermost.getStore() }, work);
+    }
+    finally {
+        if (--running === 0)
+            restoreWrite();
+    }
+}
+function replaceWrite() {
     const stdout = process.stdout;
-    const original = Object.getOwnPropertyDescriptor(stdout, 'write');
+    replaced = Object.getOwnPropertyDescriptor(stdout, 'write');
     const write = stdout.write.bind(stdout);
     stdout.write = function (chunk, ...rest) {
         const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-        if (hook(text))
-            return write(chunk, ...rest);
-        const callback = rest.find(arg => typeof arg === 'function');
-        callback?.();
-        return true;
+        for (let hook = innermost.getStore(); hook; hook = hook.outer) {
+            if (hook.accept(text))
+                continue;
+            const callback = rest.find(arg => typeof arg === 'function');
+            callback?.();
+            return true;
+        }
+        return write(chunk, ...rest);
     };
-    try {
-        return await work();
-    }
-    finally {
-        // Back to exactly what was there: the stream's own write, or an outer hook's.
-        if (original)
-            Object.defineProperty(stdout, 'write', original);
-        else
-            delete stdout.write;
-    }
+}
+/** Back to exactly what was there: the stream's own write, or one a test put there. */
+function restoreWrite() {
+    const stdout = process.stdout;
+    if (replaced)
+        Object.defineProperty(stdout, 'write', replaced);
+    else
+        delete stdout.write;
+    replaced = undefined;
 }
 /**
  * Runs `work` while copying what @actions/core writes to stdout. @actions/cache reports archive sizes
@@ -39128,6 +39203,24 @@ async function captureLog(work) {
         return true;
     }, work);
     return { result, lines: pending ? [...lines, pending] : lines };
+}
+/**
+ * Runs `work` with what it writes held back, then writes all of it at once, whether `work` succeeded or
+ * not: a kind's group (`::group::Restore pip` … `::endgroup::`) stays in one piece while other kinds log
+ * at the same time. Written from the caller's context, so outer hooks (the CLI's filter) still see it.
+ */
+async function holdOutput(work) {
+    const held = [];
+    try {
+        return await hookStdout(text => {
+            held.push(text);
+            return false;
+        }, work);
+    }
+    finally {
+        if (held.length > 0)
+            process.stdout.write(held.join(''));
+    }
 }
 function parseLogLine(line) {
     const match = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(line);
@@ -39165,10 +39258,13 @@ function stringifyError(error) {
 /* harmony export */   T: () => (/* binding */ StreamDigest),
 /* harmony export */   k: () => (/* binding */ digestFile)
 /* harmony export */ });
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8161);
-/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_worker_threads__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5919);
-/* harmony import */ var node_worker_threads__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_worker_threads__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_async_hooks__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6698);
+/* harmony import */ var node_async_hooks__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_async_hooks__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var node_worker_threads__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5919);
+/* harmony import */ var node_worker_threads__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__nccwpck_require__.n(node_worker_threads__WEBPACK_IMPORTED_MODULE_2__);
+
 
 
 /**
@@ -39324,13 +39420,15 @@ class HashPool {
         return new Promise((resolve, reject) => {
             if (slot.failure)
                 return reject(slot.failure);
-            this.pending.set(id, { slot, resolve: resolve, reject, onProgress });
+            // The worker's messages arrive in the context that started it; a progress line belongs to the caller's
+            // (its kind's log group, see capture.ts).
+            this.pending.set(id, { slot, resolve: resolve, reject, onProgress: onProgress && node_async_hooks__WEBPACK_IMPORTED_MODULE_0__.AsyncResource.bind(onProgress) });
             slot.worker.postMessage({ ...message, id });
         });
     }
     spawn() {
         // No inherited flags: `--input-type=module` would make the CommonJS source above fail to start.
-        const worker = new node_worker_threads__WEBPACK_IMPORTED_MODULE_1__.Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
+        const worker = new node_worker_threads__WEBPACK_IMPORTED_MODULE_2__.Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
         const slot = { worker, load: 0 };
         worker.on('message', (message) => {
             if (message.hashed !== undefined)
@@ -39371,7 +39469,7 @@ class HashPool {
 }
 let shared;
 function pool() {
-    shared ??= new HashPool(Math.max(1, (0,node_os__WEBPACK_IMPORTED_MODULE_0__.availableParallelism)()));
+    shared ??= new HashPool(Math.max(1, (0,node_os__WEBPACK_IMPORTED_MODULE_1__.availableParallelism)()));
     return shared;
 }
 /**

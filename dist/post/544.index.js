@@ -17,33 +17,53 @@ var promises_ = __webpack_require__(1455);
 var lib_core = __webpack_require__(3838);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __webpack_require__(6760);
+// EXTERNAL MODULE: external "node:async_hooks"
+var external_node_async_hooks_ = __webpack_require__(6698);
 ;// CONCATENATED MODULE: ./src/util/capture.ts
+
+const innermost = new external_node_async_hooks_.AsyncLocalStorage();
+/** How many hookStdout calls are running: stdout.write is replaced while there is one. */
+let running = 0;
+let replaced;
 /**
- * Runs `work` with every chunk written to stdout handed to `hook` first; the chunk still reaches stdout
- * when `hook` returns true. The one place qdc intercepts @actions/core's output.
+ * Runs `work` with every chunk it (and whatever it starts) writes to stdout handed to `hook` first; the
+ * chunk goes on to outer hooks and to stdout when `hook` returns true. Writes from other work are not seen.
  */
 async function hookStdout(hook, work) {
+    if (running++ === 0)
+        replaceWrite();
+    try {
+        return await innermost.run({ accept: hook, outer: innermost.getStore() }, work);
+    }
+    finally {
+        if (--running === 0)
+            restoreWrite();
+    }
+}
+function replaceWrite() {
     const stdout = process.stdout;
-    const original = Object.getOwnPropertyDescriptor(stdout, 'write');
+    replaced = Object.getOwnPropertyDescriptor(stdout, 'write');
     const write = stdout.write.bind(stdout);
     stdout.write = function (chunk, ...rest) {
         const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-        if (hook(text))
-            return write(chunk, ...rest);
-        const callback = rest.find(arg => typeof arg === 'function');
-        callback?.();
-        return true;
+        for (let hook = innermost.getStore(); hook; hook = hook.outer) {
+            if (hook.accept(text))
+                continue;
+            const callback = rest.find(arg => typeof arg === 'function');
+            callback?.();
+            return true;
+        }
+        return write(chunk, ...rest);
     };
-    try {
-        return await work();
-    }
-    finally {
-        // Back to exactly what was there: the stream's own write, or an outer hook's.
-        if (original)
-            Object.defineProperty(stdout, 'write', original);
-        else
-            delete stdout.write;
-    }
+}
+/** Back to exactly what was there: the stream's own write, or one a test put there. */
+function restoreWrite() {
+    const stdout = process.stdout;
+    if (replaced)
+        Object.defineProperty(stdout, 'write', replaced);
+    else
+        delete stdout.write;
+    replaced = undefined;
 }
 /**
  * Runs `work` while copying what @actions/core writes to stdout. @actions/cache reports archive sizes
@@ -60,6 +80,24 @@ async function captureLog(work) {
         return true;
     }, work);
     return { result, lines: pending ? [...lines, pending] : lines };
+}
+/**
+ * Runs `work` with what it writes held back, then writes all of it at once, whether `work` succeeded or
+ * not: a kind's group (`::group::Restore pip` … `::endgroup::`) stays in one piece while other kinds log
+ * at the same time. Written from the caller's context, so outer hooks (the CLI's filter) still see it.
+ */
+async function holdOutput(work) {
+    const held = [];
+    try {
+        return await hookStdout(text => {
+            held.push(text);
+            return false;
+        }, work);
+    }
+    finally {
+        if (held.length > 0)
+            process.stdout.write(held.join(''));
+    }
 }
 function parseLogLine(line) {
     const match = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(line);
@@ -363,6 +401,7 @@ var external_node_worker_threads_ = __webpack_require__(5919);
 ;// CONCATENATED MODULE: ./src/util/hash-pool.ts
 
 
+
 /**
  * Hashing runs in worker threads so it overlaps the network, disk and tar work on the main thread and
  * so several files use several cores. The source is plain JavaScript started with `eval` because the
@@ -516,7 +555,9 @@ class HashPool {
         return new Promise((resolve, reject) => {
             if (slot.failure)
                 return reject(slot.failure);
-            this.pending.set(id, { slot, resolve: resolve, reject, onProgress });
+            // The worker's messages arrive in the context that started it; a progress line belongs to the caller's
+            // (its kind's log group, see capture.ts).
+            this.pending.set(id, { slot, resolve: resolve, reject, onProgress: onProgress && external_node_async_hooks_.AsyncResource.bind(onProgress) });
             slot.worker.postMessage({ ...message, id });
         });
     }
@@ -5714,6 +5755,8 @@ const podman_podman = {
             data: { services: config.podman.composeFile ? composeServices(config.podman.composeFile, config.podman.composeServices) : [] }
         };
     },
+    // The build reads the buildah kind's cache mounts (pip inside RUN --mount=type=cache): those must be in place.
+    afterRestoreNeeds: 'every-restore',
     async afterRestore({ config, plan, entry }) {
         const composeFile = config.podman.composeFile;
         if (!composeFile)

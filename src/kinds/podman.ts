@@ -35,6 +35,9 @@ export const podman: CacheKind = {
     }
   },
 
+  // The build reads the buildah kind's cache mounts (pip inside RUN --mount=type=cache): those must be in place.
+  afterRestoreNeeds: 'every-restore',
+
   async afterRestore({ config, plan, entry }) {
     const composeFile = config.podman.composeFile
     if (!composeFile) return
