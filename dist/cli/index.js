@@ -32027,7 +32027,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6675);
 /* harmony import */ var _fetch_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9582);
 /* harmony import */ var _prune_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2674);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1520);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7749);
 /* harmony import */ var _stats_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7321);
 /* harmony import */ var _verify_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(4084);
 // The qdc command line: the action's modules driven from a terminal or a script (README, "Command line").
@@ -32223,7 +32223,7 @@ async function prune(argv) {
 
 /***/ }),
 
-/***/ 1520:
+/***/ 7749:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32249,11 +32249,86 @@ var promises_ = __nccwpck_require__(1455);
 var core = __nccwpck_require__(3838);
 // EXTERNAL MODULE: ./src/util/capture.ts
 var capture = __nccwpck_require__(5594);
+// EXTERNAL MODULE: ./src/util/idle.ts
+var idle = __nccwpck_require__(3336);
+// EXTERNAL MODULE: external "node:async_hooks"
+var external_node_async_hooks_ = __nccwpck_require__(6698);
+// EXTERNAL MODULE: external "node:diagnostics_channel"
+var external_node_diagnostics_channel_ = __nccwpck_require__(3053);
+;// CONCATENATED MODULE: ./src/util/request-watch.ts
+
+
+
+
+const watching = new external_node_async_hooks_.AsyncLocalStorage();
+let subscribed = false;
+/** The channel passes `{ request }`, in the constructor: before the request has a socket or sent a byte. */
+function onRequestCreated(message) {
+    const watch = watching.getStore();
+    if (watch)
+        watchRequest(message.request, watch);
+}
+/**
+ * Runs `work`, destroying any request it makes through node:http(s) that goes `idleMs` without a byte, and
+ * rejects with that IdleTimeoutError as soon as one does; what the abandoned work logs after that is dropped
+ * (its own complaint about the destroyed request would only repeat the stall, outside its group).
+ */
+async function watchRequests(idleMs, label, work) {
+    if (!subscribed) {
+        (0,external_node_diagnostics_channel_.subscribe)('http.client.request.created', onRequestCreated);
+        subscribed = true;
+    }
+    let stall;
+    const stalled = new Promise((_, reject) => (stall = reject));
+    const watch = {
+        idleMs,
+        label,
+        stalled: null,
+        onStall: stall
+    };
+    const running = watching.run(watch, () => (0,capture/* hookStdout */.VK)(() => watch.stalled === null, work));
+    // The abandoned work may still fail later; it was reported through the stall already.
+    running.catch(() => undefined);
+    return Promise.race([running, stalled]);
+}
+function watchRequest(request, watch) {
+    if (watch.stalled) {
+        request.destroy(watch.stalled);
+        return;
+    }
+    let socket;
+    const touch = () => void timer.refresh();
+    const timer = setTimeout(() => {
+        // A socket paused by its reader is our side (a slow disk) holding the bytes back, not the server.
+        if (socket?.isPaused())
+            return touch();
+        const error = new idle/* IdleTimeoutError */.o3(watch.idleMs, `${watch.label}: ${describe(request)}`);
+        watch.stalled = error;
+        request.destroy(error);
+        watch.onStall(error);
+    }, watch.idleMs);
+    request.once('socket', (assigned) => {
+        socket = assigned;
+        assigned.on('data', touch);
+    });
+    request.once('close', () => {
+        clearTimeout(timer);
+        socket?.off('data', touch);
+    });
+}
+/** `127.0.0.1:40123, GET /devstoreaccount1/cache/entry-3`: no query, which holds the URL's signature. */
+function describe(request) {
+    const host = request.getHeader('host') ?? request.host;
+    return `${String(host)}, ${request.method} ${request.path.split('?')[0]}`;
+}
+
 // EXTERNAL MODULE: ./src/util/temp.ts
 var temp = __nccwpck_require__(4868);
 // EXTERNAL MODULE: ./src/backends/backend.ts
 var backends_backend = __nccwpck_require__(4633);
 ;// CONCATENATED MODULE: ./src/backends/github.ts
+
+
 
 
 
@@ -32278,11 +32353,14 @@ function loadCacheLibrary() {
 class GitHubBackend {
     name = 'github';
     restoresInPlace = false;
-    /** The library reads the cwd, GITHUB_WORKSPACE and TAR_OPTIONS of the process: one call at a time. */
-    queue = Promise.resolve();
+    environment = new LibraryEnvironment();
+    idleTimeoutMs;
+    constructor(options = {}) {
+        this.idleTimeoutMs = options.idleTimeoutMs ?? idle/* DEFAULT_IDLE_TIMEOUT_MS */.C9;
+    }
     async restore(spec, key, restoreKeys) {
         const cache = await loadCacheLibrary();
-        const { result: matchedKey, lines } = await this.inLinks(spec, 'restore', patterns => (0,capture/* captureLog */.$t)(() => cache.restoreCache(patterns, key, restoreKeys)));
+        const { result: matchedKey, lines } = await this.environment.around('restore', spec, patterns => (0,capture/* captureLog */.$t)(() => watchRequests(this.idleTimeoutMs, 'the cache service stalled', () => cache.restoreCache(patterns, key, restoreKeys))));
         if (matchedKey)
             return { matchedKey, archiveBytes: archiveSize(lines, /^Cache Size: ~\d+ MB \((\d+) B\)$/) };
         // The library swallows faults and returns undefined as for a miss; its warning tells them apart.
@@ -32293,38 +32371,121 @@ class GitHubBackend {
     }
     async save(spec, key) {
         const cache = await loadCacheLibrary();
-        const { result: id, lines } = await this.inLinks(spec, 'save', patterns => (0,capture/* captureLog */.$t)(() => cache.saveCache(patterns, key)));
+        const { result: id, lines } = await this.environment.around('save', spec, patterns => (0,capture/* captureLog */.$t)(() => cache.saveCache(patterns, key)));
         if (id === -1)
             throw new Error(failure(lines, 'Failed to save: ') ?? 'the cache service did not accept the entry');
         return { archiveBytes: archiveSize(lines, /^File Size: (\d+)$/) };
     }
-    /**
-     * Runs one library call with GITHUB_WORKSPACE and the cwd in a fresh directory of links (one per part,
-     * see portableNames) and TAR_OPTIONS carrying what our archives need; everything is put back after.
-     */
-    async inLinks(spec, mode, work) {
-        const run = this.queue.then(async () => {
-            const names = spec.parts.map(portableNames);
-            const links = await promises_.mkdtemp(external_node_path_.join((0,temp/* runnerTemp */.X)(), 'qdc-links-'));
-            const saved = { cwd: process.cwd(), workspace: process.env.GITHUB_WORKSPACE, tar: process.env.TAR_OPTIONS };
-            try {
-                for (const name of names)
-                    await makeLink(links, name, mode);
-                process.chdir(links);
-                process.env.GITHUB_WORKSPACE = links;
-                process.env.TAR_OPTIONS = [saved.tar, ...tarOptions(spec, mode)].filter(Boolean).join(' ');
-                return await work(names.map(name => name.pattern));
-            }
-            finally {
-                process.chdir(saved.cwd);
-                restoreEnv('GITHUB_WORKSPACE', saved.workspace);
-                restoreEnv('TAR_OPTIONS', saved.tar);
-                // Removes the links only: fs.rm never follows a symlink.
-                await promises_.rm(links, { recursive: true, force: true });
-            }
+}
+/**
+ * The process-wide state the library reads: GITHUB_WORKSPACE (a directory of links, one per part, see
+ * portableNames), TAR_OPTIONS (what our archives need) and, to resolve a save's paths, the cwd. Restores
+ * set the two variables alike and never need the cwd (the library's tar extracts with -C GITHUB_WORKSPACE),
+ * so any number of them run at once in one directory, each adding its links (two that need one name for
+ * different directories take turns), and the cwd stays where it is for whatever else runs meanwhile: other
+ * kinds' afterRestore hooks start while restores still go on. Those hooks see the two variables changed
+ * until the last restore leaves; none reads them (the compose build, the one that runs the user's code,
+ * waits for every restore). A save's TAR_OPTIONS carry its kind's never-archive patterns and it needs the
+ * cwd, so a save has the process to itself. Calls are admitted in the order they came; everything is put
+ * back when the last one leaves.
+ */
+class LibraryEnvironment {
+    mode = null;
+    calls = 0;
+    dir = '';
+    saved = null;
+    links = new Map();
+    queue = [];
+    async around(mode, spec, work) {
+        const names = spec.parts.map(portableNames);
+        await new Promise((admit, refuse) => {
+            this.queue.push({ mode, spec, names, admit, refuse });
+            this.admitWaiting();
         });
-        this.queue = run.catch(() => undefined);
-        return run;
+        try {
+            return await work(names.map(name => name.pattern));
+        }
+        finally {
+            this.leave(names);
+            this.admitWaiting();
+        }
+    }
+    admitWaiting() {
+        while (this.queue.length > 0 && this.admits(this.queue[0])) {
+            const next = this.queue.shift();
+            try {
+                this.enter(next);
+                next.admit();
+            }
+            catch (error) {
+                next.refuse(error);
+            }
+        }
+    }
+    admits(next) {
+        if (this.calls === 0)
+            return true;
+        return this.mode === 'restore' && next.mode === 'restore' && next.names.every(name => (this.links.get(name.link)?.target ?? name.target) === name.target);
+    }
+    /** Synchronous, so nothing else runs between the check that admitted a call and its links being there. */
+    enter({ mode, spec, names }) {
+        if (this.calls === 0)
+            this.setUp(mode, spec);
+        this.calls++;
+        const added = [];
+        try {
+            for (const name of names) {
+                this.addLink(name, mode);
+                added.push(name);
+            }
+        }
+        catch (error) {
+            this.leave(added);
+            throw error;
+        }
+    }
+    setUp(mode, spec) {
+        this.dir = (0,external_node_fs_.mkdtempSync)(external_node_path_.join((0,temp/* runnerTemp */.X)(), 'qdc-links-'));
+        this.saved = { cwd: process.cwd(), workspace: process.env.GITHUB_WORKSPACE, tar: process.env.TAR_OPTIONS };
+        this.mode = mode;
+        if (mode === 'save')
+            process.chdir(this.dir);
+        process.env.GITHUB_WORKSPACE = this.dir;
+        process.env.TAR_OPTIONS = [this.saved.tar, ...tarOptions(spec, mode)].filter(Boolean).join(' ');
+    }
+    /** Before a restore the directories are made, so tar extracts through the links into them. */
+    addLink(name, mode) {
+        const held = this.links.get(name.link);
+        if (held) {
+            held.users++;
+            return;
+        }
+        if (mode === 'restore')
+            (0,external_node_fs_.mkdirSync)(name.target, { recursive: true });
+        (0,external_node_fs_.symlinkSync)(name.target, external_node_path_.join(this.dir, name.link));
+        this.links.set(name.link, { target: name.target, users: 1 });
+    }
+    leave(names) {
+        for (const name of names) {
+            const held = this.links.get(name.link);
+            if (held && --held.users === 0) {
+                this.links.delete(name.link);
+                // Removes the link only: unlink never follows a symlink.
+                (0,external_node_fs_.rmSync)(external_node_path_.join(this.dir, name.link), { force: true });
+            }
+        }
+        if (--this.calls === 0)
+            this.tearDown();
+    }
+    tearDown() {
+        const saved = this.saved;
+        if (this.mode === 'save')
+            process.chdir(saved.cwd);
+        restoreEnv('GITHUB_WORKSPACE', saved.workspace);
+        restoreEnv('TAR_OPTIONS', saved.tar);
+        (0,external_node_fs_.rmSync)(this.dir, { recursive: true, force: true });
+        this.mode = null;
+        this.saved = null;
     }
 }
 /** True when the runner gave this job a cache service to talk to. */
@@ -32356,16 +32517,6 @@ function spellingRoot(spelled) {
     if (spelled.startsWith('/'))
         return { base: 'root', rest: spelled };
     return { base: 'workspace', rest: spelled };
-}
-/** Before a restore the directories are made, so tar extracts through the links into them. */
-async function makeLink(links, name, mode) {
-    if (mode === 'restore')
-        await promises_.mkdir(name.target, { recursive: true });
-    await promises_.symlink(name.target, external_node_path_.join(links, name.link)).catch(async (error) => {
-        // Two spelled parts relative to the same root share its link.
-        if (error.code !== 'EEXIST' || (await promises_.readlink(external_node_path_.join(links, name.link))) !== name.target)
-            throw error;
-    });
 }
 /**
  * GNU tar reads TAR_OPTIONS, which is how the kinds' never-archive patterns reach the library's tar on
@@ -32437,7 +32588,7 @@ async function chooseBackend(config) {
 }
 function openBackend(name, config) {
     if (name === 'github')
-        return new GitHubBackend();
+        return new GitHubBackend({ idleTimeoutMs: config.transfer.idleTimeoutMs });
     const { dir, maxAgeMs, maxBytes } = config.local;
     return new store/* LocalStore */.V(dir, Date.now, { log: line => core/* info */.pq(line), pruning: { maxAgeMs, maxBytes } });
 }
@@ -39580,9 +39731,10 @@ async function digestFile(source, size, specs, onProgress) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   C9: () => (/* binding */ DEFAULT_IDLE_TIMEOUT_MS),
-/* harmony export */   Kt: () => (/* binding */ IdleWatch)
+/* harmony export */   Kt: () => (/* binding */ IdleWatch),
+/* harmony export */   o3: () => (/* binding */ IdleTimeoutError)
 /* harmony export */ });
-/* unused harmony exports IdleTimeoutError, formatSeconds */
+/* unused harmony export formatSeconds */
 /** The default of the `idle-timeout` input: how long a transfer may go without a byte. */
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 /** A transfer went `idleMs` without a byte; the message names the connection (host, file, range). */

@@ -11,7 +11,7 @@ export async function chooseBackend(config: ActionConfig): Promise<BackendName> 
 }
 
 export function openBackend(name: BackendName, config: ActionConfig): CacheBackend {
-  if (name === 'github') return new GitHubBackend()
+  if (name === 'github') return new GitHubBackend({ idleTimeoutMs: config.transfer.idleTimeoutMs })
   const { dir, maxAgeMs, maxBytes } = config.local
   return new LocalStore(dir, Date.now, { log: line => core.info(line), pruning: { maxAgeMs, maxBytes } })
 }
