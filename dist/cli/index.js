@@ -34277,6 +34277,7 @@ function isNamed(m) {
 
 
 
+
 const MANIFEST_TYPES = [
     'application/vnd.oci.image.manifest.v1+json',
     'application/vnd.oci.image.index.v1+json',
@@ -34298,21 +34299,40 @@ class LayoutRegistry {
     traffic = new Map();
     /** Attributes traffic to whatever is happening now (the service being built); set by the caller. */
     label = 'other';
+    /**
+     * Requests dropped because their connection went `idleTimeoutMs` without a byte either way (podman
+     * stopped sending an upload or reading a blob): `PATCH /v2/buildcache/blobs/uploads/<id>: no byte for 60 s`.
+     */
+    stalls = [];
     server = null;
     uploads = new Map();
-    constructor(dir) {
+    idleTimeoutMs;
+    constructor(dir, options = {}) {
         this.layout = new OciLayout(dir);
+        this.idleTimeoutMs = options.idleTimeoutMs ?? idle/* DEFAULT_IDLE_TIMEOUT_MS */.C9;
     }
     /** Listens on 127.0.0.1 at a free port (or `port`); returns `127.0.0.1:<port>`. */
     async start(port = 0) {
         await this.layout.open();
+        const inFlight = new WeakMap();
         const server = external_node_http_.createServer((req, res) => {
+            inFlight.set(req.socket, `${req.method} ${req.url?.split('?')[0]}`);
+            res.once('close', () => inFlight.delete(req.socket));
             this.handle(req, res).catch(error => {
                 if (!res.headersSent)
                     sendError(res, 500, 'UNKNOWN', String(error));
                 else
                     res.destroy();
             });
+        });
+        // Node's socket timeout is an idle timeout: any byte read or written re-arms it. A connection kept
+        // alive between requests is closed by keepAliveTimeout long before, and one that times out idle is
+        // nothing to report.
+        server.setTimeout(this.idleTimeoutMs, (socket) => {
+            const request = inFlight.get(socket);
+            if (request)
+                this.stalls.push(new idle/* IdleTimeoutError */.o3(this.idleTimeoutMs, request).message);
+            socket.destroy();
         });
         await new Promise((resolve, reject) => {
             server.once('error', reject);
@@ -34564,7 +34584,7 @@ function cacheMode(asked, version) {
     return 'images';
 }
 async function buildWithCache(build, entry, mode) {
-    const registry = new LayoutRegistry(build.dir);
+    const registry = new LayoutRegistry(build.dir, { idleTimeoutMs: build.idleTimeoutMs });
     let bridge;
     try {
         bridge = await registry.start();
@@ -34592,6 +34612,8 @@ async function buildWithCache(build, entry, mode) {
     }
     finally {
         await registry.stop();
+        for (const stall of registry.stalls)
+            core/* warning */.$e(`podman: the layer cache on ${bridge} dropped a stalled connection: ${stall}`);
         await promises_.rm(confDir, { recursive: true, force: true });
     }
 }
@@ -34682,7 +34704,7 @@ const podman_podman = {
         if (!composeFile)
             return;
         const { services } = plan.data;
-        await buildWithLayerCache({ ...config.podman, dir: plan.spec.parts[0].path, composeFile, services, workspace: config.workspace }, entry);
+        await buildWithLayerCache({ ...config.podman, dir: plan.spec.parts[0].path, composeFile, services, workspace: config.workspace, idleTimeoutMs: config.transfer.idleTimeoutMs }, entry);
     },
     account(entry) {
         const services = servicesOf(entry);

@@ -42,7 +42,10 @@ export const podman: CacheKind = {
     const composeFile = config.podman.composeFile
     if (!composeFile) return
     const { services } = plan.data as PodmanPlanData
-    await buildWithLayerCache({ ...config.podman, dir: plan.spec.parts[0].path, composeFile, services, workspace: config.workspace }, entry)
+    await buildWithLayerCache(
+      { ...config.podman, dir: plan.spec.parts[0].path, composeFile, services, workspace: config.workspace, idleTimeoutMs: config.transfer.idleTimeoutMs },
+      entry
+    )
   },
 
   account(entry) {
