@@ -61,6 +61,9 @@ export interface RequestLogEntry {
   status: number
   /** Body bytes received (uploads) or sent (downloads) for this request. */
   bytes: number
+  /** performance.now() when the last body byte was received or sent, and when the response closed. */
+  lastByteMs?: number
+  closedMs?: number
 }
 
 /** A fault fires on the next `times` matching requests (forever when omitted), then clears itself. */
@@ -247,7 +250,10 @@ class CacheServiceEmulator implements CacheService {
     const entry: RequestLogEntry = { method: req.method ?? '', path: url.pathname, query: url.search, status: 0, bytes: 0 }
     this.requests.push(entry)
     // 'close' also covers responses cut short on purpose (truncateDownload): their status still counts.
-    res.on('close', () => (entry.status = res.headersSent ? res.statusCode : 0))
+    res.on('close', () => {
+      entry.status = res.headersSent ? res.statusCode : 0
+      entry.closedMs = performance.now()
+    })
     // Only blob paths speak Azure (XML errors); everything else on the origin answers Twirp JSON.
     const isBlob = url.pathname.startsWith(BLOB_PATH)
     try {
@@ -493,6 +499,7 @@ class CacheServiceEmulator implements CacheService {
     const counter = countBytes(n => {
       this.bytesDownloaded += n
       entry.bytes += n
+      entry.lastByteMs = performance.now()
     })
     if (stalls) {
       if (afterBytes > 0) await pipeline(createReadStream(file, { start, end: start + afterBytes - 1 }), counter, res, { end: false })
@@ -534,6 +541,7 @@ class CacheServiceEmulator implements CacheService {
     const counter = countBytes(n => {
       this.bytesUploaded += n
       entry.bytes += n
+      entry.lastByteMs = performance.now()
     })
     try {
       await pipeline(req, counter, createWriteStream(tmp))

@@ -46,10 +46,11 @@ export async function prepareRun(): Promise<PreparedRun> {
 }
 
 /**
- * At most this many kinds restore at once: each restore mostly waits on its own tar and zstd (or the
- * network), which keep about a core busy between them.
+ * At most this many kinds restore at once: two per core. A restore from the local store keeps about a core
+ * busy (zstd and tar) and one from the cache service mostly waits on the network, so one per core would
+ * leave a download-bound job's third kind waiting while the cores idle; more than this only adds contention.
  */
-const RESTORES_AT_ONCE = Math.max(1, availableParallelism())
+const RESTORES_AT_ONCE = 2 * Math.max(1, availableParallelism())
 
 /**
  * The main step: prepare (unless `qdc run` already did), restore every kind, then each kind's own work on
