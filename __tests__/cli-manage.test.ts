@@ -27,7 +27,8 @@ beforeAll(async () => {
     fs.mkdirSync(data)
     fs.writeFileSync(path.join(data, 'payload'), crypto.randomBytes(MiB))
     const config = path.join(root, `${key}.yml`)
-    fs.writeFileSync(config, `paths: ${data}\nkey: ${key}\nbackend: local\nlocal-dir: ${store}\n`)
+    // No run history: the store holds exactly the two data entries the rules below are about.
+    fs.writeFileSync(config, `paths: ${data}\nkey: ${key}\nbackend: local\nlocal-dir: ${store}\nhistory: false\n`)
     const saved = await qdc(['run', '--config', config, '--quiet', '--', 'true'], { env, cwd: root })
     expect(saved.code).toBe(0)
   }

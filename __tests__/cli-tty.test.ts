@@ -26,7 +26,8 @@ beforeAll(async () => {
   fs.mkdirSync(data)
   fs.writeFileSync(path.join(data, 'payload'), crypto.randomBytes(64 * 1024 * 1024))
   const config = path.join(root, 'run.yml')
-  fs.writeFileSync(config, `paths: ${data}\nkey: tty-data\nbackend: local\nlocal-dir: ${store}\n`)
+  // No run history: the store holds exactly the one data entry clear is asked about.
+  fs.writeFileSync(config, `paths: ${data}\nkey: tty-data\nbackend: local\nlocal-dir: ${store}\nhistory: false\n`)
   expect((await qdc(['run', '--config', config, '--quiet', '--', 'true'], { env, cwd: root })).code).toBe(0)
 })
 
