@@ -123,6 +123,15 @@ function qdcJob(machine: Machine, runId: number, key: string, extra: Record<stri
   return runJob({ actionDir, machine, runId, inputs: { paths: 'data', key, backend: 'github', ...extra }, env: service.env() })
 }
 
+/** Every timed side starts with nothing left to write back (see bench.ts). */
+function settled(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sync = spawn('sync', [], { stdio: 'ignore' })
+    sync.on('error', reject)
+    sync.on('close', () => resolve())
+  })
+}
+
 function stepsMs(job: JobResult): number {
   return job.main.ms + (job.post?.ms ?? 0)
 }
@@ -151,10 +160,12 @@ async function qdcVsLibrary() {
     const key = `bench-gh-${round}`
     // The library directly: main restores (a miss), post saves; then a fresh machine restores (a hit).
     let machine = withData('library')
+    await settled()
     const miss = await libraryStep(machine, 'restore', `lib-${key}`)
     const save = await libraryStep(machine, 'save', `lib-${key}`)
     check(miss.code === 3 && save.code === 0, 'the library did not miss and save')
     machine = freshMachine('library')
+    await settled()
     const hit = await libraryStep(machine, 'restore', `lib-${key}`)
     const nothing = await libraryStep(machine, 'nothing', `lib-${key}`)
     check(hit.code === 0, 'the library did not hit')
@@ -162,9 +173,13 @@ async function qdcVsLibrary() {
 
     const sides = {} as Record<'qdc' | 'bare', Side>
     for (const [side, extra] of [['qdc', {}], ['bare', { history: 'false' }]] as const) {
-      const cold = await qdcJob(withData(side), 100 * round + 1, `${side}-${key}`, extra)
+      const coldMachine = withData(side)
+      await settled()
+      const cold = await qdcJob(coldMachine, 100 * round + 1, `${side}-${key}`, extra)
       check(cold.main.outputs['cache-hit'] === 'false' && cold.post?.exitCode === 0, `qdc's cold run (${side}) failed`, cold.post?.stdout)
-      const warm = await qdcJob(freshMachine(side), 100 * round + 2, `${side}-${key}`, extra)
+      const warmMachine = freshMachine(side)
+      await settled()
+      const warm = await qdcJob(warmMachine, 100 * round + 2, `${side}-${key}`, extra)
       check(warm.main.outputs['cache-hit'] === 'true' && warm.post?.exitCode === 0, `qdc's warm run (${side}) did not hit`, warm.main.stdout)
       sides[side] = { cold: stepsMs(cold), warm: stepsMs(warm), steps: { cold: [cold.main.ms, cold.post!.ms], warm: [warm.main.ms, warm.post!.ms] } }
     }
@@ -210,11 +225,15 @@ async function threeKindsCapped() {
     for (let round = 0; round < ROUNDS; round++) {
       const alone: number[] = []
       for (const kind of kinds) {
-        const job = await kindsJob(freshMachine('three'), 910 + round, [kind])
+        const machine = freshMachine('three')
+        await settled()
+        const job = await kindsJob(machine, 910 + round, [kind])
         check(job.main.outputs['cache-hit'] === 'true', `${kind} alone did not hit`, job.main.stdout)
         alone.push(stepsMs(job))
       }
-      const job = await kindsJob(freshMachine('three'), 920 + round, kinds)
+      const machine = freshMachine('three')
+      await settled()
+      const job = await kindsJob(machine, 920 + round, kinds)
       check(job.main.outputs['cache-hit'] === 'true', 'the three kinds did not hit', job.main.stdout)
       rounds.push({ three: stepsMs(job), slowest: Math.max(...alone) })
     }
