@@ -312,6 +312,38 @@ describe('integrity', () => {
     expect((await fs.readdir(path.join(base, 'work'))).filter(name => name.includes('qdc-restore'))).toEqual([])
   })
 
+  test('wherever a byte flips, the restore refuses the archive or brings back exactly what was saved', async () => {
+    const { store, dir, archive } = await savedEntry()
+    const pristine = await fs.readFile(archive)
+    // The content as saved, from an intact restore.
+    await store.restore(spec([dir]), 'k', [])
+    const saved = await snapshot(dir)
+    await fs.rm(dir, { recursive: true })
+    // Spread over the archive (frame header, blocks, the checksum at the end), the last bytes every one.
+    const positions = [...Array.from({ length: 30 }, (_, i) => Math.floor((i * pristine.length) / 30)), ...Array.from({ length: 12 }, (_, i) => pristine.length - 1 - i)]
+    let refused = 0
+    for (const position of positions) {
+      const bytes = Buffer.from(pristine)
+      bytes[position] ^= 0x10
+      await replaceFile(archive, bytes)
+      const outcome = await store.restore(spec([dir]), 'k', []).then(
+        () => 'restored',
+        (error: Error) => error.message
+      )
+      if (outcome === 'restored') {
+        // A flip zstd cannot see changes nothing it decompresses (a spare bit): the content must be exact.
+        expect(await snapshot(dir)).toEqual(saved)
+        await fs.rm(dir, { recursive: true })
+      } else {
+        // A flip in the frame header's checksum flag leaves a frame without a checksum: the SHA-256 refuses it.
+        expect(outcome).toMatch(/"k" is corrupt: archive for \S+ (does not decompress \(zstd: .+\)|does not match its SHA-256)$/)
+        expect(await exists(dir)).toBe(false)
+        refused++
+      }
+    }
+    expect(refused).toBeGreaterThan(positions.length * 0.9)
+  })
+
   test('a flipped byte in the frame checksum itself is refused', async () => {
     const { store, dir, archive } = await savedEntry()
     const bytes = await fs.readFile(archive)
