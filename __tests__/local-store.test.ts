@@ -8,6 +8,9 @@ import lockfile from 'proper-lockfile'
 import type { ArchiveSpec } from '../src/backends/backend.js'
 import { kindOfEntry } from '../src/cli/store.js'
 import { LocalStore } from '../src/backends/local/store.js'
+import type { CachePlan } from '../src/kinds/kind.js'
+import { restoreOne } from '../src/restore/restore.js'
+import { captureLog } from '../src/util/capture.js'
 
 const HOUR = 60 * 60 * 1000
 const DAY = 24 * HOUR
@@ -285,13 +288,70 @@ describe('integrity', () => {
     return { store, dir, archive: await firstArchive(await onlyEntryDir()) }
   }
 
-  test('a flipped byte is reported as corrupt and nothing is extracted', async () => {
+  /** What the restore says when zstd refuses an archive: its own words, whatever its version prints. */
+  const doesNotDecompress = /"k" is corrupt: archive for \S+ does not decompress \(zstd: .+\)/
+
+  /** Records an archive's new size and digest in meta.json, as a save that wrote it so would have. */
+  async function recordArchive(index: number, archive: string): Promise<void> {
+    const entryDir = await onlyEntryDir()
+    const meta = (await readMeta(entryDir)) as StoredMeta & Record<string, unknown>
+    const bytes = await fs.readFile(archive)
+    meta.parts[index].bytes = bytes.length
+    meta.parts[index].sha256 = crypto.createHash('sha256').update(bytes).digest('hex')
+    await fs.writeFile(path.join(entryDir, 'meta.json'), JSON.stringify(meta))
+  }
+
+  test('a flipped byte is refused by zstd and nothing is extracted', async () => {
     const { store, dir, archive } = await savedEntry()
     const bytes = await fs.readFile(archive)
     bytes[Math.floor(bytes.length / 2)] ^= 0xff
     await replaceFile(archive, bytes)
 
-    await expect(store.restore(spec([dir]), 'k', [])).rejects.toThrow(/"k" is corrupt: .*SHA-256/)
+    await expect(store.restore(spec([dir]), 'k', [])).rejects.toThrow(doesNotDecompress)
+    expect(await exists(dir)).toBe(false)
+    expect((await fs.readdir(path.join(base, 'work'))).filter(name => name.includes('qdc-restore'))).toEqual([])
+  })
+
+  test('wherever a byte flips, the restore refuses the archive or brings back exactly what was saved', async () => {
+    const { store, dir, archive } = await savedEntry()
+    const pristine = await fs.readFile(archive)
+    // The content as saved, from an intact restore.
+    await store.restore(spec([dir]), 'k', [])
+    const saved = await snapshot(dir)
+    await fs.rm(dir, { recursive: true })
+    // Spread over the archive (frame header, blocks, the checksum at the end), the last bytes every one.
+    const positions = [...Array.from({ length: 30 }, (_, i) => Math.floor((i * pristine.length) / 30)), ...Array.from({ length: 12 }, (_, i) => pristine.length - 1 - i)]
+    let refused = 0
+    for (const position of positions) {
+      const bytes = Buffer.from(pristine)
+      bytes[position] ^= 0x10
+      await replaceFile(archive, bytes)
+      const outcome = await store.restore(spec([dir]), 'k', []).then(
+        () => 'restored',
+        (error: Error) => error.message
+      )
+      if (outcome === 'restored') {
+        // A flip zstd cannot see changes nothing it decompresses (a spare bit): the content must be exact.
+        expect(await snapshot(dir)).toEqual(saved)
+        await fs.rm(dir, { recursive: true })
+      } else {
+        // A flip in the frame header's checksum flag leaves a frame without a checksum: the SHA-256 refuses it.
+        expect(outcome).toMatch(/"k" is corrupt: archive for \S+ (does not decompress \(zstd: .+\)|does not match its SHA-256)$/)
+        expect(await exists(dir)).toBe(false)
+        refused++
+      }
+    }
+    expect(refused).toBeGreaterThan(positions.length * 0.9)
+  })
+
+  test('a flipped byte in the frame checksum itself is refused', async () => {
+    const { store, dir, archive } = await savedEntry()
+    const bytes = await fs.readFile(archive)
+    // The last 4 bytes of a zstd frame with a content checksum are the checksum.
+    bytes[bytes.length - 2] ^= 0x01
+    await replaceFile(archive, bytes)
+
+    await expect(store.restore(spec([dir]), 'k', [])).rejects.toThrow(doesNotDecompress)
     expect(await exists(dir)).toBe(false)
   })
 
@@ -310,17 +370,60 @@ describe('integrity', () => {
     bytes[bytes.length - 20] ^= 0xff
     await replaceFile(second, bytes)
 
-    await expect(store.restore(spec([one, two]), 'k', [])).rejects.toThrow(/"k" is corrupt: .*SHA-256/)
+    await expect(store.restore(spec([one, two]), 'k', [])).rejects.toThrow(doesNotDecompress)
     expect(await exists(one)).toBe(false)
     expect(await exists(two)).toBe(false)
     expect((await fs.readdir(path.join(base, 'work'))).filter(name => name.includes('qdc-restore'))).toEqual([])
   })
 
-  test('a truncated archive is reported as corrupt and nothing is extracted', async () => {
+  test('an archive shorter than recorded is refused before it is read, and nothing is extracted', async () => {
     const { store, dir, archive } = await savedEntry()
     await fs.truncate(archive, (await fs.stat(archive)).size - 100)
 
     await expect(store.restore(spec([dir]), 'k', [])).rejects.toThrow(/"k" is corrupt: .* bytes/)
+    expect(await exists(dir)).toBe(false)
+  })
+
+  test('an archive cut short with its size recorded as cut is refused by zstd, and nothing is extracted', async () => {
+    const { store, dir, archive } = await savedEntry()
+    await fs.truncate(archive, (await fs.stat(archive)).size - 100)
+    await recordArchive(0, archive)
+
+    await expect(store.restore(spec([dir]), 'k', [])).rejects.toThrow(doesNotDecompress)
+    expect(await exists(dir)).toBe(false)
+  })
+
+  test('an archive whose frame carries no checksum is checked against its SHA-256 instead', async () => {
+    const { store, dir, archive } = await savedEntry()
+    const plain = spawnSync('bash', ['-c', `zstd -dc < '${archive}' | zstd -q -c --no-check`], { maxBuffer: 1 << 26 })
+    expect(plain.status).toBe(0)
+    await replaceFile(archive, plain.stdout)
+    await recordArchive(0, archive)
+    const bytes = Buffer.from(plain.stdout)
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff
+
+    await replaceFile(archive, bytes)
+    await expect(store.restore(spec([dir]), 'k', [])).rejects.toThrow(/"k" is corrupt: archive for \S+ does not match its SHA-256/)
+    expect(await exists(dir)).toBe(false)
+    await replaceFile(archive, plain.stdout)
+    await expect(store.restore(spec([dir]), 'k', [])).resolves.toMatchObject({ matchedKey: 'k' })
+    expect(await exists(path.join(dir, 'sub/deep/data.bin'))).toBe(true)
+  })
+
+  test.each([
+    ['a flipped byte', (bytes: Buffer) => ((bytes[Math.floor(bytes.length / 3)] ^= 0xff), bytes)],
+    ['a cut-off archive', (bytes: Buffer) => bytes.subarray(0, bytes.length - 100)]
+  ])('to the restore phase, %s is a miss with a warning and the target stays as it was', async (_, damage) => {
+    const { store, dir, archive } = await savedEntry()
+    await replaceFile(archive, damage(await fs.readFile(archive)))
+    await recordArchive(0, archive)
+    const plan: CachePlan = { kind: 'custom', spec: spec([dir]), key: 'k', restoreKeys: [], keyParts: [], notes: [], inPlace: false, env: {} }
+    const snapshotDir = await fs.mkdtemp(path.join(base, 'snap-'))
+
+    const { result, lines } = await captureLog(() => restoreOne(plan, store, { read: true, write: true, reason: 'test' }, snapshotDir))
+
+    expect(result.entry).toMatchObject({ hit: 'miss', restoredBytes: 0, problems: [expect.stringMatching(/^restore failed, continuing without cache: .*does not decompress/)] })
+    expect(lines.filter(line => line.startsWith('::warning::'))).toEqual([expect.stringMatching(/^::warning::custom: restore failed, continuing without cache: local cache entry "k" is corrupt/)])
     expect(await exists(dir)).toBe(false)
   })
 

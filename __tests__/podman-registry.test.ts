@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals'
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
+import * as net from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { LayoutRegistry } from '../src/podman/registry/server.js'
@@ -62,5 +63,52 @@ describe('LayoutRegistry', () => {
     expect(result).toMatchObject({ keptManifests: 1, removedBlobs: 1 })
     expect(fs.existsSync(path.join(dir, 'blobs', 'sha256', sha(layer).slice(7)))).toBe(true)
     expect(fs.existsSync(path.join(dir, 'blobs', 'sha256', sha(manifest(2)).slice(7)))).toBe(false)
+  })
+
+  describe('a client that stops sending', () => {
+    let quick: LayoutRegistry
+    let host: string
+
+    beforeEach(async () => {
+      quick = new LayoutRegistry(dir, { idleTimeoutMs: 500 })
+      host = await quick.start()
+    })
+
+    afterEach(async () => {
+      await quick.stop()
+    })
+
+    /** Starts an upload, then sends `chunks` of its body `gapMs` apart on a raw connection; resolves when the server closes it. */
+    async function upload(declared: number, chunks: Buffer[], gapMs: number): Promise<{ response: string; closedAfterMs: number }> {
+      const location = (await fetch(`http://${host}/v2/r/blobs/uploads/`, { method: 'POST' })).headers.get('location')!
+      const [address, port] = host.split(':')
+      const socket = net.connect(Number(port), address)
+      let response = ''
+      socket.on('data', chunk => (response += chunk.toString()))
+      socket.write(`PATCH ${location} HTTP/1.1\r\nHost: ${host}\r\nContent-Length: ${declared}\r\nConnection: close\r\n\r\n`)
+      let lastByte = performance.now()
+      for (const chunk of chunks) {
+        await new Promise(resolve => setTimeout(resolve, gapMs))
+        socket.write(chunk)
+        lastByte = performance.now()
+      }
+      await new Promise(resolve => socket.once('close', resolve))
+      return { response, closedAfterMs: performance.now() - lastByte }
+    }
+
+    test('is dropped after idle-timeout without an answer, and named in stalls', async () => {
+      const stalled = await upload(1000, [Buffer.alloc(100, 1)], 0)
+      expect(stalled.response).toBe('')
+      expect(stalled.closedAfterMs).toBeGreaterThanOrEqual(450)
+      expect(stalled.closedAfterMs).toBeLessThan(1500)
+      expect(quick.stalls).toEqual([expect.stringMatching(/^PATCH \/v2\/r\/blobs\/uploads\/[^?\s]+: no byte for 0\.5 s$/)])
+    })
+
+    test('one that keeps sending, slower than idle-timeout in total, is not', async () => {
+      const steady = await upload(600, Array.from({ length: 6 }, () => Buffer.alloc(100, 2)), 200)
+      expect(steady.response).toMatch(/^HTTP\/1\.1 202 /)
+      expect(steady.response).toMatch(/\r\nRange: 0-599\r\n/i)
+      expect(quick.stalls).toEqual([])
+    })
   })
 })

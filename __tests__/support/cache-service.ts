@@ -12,7 +12,9 @@
  *   Put Blob below it, Put Block (64 MiB) + Put Block List above it. The SDK only accepts the URL
  *   as path-style (`/<account>/<container>/<blob>`) when the host is an IP or localhost.
  * - Download: the URL's host is not `*.blob.core.windows.net`, so the library uses one plain GET
- *   through @actions/http-client and checks only Content-Length.
+ *   through @actions/http-client and checks only Content-Length. Ranges (`x-ms-range`, `Range`) are
+ *   answered too, for the Azure SDK's `downloadToBuffer` that the library uses on Azure hosts, which
+ *   tests call directly.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
@@ -59,6 +61,9 @@ export interface RequestLogEntry {
   status: number
   /** Body bytes received (uploads) or sent (downloads) for this request. */
   bytes: number
+  /** performance.now() when the last body byte was received or sent, and when the response closed. */
+  lastByteMs?: number
+  closedMs?: number
 }
 
 /** A fault fires on the next `times` matching requests (forever when omitted), then clears itself. */
@@ -75,8 +80,17 @@ export interface Faults {
   createNotOk?: Countdown & { message: string }
   /** Downloads declare the full Content-Length, send only `afterBytes` of body, then close the socket. */
   truncateDownload?: Countdown & { afterBytes: number }
-  /** Downloads drip at `bytesPerSecond` (a restore slower than the upstream it saves a download from). */
-  slowDownload?: Countdown & { bytesPerSecond: number }
+  /**
+   * Downloads drip at `bytesPerSecond` (a restore slower than the upstream it saves a download from); only
+   * those of entries whose key starts with `keyPrefix`, when given.
+   */
+  slowDownload?: Countdown & { bytesPerSecond: number; keyPrefix?: string }
+  /**
+   * Downloads send `afterBytes` of the body and then nothing, keeping the connection open until the client
+   * gives up (the stall of actions/cache #1234); with `beforeHeaders`, not even the response headers.
+   * Only those of entries whose key starts with `keyPrefix`, when given.
+   */
+  stallDownload?: Countdown & { afterBytes: number; beforeHeaders?: boolean; keyPrefix?: string }
   /**
    * Refuse writes where a read-only token can surface: `create-response` = 200 `ok:false` with a
    * `cache write denied:` message (what the library's CacheWriteDeniedError dispatch expects),
@@ -116,6 +130,8 @@ export interface CacheService {
   restart(): Promise<void>
   /** Stop and delete the blob store. */
   close(): Promise<void>
+  /** The signed URL GetCacheEntryDownloadURL hands out for a committed entry. */
+  downloadUrl(entryId: number): string
 }
 
 export async function startCacheService(opts: CacheServiceOptions = {}): Promise<CacheService> {
@@ -178,6 +194,12 @@ class CacheServiceEmulator implements CacheService {
     return this.committed.map(e => ({ ...e }))
   }
 
+  downloadUrl(entryId: number): string {
+    const blobName = this.blobOfEntry.get(entryId)
+    if (!blobName) throw new Error(`no committed entry ${entryId}`)
+    return this.blobUrl(blobName, this.readSig, 'r')
+  }
+
   resetCounters(): void {
     this.bytesUploaded = 0
     this.bytesDownloaded = 0
@@ -228,7 +250,10 @@ class CacheServiceEmulator implements CacheService {
     const entry: RequestLogEntry = { method: req.method ?? '', path: url.pathname, query: url.search, status: 0, bytes: 0 }
     this.requests.push(entry)
     // 'close' also covers responses cut short on purpose (truncateDownload): their status still counts.
-    res.on('close', () => (entry.status = res.headersSent ? res.statusCode : 0))
+    res.on('close', () => {
+      entry.status = res.headersSent ? res.statusCode : 0
+      entry.closedMs = performance.now()
+    })
     // Only blob paths speak Azure (XML errors); everything else on the origin answers Twirp JSON.
     const isBlob = url.pathname.startsWith(BLOB_PATH)
     try {
@@ -436,7 +461,7 @@ class CacheServiceEmulator implements CacheService {
     sendStorageCreated(res, req, { etag: true })
   }
 
-  /** Get Blob: stream a committed blob, or cut it short when truncateDownload fires. */
+  /** Get Blob: stream a committed blob, or cut it short when truncateDownload fires, or stall it. */
   private async getBlob(
     req: http.IncomingMessage,
     res: http.ServerResponse,
@@ -446,28 +471,43 @@ class CacheServiceEmulator implements CacheService {
     const file = this.blobFile(blobName)
     const size = this.isCommittedBlob(blobName) ? await fileSize(file) : undefined
     if (size === undefined) throw new HttpError(404, 'BlobNotFound', 'the specified blob does not exist')
-    res.writeHead(200, {
+    const key = this.keyOfBlob(blobName)
+    const stall = this.faults.stallDownload
+    const stalls = req.method === 'GET' && stall !== undefined && key.startsWith(stall.keyPrefix ?? '') && this.fire('stallDownload')
+    if (stalls && stall.beforeHeaders) return this.holdOpen(req, res)
+    // The Azure SDK's downloadToBuffer asks for ranges (x-ms-range); the library's own client for all of it.
+    const range = byteRange(headerValue(req.headers['x-ms-range']) ?? headerValue(req.headers.range), size)
+    const [start, end] = range ?? [0, size - 1]
+    const length = size === 0 ? 0 : end - start + 1
+    res.writeHead(range ? 206 : 200, {
       ...storageHeaders(req),
       'Content-Type': 'application/octet-stream',
-      'Content-Length': String(size),
+      'Content-Length': String(length),
+      ...(range ? { 'Content-Range': `bytes ${start}-${end}/${size}` } : {}),
+      'Accept-Ranges': 'bytes',
       'x-ms-blob-type': 'BlockBlob',
       ETag: etagOf(blobName),
       'Last-Modified': new Date().toUTCString()
     })
-    if (req.method === 'HEAD' || size === 0) {
+    if (req.method === 'HEAD' || length === 0) {
       res.end()
       return
     }
     const cut = this.faults.truncateDownload
-    const afterBytes = cut ? Math.min(cut.afterBytes, size) : size
-    const truncate = cut !== undefined && this.fire('truncateDownload')
+    const afterBytes = stalls ? Math.min(stall.afterBytes, length) : cut ? Math.min(cut.afterBytes, length) : length
+    const truncate = !stalls && cut !== undefined && this.fire('truncateDownload')
     const counter = countBytes(n => {
       this.bytesDownloaded += n
       entry.bytes += n
+      entry.lastByteMs = performance.now()
     })
-    const source = createReadStream(file, truncate ? { start: 0, end: afterBytes - 1 } : {})
+    if (stalls) {
+      if (afterBytes > 0) await pipeline(createReadStream(file, { start, end: start + afterBytes - 1 }), counter, res, { end: false })
+      return this.holdOpen(req, res)
+    }
+    const source = createReadStream(file, { start, end: truncate ? start + afterBytes - 1 : end })
     const slow = this.faults.slowDownload
-    if (slow && this.fire('slowDownload')) {
+    if (slow && key.startsWith(slow.keyPrefix ?? '') && this.fire('slowDownload')) {
       await pipeline(source, throttle(slow.bytesPerSecond), counter, res)
       return
     }
@@ -482,7 +522,18 @@ class CacheServiceEmulator implements CacheService {
     res.socket?.end()
   }
 
+  /** Sends nothing more and keeps the connection until the client closes it (or stop() drops it). */
+  private async holdOpen(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    req.resume()
+    await new Promise<void>(resolve => res.once('close', resolve))
+  }
+
   // ---- blob store helpers -------------------------------------------------------------------------
+
+  private keyOfBlob(blobName: string): string {
+    const id = [...this.blobOfEntry].find(([, name]) => name === blobName)?.[0]
+    return this.committed.find(e => e.id === id)?.key ?? ''
+  }
 
   /** Streams a request body to `target` (via a temp file + rename) and counts it as uploaded. */
   private async receiveFile(req: http.IncomingMessage, target: string, entry: RequestLogEntry): Promise<void> {
@@ -490,6 +541,7 @@ class CacheServiceEmulator implements CacheService {
     const counter = countBytes(n => {
       this.bytesUploaded += n
       entry.bytes += n
+      entry.lastByteMs = performance.now()
     })
     try {
       await pipeline(req, counter, createWriteStream(tmp))
@@ -517,7 +569,7 @@ class CacheServiceEmulator implements CacheService {
   }
 
   /** Consumes one firing of a fault; returns false (and clears it) when its countdown is spent. */
-  private fire(name: 'twirpError' | 'rateLimit' | 'createNotOk' | 'truncateDownload' | 'slowDownload'): boolean {
+  private fire(name: 'twirpError' | 'rateLimit' | 'createNotOk' | 'truncateDownload' | 'slowDownload' | 'stallDownload'): boolean {
     const fault: Countdown | undefined = this.faults[name]
     if (!fault) return false
     if (fault.times === undefined) return true
@@ -676,6 +728,15 @@ async function fileSize(file: string): Promise<number | undefined> {
   } catch {
     return undefined
   }
+}
+
+/** `bytes=A-B` (B optional) as inclusive offsets within `size`; null when absent or not one satisfiable range. */
+function byteRange(header: string | undefined, size: number): [number, number] | null {
+  const match = /^bytes=(\d+)-(\d*)$/.exec(header ?? '')
+  if (!match || size === 0) return null
+  const start = Number(match[1])
+  const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1)
+  return start <= end ? [start, end] : null
 }
 
 /** Passes bytes on at most `bytesPerSecond`, in 64 KiB steps. */

@@ -5,14 +5,19 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var node_module__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8995);
+/* harmony import */ var node_module__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_module__WEBPACK_IMPORTED_MODULE_0__);
+
 // The first line goes out before the dependencies load (@actions/core's HTTP stack alone takes ~150 ms
 // to load), so the log shows at once that the step started.
 process.stdout.write('qdc-action: restoring caches\n');
-const { runMain } = await Promise.all(/* import() */[__nccwpck_require__.e(94), __nccwpck_require__.e(128)]).then(__nccwpck_require__.bind(__nccwpck_require__, 8128));
+// V8's compiled code for the bundle, kept in os.tmpdir() (or NODE_COMPILE_CACHE): post reuses what main
+// compiled, and a self-hosted runner every step after its first. A cache that cannot be written is skipped.
+(0,node_module__WEBPACK_IMPORTED_MODULE_0__.enableCompileCache)();
+const { runMain } = await Promise.all(/* import() */[__nccwpck_require__.e(94), __nccwpck_require__.e(241)]).then(__nccwpck_require__.bind(__nccwpck_require__, 241));
 await runMain();
 // Exit explicitly: dangling HTTP retries inside the cache library could keep Node alive for minutes.
 process.exit();
-
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);

@@ -5,13 +5,17 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
+/* harmony import */ var node_module__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8995);
+/* harmony import */ var node_module__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_module__WEBPACK_IMPORTED_MODULE_0__);
+
 // The first line goes out before the dependencies load (see main.ts).
 process.stdout.write('qdc-action: measuring and saving caches\n');
-const { runPost } = await Promise.all(/* import() */[__nccwpck_require__.e(94), __nccwpck_require__.e(490)]).then(__nccwpck_require__.bind(__nccwpck_require__, 490));
+// Reuses what main compiled (see main.ts).
+(0,node_module__WEBPACK_IMPORTED_MODULE_0__.enableCompileCache)();
+const { runPost } = await Promise.all(/* import() */[__nccwpck_require__.e(94), __nccwpck_require__.e(950)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2950));
 await runPost();
 // Exit explicitly: dangling HTTP retries inside the cache library could keep Node alive for minutes.
 process.exit();
-
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);

@@ -1,6 +1,8 @@
-import * as fs from 'node:fs/promises'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import * as path from 'node:path'
 import { captureLog, parseLogLine } from '../util/capture.js'
+import { DEFAULT_IDLE_TIMEOUT_MS } from '../util/idle.js'
+import { watchRequests } from '../util/request-watch.js'
 import { runnerTemp } from '../util/temp.js'
 import { type ArchivePart, type ArchiveSpec, type CacheBackend, type Miss, missed, type RestoreResult, type SaveResult } from './backend.js'
 
@@ -10,6 +12,11 @@ import { type ArchivePart, type ArchiveSpec, type CacheBackend, type Miss, misse
  */
 function loadCacheLibrary(): Promise<typeof import('@actions/cache')> {
   return import('@actions/cache')
+}
+
+export interface GitHubBackendOptions {
+  /** A restore whose download goes this long without a byte is cut and becomes a miss (the `idle-timeout` input). */
+  idleTimeoutMs?: number
 }
 
 /**
@@ -24,13 +31,17 @@ function loadCacheLibrary(): Promise<typeof import('@actions/cache')> {
 export class GitHubBackend implements CacheBackend {
   readonly name = 'github' as const
   readonly restoresInPlace = false
-  /** The library reads the cwd, GITHUB_WORKSPACE and TAR_OPTIONS of the process: one call at a time. */
-  private queue: Promise<unknown> = Promise.resolve()
+  private readonly environment = new LibraryEnvironment()
+  private readonly idleTimeoutMs: number
+
+  constructor(options: GitHubBackendOptions = {}) {
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
+  }
 
   async restore(spec: ArchiveSpec, key: string, restoreKeys: string[]): Promise<RestoreResult | Miss> {
     const cache = await loadCacheLibrary()
-    const { result: matchedKey, lines } = await this.inLinks(spec, 'restore', patterns =>
-      captureLog(() => cache.restoreCache(patterns, key, restoreKeys))
+    const { result: matchedKey, lines } = await this.environment.around('restore', spec, patterns =>
+      captureLog(() => watchRequests(this.idleTimeoutMs, 'the cache service stalled', () => cache.restoreCache(patterns, key, restoreKeys)))
     )
     if (matchedKey) return { matchedKey, archiveBytes: archiveSize(lines, /^Cache Size: ~\d+ MB \((\d+) B\)$/) }
     // The library swallows faults and returns undefined as for a miss; its warning tells them apart.
@@ -41,36 +52,130 @@ export class GitHubBackend implements CacheBackend {
 
   async save(spec: ArchiveSpec, key: string): Promise<SaveResult> {
     const cache = await loadCacheLibrary()
-    const { result: id, lines } = await this.inLinks(spec, 'save', patterns => captureLog(() => cache.saveCache(patterns, key)))
+    const { result: id, lines } = await this.environment.around('save', spec, patterns => captureLog(() => cache.saveCache(patterns, key)))
     if (id === -1) throw new Error(failure(lines, 'Failed to save: ') ?? 'the cache service did not accept the entry')
     return { archiveBytes: archiveSize(lines, /^File Size: (\d+)$/) }
   }
+}
 
-  /**
-   * Runs one library call with GITHUB_WORKSPACE and the cwd in a fresh directory of links (one per part,
-   * see portableNames) and TAR_OPTIONS carrying what our archives need; everything is put back after.
-   */
-  private async inLinks<T>(spec: ArchiveSpec, mode: 'restore' | 'save', work: (patterns: string[]) => Promise<T>): Promise<T> {
-    const run = this.queue.then(async () => {
-      const names = spec.parts.map(portableNames)
-      const links = await fs.mkdtemp(path.join(runnerTemp(), 'qdc-links-'))
-      const saved = { cwd: process.cwd(), workspace: process.env.GITHUB_WORKSPACE, tar: process.env.TAR_OPTIONS }
-      try {
-        for (const name of names) await makeLink(links, name, mode)
-        process.chdir(links)
-        process.env.GITHUB_WORKSPACE = links
-        process.env.TAR_OPTIONS = [saved.tar, ...tarOptions(spec, mode)].filter(Boolean).join(' ')
-        return await work(names.map(name => name.pattern))
-      } finally {
-        process.chdir(saved.cwd)
-        restoreEnv('GITHUB_WORKSPACE', saved.workspace)
-        restoreEnv('TAR_OPTIONS', saved.tar)
-        // Removes the links only: fs.rm never follows a symlink.
-        await fs.rm(links, { recursive: true, force: true })
-      }
+type CallMode = 'restore' | 'save'
+
+interface Waiting {
+  mode: CallMode
+  spec: ArchiveSpec
+  names: PortableName[]
+  admit: () => void
+  refuse: (error: unknown) => void
+}
+
+/**
+ * The process-wide state the library reads: GITHUB_WORKSPACE (a directory of links, one per part, see
+ * portableNames), TAR_OPTIONS (what our archives need) and, to resolve a save's paths, the cwd. Restores
+ * set the two variables alike and never need the cwd (the library's tar extracts with -C GITHUB_WORKSPACE),
+ * so any number of them run at once in one directory, each adding its links (two that need one name for
+ * different directories take turns), and the cwd stays where it is for whatever else runs meanwhile: other
+ * kinds' afterRestore hooks start while restores still go on. Those hooks see the two variables changed
+ * until the last restore leaves; none reads them (the compose build, the one that runs the user's code,
+ * waits for every restore). A save's TAR_OPTIONS carry its kind's never-archive patterns and it needs the
+ * cwd, so a save has the process to itself. Calls are admitted in the order they came; everything is put
+ * back when the last one leaves.
+ */
+class LibraryEnvironment {
+  private mode: CallMode | null = null
+  private calls = 0
+  private dir = ''
+  private saved: { cwd: string; workspace: string | undefined; tar: string | undefined } | null = null
+  private readonly links = new Map<string, { target: string; users: number }>()
+  private readonly queue: Waiting[] = []
+
+  async around<T>(mode: CallMode, spec: ArchiveSpec, work: (patterns: string[]) => Promise<T>): Promise<T> {
+    const names = spec.parts.map(portableNames)
+    await new Promise<void>((admit, refuse) => {
+      this.queue.push({ mode, spec, names, admit, refuse })
+      this.admitWaiting()
     })
-    this.queue = run.catch(() => undefined)
-    return run
+    try {
+      return await work(names.map(name => name.pattern))
+    } finally {
+      this.leave(names)
+      this.admitWaiting()
+    }
+  }
+
+  private admitWaiting(): void {
+    while (this.queue.length > 0 && this.admits(this.queue[0])) {
+      const next = this.queue.shift()!
+      try {
+        this.enter(next)
+        next.admit()
+      } catch (error) {
+        next.refuse(error)
+      }
+    }
+  }
+
+  private admits(next: Waiting): boolean {
+    if (this.calls === 0) return true
+    return this.mode === 'restore' && next.mode === 'restore' && next.names.every(name => (this.links.get(name.link)?.target ?? name.target) === name.target)
+  }
+
+  /** Synchronous, so nothing else runs between the check that admitted a call and its links being there. */
+  private enter({ mode, spec, names }: Waiting): void {
+    if (this.calls === 0) this.setUp(mode, spec)
+    this.calls++
+    const added: PortableName[] = []
+    try {
+      for (const name of names) {
+        this.addLink(name, mode)
+        added.push(name)
+      }
+    } catch (error) {
+      this.leave(added)
+      throw error
+    }
+  }
+
+  private setUp(mode: CallMode, spec: ArchiveSpec): void {
+    this.dir = mkdtempSync(path.join(runnerTemp(), 'qdc-links-'))
+    this.saved = { cwd: process.cwd(), workspace: process.env.GITHUB_WORKSPACE, tar: process.env.TAR_OPTIONS }
+    this.mode = mode
+    if (mode === 'save') process.chdir(this.dir)
+    process.env.GITHUB_WORKSPACE = this.dir
+    process.env.TAR_OPTIONS = [this.saved.tar, ...tarOptions(spec, mode)].filter(Boolean).join(' ')
+  }
+
+  /** Before a restore the directories are made, so tar extracts through the links into them. */
+  private addLink(name: PortableName, mode: CallMode): void {
+    const held = this.links.get(name.link)
+    if (held) {
+      held.users++
+      return
+    }
+    if (mode === 'restore') mkdirSync(name.target, { recursive: true })
+    symlinkSync(name.target, path.join(this.dir, name.link))
+    this.links.set(name.link, { target: name.target, users: 1 })
+  }
+
+  private leave(names: PortableName[]): void {
+    for (const name of names) {
+      const held = this.links.get(name.link)
+      if (held && --held.users === 0) {
+        this.links.delete(name.link)
+        // Removes the link only: unlink never follows a symlink.
+        rmSync(path.join(this.dir, name.link), { force: true })
+      }
+    }
+    if (--this.calls === 0) this.tearDown()
+  }
+
+  private tearDown(): void {
+    const saved = this.saved!
+    if (this.mode === 'save') process.chdir(saved.cwd)
+    restoreEnv('GITHUB_WORKSPACE', saved.workspace)
+    restoreEnv('TAR_OPTIONS', saved.tar)
+    rmSync(this.dir, { recursive: true, force: true })
+    this.mode = null
+    this.saved = null
   }
 }
 
@@ -111,15 +216,6 @@ function spellingRoot(spelled: string): { base: 'home' | 'root' | 'workspace'; r
   if (spelled === '~' || spelled.startsWith('~/')) return { base: 'home', rest: spelled.slice(1) }
   if (spelled.startsWith('/')) return { base: 'root', rest: spelled }
   return { base: 'workspace', rest: spelled }
-}
-
-/** Before a restore the directories are made, so tar extracts through the links into them. */
-async function makeLink(links: string, name: PortableName, mode: 'restore' | 'save'): Promise<void> {
-  if (mode === 'restore') await fs.mkdir(name.target, { recursive: true })
-  await fs.symlink(name.target, path.join(links, name.link)).catch(async (error: NodeJS.ErrnoException) => {
-    // Two spelled parts relative to the same root share its link.
-    if (error.code !== 'EEXIST' || (await fs.readlink(path.join(links, name.link))) !== name.target) throw error
-  })
 }
 
 /**

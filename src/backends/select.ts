@@ -13,7 +13,7 @@ export async function chooseBackend(config: ActionConfig): Promise<BackendName> 
 }
 
 export function openBackend(name: BackendName, config: ActionConfig): CacheBackend {
-  if (name === 'github') return new GitHubBackend()
+  if (name === 'github') return new GitHubBackend({ idleTimeoutMs: config.transfer.idleTimeoutMs })
   if (name === 's3') return new S3Store(config.s3!, { log: line => core.info(line), mask: maskSecret })
   const { dir, maxAgeMs, maxBytes } = config.local
   return new LocalStore(dir, Date.now, { log: line => core.info(line), pruning: { maxAgeMs, maxBytes } })

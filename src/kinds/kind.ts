@@ -81,8 +81,15 @@ export interface OwnAccount {
 export interface CacheKind {
   readonly name: KindName
   plan(context: PlanContext): Promise<KindPlan>
-  /** Main, after the restore: Nix's substituter, model and download fetches, the compose build. */
+  /**
+   * Main, after the restore: Nix's substituter, model and download fetches, the compose build. It starts
+   * as soon as this kind is restored, while other kinds may still be restoring, unless
+   * `afterRestoreNeeds` says it reads what another kind restores.
+   */
   afterRestore?(run: KindRun): Promise<void>
+  /** `every-restore`: afterRestore waits until every kind is restored (the compose build reads the buildah cache mounts). */
+  readonly afterRestoreNeeds?: 'its-restore' | 'every-restore'
+
   /** Post, before the kind is measured: Nix's new store paths go into the binary cache. */
   beforeSave?(run: KindRun): Promise<void>
   /** Null when the kind has no figures of its own this run: the directory diff counts instead. */

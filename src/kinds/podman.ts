@@ -36,11 +36,17 @@ export const podman: CacheKind = {
     }
   },
 
+  // The build reads the buildah kind's cache mounts (pip inside RUN --mount=type=cache): those must be in place.
+  afterRestoreNeeds: 'every-restore',
+
   async afterRestore({ config, plan, entry }) {
     const composeFile = config.podman.composeFile
     if (!composeFile) return
     const { services } = plan.data as PodmanPlanData
-    await buildWithLayerCache({ ...config.podman, dir: plan.spec.parts[0].path, composeFile, services, workspace: config.workspace }, entry)
+    await buildWithLayerCache(
+      { ...config.podman, dir: plan.spec.parts[0].path, composeFile, services, workspace: config.workspace, idleTimeoutMs: config.transfer.idleTimeoutMs },
+      entry
+    )
   },
 
   account(entry) {

@@ -1,6 +1,5 @@
 import * as crypto from 'node:crypto'
-import type { Stats } from 'node:fs'
-import * as fs from 'node:fs/promises'
+import { lstatSync, readdirSync, type Stats } from 'node:fs'
 import * as path from 'node:path'
 
 /** Size and modification time of every file (and symlink) below a kind's paths, by absolute path. */
@@ -13,18 +12,53 @@ export async function snapshotTree(paths: string[], exclude: string[]): Promise<
   return snapshot
 }
 
-/** Every file and symlink below the roots (not following links), but names matching `exclude`, in order. */
+/** Between two yields to the event loop during a walk: a few milliseconds of lstat calls. */
+const ENTRIES_PER_TURN = 1000
+
+/**
+ * Every file and symlink below the roots (not following links), but names matching `exclude`, in order.
+ * The calls are synchronous: a stat of a file in the page cache takes microseconds, and sending each one
+ * to libuv's pool and back cost three to four times the walk itself (40 ms instead of 10 for 2,000 files
+ * here). The walk yields every ENTRIES_PER_TURN entries so a large tree never holds the event loop (other
+ * kinds restoring, a download's timers) for more than a few milliseconds.
+ */
 export async function walkFiles(roots: string[], exclude: string[], visit: (file: string, stat: Stats) => void): Promise<void> {
   const excluded = exclude.map(globToRegExp)
-  const walk = async (entry: string): Promise<void> => {
-    if (excluded.some(pattern => pattern.test(path.basename(entry)))) return
-    const stat = await fs.lstat(entry).catch(() => null)
-    if (!stat) return
-    if (!stat.isDirectory()) return visit(entry, stat)
-    const names = await fs.readdir(entry).catch(() => [] as string[])
-    for (const name of names) await walk(path.join(entry, name))
+  // Depth first, names in readdir order: a stack holding them reversed.
+  const pending = [...roots].reverse()
+  for (let turn = 0; pending.length > 0; turn++) {
+    if (turn === ENTRIES_PER_TURN) {
+      turn = 0
+      await new Promise(resolve => setImmediate(resolve))
+    }
+    const entry = pending.pop()!
+    if (excluded.some(pattern => pattern.test(path.basename(entry)))) continue
+    const stat = lstatOrNull(entry)
+    if (!stat) continue
+    if (!stat.isDirectory()) {
+      visit(entry, stat)
+      continue
+    }
+    const names = readdirOrEmpty(entry)
+    for (let i = names.length - 1; i >= 0; i--) pending.push(path.join(entry, names[i]))
   }
-  for (const root of roots) await walk(root)
+}
+
+/** A file that went away during the walk is simply not there. */
+function lstatOrNull(entry: string): Stats | null {
+  try {
+    return lstatSync(entry)
+  } catch {
+    return null
+  }
+}
+
+function readdirOrEmpty(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
 }
 
 /** tar's --exclude wildcards as used by kinds: `*` and `?` within a name. */

@@ -51,6 +51,8 @@ export interface ComposeBuild extends PodmanSettings {
   composeFile: string
   services: ComposeService[]
   workspace: string
+  /** The bridge drops a connection that goes this long without a byte either way (the `idle-timeout` input). */
+  idleTimeoutMs: number
 }
 
 /**
@@ -86,7 +88,7 @@ export function cacheMode(asked: PodmanCacheMode, version: string): 'registry' |
 }
 
 async function buildWithCache(build: ComposeBuild, entry: LedgerEntry, mode: 'registry' | 'images'): Promise<ImageBuild[]> {
-  const registry = new LayoutRegistry(build.dir)
+  const registry = new LayoutRegistry(build.dir, { idleTimeoutMs: build.idleTimeoutMs })
   let bridge: string
   try {
     bridge = await registry.start()
@@ -112,6 +114,7 @@ async function buildWithCache(build: ComposeBuild, entry: LedgerEntry, mode: 're
     return record(build.services, entry, run, registry, { loaded, pulled, steps })
   } finally {
     await registry.stop()
+    for (const stall of registry.stalls) core.warning(`podman: the layer cache on ${bridge} dropped a stalled connection: ${stall}`)
     await fs.rm(confDir, { recursive: true, force: true })
   }
 }

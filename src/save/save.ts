@@ -22,16 +22,19 @@ export interface SaveContext {
 export async function saveOne(plan: CachePlan, entry: LedgerEntry, restoredFingerprint: string, context: SaveContext): Promise<void> {
   const started = performance.now()
   const now = await snapshotTree(partPaths(plan.spec), plan.spec.exclude)
-  await account(plan, entry, now, context.snapshotDir)
-  entry.saved = await decideAndSave(plan, entry, fingerprint(now) !== restoredFingerprint, totalBytes(now), context)
+  const changed = fingerprint(now) !== restoredFingerprint
+  await account(plan, entry, now, changed, context.snapshotDir)
+  entry.saved = await decideAndSave(plan, entry, changed, totalBytes(now), context)
   entry.saveMs = performance.now() - started
 }
 
 /**
  * downloaded = what appeared or changed since the restore; reused = restored bytes still there, unchanged.
  * A kind that knows better (something built on the runner also lands in its directory) counts its own.
+ * When the fingerprint says nothing changed, every file is as main saw it: nothing was downloaded and
+ * every restored byte was reused, so main's file lists need not be read back.
  */
-async function account(plan: CachePlan, entry: LedgerEntry, now: TreeSnapshot, snapshotDir: string): Promise<void> {
+async function account(plan: CachePlan, entry: LedgerEntry, now: TreeSnapshot, changed: boolean, snapshotDir: string): Promise<void> {
   const own = kindNamed(plan.kind).account?.(entry)
   if (own) {
     entry.downloadedBytes = own.downloadedBytes
@@ -39,10 +42,14 @@ async function account(plan: CachePlan, entry: LedgerEntry, now: TreeSnapshot, s
     core.info(own.explanation)
     return
   }
-  const tree = await readRestoredTree(snapshotFile(snapshotDir, plan.kind))
-  const present = tree?.present ?? {}
-  entry.downloadedBytes = totalBytes(changedSince(present, now))
-  entry.reusedBytes = totalBytes(unchangedIn(tree?.restored ?? {}, now))
+  if (changed) {
+    const tree = await readRestoredTree(snapshotFile(snapshotDir, plan.kind))
+    entry.downloadedBytes = totalBytes(changedSince(tree?.present ?? {}, now))
+    entry.reusedBytes = totalBytes(unchangedIn(tree?.restored ?? {}, now))
+  } else {
+    entry.downloadedBytes = 0
+    entry.reusedBytes = entry.restoredBytes
+  }
   core.info(`Downloaded during the job: ${formatBytes(entry.downloadedBytes)}; reused from cache: ${formatBytes(entry.reusedBytes)}`)
 }
 

@@ -1,25 +1,59 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+
+/*
+ * The one place qdc intercepts @actions/core's output, which it writes to process.stdout. Hooks belong to
+ * the work they were set up for, not to the process: a write is handed to the hooks of the async context
+ * it was made in (AsyncLocalStorage), innermost first. So kinds that restore at the same time each keep
+ * their own lines (holdOutput), and the GitHub backend reads only its own call's log lines (captureLog)
+ * while other calls log beside it.
+ */
+
+interface Hook {
+  /** Sees a chunk first; false keeps it from the hooks outside and from stdout. */
+  accept: (text: string) => boolean
+  outer: Hook | undefined
+}
+
+const innermost = new AsyncLocalStorage<Hook>()
+/** How many hookStdout calls are running: stdout.write is replaced while there is one. */
+let running = 0
+let replaced: PropertyDescriptor | undefined
+
 /**
- * Runs `work` with every chunk written to stdout handed to `hook` first; the chunk still reaches stdout
- * when `hook` returns true. The one place qdc intercepts @actions/core's output.
+ * Runs `work` with every chunk it (and whatever it starts) writes to stdout handed to `hook` first; the
+ * chunk goes on to outer hooks and to stdout when `hook` returns true. Writes from other work are not seen.
  */
 export async function hookStdout<T>(hook: (text: string) => boolean, work: () => Promise<T>): Promise<T> {
+  if (running++ === 0) replaceWrite()
+  try {
+    return await innermost.run({ accept: hook, outer: innermost.getStore() }, work)
+  } finally {
+    if (--running === 0) restoreWrite()
+  }
+}
+
+function replaceWrite(): void {
   const stdout = process.stdout
-  const original = Object.getOwnPropertyDescriptor(stdout, 'write')
+  replaced = Object.getOwnPropertyDescriptor(stdout, 'write')
   const write = stdout.write.bind(stdout) as (...args: unknown[]) => boolean
   stdout.write = function (chunk: unknown, ...rest: unknown[]): boolean {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array<ArrayBuffer>).toString('utf8')
-    if (hook(text)) return write(chunk, ...rest)
-    const callback = rest.find(arg => typeof arg === 'function') as (() => void) | undefined
-    callback?.()
-    return true
+    for (let hook = innermost.getStore(); hook; hook = hook.outer) {
+      if (hook.accept(text)) continue
+      const callback = rest.find(arg => typeof arg === 'function') as (() => void) | undefined
+      callback?.()
+      return true
+    }
+    return write(chunk, ...rest)
   }
-  try {
-    return await work()
-  } finally {
-    // Back to exactly what was there: the stream's own write, or an outer hook's.
-    if (original) Object.defineProperty(stdout, 'write', original)
-    else delete (stdout as { write?: unknown }).write
-  }
+}
+
+/** Back to exactly what was there: the stream's own write, or one a test put there. */
+function restoreWrite(): void {
+  const stdout = process.stdout
+  if (replaced) Object.defineProperty(stdout, 'write', replaced)
+  else delete (stdout as { write?: unknown }).write
+  replaced = undefined
 }
 
 /**
@@ -37,6 +71,23 @@ export async function captureLog<T>(work: () => Promise<T>): Promise<{ result: T
     return true
   }, work)
   return { result, lines: pending ? [...lines, pending] : lines }
+}
+
+/**
+ * Runs `work` with what it writes held back, then writes all of it at once, whether `work` succeeded or
+ * not: a kind's group (`::group::Restore pip` … `::endgroup::`) stays in one piece while other kinds log
+ * at the same time. Written from the caller's context, so outer hooks (the CLI's filter) still see it.
+ */
+export async function holdOutput<T>(work: () => Promise<T>): Promise<T> {
+  const held: string[] = []
+  try {
+    return await hookStdout(text => {
+      held.push(text)
+      return false
+    }, work)
+  } finally {
+    if (held.length > 0) process.stdout.write(held.join(''))
+  }
 }
 
 /** A line @actions/core wrote: a workflow command (`::warning::text`) with its data unescaped, or plain text. */

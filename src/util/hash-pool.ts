@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 
@@ -191,7 +192,9 @@ class HashPool {
   request<T>(slot: PoolWorker, id: number, message: object, onProgress?: (bytes: number) => void): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (slot.failure) return reject(slot.failure)
-      this.pending.set(id, { slot, resolve: resolve, reject, onProgress })
+      // The worker's messages arrive in the context that started it; a progress line belongs to the caller's
+      // (its kind's log group, see capture.ts).
+      this.pending.set(id, { slot, resolve: resolve, reject, onProgress: onProgress && AsyncResource.bind(onProgress) })
       slot.worker.postMessage({ ...message, id })
     })
   }

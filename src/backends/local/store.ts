@@ -1,4 +1,5 @@
 import * as crypto from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import * as core from '@actions/core'
@@ -7,11 +8,10 @@ import { formatBytes } from '../../report/format.js'
 import { readJson, syncPath, writeFileAtomic } from '../../util/atomic.js'
 import { stringifyError } from '../../util/errors.js'
 import { digestFile } from '../../util/hash-pool.js'
-import { progressLog } from '../../util/progress.js'
+import { progressIntervalMs, progressLog } from '../../util/progress.js'
 import {
-  ArchiveMismatch,
-  ExtractionFailed,
-  extractVerified,
+  CorruptArchiveError,
+  extractToStaging,
   ignoreCode,
   moveIntoPlace,
   type PathKind,
@@ -125,7 +125,7 @@ export class LocalStore implements CacheBackend, ManagedStore {
     try {
       // The version covers the identity, but meta.json is data from the store: targets come from the spec.
       if (meta.format !== STORE_FORMAT || meta.parts.length !== spec.parts.length) throw corrupt(meta.key, `it does not describe ${spec.parts.length} part(s) in format ${STORE_FORMAT}`)
-      // Every part is verified and staged before any is moved in: an entry restores whole or not at all.
+      // Every part is extracted (and so verified) into staging before any is moved in: an entry restores whole or not at all.
       for (const [index, part] of meta.parts.entries()) {
         const target = spec.parts[index]
         const progress = progressLog(`Restoring ${target.name}`, part.kind === 'missing' ? 0 : part.bytes, this.log)
@@ -527,8 +527,12 @@ async function openArchive(dir: string, part: StoredPart & { kind: 'tree' | 'fil
 }
 
 /**
- * Extracts one part into staging while a worker hashes the same open file: the caller moves the result
- * into place only once every part verified, so a corrupt archive never touches the target.
+ * Extracts one part into staging; the caller moves the result into place only once every part extracted.
+ * Nothing hashes the archive on the way: zstd checks the content against the frame's checksum as it
+ * decompresses (archive.ts), so a flipped byte or a cut-off archive fails the extraction and never
+ * touches the target, and the size recorded at save catches an archive that was cut or grew. An archive
+ * whose frame carries no checksum (not one qdc wrote) is checked against its SHA-256 first, as before.
+ * The SHA-256 stays for `qdc verify`, which reads the archives without extracting them.
  */
 async function extractPart(
   handle: fs.FileHandle | undefined,
@@ -540,14 +544,57 @@ async function extractPart(
   if (part.kind === 'missing' || !handle) return null
   const { size } = await handle.stat()
   if (size !== part.bytes) throw corrupt(key, `archive for ${part.name} is ${size} bytes, ${part.bytes} were written`)
-  // Positioned reads leave the descriptor's offset at 0 for tar, which reads the same inode through stdin.
-  const hashed = digestFile({ fd: handle.fd }, size, [{ algorithm: 'sha256' }], onProgress).then(({ digests, bytesRead }) => ({ sha256: digests[0], bytes: bytesRead }))
+  if (!(await hasContentChecksum(handle))) await checkSha256(handle, part, key)
+  const following = followReads(handle.fd, onProgress)
   try {
-    return await extractVerified(handle.fd, hashed, part, part.kind, target.path)
+    return await extractToStaging(handle.fd, part.kind, target.path)
   } catch (error) {
-    if (error instanceof ArchiveMismatch) throw corrupt(key, `archive for ${part.name} ${error.message}`)
-    if (error instanceof ExtractionFailed) throw new Error(`local cache entry "${key}" was not restored into ${target.path}: ${error.message}`, { cause: error })
-    throw error
+    if (error instanceof CorruptArchiveError) throw corrupt(key, `archive for ${part.name} ${error.message}`)
+    throw new Error(`local cache entry "${key}" was not restored into ${target.path}: ${(error as Error).message}`, { cause: error })
+  } finally {
+    following.stop()
+  }
+}
+
+/** zstd's frame magic number, little-endian, then the frame header descriptor; bit 2: content checksum. */
+const ZSTD_MAGIC = 0xfd2fb528
+const CONTENT_CHECKSUM_FLAG = 0b100
+
+/** True when the archive's first zstd frame carries a checksum of its content. Reads at offset 0 without moving it. */
+async function hasContentChecksum(handle: fs.FileHandle): Promise<boolean> {
+  const header = Buffer.alloc(5)
+  const { bytesRead } = await handle.read(header, 0, header.length, 0)
+  return bytesRead === header.length && header.readUInt32LE(0) === ZSTD_MAGIC && (header[4] & CONTENT_CHECKSUM_FLAG) !== 0
+}
+
+async function checkSha256(handle: fs.FileHandle, part: StoredPart & { kind: 'tree' | 'file' }, key: string): Promise<void> {
+  // Positioned reads leave the descriptor's offset at 0 for zstd, which reads the same open file.
+  const { digests } = await digestFile({ fd: handle.fd }, part.bytes, [{ algorithm: 'sha256' }])
+  if (digests[0] !== part.sha256) throw corrupt(key, `archive for ${part.name} does not match its SHA-256`)
+}
+
+/**
+ * Reports how far zstd has read the archive: it reads through a copy of our descriptor, which shares the
+ * file offset, and Linux shows that offset in /proc/self/fdinfo. Elsewhere there is simply no progress.
+ */
+function followReads(fd: number, onProgress: (bytes: number) => void): { stop: () => void } {
+  let reported = 0
+  const timer = setInterval(() => {
+    const position = fileOffset(fd)
+    if (position === null || position <= reported) return
+    onProgress(position - reported)
+    reported = position
+  }, Math.min(progressIntervalMs(), 1000))
+  timer.unref()
+  return { stop: () => clearInterval(timer) }
+}
+
+function fileOffset(fd: number): number | null {
+  try {
+    const match = /^pos:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))
+    return match ? Number(match[1]) : null
+  } catch {
+    return null
   }
 }
 

@@ -1,6 +1,7 @@
 import * as http from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { pipeline } from 'node:stream/promises'
+import { DEFAULT_IDLE_TIMEOUT_MS, IdleTimeoutError } from '../../util/idle.js'
 import { DigestMismatch, hexOf, OciLayout } from './layout.js'
 
 /** Bytes that crossed the registry for one label (a service being built, or base-image restore/save). */
@@ -33,21 +34,39 @@ export class LayoutRegistry {
   readonly traffic = new Map<string, Traffic>()
   /** Attributes traffic to whatever is happening now (the service being built); set by the caller. */
   label = 'other'
+  /**
+   * Requests dropped because their connection went `idleTimeoutMs` without a byte either way (podman
+   * stopped sending an upload or reading a blob): `PATCH /v2/buildcache/blobs/uploads/<id>: no byte for 60 s`.
+   */
+  readonly stalls: string[] = []
   private server: http.Server | null = null
   private readonly uploads = new Map<string, string>()
+  private readonly idleTimeoutMs: number
 
-  constructor(dir: string) {
+  constructor(dir: string, options: { idleTimeoutMs?: number } = {}) {
     this.layout = new OciLayout(dir)
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
   }
 
   /** Listens on 127.0.0.1 at a free port (or `port`); returns `127.0.0.1:<port>`. */
   async start(port = 0): Promise<string> {
     await this.layout.open()
+    const inFlight = new WeakMap<Socket, string>()
     const server = http.createServer((req, res) => {
+      inFlight.set(req.socket, `${req.method} ${req.url?.split('?')[0]}`)
+      res.once('close', () => inFlight.delete(req.socket))
       this.handle(req, res).catch(error => {
         if (!res.headersSent) sendError(res, 500, 'UNKNOWN', String(error))
         else res.destroy()
       })
+    })
+    // Node's socket timeout is an idle timeout: any byte read or written re-arms it. A connection kept
+    // alive between requests is closed by keepAliveTimeout long before, and one that times out idle is
+    // nothing to report.
+    server.setTimeout(this.idleTimeoutMs, (socket: Socket) => {
+      const request = inFlight.get(socket)
+      if (request) this.stalls.push(new IdleTimeoutError(this.idleTimeoutMs, request).message)
+      socket.destroy()
     })
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)

@@ -1,0 +1,89 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { subscribe } from 'node:diagnostics_channel'
+import type { ClientRequest } from 'node:http'
+import type { Socket } from 'node:net'
+import { hookStdout } from './capture.js'
+import { IdleTimeoutError } from './idle.js'
+
+/*
+ * Idle timeouts for a library's own HTTP, without its help and without protocol code of ours. Node publishes
+ * every node:http(s) request it makes on the `http.client.request.created` diagnostics channel, synchronously
+ * in the async context that made it; @actions/cache's client, and the Azure SDK it downloads with from Azure
+ * blob storage, are both node:http(s). So each request made inside `watchRequests` gets one timer, re-armed by
+ * every chunk its socket receives; a request that goes `idleMs` without a byte is destroyed, naming its host
+ * and path. From then on every request of that work is refused at once (the library's retries end without
+ * waiting out their own timeouts), and `watchRequests` rejects right away: the library's call is left to wind
+ * down on its own, its log muted, with every download it might still try refused.
+ */
+
+interface Watch {
+  idleMs: number
+  /** Starts the message: `the cache service stalled`. */
+  label: string
+  stalled: IdleTimeoutError | null
+  onStall: (error: IdleTimeoutError) => void
+}
+
+const watching = new AsyncLocalStorage<Watch>()
+let subscribed = false
+
+/** The channel passes `{ request }`, in the constructor: before the request has a socket or sent a byte. */
+function onRequestCreated(message: unknown): void {
+  const watch = watching.getStore()
+  if (watch) watchRequest((message as { request: ClientRequest }).request, watch)
+}
+
+/**
+ * Runs `work`, destroying any request it makes through node:http(s) that goes `idleMs` without a byte, and
+ * rejects with that IdleTimeoutError as soon as one does; what the abandoned work logs after that is dropped
+ * (its own complaint about the destroyed request would only repeat the stall, outside its group).
+ */
+export async function watchRequests<T>(idleMs: number, label: string, work: () => Promise<T>): Promise<T> {
+  if (!subscribed) {
+    subscribe('http.client.request.created', onRequestCreated)
+    subscribed = true
+  }
+  let stall!: (error: IdleTimeoutError) => void
+  const stalled = new Promise<never>((_, reject) => (stall = reject))
+  const watch: Watch = {
+    idleMs,
+    label,
+    stalled: null,
+    onStall: stall
+  }
+  const running = watching.run(watch, () => hookStdout(() => watch.stalled === null, work))
+  // The abandoned work may still fail later; it was reported through the stall already.
+  running.catch(() => undefined)
+  return Promise.race([running, stalled])
+}
+
+function watchRequest(request: ClientRequest, watch: Watch): void {
+  if (watch.stalled) {
+    request.destroy(watch.stalled)
+    return
+  }
+  let socket: Socket | undefined
+  const touch = (): void => void timer.refresh()
+  const timer = setTimeout(() => {
+    // A socket paused by its reader is our side (a slow disk) holding the bytes back, not the server.
+    if (socket?.isPaused()) return touch()
+    const error = new IdleTimeoutError(watch.idleMs, `${watch.label}: ${describe(request)}`)
+    watch.stalled = error
+    request.destroy(error)
+    watch.onStall(error)
+  }, watch.idleMs)
+  request.once('socket', (assigned: Socket) => {
+    socket = assigned
+    assigned.on('data', touch)
+  })
+  request.once('close', () => {
+    clearTimeout(timer)
+    socket?.off('data', touch)
+  })
+}
+
+/** `127.0.0.1:40123, GET /devstoreaccount1/cache/entry-3`: no query, which holds the URL's signature. */
+function describe(request: ClientRequest): string {
+  const host = request.getHeader('host') ?? request.host
+  return `${String(host)}, ${request.method} ${request.path.split('?')[0]}`
+}
