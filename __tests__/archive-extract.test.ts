@@ -20,7 +20,9 @@ beforeEach(async () => {
   base = await fs.mkdtemp(path.join(os.tmpdir(), 'qdc-extract-'))
   await fs.mkdir(path.join(base, 'src'))
   await fs.writeFile(path.join(base, 'src', 'data.bin'), crypto.randomBytes(3 * 1024 * 1024))
-  archive = spawnSync('tar', ['--format=gnu', '--use-compress-program=zstd', '-cf', '-', '-C', path.join(base, 'src'), '.'], { maxBuffer: 64 * 1024 * 1024 }).stdout
+  archive = spawnSync('tar', ['--format=gnu', '--use-compress-program=zstd', '-cf', '-', '-C', path.join(base, 'src'), '.'], {
+    maxBuffer: 64 * 1024 * 1024
+  }).stdout
   expected = { sha256: crypto.createHash('sha256').update(archive).digest('hex'), bytes: archive.length }
 })
 
@@ -30,11 +32,13 @@ afterEach(async () => {
 
 const leftovers = async () => (await fs.readdir(base)).filter(name => name.includes('qdc-restore'))
 
-test('a stream cut short before extraction started ends it with the reader\'s reason, at once', async () => {
+test("a stream cut short before extraction started ends it with the reader's reason, at once", async () => {
   const stream = new PassThrough()
   stream.destroy()
   const t0 = Date.now()
-  await expect(extractVerified(stream, Promise.reject(new Error('the download broke')), expected, 'tree', path.join(base, 'out'))).rejects.toThrow('the download broke')
+  await expect(
+    extractVerified(stream, Promise.reject(new Error('the download broke')), expected, 'tree', path.join(base, 'out'))
+  ).rejects.toThrow('the download broke')
   expect(Date.now() - t0).toBeLessThan(5000)
   expect(await leftovers()).toEqual([])
 })
@@ -52,7 +56,7 @@ test('a stream cut midway ends it too', async () => {
   expect(await leftovers()).toEqual([])
 })
 
-test('bytes that are not the manifest\'s are an ArchiveMismatch, even where tar would have extracted them', async () => {
+test("bytes that are not the manifest's are an ArchiveMismatch, even where tar would have extracted them", async () => {
   const stream = new PassThrough()
   stream.end(archive)
   const wrong = { ...expected, sha256: '0'.repeat(64) }

@@ -59,10 +59,10 @@ beforeEach(() => {
   service.resetCounters()
   stdout = []
   // @actions/core logs through process.stdout.write (`::warning::`, `::error::`, plain info).
-  jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array) => {
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stdout.push(String(chunk))
     return true
-  }))
+  })
 })
 
 afterEach(async () => {
@@ -256,9 +256,7 @@ describe('key matching', () => {
     await expect(cache.saveCache([dir], 'dup-key')).resolves.toBe(-1)
 
     expect(commandLines('warning')).toEqual([expect.stringContaining('Cache reservation failed: cache entry with key "dup-key"')])
-    expect(logText()).toContain(
-      'Failed to save: Unable to reserve cache with key dup-key, another job may be creating this cache.'
-    )
+    expect(logText()).toContain('Failed to save: Unable to reserve cache with key dup-key, another job may be creating this cache.')
     expect(service.requests.some(r => r.method === 'PUT')).toBe(false)
     expect(service.entries().filter(e => e.key === 'dup-key')).toHaveLength(1)
   })
@@ -297,9 +295,7 @@ describe('service faults: the library never throws, and returns a miss or -1', (
     expect(twirpCalls('CreateCacheEntry').map(c => c.status)).toEqual([429])
     expect(commandLines('warning')).toEqual(["You've hit a rate limit, your rate limit will reset in 60 seconds"])
     // RateLimitError is swallowed by saveCacheV2's reserve try/catch and re-thrown as ReserveCacheError.
-    expect(logText()).toContain(
-      'Failed to save: Unable to reserve cache with key rate-limited, another job may be creating this cache.'
-    )
+    expect(logText()).toContain('Failed to save: Unable to reserve cache with key rate-limited, another job may be creating this cache.')
     expect(logText()).toContain(
       'Failed to reserve cache: Error: Failed to CreateCacheEntry: Rate limited: Failed request: (429) Too Many Requests: cache entry creation rate limit exceeded'
     )
@@ -323,9 +319,7 @@ describe('service faults: the library never throws, and returns a miss or -1', (
       await expect(cache.saveCache([dir], 'refused-save')).resolves.toBe(-1)
       // NetworkError from CreateCacheEntry is also re-labelled as "another job may be creating this cache".
       expect(commandLines('warning')).toEqual([])
-      expect(logText()).toContain(
-        'Failed to save: Unable to reserve cache with key refused-save, another job may be creating this cache.'
-      )
+      expect(logText()).toContain('Failed to save: Unable to reserve cache with key refused-save, another job may be creating this cache.')
       expect(logText()).toContain('Failed to CreateCacheEntry: Unable to make request: ECONNREFUSED')
       expect(logText()).not.toContain('Retrying request')
     } finally {
@@ -342,9 +336,7 @@ describe('service faults: the library never throws, and returns a miss or -1', (
     await expect(cache.saveCache([dir], 'not-ok')).resolves.toBe(-1)
 
     expect(commandLines('warning')).toEqual(['Cache reservation failed: entry is being created by another job'])
-    expect(logText()).toContain(
-      'Failed to save: Unable to reserve cache with key not-ok, another job may be creating this cache.'
-    )
+    expect(logText()).toContain('Failed to save: Unable to reserve cache with key not-ok, another job may be creating this cache.')
     expect(service.requests.some(r => r.method === 'PUT')).toBe(false)
     expect(service.faults.createNotOk).toBeUndefined()
     await expect(cache.saveCache([dir], 'not-ok')).resolves.toBeGreaterThan(0)
@@ -393,12 +385,8 @@ describe('service faults: the library never throws, and returns a miss or -1', (
     expect(twirpCalls('CreateCacheEntry').map(c => c.status)).toEqual([403])
     // The wrapped message no longer *starts* with the prefix, so it is not a CacheWriteDeniedError.
     expect(commandLines('warning')).toEqual([])
-    expect(logText()).toContain(
-      'Failed to save: Unable to reserve cache with key deny-403, another job may be creating this cache.'
-    )
-    expect(logText()).toContain(
-      'Received non-retryable error: Failed request: (403) Forbidden: cache write denied: token is read-only'
-    )
+    expect(logText()).toContain('Failed to save: Unable to reserve cache with key deny-403, another job may be creating this cache.')
+    expect(logText()).toContain('Received non-retryable error: Failed request: (403) Forbidden: cache write denied: token is read-only')
   })
 
   test('write denied by blob storage (403 on Put Blob): save returns -1 and never finalizes', async () => {
@@ -479,9 +467,7 @@ describe('emulator protocol', () => {
     expect(blob.headers.get('content-length')).toBe('3')
     expect(await blob.text()).toBe('abc')
     expect((await fetch(uploadUrl)).status).toBe(403)
-    expect((await fetch(downloadUrl, { method: 'PUT', body: 'x', headers: { 'x-ms-blob-type': 'BlockBlob' } })).status).toBe(
-      403
-    )
+    expect((await fetch(downloadUrl, { method: 'PUT', body: 'x', headers: { 'x-ms-blob-type': 'BlockBlob' } })).status).toBe(403)
     expect(await twirp('GetCacheEntryDownloadURL', { key: 'manual', version: 'v2' })).toEqual({
       status: 200,
       body: { ok: false }

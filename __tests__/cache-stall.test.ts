@@ -36,7 +36,7 @@ const recordingWrite = (chunk: unknown, ...rest: unknown[]): boolean => {
 
 /** The abandoned library call ends on its own (after its retry delay); until then qdc's hook stays in front of stdout. */
 async function abandonedCallsEnded(): Promise<void> {
-  for (const started = Date.now(); process.stdout.write !== recordingWrite; ) {
+  for (const started = Date.now(); process.stdout.write !== recordingWrite;) {
     if (Date.now() - started > 15_000) throw new Error('the abandoned library call never ended')
     await new Promise(resolve => setTimeout(resolve, 50))
   }
@@ -66,7 +66,16 @@ async function savedPlan(name: string, bytes: number): Promise<CachePlan> {
   const dir = path.join(root, name)
   fs.mkdirSync(dir, { recursive: true })
   fs.writeFileSync(path.join(dir, 'data.bin'), crypto.randomBytes(bytes))
-  const plan: CachePlan = { kind: 'custom', spec: { parts: [{ origin: 'spelled', name, path: dir }], exclude: [] }, key: `stall-${name}`, restoreKeys: [`stall-${name}~r`], keyParts: [], notes: [], inPlace: false, env: {} }
+  const plan: CachePlan = {
+    kind: 'custom',
+    spec: { parts: [{ origin: 'spelled', name, path: dir }], exclude: [] },
+    key: `stall-${name}`,
+    restoreKeys: [`stall-${name}~r`],
+    keyParts: [],
+    notes: [],
+    inPlace: false,
+    env: {}
+  }
   await backend.save(plan.spec, `${plan.key}~r1`)
   fs.rmSync(dir, { recursive: true })
   return plan
@@ -89,7 +98,9 @@ describe('a stalled cache download through the library', () => {
     const elapsed = performance.now() - started
 
     expect(result.entry).toMatchObject({ hit: 'miss', restoredBytes: 0 })
-    expect(result.entry.problems).toEqual([expect.stringMatching(new RegExp(`^restore failed, continuing without cache: ${stalledConnection.source}$`))])
+    expect(result.entry.problems).toEqual([
+      expect.stringMatching(new RegExp(`^restore failed, continuing without cache: ${stalledConnection.source}$`))
+    ])
     expect(lines.filter(line => line.startsWith('::warning::'))).toHaveLength(1)
     expect(elapsed).toBeGreaterThanOrEqual(IDLE_MS)
     expect(elapsed).toBeLessThan(IDLE_MS + SLACK_MS)
@@ -99,7 +110,12 @@ describe('a stalled cache download through the library', () => {
     expect(service.requests.filter(r => r.blobOp === 'get-blob').at(-1)?.bytes).toBe(stall.afterBytes)
     // The library's own complaint, once it gives up, stays out of the log: the stall was reported once.
     await abandonedCallsEnded()
-    expect(reached.join('').split('\n').filter(line => line.startsWith('::warning::'))).toEqual([expect.stringMatching(stalledConnection)])
+    expect(
+      reached
+        .join('')
+        .split('\n')
+        .filter(line => line.startsWith('::warning::'))
+    ).toEqual([expect.stringMatching(stalledConnection)])
   })
 
   test('the next restore from the same process goes through: only the stalled call was cut', async () => {
@@ -142,7 +158,9 @@ async function sdkDownloadInChild(url: string, archive: string): Promise<{ ok: b
     process.stderr.write(JSON.stringify({ ...outcome, ms: performance.now() - started }))
     process.exit()
   `
-  const child = spawn(process.execPath, ['--no-warnings', '--input-type=module', '-e', script, JSON.stringify([url, archive, IDLE_MS])], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(process.execPath, ['--no-warnings', '--input-type=module', '-e', script, JSON.stringify([url, archive, IDLE_MS])], {
+    stdio: ['ignore', 'ignore', 'pipe']
+  })
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
   await new Promise(resolve => child.on('close', resolve))

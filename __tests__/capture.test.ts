@@ -77,10 +77,13 @@ describe('stdout hooks follow the async context', () => {
         outer.push(text)
         return false
       },
-      () => expect(holdOutput(async () => {
-        core.info('before the failure')
-        throw new Error('failed')
-      })).rejects.toThrow('failed')
+      () =>
+        expect(
+          holdOutput(async () => {
+            core.info('before the failure')
+            throw new Error('failed')
+          })
+        ).rejects.toThrow('failed')
     )
     expect(outer.join('')).toBe('before the failure\n')
   })

@@ -34,7 +34,11 @@ beforeAll(async () => {
   ageEntry('old-data', 40 * DAY)
   nix = path.join(store, 'in-place', 'nix')
   fs.mkdirSync(nix, { recursive: true })
-  for (const [name, age] of [['old.bin', 40 * DAY], ['mid.bin', 5 * DAY], ['new.bin', DAY / 24]] as const) {
+  for (const [name, age] of [
+    ['old.bin', 40 * DAY],
+    ['mid.bin', 5 * DAY],
+    ['new.bin', DAY / 24]
+  ] as const) {
     fs.writeFileSync(path.join(nix, name), crypto.randomBytes(MiB))
     const when = new Date(Date.now() - age)
     fs.utimesSync(path.join(nix, name), when, when)
@@ -56,11 +60,16 @@ function ageEntry(keyStart: string, ms: number): void {
 function metaFiles(): string[] {
   const entries = path.join(store, 'entries')
   if (!fs.existsSync(entries)) return []
-  return fs.readdirSync(entries).flatMap(version => fs.readdirSync(path.join(entries, version)).map(key => path.join(entries, version, key, 'meta.json'))).filter(f => fs.existsSync(f))
+  return fs
+    .readdirSync(entries)
+    .flatMap(version => fs.readdirSync(path.join(entries, version)).map(key => path.join(entries, version, key, 'meta.json')))
+    .filter(f => fs.existsSync(f))
 }
 
 function storedKeys(): string[] {
-  return metaFiles().map(f => JSON.parse(fs.readFileSync(f, 'utf8')).key.split('~r')[0]).sort()
+  return metaFiles()
+    .map(f => JSON.parse(fs.readFileSync(f, 'utf8')).key.split('~r')[0])
+    .sort()
 }
 
 function nixFiles(): string[] {

@@ -47,11 +47,26 @@ function pipCommand(target: string): string[] {
 
 async function runJson(config: string, command: string[], env: Record<string, string>): Promise<{ result: QdcResult; report: Report }> {
   const result = await qdc(['run', '--config', config, '--json', '--', ...command], { env, cwd: root })
-  return { result, report: JSON.parse(result.stdout.slice(result.stdout.indexOf('{"version"') >= 0 ? result.stdout.indexOf('{"version"') : result.stdout.lastIndexOf('\n{') + 1)) }
+  return {
+    result,
+    report: JSON.parse(
+      result.stdout.slice(
+        result.stdout.indexOf('{"version"') >= 0 ? result.stdout.indexOf('{"version"') : result.stdout.lastIndexOf('\n{') + 1
+      )
+    )
+  }
 }
 
 interface Report {
-  caches: Array<{ kind: string; hit: string; backend: string; downloadedBytes: number; reusedBytes: number; uploadedBytes: number; saved: string }>
+  caches: Array<{
+    kind: string
+    hit: string
+    backend: string
+    downloadedBytes: number
+    reusedBytes: number
+    uploadedBytes: number
+    saved: string
+  }>
 }
 
 function pipOf(report: Report) {
@@ -116,7 +131,10 @@ describe('in-place mode', () => {
 
   test('the command sees the environment the action exports', async () => {
     const out = path.join(root, 'env.txt')
-    const result = await qdc(['run', '--config', config(), '--quiet', '--', 'sh', '-c', `echo "$PIP_CACHE_DIR" > ${out}`], { env: env(), cwd: root })
+    const result = await qdc(['run', '--config', config(), '--quiet', '--', 'sh', '-c', `echo "$PIP_CACHE_DIR" > ${out}`], {
+      env: env(),
+      cwd: root
+    })
     expect(result.code).toBe(0)
     expect(fs.readFileSync(out, 'utf8').trim()).toBe(path.join(store(), 'in-place', 'pip'))
   })
@@ -178,11 +196,15 @@ describe('concurrency on one in-place store', () => {
   test('prune leaves alone a kind a running job holds, and prunes it once the job ended', async () => {
     const release = path.join(root, 'release')
     const started = path.join(root, 'started')
-    const holder = spawn(process.execPath, [QDC, 'run', '--config', config(), '--quiet', '--', 'sh', '-c', `touch ${started}; while [ ! -e ${release} ]; do sleep 0.05; done`], {
-      env: env(),
-      cwd: root,
-      stdio: 'ignore'
-    })
+    const holder = spawn(
+      process.execPath,
+      [QDC, 'run', '--config', config(), '--quiet', '--', 'sh', '-c', `touch ${started}; while [ ! -e ${release} ]; do sleep 0.05; done`],
+      {
+        env: env(),
+        cwd: root,
+        stdio: 'ignore'
+      }
+    )
     const holderDone = new Promise<number>(resolve => holder.on('close', code => resolve(code ?? -1)))
     try {
       while (!fs.existsSync(started)) await new Promise(resolve => setTimeout(resolve, 50))
@@ -221,7 +243,12 @@ describeWithTools(['nix', 'nix-build'])('secrets', () => {
     const expr = path.join(work, 'one.nix')
     writeSyntheticExpr(expr, [{ name: 'one', bytes: 4096 }])
     const nixDir = path.join(work, 'nix-cache')
-    const config = writeConfig('signing', ['caches: nix', `local-dir: ${path.join(work, 'store')}`, `nix-dir: ${nixDir}`, `nix-signing-key: ${key.secret}`])
+    const config = writeConfig('signing', [
+      'caches: nix',
+      `local-dir: ${path.join(work, 'store')}`,
+      `nix-dir: ${nixDir}`,
+      `nix-signing-key: ${key.secret}`
+    ])
     try {
       const result = await qdc(['run', '--config', config, '--quiet', '--', 'nix-build', expr, '-A', 'one', '--no-out-link'], {
         env: cleanEnv(path.join(work, 'home'), { ...sandbox.env, TMPDIR: tmp }),
@@ -232,7 +259,10 @@ describeWithTools(['nix', 'nix-build'])('secrets', () => {
       const narinfos = fs.readdirSync(nixDir).filter(name => name.endsWith('.narinfo'))
       expect(narinfos.length).toBeGreaterThan(0)
       expect(fs.readFileSync(path.join(nixDir, narinfos[0]), 'utf8')).toMatch(/^Sig: qdc-1:/m)
-      const copies = fs.readdirSync(work, { recursive: true }).map(String).filter(name => name.includes('qdc-nix-key-'))
+      const copies = fs
+        .readdirSync(work, { recursive: true })
+        .map(String)
+        .filter(name => name.includes('qdc-nix-key-'))
       expect([copies, fs.readdirSync(tmp)]).toEqual([[], []])
       expect(result.stdout + result.stderr).not.toContain(key.secret)
     } finally {

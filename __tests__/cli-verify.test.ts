@@ -29,10 +29,18 @@ let env: Record<string, string>
 beforeAll(async () => {
   assertBuilt()
   hub = await startHub({
-    repos: [{ id: 'acme/tiny', refs: { main: COMMIT }, commits: { [COMMIT]: [
-      { path: 'config.json', bytes: config, lfs: false },
-      { path: 'model.safetensors', bytes: weights, lfs: true }
-    ] } }]
+    repos: [
+      {
+        id: 'acme/tiny',
+        refs: { main: COMMIT },
+        commits: {
+          [COMMIT]: [
+            { path: 'config.json', bytes: config, lfs: false },
+            { path: 'model.safetensors', bytes: weights, lfs: true }
+          ]
+        }
+      }
+    ]
   })
   files = http.createServer((req, res) => {
     if (req.url?.split('?')[0] !== '/artifact.bin') return void res.writeHead(404).end()
@@ -91,8 +99,16 @@ describe('verify', () => {
     const before = fs.readFileSync(blob(lfsSha))
     const result = await qdc(['verify', '--store', store, '--json'], { env })
     expect(result.code).toBe(1)
-    const problems = JSON.parse(result.stdout).findings.map((f: { what: string; problem: string }) => [path.basename(f.what), f.problem.split(' ')[0]])
-    expect(problems.sort()).toEqual([[gitBlob, 'git-sha1'], [lfsSha, 'sha256']].sort())
+    const problems = JSON.parse(result.stdout).findings.map((f: { what: string; problem: string }) => [
+      path.basename(f.what),
+      f.problem.split(' ')[0]
+    ])
+    expect(problems.sort()).toEqual(
+      [
+        [gitBlob, 'git-sha1'],
+        [lfsSha, 'sha256']
+      ].sort()
+    )
     expect(fs.readFileSync(blob(lfsSha)).equals(before)).toBe(true)
   })
 
@@ -146,14 +162,19 @@ describe('fetch', () => {
     fs.rmSync(stored)
     fs.rmSync(path.join(cache(), 'sources', artifactSha))
     const dest = path.join(root, 'out', 'signed.bin')
-    expect((await qdc(['fetch', `${filesUrl}/artifact.bin?token=secret`, '--sha256', artifactSha, '-o', dest, '--cache-dir', cache()], { env })).code).toBe(0)
+    expect(
+      (await qdc(['fetch', `${filesUrl}/artifact.bin?token=secret`, '--sha256', artifactSha, '-o', dest, '--cache-dir', cache()], { env }))
+        .code
+    ).toBe(0)
     expect(fs.existsSync(path.join(cache(), 'sources', artifactSha))).toBe(false)
     corrupt(stored)
     const repaired = await qdc(['verify', 'downloads', '--store', store, '--repair'], { env })
     expect(repaired.code).toBe(0)
     expect(repaired.stdout).toContain('removed (no source URL was recorded)')
     expect(fs.existsSync(stored)).toBe(false)
-    expect((await qdc(['fetch', `${filesUrl}/artifact.bin`, '--sha256', artifactSha, '-o', dest, '--cache-dir', cache()], { env })).code).toBe(0)
+    expect(
+      (await qdc(['fetch', `${filesUrl}/artifact.bin`, '--sha256', artifactSha, '-o', dest, '--cache-dir', cache()], { env })).code
+    ).toBe(0)
     expect(fs.readFileSync(stored).equals(artifact)).toBe(true)
   })
 })

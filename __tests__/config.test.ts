@@ -44,7 +44,11 @@ describe('readConfig', () => {
 
   test('models: repo, globs and sha256 pins per line; they imply the huggingface kind', () => {
     const pin = 'AB'.repeat(32)
-    setInputs({ caches: 'pip', models: `org/a@v1 *.json **/*.safetensors\ndatasets/org/b model.bin=sha256:${pin}`, 'hf-endpoint': 'http://127.0.0.1:9/' })
+    setInputs({
+      caches: 'pip',
+      models: `org/a@v1 *.json **/*.safetensors\ndatasets/org/b model.bin=sha256:${pin}`,
+      'hf-endpoint': 'http://127.0.0.1:9/'
+    })
     const config = readConfig()
     expect(config.kinds).toEqual(['pip', 'huggingface'])
     expect(config.hf.models).toEqual([
@@ -84,7 +88,10 @@ describe('readConfig', () => {
     [{ caches: 'pip', 'local-max-age': '3 months' }, "Input 'local-max-age': '3 months' is not an age"],
     [{ caches: 'pip', 'key-prefix': 'x~ry' }, "Input 'key-prefix': 'x~ry' contains '~r'"],
     [{ caches: 'pip', 'max-downloaded': 'a lot' }, "Input 'max-downloaded': 'a lot' is not a size"],
-    [{ caches: 'pip', 'max-downloaded-per-kind': 'pip:200M' }, "Input 'max-downloaded-per-kind': 'pip:200M' should be kind=size, like pip=200M"],
+    [
+      { caches: 'pip', 'max-downloaded-per-kind': 'pip:200M' },
+      "Input 'max-downloaded-per-kind': 'pip:200M' should be kind=size, like pip=200M"
+    ],
     [{ caches: 'pip', 'max-downloaded-per-kind': 'rust=1G' }, "Input 'max-downloaded-per-kind': 'rust' is not a cache kind"],
     [{ caches: 'pip', 'on-budget': 'panic' }, "Input 'on-budget': expected one of warn, fail, got 'panic'"],
     [{ caches: 'pip', 'baseline-runs': '0' }, "Input 'baseline-runs': '0' is not a whole number of runs"]
@@ -121,17 +128,24 @@ describe('accessMode', () => {
     delete process.env.ACTIONS_CACHE_MODE
   })
 
-  test.each(['pull_request_target', 'workflow_run', 'issue_comment'])('the %s trigger restores but never saves, unless save-on-untrusted-triggers', event => {
-    process.env.GITHUB_EVENT_NAME = event
-    try {
-      setInputs({ caches: 'pip' })
-      expect(accessMode(readConfig())).toMatchObject({ read: true, write: false, reason: expect.stringContaining(`the ${event} trigger runs pull-request code`) })
-      setInputs({ caches: 'pip', 'save-on-untrusted-triggers': 'true' })
-      expect(accessMode(readConfig())).toMatchObject({ read: true, write: true })
-    } finally {
-      delete process.env.GITHUB_EVENT_NAME
+  test.each(['pull_request_target', 'workflow_run', 'issue_comment'])(
+    'the %s trigger restores but never saves, unless save-on-untrusted-triggers',
+    event => {
+      process.env.GITHUB_EVENT_NAME = event
+      try {
+        setInputs({ caches: 'pip' })
+        expect(accessMode(readConfig())).toMatchObject({
+          read: true,
+          write: false,
+          reason: expect.stringContaining(`the ${event} trigger runs pull-request code`)
+        })
+        setInputs({ caches: 'pip', 'save-on-untrusted-triggers': 'true' })
+        expect(accessMode(readConfig())).toMatchObject({ read: true, write: true })
+      } finally {
+        delete process.env.GITHUB_EVENT_NAME
+      }
     }
-  })
+  )
 
   test.each([
     ['', false, true, true],
@@ -170,14 +184,23 @@ describe('download-connections and idle-timeout', () => {
   test('defaults: 4 connections, 60 s; durations in s, m or ms', () => {
     setInputs({ caches: 'pip' })
     expect(readConfig().transfer).toEqual({ connections: 4, idleTimeoutMs: 60_000 })
-    for (const [raw, ms] of [['90', 90_000], ['90s', 90_000], ['2m', 120_000], ['500ms', 500], ['1.5s', 1500]] as const) {
+    for (const [raw, ms] of [
+      ['90', 90_000],
+      ['90s', 90_000],
+      ['2m', 120_000],
+      ['500ms', 500],
+      ['1.5s', 1500]
+    ] as const) {
       setInputs({ caches: 'pip', 'idle-timeout': raw, 'download-connections': '1' })
       expect(readConfig().transfer).toEqual({ connections: 1, idleTimeoutMs: ms })
     }
   })
 
   test.each([
-    [{ 'download-connections': '0' }, "Input 'download-connections': '0' is not a whole number from 1 to 16; 1 downloads each file as one stream"],
+    [
+      { 'download-connections': '0' },
+      "Input 'download-connections': '0' is not a whole number from 1 to 16; 1 downloads each file as one stream"
+    ],
     [{ 'download-connections': '64' }, "Input 'download-connections': '64' is not a whole number from 1 to 16"],
     [{ 'download-connections': 'many' }, "Input 'download-connections': 'many' is not a whole number"],
     [{ 'idle-timeout': '0' }, "Input 'idle-timeout': '0' is not a duration above 0; write it like 60, 90s or 2m"],

@@ -45,7 +45,12 @@ beforeEach(() => {
 })
 
 function leftovers(dir: string): string[] {
-  return fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).map(String).filter(name => /\.(incomplete|tmp)$/.test(name)) : []
+  return fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir, { recursive: true })
+        .map(String)
+        .filter(name => /\.(incomplete|tmp)$/.test(name))
+    : []
 }
 
 describe('fetchDownload', () => {
@@ -89,7 +94,9 @@ describe('fetchDownload', () => {
 
   test('a server that does not say the size is refused: nothing unverified can be stored', async () => {
     const dest = path.join(root, 'chunked.bin')
-    await expect(fetchDownload({ url: `${base}/chunked`, sha256, dest: dest }, path.join(root, 'store2'))).rejects.toThrow(/no Content-Length/)
+    await expect(fetchDownload({ url: `${base}/chunked`, sha256, dest: dest }, path.join(root, 'store2'))).rejects.toThrow(
+      /no Content-Length/
+    )
     expect(fs.existsSync(dest)).toBe(false)
     expect(leftovers(path.join(root, 'store2'))).toEqual([])
   })
@@ -98,7 +105,9 @@ describe('fetchDownload', () => {
 describe('parseDownloads', () => {
   test('lines, or one line naming a manifest; dest relative to the workspace', () => {
     const hex = 'CD'.repeat(32)
-    expect(parseDownloads([`https://x.org/a.tgz sha256:${hex} vendor/a.tgz`], '/ws')).toEqual([{ url: 'https://x.org/a.tgz', sha256: hex.toLowerCase(), dest: '/ws/vendor/a.tgz' }])
+    expect(parseDownloads([`https://x.org/a.tgz sha256:${hex} vendor/a.tgz`], '/ws')).toEqual([
+      { url: 'https://x.org/a.tgz', sha256: hex.toLowerCase(), dest: '/ws/vendor/a.tgz' }
+    ])
     fs.writeFileSync(path.join(root, 'manifest.txt'), `# artifacts\nhttps://x.org/b.bin ${hex} /abs/b.bin\n`)
     expect(parseDownloads(['manifest.txt'], root)).toEqual([{ url: 'https://x.org/b.bin', sha256: hex.toLowerCase(), dest: '/abs/b.bin' }])
   })

@@ -27,7 +27,14 @@ let root: string
 beforeAll(async () => {
   if (!fs.existsSync(path.join(actionDir, 'dist/main/index.js'))) throw new Error('dist/ is missing: run npm run build')
   hub = await startHub({
-    repos: [{ id: 'acme/model', access: 'public', refs: { main: COMMIT }, commits: { [COMMIT]: [{ path: 'model.safetensors', bytes: randomBytes(2 * 1024 * 1024), lfs: true }] } }]
+    repos: [
+      {
+        id: 'acme/model',
+        access: 'public',
+        refs: { main: COMMIT },
+        commits: { [COMMIT]: [{ path: 'model.safetensors', bytes: randomBytes(2 * 1024 * 1024), lfs: true }] }
+      }
+    ]
   })
   service = await startCacheService()
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'qdc-e2e-concurrent-'))
@@ -83,7 +90,10 @@ describe('concurrent restores through the runner', () => {
     const cold = await job(machine, 1)
     expect(cold.main.exitCode).toBe(0)
     expect(cold.post?.exitCode).toBe(0)
-    const keys = service.entries().map(e => e.key.split('~r')[0]).sort()
+    const keys = service
+      .entries()
+      .map(e => e.key.split('~r')[0])
+      .sort()
     expect(keys).toEqual(['data-concurrent', expect.stringMatching(/^qdc-history-v1-/), expect.stringMatching(/^qdc-huggingface-v1-/)])
   })
 

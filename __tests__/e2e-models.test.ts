@@ -58,7 +58,14 @@ function job(machine: Machine, runId: number, models = 'acme/private-model *.jso
     actionDir,
     machine,
     runId,
-    inputs: { models, 'hf-token': TOKEN, 'hf-endpoint': hub.url, 'hf-offline': 'true', backend: 'local', 'local-dir': path.join(root, 'store') },
+    inputs: {
+      models,
+      'hf-token': TOKEN,
+      'hf-endpoint': hub.url,
+      'hf-offline': 'true',
+      backend: 'local',
+      'local-dir': path.join(root, 'store')
+    },
     env: { HF_HUB_CACHE: path.join(machine.home, 'hub') }
   })
 }
@@ -69,7 +76,12 @@ function report(run: JobResult) {
 
 /** What a person or a later job could read; `::add-mask::` lines are consumed by the runner itself. */
 function everythingWritten(run: JobResult, machine: Machine): string {
-  const logs = [run.main.stdout, run.post?.stdout ?? ''].map(log => log.split('\n').filter(line => !line.startsWith('::add-mask::')).join('\n'))
+  const logs = [run.main.stdout, run.post?.stdout ?? ''].map(log =>
+    log
+      .split('\n')
+      .filter(line => !line.startsWith('::add-mask::'))
+      .join('\n')
+  )
   const files = fs.readdirSync(root, { recursive: true, withFileTypes: true }).filter(entry => entry.isFile())
   const texts = files.map(entry => fs.readFileSync(path.join(entry.parentPath, entry.name)).toString('latin1'))
   return [...logs, run.post?.summary, JSON.stringify(report(run)), machine.home, ...texts].join('\n')
@@ -94,7 +106,9 @@ describe('models through the runner', () => {
     expect(served).toBe(weights.length + '{"layers": 2}\n'.length)
     expect(Math.abs(entry.downloadedBytes - served) / served).toBeLessThan(0.01)
     expect(entry.saved).toBe('saved')
-    expect(cold.post?.summary).toMatch(/\| acme\/private-model \| `model\.safetensors` \| 2\.00 MiB \| sha256:[0-9a-f]{12}… \| downloaded \| ✓ \|/)
+    expect(cold.post?.summary).toMatch(
+      /\| acme\/private-model \| `model\.safetensors` \| 2\.00 MiB \| sha256:[0-9a-f]{12}… \| downloaded \| ✓ \|/
+    )
     expect(hub.requests.filter(r => r.origin === 'cdn').every(r => !r.authorization)).toBe(true)
     expect(everythingWritten(cold, machine)).not.toContain(TOKEN)
     expect(cold.main.stdout).toContain(`::add-mask::${TOKEN}`)

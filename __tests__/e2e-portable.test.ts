@@ -18,9 +18,25 @@ import { chownAll, type JobResult, type Machine, newMachine, runJob, type Runner
 import { type BinaryCacheServer, startBinaryCache } from './support/binary-cache.js'
 import { type CacheService, startCacheService } from './support/cache-service.js'
 import { type Hub, startHub } from './support/hub.js'
-import { builtDerivations, createNixSandbox, generateKey, mustRun, type NixSandbox, nixBuild, wipeStore, writeSyntheticExpr } from './support/nix.js'
+import {
+  builtDerivations,
+  createNixSandbox,
+  generateKey,
+  mustRun,
+  type NixSandbox,
+  nixBuild,
+  wipeStore,
+  writeSyntheticExpr
+} from './support/nix.js'
 import { type PackageIndex, pipInstallArgs, startPackageIndex } from './support/package-index.js'
-import { HOST_PYTHON_BUILD_ARGS, newPodmanMachine, type PodmanMachine, startUpstream, type Upstream, writeUpstreamRegistriesConf } from './support/podman-sandbox.js'
+import {
+  HOST_PYTHON_BUILD_ARGS,
+  newPodmanMachine,
+  type PodmanMachine,
+  startUpstream,
+  type Upstream,
+  writeUpstreamRegistriesConf
+} from './support/podman-sandbox.js'
 import { describeUnless, describeWithTools } from './support/tools.js'
 import { runAs, runnerUser } from './support/users.js'
 
@@ -30,7 +46,8 @@ const COMMIT = crypto.createHash('sha1').update('portable').digest('hex')
 const weights = crypto.randomBytes(2 * MiB)
 const artifact = crypto.randomBytes(MiB)
 const user = runnerUser()
-const describePortable = typeof user === 'string' ? describeUnless(user) : describeWithTools(['podman', 'podman-compose', 'nix', 'nix-build', 'python3'])
+const describePortable =
+  typeof user === 'string' ? describeUnless(user) : describeWithTools(['podman', 'podman-compose', 'nix', 'nix-build', 'python3'])
 
 interface FileServer {
   url: string
@@ -78,7 +95,10 @@ function errorLines(stdout: string): string[] {
 }
 
 function report(job: JobResult) {
-  return JSON.parse(fs.readFileSync(job.main.outputs.report, 'utf8')) as { caches: Array<Record<string, unknown> & { kind: string }>; totals: { downloadedBytes: number } }
+  return JSON.parse(fs.readFileSync(job.main.outputs.report, 'utf8')) as {
+    caches: Array<Record<string, unknown> & { kind: string }>
+    totals: { downloadedBytes: number }
+  }
 }
 
 describePortable('portable entries: cold on one runner, warm on another with another home, workspace and user', () => {
@@ -169,11 +189,16 @@ describePortable('portable entries: cold on one runner, warm on another with ano
   function writeProject(machine: Machine): void {
     const app = path.join(machine.workspace, 'app')
     fs.mkdirSync(app, { recursive: true })
-    fs.writeFileSync(path.join(machine.workspace, 'compose.yaml'), 'services:\n  web:\n    image: localhost/qdc-portable-web:latest\n    build: ./app\n')
+    fs.writeFileSync(
+      path.join(machine.workspace, 'compose.yaml'),
+      'services:\n  web:\n    image: localhost/qdc-portable-web:latest\n    build: ./app\n'
+    )
     const pip = `python3 -m pip install --disable-pip-version-check --no-input --index-url ${index.url} --trusted-host 127.0.0.1 --target /opt/site qdc-base`
     fs.writeFileSync(
       path.join(app, 'Containerfile'),
-      [`FROM ${podmanUpstream.image}`, 'RUN echo EXEC""UTED-$((6*7))', `RUN --mount=type=cache,target=/root/.cache/pip ${pip}`, ''].join('\n')
+      [`FROM ${podmanUpstream.image}`, 'RUN echo EXEC""UTED-$((6*7))', `RUN --mount=type=cache,target=/root/.cache/pip ${pip}`, ''].join(
+        '\n'
+      )
     )
   }
 
@@ -256,7 +281,13 @@ describePortable('portable entries: cold on one runner, warm on another with ano
       expect(coldReport.caches.map(c => [c.kind, c.hit, c.saved])).toEqual(
         ['pip', 'buildah', 'huggingface', 'podman', 'nix', 'downloads', 'custom'].map(kind => [kind, 'miss', 'saved'])
       )
-      for (const served of [index.filesBytesServed, hub.hubFileBytes + hub.cdnBytes, nixUpstream.narBytesServed, podmanUpstream.servedBytes(), files.bytesServed]) {
+      for (const served of [
+        index.filesBytesServed,
+        hub.hubFileBytes + hub.cdnBytes,
+        nixUpstream.narBytesServed,
+        podmanUpstream.servedBytes(),
+        files.bytesServed
+      ]) {
         expect(served).toBeGreaterThan(0)
       }
       const saved = contents(a.machine, a.podman, 0)
@@ -305,7 +336,13 @@ describePortable('portable entries: cold on one runner, warm on another with ano
       expect([privateKey.uid, privateKey.mode & 0o777]).toEqual([runner.uid, 0o600])
       expect(fs.statSync(path.join(b.machine.home, '.gradle', 'caches', 'jars', 'dep.jar')).uid).toBe(runner.uid)
       // Nothing cached was uploaded again; the one new entry is the run's own small history record.
-      if (backend === 'github') expect(service.entries().filter(e => !before.has(e.id)).map(e => e.key)).toEqual([expect.stringMatching(/^qdc-history-v1-/)])
+      if (backend === 'github')
+        expect(
+          service
+            .entries()
+            .filter(e => !before.has(e.id))
+            .map(e => e.key)
+        ).toEqual([expect.stringMatching(/^qdc-history-v1-/)])
     })
 
     test('an entry saved by the unprivileged user restores for root, modes kept and owned by root', async () => {
@@ -334,19 +371,35 @@ describePortable('portable entries: cold on one runner, warm on another with ano
     })
 
     test('the same key saved with other paths explains the miss in one line', async () => {
-      const inputsWith = (paths: string) => ({ paths, key: `identity-${backend}`, backend, 'local-dir': path.join(root, `store-${backend}`), save: 'never' })
+      const inputsWith = (paths: string) => ({
+        paths,
+        key: `identity-${backend}`,
+        backend,
+        'local-dir': path.join(root, `store-${backend}`),
+        save: 'never'
+      })
       const env = backend === 'github' ? service.env() : {}
       const first = newMachine(root, `identity-1-${backend}`)
       fs.mkdirSync(path.join(first.workspace, 'data'))
       fs.writeFileSync(path.join(first.workspace, 'data', 'f'), 'x')
       await runJob({ actionDir, machine: first, runId: 40, inputs: { ...inputsWith('data'), save: 'on-success' }, env })
-      const second = await runJob({ actionDir, machine: newMachine(root, `identity-2-${backend}`), runId: 41, inputs: inputsWith('data\nmore'), env })
+      const second = await runJob({
+        actionDir,
+        machine: newMachine(root, `identity-2-${backend}`),
+        runId: 41,
+        inputs: inputsWith('data\nmore'),
+        env
+      })
       expect(report(second).caches[0].hit).toBe('miss')
-      const explanation = second.main.stdout.split('\n').filter(line => /under another identity|has no entry for these keys with version/.test(line))
+      const explanation = second.main.stdout
+        .split('\n')
+        .filter(line => /under another identity|has no entry for these keys with version/.test(line))
       expect(explanation).toEqual([
         backend === 'local'
           ? `  The store holds identity-local~r40-1 under another identity, so it does not match: its paths differ: it lacks 'more'.`
-          : expect.stringMatching(/^ {2}The cache service has no entry for these keys with version [0-9a-f]{12}…, which is computed from the paths workspace\/data, workspace\/more and the compression; /)
+          : expect.stringMatching(
+              /^ {2}The cache service has no entry for these keys with version [0-9a-f]{12}…, which is computed from the paths workspace\/data, workspace\/more and the compression; /
+            )
       ])
     })
   })

@@ -82,7 +82,9 @@ function pipJob({ backend, inputs = {}, env = {}, packages = ['qdc-small'], runI
     inputs: { caches: 'pip', backend, 'local-dir': path.join(root, store), ...inputs },
     env: { PIP_CACHE_DIR: path.join(machine.home, 'pip'), ...(backend === 'github' ? service.env() : {}), ...env },
     between: async () => {
-      const pip = await runPip(pipInstallArgs(index, path.join(machine.workspace, 'site'), packages), { cacheDir: path.join(machine.home, 'pip') })
+      const pip = await runPip(pipInstallArgs(index, path.join(machine.workspace, 'site'), packages), {
+        cacheDir: path.join(machine.home, 'pip')
+      })
       if (pip.code !== 0) throw new Error(`pip failed: ${pip.stderr}`)
     }
   })
@@ -93,16 +95,30 @@ function report(job: JobResult) {
 }
 
 function annotations(job: JobResult, kind: 'warning' | 'error'): string[] {
-  return (job.post?.stdout ?? '').split('\n').filter(line => line.startsWith(`::${kind}::`)).map(line => line.slice(kind.length + 4))
+  return (job.post?.stdout ?? '')
+    .split('\n')
+    .filter(line => line.startsWith(`::${kind}::`))
+    .map(line => line.slice(kind.length + 4))
 }
 
 /** A pull request's run: the events and refs GitHub gives one. */
-const pullRequest = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_REF: 'refs/pull/7/merge', GITHUB_REF_NAME: '7/merge', GITHUB_BASE_REF: 'main', GITHUB_HEAD_REF: 'feature' }
+const pullRequest = {
+  GITHUB_EVENT_NAME: 'pull_request',
+  GITHUB_REF: 'refs/pull/7/merge',
+  GITHUB_REF_NAME: '7/merge',
+  GITHUB_BASE_REF: 'main',
+  GITHUB_HEAD_REF: 'feature'
+}
 
 describe('budgets', () => {
   test('warn: an annotation naming the kind, its bytes and its budget; the job passes', async () => {
     index.resetCounters()
-    const job = await pipJob({ backend: 'local', runId: 1, store: 'budget-warn', inputs: { 'max-downloaded-per-kind': 'pip=512K', 'max-downloaded': '100M' } })
+    const job = await pipJob({
+      backend: 'local',
+      runId: 1,
+      store: 'budget-warn',
+      inputs: { 'max-downloaded-per-kind': 'pip=512K', 'max-downloaded': '100M' }
+    })
     expect(job.post?.exitCode).toBe(0)
     const downloaded = report(job).caches[0].downloadedBytes
     expect(Math.abs(downloaded - index.filesBytesServed) / index.filesBytesServed).toBeLessThan(0.01)
@@ -110,11 +126,19 @@ describe('budgets', () => {
     expect(job.post?.outputs['budget-exceeded']).toBe('true')
     // The same tables as a file, for a sticky pull-request comment.
     expect(fs.readFileSync(job.post!.outputs['summary-markdown'], 'utf8')).toBe(job.post?.summary)
-    expect(report(job).budget).toMatchObject({ exceeded: true, breaches: [{ kind: 'pip', downloadedBytes: downloaded, budgetBytes: 512 * 1024 }] })
+    expect(report(job).budget).toMatchObject({
+      exceeded: true,
+      breaches: [{ kind: 'pip', downloadedBytes: downloaded, budgetBytes: 512 * 1024 }]
+    })
   })
 
   test('fail: the job budget fails post with that one line', async () => {
-    const job = await pipJob({ backend: 'local', runId: 2, store: 'budget-fail', inputs: { 'max-downloaded': '100K', 'on-budget': 'fail' } })
+    const job = await pipJob({
+      backend: 'local',
+      runId: 2,
+      store: 'budget-fail',
+      inputs: { 'max-downloaded': '100K', 'on-budget': 'fail' }
+    })
     expect(job.post?.exitCode).toBe(1)
     const downloaded = report(job).caches[0].downloadedBytes
     expect(annotations(job, 'error')).toEqual([`Bandwidth budget exceeded: the job downloaded ${mib(downloaded)}, budget 100.0 KiB`])
@@ -180,7 +204,13 @@ describe.each(['local', 'github'] as const)('the comparison with the base branch
 describe('does each cache pay off', () => {
   test('a CDN sending at a known rate prices the reused model at that rate, within 10%', async () => {
     const rate = 1 * MiB
-    const models = (files: string) => ({ caches: 'huggingface', models: `acme/model ${files}`, 'hf-endpoint': hub.url, backend: 'local', 'local-dir': path.join(root, 'payoff') })
+    const models = (files: string) => ({
+      caches: 'huggingface',
+      models: `acme/model ${files}`,
+      'hf-endpoint': hub.url,
+      backend: 'local',
+      'local-dir': path.join(root, 'payoff')
+    })
     await runJob({ actionDir, machine: fresh(), runId: 300, inputs: models('a.safetensors') })
     hub.faults.cdn = { slow: { bytesPerSecond: rate } }
     try {
@@ -209,7 +239,9 @@ describe('does each cache pay off', () => {
       expect(hf.paysOff).toBe(false)
       expect(hf.restoreMs).toBeGreaterThan(hf.missMs)
       expect(annotations(job, 'warning')).toContainEqual(
-        expect.stringMatching(/^huggingface: restoring took [\d.]+ (s|ms), downloading would take ~[\d.]+ (s|ms) at the (measured|recently measured|assumed) [\d.]+ (KiB|MiB|GiB)\/s — consider in-place mode or no cache$/)
+        expect.stringMatching(
+          /^huggingface: restoring took [\d.]+ (s|ms), downloading would take ~[\d.]+ (s|ms) at the (measured|recently measured|assumed) [\d.]+ (KiB|MiB|GiB)\/s — consider in-place mode or no cache$/
+        )
       )
       expect(job.post?.summary).toContain('| huggingface | ')
     } finally {
@@ -244,7 +276,12 @@ async function startCommentApi(token: string) {
     })
   })
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, comments, calls, close: () => new Promise(resolve => server.close(resolve)) }
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    comments,
+    calls,
+    close: () => new Promise(resolve => server.close(resolve))
+  }
 }
 
 describe('the summary as a sticky pull-request comment', () => {
@@ -260,8 +297,14 @@ describe('the summary as a sticky pull-request comment', () => {
       const second = await pipJob({ backend: 'local', runId: 501, store: 'comment', env, inputs, packages: ['qdc-small', 'qdc-big'] })
       expect(api.comments).toHaveLength(1)
       expect(api.comments[0].body).toContain(second.post!.summary)
-      expect(api.calls.filter(call => !call.startsWith('GET'))).toEqual(['POST /repos/org/repo/issues/7/comments', 'PATCH /repos/org/repo/issues/comments/1'])
-      for (const job of [first, second]) expect((job.main.stdout + job.post!.stdout).split('\n').filter(line => line.includes(token) && !line.startsWith('::add-mask::'))).toEqual([])
+      expect(api.calls.filter(call => !call.startsWith('GET'))).toEqual([
+        'POST /repos/org/repo/issues/7/comments',
+        'PATCH /repos/org/repo/issues/comments/1'
+      ])
+      for (const job of [first, second])
+        expect(
+          (job.main.stdout + job.post!.stdout).split('\n').filter(line => line.includes(token) && !line.startsWith('::add-mask::'))
+        ).toEqual([])
     } finally {
       await api.close()
     }
@@ -270,9 +313,17 @@ describe('the summary as a sticky pull-request comment', () => {
   test('a token without the permission is one warning; the job passes', async () => {
     const api = await startCommentApi('another-token')
     try {
-      const job = await pipJob({ backend: 'local', runId: 510, store: 'comment-denied', env: { ...pullRequest, GITHUB_API_URL: api.url }, inputs: { 'pr-comment': 'true', 'github-token': 'ghs_wrong' } })
+      const job = await pipJob({
+        backend: 'local',
+        runId: 510,
+        store: 'comment-denied',
+        env: { ...pullRequest, GITHUB_API_URL: api.url },
+        inputs: { 'pr-comment': 'true', 'github-token': 'ghs_wrong' }
+      })
       expect(job.post?.exitCode).toBe(0)
-      expect(annotations(job, 'warning')).toEqual([expect.stringMatching(/^pr-comment: could not comment on #7 \(the token needs pull-requests: write\): GET .* answered 401/)])
+      expect(annotations(job, 'warning')).toEqual([
+        expect.stringMatching(/^pr-comment: could not comment on #7 \(the token needs pull-requests: write\): GET .* answered 401/)
+      ])
     } finally {
       await api.close()
     }
@@ -287,10 +338,19 @@ describe('triggers that run pull-request code with the repository cache', () => 
   ] as const)('%s %j: restore, and save only when opted in', async (event, inputs, saved) => {
     const store = `untrusted-${event}-${Object.keys(inputs).length}`
     await pipJob({ backend: 'local', runId: 400, store })
-    const job = await pipJob({ backend: 'local', runId: 401, store, packages: ['qdc-small', 'qdc-big'], inputs, env: { GITHUB_EVENT_NAME: event } })
+    const job = await pipJob({
+      backend: 'local',
+      runId: 401,
+      store,
+      packages: ['qdc-small', 'qdc-big'],
+      inputs,
+      env: { GITHUB_EVENT_NAME: event }
+    })
     expect(report(job).caches[0]).toMatchObject({ hit: 'exact', saved })
     if (saved === 'read-only') {
-      expect(job.post?.summary).toContain(`Nothing was saved: the ${event} trigger runs pull-request code with this repository's cache, so it only restores (save-on-untrusted-triggers: true saves).`)
+      expect(job.post?.summary).toContain(
+        `Nothing was saved: the ${event} trigger runs pull-request code with this repository's cache, so it only restores (save-on-untrusted-triggers: true saves).`
+      )
     }
   })
 })

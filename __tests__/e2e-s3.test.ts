@@ -19,7 +19,14 @@ import { fileURLToPath } from 'node:url'
 import { type JobResult, type Machine, newMachine, runJob } from '../scripts/runner-sim.js'
 import { type Hub, startHub } from './support/hub.js'
 import { type PackageIndex, pipInstallArgs, startPackageIndex } from './support/package-index.js'
-import { destroyPodmanMachine, newPodmanMachine, type PodmanMachine, startUpstream, type Upstream, writeUpstreamRegistriesConf } from './support/podman-sandbox.js'
+import {
+  destroyPodmanMachine,
+  newPodmanMachine,
+  type PodmanMachine,
+  startUpstream,
+  type Upstream,
+  writeUpstreamRegistriesConf
+} from './support/podman-sandbox.js'
 import { CEPH_TOOLS, readOnlyPolicy, type S3Keys, type S3Server, startS3Server } from './support/s3-server.js'
 import { describeWithTools } from './support/tools.js'
 import { runAs } from './support/users.js'
@@ -59,9 +66,16 @@ function treeDigest(dir: string, neverArchived = /^$/): Record<string, string> {
  * consumes them, they are never shown.
  */
 function everythingWritten(machine: Machine, jobs: JobResult[]): string {
-  const log = (stdout: string) => stdout.split('\n').filter(line => !line.startsWith('::add-mask::')).join('\n')
-  const texts = jobs.flatMap(job => [job.main, job.post].flatMap(step => (step ? [log(step.stdout), step.summary, JSON.stringify(step.outputs)] : [])))
-  for (const job of jobs) if (job.main.outputs.report && fs.existsSync(job.main.outputs.report)) texts.push(fs.readFileSync(job.main.outputs.report, 'utf8'))
+  const log = (stdout: string) =>
+    stdout
+      .split('\n')
+      .filter(line => !line.startsWith('::add-mask::'))
+      .join('\n')
+  const texts = jobs.flatMap(job =>
+    [job.main, job.post].flatMap(step => (step ? [log(step.stdout), step.summary, JSON.stringify(step.outputs)] : []))
+  )
+  for (const job of jobs)
+    if (job.main.outputs.report && fs.existsSync(job.main.outputs.report)) texts.push(fs.readFileSync(job.main.outputs.report, 'utf8'))
   // The runner's file commands: GITHUB_STATE (the run state main hands to post), GITHUB_ENV, outputs, summaries.
   for (const entry of fs.readdirSync(machine.temp, { recursive: true, withFileTypes: true })) {
     if (entry.isFile()) texts.push(fs.readFileSync(path.join(entry.parentPath, entry.name), 'latin1'))
@@ -92,7 +106,12 @@ describeWithTools([...CEPH_TOOLS, 'podman', 'podman-compose', 'python3', 'zstd']
     await server.setBucketPolicy(BUCKET, {
       Version: '2012-10-17',
       Statement: [
-        { Effect: 'Allow', Principal: { AWS: ['arn:aws:iam:::user/ci-writer'] }, Action: ['s3:*'], Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`] },
+        {
+          Effect: 'Allow',
+          Principal: { AWS: ['arn:aws:iam:::user/ci-writer'] },
+          Action: ['s3:*'],
+          Resource: [`arn:aws:s3:::${BUCKET}`, `arn:aws:s3:::${BUCKET}/*`]
+        },
         ...(readOnlyPolicy(BUCKET, ['ci-reader']) as { Statement: object[] }).Statement
       ]
     })
@@ -129,9 +148,17 @@ describeWithTools([...CEPH_TOOLS, 'podman', 'podman-compose', 'python3', 'zstd']
     podmans.push(podman)
     const app = path.join(machine.workspace, 'app')
     fs.mkdirSync(app, { recursive: true })
-    fs.writeFileSync(path.join(machine.workspace, 'compose.yaml'), 'services:\n  web:\n    image: localhost/qdc-fleet-web:latest\n    build: ./app\n')
+    fs.writeFileSync(
+      path.join(machine.workspace, 'compose.yaml'),
+      'services:\n  web:\n    image: localhost/qdc-fleet-web:latest\n    build: ./app\n'
+    )
     const pip = `python3 -m pip install --disable-pip-version-check --no-input --index-url ${index.url} --trusted-host 127.0.0.1 --target /opt/site qdc-base`
-    fs.writeFileSync(path.join(app, 'Containerfile'), [`FROM ${podmanUpstream.image}`, 'RUN echo FLEET""BUILT-$((6*7))', `RUN --mount=type=cache,target=/root/.cache/pip ${pip}`, ''].join('\n'))
+    fs.writeFileSync(
+      path.join(app, 'Containerfile'),
+      [`FROM ${podmanUpstream.image}`, 'RUN echo FLEET""BUILT-$((6*7))', `RUN --mount=type=cache,target=/root/.cache/pip ${pip}`, ''].join(
+        '\n'
+      )
+    )
     return { machine, podman, env: { ...podman.env, PIP_CONFIG_FILE: os.devNull } }
   }
 
@@ -203,12 +230,24 @@ describeWithTools([...CEPH_TOOLS, 'podman', 'podman-compose', 'python3', 'zstd']
   test('two hosts share the bucket: the warm one hits every kind exactly with 0 upstream bytes, and no secret is written anywhere', async () => {
     // Host A: credentials in the environment, the way aws-actions/configure-aws-credentials exports them.
     const a = host('host-a')
-    const envCredentials = { AWS_ACCESS_KEY_ID: writer.accessKeyId, AWS_SECRET_ACCESS_KEY: writer.secretAccessKey, AWS_SESSION_TOKEN: writer.sessionToken }
-    const cold = await runJob({ actionDir, machine: a.machine, runId: 100, inputs: inputs(), env: { ...a.env, ...envCredentials }, between: userSteps(a.machine, true) })
+    const envCredentials = {
+      AWS_ACCESS_KEY_ID: writer.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: writer.secretAccessKey,
+      AWS_SESSION_TOKEN: writer.sessionToken
+    }
+    const cold = await runJob({
+      actionDir,
+      machine: a.machine,
+      runId: 100,
+      inputs: inputs(),
+      env: { ...a.env, ...envCredentials },
+      between: userSteps(a.machine, true)
+    })
     expect([cold.main.exitCode, cold.post?.exitCode]).toEqual([0, 0])
     expect(cold.main.stdout).toContain('FLEETBUILT-42')
     expect(report(cold).caches.map(c => [c.kind, c.hit, c.saved])).toEqual(KINDS.map(kind => [kind, 'miss', 'saved']))
-    for (const served of [index.filesBytesServed, hub.hubFileBytes + hub.cdnBytes, podmanUpstream.servedBytes()]) expect(served).toBeGreaterThan(0)
+    for (const served of [index.filesBytesServed, hub.hubFileBytes + hub.cdnBytes, podmanUpstream.servedBytes()])
+      expect(served).toBeGreaterThan(0)
     expect(cold.post!.stdout).not.toMatch(/::warning::/)
     // The post step's upkeep ran (s3-max-size is set) and found nothing to remove.
     expect(cold.post!.stdout).toMatch(/::group::Prune s3 store\nRemoved 0 entries, 0 B; [\d.]+ [KM]iB remain/)
@@ -221,19 +260,37 @@ describeWithTools([...CEPH_TOOLS, 'podman', 'podman-compose', 'python3', 'zstd']
     const b = host('host-b')
     const awsDir = path.join(b.machine.home, '.aws')
     fs.mkdirSync(awsDir)
-    fs.writeFileSync(path.join(awsDir, 'credentials'), `[fleet]\naws_access_key_id = ${writer.accessKeyId}\naws_secret_access_key = ${writer.secretAccessKey}\n`)
-    const warm = await runJob({ actionDir, machine: b.machine, runId: 101, inputs: inputs(), env: { ...b.env, AWS_PROFILE: 'fleet' }, between: userSteps(b.machine, false) })
+    fs.writeFileSync(
+      path.join(awsDir, 'credentials'),
+      `[fleet]\naws_access_key_id = ${writer.accessKeyId}\naws_secret_access_key = ${writer.secretAccessKey}\n`
+    )
+    const warm = await runJob({
+      actionDir,
+      machine: b.machine,
+      runId: 101,
+      inputs: inputs(),
+      env: { ...b.env, AWS_PROFILE: 'fleet' },
+      between: userSteps(b.machine, false)
+    })
     expect([warm.main.exitCode, warm.post?.exitCode]).toEqual([0, 0])
     expect(warm.main.outputs['cache-hit']).toBe('true')
     const warmReport = report(warm)
     expect(warmReport.caches.map(c => [c.kind, c.backend, c.hit, c.saved])).toEqual(KINDS.map(kind => [kind, 's3', 'exact', 'unchanged']))
     expect(warmReport.totals).toMatchObject({ downloadedBytes: 0, uploadedBytes: 0 })
-    expect({ index: index.filesBytesServed, hubAndCdn: hub.hubFileBytes + hub.cdnBytes, registry: podmanUpstream.servedBytes() }).toEqual({ index: 0, hubAndCdn: 0, registry: 0 })
+    expect({ index: index.filesBytesServed, hubAndCdn: hub.hubFileBytes + hub.cdnBytes, registry: podmanUpstream.servedBytes() }).toEqual({
+      index: 0,
+      hubAndCdn: 0,
+      registry: 0
+    })
     expect(warm.main.stdout).not.toContain('FLEETBUILT-42')
     expect(contents(b.machine, b.podman)).toEqual(saved)
     // Per entry: the bytes that came from the bucket, in how long, how fast; in the report and the summary.
     for (const cache of warmReport.caches) {
-      expect(cache.transfer.restore).toEqual({ bytes: cache.restoredArchiveBytes, ms: expect.any(Number), bytesPerSecond: expect.any(Number) })
+      expect(cache.transfer.restore).toEqual({
+        bytes: cache.restoredArchiveBytes,
+        ms: expect.any(Number),
+        bytesPerSecond: expect.any(Number)
+      })
       expect(cache.transfer.restore.bytes).toBeGreaterThan(0)
     }
     expect(warm.post!.summary).toMatch(/\| Cache \| Backend \| From the store \| To the store \|/)
@@ -242,14 +299,23 @@ describeWithTools([...CEPH_TOOLS, 'podman', 'podman-compose', 'python3', 'zstd']
 
     // No secret anywhere: logs, summaries, outputs, reports, the run state and env files, the bucket.
     const written = everythingWritten(a.machine, [cold]) + everythingWritten(b.machine, [warm]) + (await bucketContents())
-    for (const [name, secret] of Object.entries({ accessKeyId: writer.accessKeyId, secretAccessKey: writer.secretAccessKey, sessionToken: writer.sessionToken })) {
+    for (const [name, secret] of Object.entries({
+      accessKeyId: writer.accessKeyId,
+      secretAccessKey: writer.secretAccessKey,
+      sessionToken: writer.sessionToken
+    })) {
       expect([name, written.includes(secret)]).toEqual([name, false])
     }
     // ...because they were masked, each once, before anything else was logged: the variables first thing, and
     // the profile's keys (which no variable holds) as soon as the SDK resolved them, before its first request.
-    const masks = (stdout: string) => stdout.split('\n').flatMap((line, at) => (line.startsWith('::add-mask::') ? [[at, line.slice('::add-mask::'.length)]] : []))
+    const masks = (stdout: string) =>
+      stdout.split('\n').flatMap((line, at) => (line.startsWith('::add-mask::') ? [[at, line.slice('::add-mask::'.length)]] : []))
     const coldLines = cold.main.stdout.split('\n')
-    expect(masks(cold.main.stdout)).toEqual([[1, writer.accessKeyId], [2, writer.secretAccessKey], [3, writer.sessionToken]])
+    expect(masks(cold.main.stdout)).toEqual([
+      [1, writer.accessKeyId],
+      [2, writer.secretAccessKey],
+      [3, writer.sessionToken]
+    ])
     expect(masks(cold.post!.stdout).map(([, value]) => value)).toEqual([writer.accessKeyId, writer.secretAccessKey, writer.sessionToken])
     expect(coldLines[0]).toBe('qdc-action: restoring caches')
     const warmMasks = masks(warm.main.stdout)
@@ -265,7 +331,17 @@ describeWithTools([...CEPH_TOOLS, 'podman', 'podman-compose', 'python3', 'zstd']
       machine: c.machine,
       runId: 200,
       // A key nothing was saved under: every kind misses, and every kind then has something to save.
-      inputs: { paths: 'data', key: 'ro-data', caches: 'huggingface', models: 'acme/tiny', 'hf-endpoint': hub.url, backend: 's3', 's3-bucket': BUCKET, 's3-endpoint': server.endpoint, 'key-prefix': 'ro' },
+      inputs: {
+        paths: 'data',
+        key: 'ro-data',
+        caches: 'huggingface',
+        models: 'acme/tiny',
+        'hf-endpoint': hub.url,
+        backend: 's3',
+        's3-bucket': BUCKET,
+        's3-endpoint': server.endpoint,
+        'key-prefix': 'ro'
+      },
       env: { ...c.env, AWS_ACCESS_KEY_ID: reader.accessKeyId, AWS_SECRET_ACCESS_KEY: reader.secretAccessKey },
       between: async () => {
         fs.mkdirSync(path.join(c.machine.workspace, 'data'), { recursive: true })
@@ -279,7 +355,9 @@ describeWithTools([...CEPH_TOOLS, 'podman', 'podman-compose', 'python3', 'zstd']
     ])
     const warnings = job.post!.stdout.split('\n').filter(line => line.startsWith('::warning::'))
     expect(warnings).toHaveLength(1)
-    expect(warnings[0]).toMatch(/^::warning::huggingface: not saved: read-only credentials: s3:\/\/qdc-fleet\/qdc\/ at \S+ refuses writes from them \(access denied \(403 AccessDenied\)\); restores still work, nothing is saved$/)
+    expect(warnings[0]).toMatch(
+      /^::warning::huggingface: not saved: read-only credentials: s3:\/\/qdc-fleet\/qdc\/ at \S+ refuses writes from them \(access denied \(403 AccessDenied\)\); restores still work, nothing is saved$/
+    )
     expect(job.post!.stdout).not.toMatch(/not found|NoSuchKey/i)
 
     // The reader restores what the writer saved, exactly.
@@ -319,19 +397,35 @@ describeWithTools([...CEPH_TOOLS, 'podman', 'podman-compose', 'python3', 'zstd']
       }
     })
     expect([job.main.exitCode, job.post?.exitCode]).toEqual([0, 0])
-    expect(job.main.stdout).toMatch(/::warning::custom: restore failed, continuing without cache: s3:\/\/qdc-fleet\/qdc\/ at http:\/\/127\.0\.0\.1:\d+: reading the manifest of down: cannot reach the server: connect ECONNREFUSED 127\.0\.0\.1:\d+/)
+    expect(job.main.stdout).toMatch(
+      /::warning::custom: restore failed, continuing without cache: s3:\/\/qdc-fleet\/qdc\/ at http:\/\/127\.0\.0\.1:\d+: reading the manifest of down: cannot reach the server: connect ECONNREFUSED 127\.0\.0\.1:\d+/
+    )
     expect(job.post!.stdout).toMatch(/::warning::custom: save failed, the job goes on: .*cannot reach the server: connect ECONNREFUSED/)
     expect(report(job).caches.map(cache => [cache.hit, cache.saved])).toEqual([['miss', 'failed']])
   })
 
   test.each([
     ['s3-endpoint', 'ftp://cache.example.org', "Input 's3-endpoint': 'ftp://cache.example.org' is not an http:// or https:// URL"],
-    ['s3-endpoint', 'https://AKIAEXAMPLE:secret@s3.example.org', "Input 's3-endpoint': 'https://…@s3.example.org' holds credentials; give them through the AWS credential chain (AWS_ACCESS_KEY_ID, a profile, web identity), never in an input"],
-    ['s3-bucket', 'My_Bucket', "Input 's3-bucket': 'My_Bucket' is not a bucket name: it may hold only lowercase letters, digits, dots and hyphens, and must start and end with a letter or digit"],
+    [
+      's3-endpoint',
+      'https://AKIAEXAMPLE:secret@s3.example.org',
+      "Input 's3-endpoint': 'https://…@s3.example.org' holds credentials; give them through the AWS credential chain (AWS_ACCESS_KEY_ID, a profile, web identity), never in an input"
+    ],
+    [
+      's3-bucket',
+      'My_Bucket',
+      "Input 's3-bucket': 'My_Bucket' is not a bucket name: it may hold only lowercase letters, digits, dots and hyphens, and must start and end with a letter or digit"
+    ],
     ['s3-bucket', '', "Input 's3-bucket': is empty; name the bucket the s3 backend keeps its entries in"]
   ])('bad input %s=%s fails main with one line', async (input, value, line) => {
     const f = host(`host-bad-${crypto.randomBytes(3).toString('hex')}`)
-    const job = await runJob({ actionDir, machine: f.machine, runId: 400, inputs: { paths: 'data', key: 'bad', backend: 's3', 's3-bucket': BUCKET, [input]: value }, env: f.env })
+    const job = await runJob({
+      actionDir,
+      machine: f.machine,
+      runId: 400,
+      inputs: { paths: 'data', key: 'bad', backend: 's3', 's3-bucket': BUCKET, [input]: value },
+      env: f.env
+    })
     expect(job.main.exitCode).toBe(1)
     expect(job.post).toBeNull()
     expect(job.main.stdout.split('\n').filter(l => l.startsWith('::error::'))).toEqual([`::error::${line}`])

@@ -133,7 +133,13 @@ describe.each(['local', 'github'] as const)('runner simulation with the %s backe
     expect(cold.post?.summary).toContain('| pip | ❌ miss |')
     expect(cold.post?.summary).toMatch(/\*\*Total: downloaded 9\.\d+ MiB, reused 0 B \(0% from cache\)\*\*/)
     // One entry per kind, and the run's own small history record.
-    if (backend === 'github') expect(service.entries().map(e => e.key.split('~r')[0]).sort()).toEqual([...report(cold).caches.map((c: { key: string }) => c.key), 'qdc-history-v1-workflow-job-main'].sort())
+    if (backend === 'github')
+      expect(
+        service
+          .entries()
+          .map(e => e.key.split('~r')[0])
+          .sort()
+      ).toEqual([...report(cold).caches.map((c: { key: string }) => c.key), 'qdc-history-v1-workflow-job-main'].sort())
     coldHashes = {
       data: hashOf(path.join(coldMachine.workspace, 'data', 'out.bin')),
       blob: hashOf(path.join(hubOf(coldMachine), 'models--org--tiny', 'blobs', 'a'.repeat(64)))
@@ -161,7 +167,13 @@ describe.each(['local', 'github'] as const)('runner simulation with the %s backe
     expect(hashOf(path.join(machine.workspace, 'data', 'out.bin'))).toBe(coldHashes.data)
     expect(hashOf(path.join(hubOf(machine), 'models--org--tiny', 'blobs', 'a'.repeat(64)))).toBe(coldHashes.blob)
     // No cache was uploaded again; the one new entry is the run's own small history record.
-    if (backend === 'github') expect(service.entries().filter(e => !before.has(e.id)).map(e => e.key)).toEqual([expect.stringMatching(/^qdc-history-v1-/)])
+    if (backend === 'github')
+      expect(
+        service
+          .entries()
+          .filter(e => !before.has(e.id))
+          .map(e => e.key)
+      ).toEqual([expect.stringMatching(/^qdc-history-v1-/)])
   })
 
   test('the token, lock files and partial downloads never travel', async () => {
@@ -189,7 +201,13 @@ describe('a cache service that is down', () => {
     fs.writeFileSync(path.join(machine.workspace, 'out', 'f'), 'x')
     await service.stop()
     try {
-      const job = await runJob({ actionDir, machine, runId: 400, inputs: { paths: 'out', key: 'down', backend: 'github' }, env: service.env() })
+      const job = await runJob({
+        actionDir,
+        machine,
+        runId: 400,
+        inputs: { paths: 'out', key: 'down', backend: 'github' },
+        env: service.env()
+      })
       expect(job.main.exitCode).toBe(0)
       expect(job.post?.exitCode).toBe(0)
       expect(job.main.stdout).toMatch(/::warning::custom: restore failed, continuing without cache: .*ECONNREFUSED/)
@@ -207,7 +225,12 @@ describe('save rules through the runner', () => {
   const store = () => path.join(root, 'store-rules')
 
   test('bad input fails main with one line naming the input, and post has nothing to do', async () => {
-    const job = await runJob({ actionDir, machine: freshMachine('bad'), runId: 200, inputs: { caches: 'pip, pipx', backend: 'local', 'local-dir': store() } })
+    const job = await runJob({
+      actionDir,
+      machine: freshMachine('bad'),
+      runId: 200,
+      inputs: { caches: 'pip, pipx', backend: 'local', 'local-dir': store() }
+    })
     expect(job.main.exitCode).toBe(1)
     const errors = job.main.stdout.split('\n').filter(line => line.startsWith('::error::'))
     expect(errors).toEqual([expect.stringMatching(/^::error::Input 'caches': unknown cache kind 'pipx'/)])
@@ -242,7 +265,10 @@ describe('save rules through the runner', () => {
     expect(secondEntry).toMatchObject({ hit: 'exact', saved: 'saved', matchedKey: 'rolling~r300-1' })
     const third = freshMachine('roll')
     const restored = await runJob({ actionDir, machine: third, runId: 302, inputs })
-    expect(JSON.parse(fs.readFileSync(restored.main.outputs.report, 'utf8')).caches[0]).toMatchObject({ matchedKey: 'rolling~r301-1', saved: 'unchanged' })
+    expect(JSON.parse(fs.readFileSync(restored.main.outputs.report, 'utf8')).caches[0]).toMatchObject({
+      matchedKey: 'rolling~r301-1',
+      saved: 'unchanged'
+    })
     expect(fs.readFileSync(path.join(third.workspace, 'out', 'f'), 'utf8')).toBe('two!')
   })
 })

@@ -67,12 +67,12 @@ describe('GitHubBackend', () => {
   })
 
   test('a miss is undefined, not an error', async () => {
-    const plan = planFor('missing', { 'x': 1 })
+    const plan = planFor('missing', { x: 1 })
     await expect(backend.restore(plan.spec, 'never-saved', ['never-'])).resolves.toMatchObject({ matchedKey: null })
   })
 
   test('a 429 on create is an error naming the rate limit', async () => {
-    const plan = planFor('limited', { 'x': 1 })
+    const plan = planFor('limited', { x: 1 })
     service.faults.rateLimit = { method: 'CreateCacheEntry', retryAfterSeconds: 60, times: 1 }
     await expect(backend.save(plan.spec, 'limited~r1')).rejects.toThrow(/429/)
   })
@@ -80,18 +80,40 @@ describe('GitHubBackend', () => {
 
 describe('portable entries', () => {
   test.each([
-    [{ origin: 'role', name: 'pip-cache', path: '/home/a/.cache/pip' }, { link: 'pip-cache', target: '/home/a/.cache/pip', pattern: 'pip-cache/*' }],
-    [{ origin: 'spelled', name: 'build/ccache', path: '/w/build/ccache' }, { link: 'workspace', target: '/w', pattern: 'workspace/build/ccache' }],
-    [{ origin: 'spelled', name: '~/.gradle/caches', path: '/home/a/.gradle/caches' }, { link: 'home', target: '/home/a', pattern: 'home/.gradle/caches' }],
-    [{ origin: 'spelled', name: '/opt/sdk', path: '/opt/sdk' }, { link: 'root', target: '/', pattern: 'root/opt/sdk' }],
-    [{ origin: 'spelled', name: '../shared/x', path: '/shared/x' }, { link: 'workspace-up1', target: '/', pattern: 'workspace-up1/shared/x' }],
-    [{ origin: 'spelled', name: '.', path: '/w' }, { link: 'workspace', target: '/w', pattern: 'workspace/*' }]
+    [
+      { origin: 'role', name: 'pip-cache', path: '/home/a/.cache/pip' },
+      { link: 'pip-cache', target: '/home/a/.cache/pip', pattern: 'pip-cache/*' }
+    ],
+    [
+      { origin: 'spelled', name: 'build/ccache', path: '/w/build/ccache' },
+      { link: 'workspace', target: '/w', pattern: 'workspace/build/ccache' }
+    ],
+    [
+      { origin: 'spelled', name: '~/.gradle/caches', path: '/home/a/.gradle/caches' },
+      { link: 'home', target: '/home/a', pattern: 'home/.gradle/caches' }
+    ],
+    [
+      { origin: 'spelled', name: '/opt/sdk', path: '/opt/sdk' },
+      { link: 'root', target: '/', pattern: 'root/opt/sdk' }
+    ],
+    [
+      { origin: 'spelled', name: '../shared/x', path: '/shared/x' },
+      { link: 'workspace-up1', target: '/', pattern: 'workspace-up1/shared/x' }
+    ],
+    [
+      { origin: 'spelled', name: '.', path: '/w' },
+      { link: 'workspace', target: '/w', pattern: 'workspace/*' }
+    ]
   ] as Array<[ArchivePart, ReturnType<typeof portableNames>]>)('%o is handed to the library as %o', (part, expected) => {
     expect(portableNames(part)).toEqual(expected)
   })
 
   test('an entry saved from one workspace and home restores into another: its version and tar members name no machine', async () => {
-    const machine = (name: string) => ({ workspace: path.join(root, `${name}-ws`), home: path.join(root, `${name}-home`), pip: path.join(root, `${name}-pipdir`) })
+    const machine = (name: string) => ({
+      workspace: path.join(root, `${name}-ws`),
+      home: path.join(root, `${name}-home`),
+      pip: path.join(root, `${name}-pipdir`)
+    })
     const a = machine('a')
     const b = machine('b')
     const spec = (m: typeof a) => ({
@@ -121,7 +143,15 @@ describe('portable entries', () => {
     const listing = spawnSync('tar', ['--use-compress-program=zstd', '-tf', path.join(service.blobDir, blob)], { encoding: 'utf8' })
     const members = listing.stdout.split('\n').filter(Boolean)
     expect(members.sort()).toEqual(
-      ['pip-cache/wheels/', 'pip-cache/wheels/w.whl', 'workspace/data/', 'workspace/data/out.bin', 'home/.gradle/caches/', 'home/.gradle/caches/jars/', 'home/.gradle/caches/jars/j.jar'].sort()
+      [
+        'pip-cache/wheels/',
+        'pip-cache/wheels/w.whl',
+        'workspace/data/',
+        'workspace/data/out.bin',
+        'home/.gradle/caches/',
+        'home/.gradle/caches/jars/',
+        'home/.gradle/caches/jars/j.jar'
+      ].sort()
     )
 
     process.env.GITHUB_WORKSPACE = b.workspace
@@ -144,7 +174,9 @@ describe('portable entries', () => {
     const result = await backend.restore(other, 'identity', ['identity~r'])
     expect(result).toEqual({
       matchedKey: null,
-      otherIdentity: expect.stringMatching(/^The cache service has no entry for these keys with version [0-9a-f]{12}…, which is computed from the paths workspace\/identity, workspace\/more and the compression; /)
+      otherIdentity: expect.stringMatching(
+        /^The cache service has no entry for these keys with version [0-9a-f]{12}…, which is computed from the paths workspace\/identity, workspace\/more and the compression; /
+      )
     })
   })
 })

@@ -122,7 +122,10 @@ test('digestFile hashes by path and by descriptor without moving the descriptor,
   const data = crypto.randomBytes(6 * 1024 * 1024 + 3)
   const file = path.join(dir, 'blob')
   fs.writeFileSync(file, data)
-  expect(await digestFile({ path: file }, data.length, [{ algorithm: 'sha256' }])).toEqual({ digests: [sha256(data)], bytesRead: data.length })
+  expect(await digestFile({ path: file }, data.length, [{ algorithm: 'sha256' }])).toEqual({
+    digests: [sha256(data)],
+    bytesRead: data.length
+  })
   const fd = fs.openSync(file, 'r')
   try {
     const result = await digestFile({ fd }, 100, [{ algorithm: 'sha256' }])
@@ -161,7 +164,10 @@ test('idle workers do not keep a process alive once its streams are closed', () 
     stream.close()
   `
   const node = path.join(actionDir, 'node_modules/node/bin/node')
-  const child = spawnSync(fs.existsSync(node) ? node : process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 })
+  const child = spawnSync(fs.existsSync(node) ? node : process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 20_000
+  })
   expect(child.stderr).toBe('')
   expect(child.stdout.trim()).toBe(sha256(Buffer.from('x')))
   expect(child.status).toBe(0)

@@ -47,7 +47,11 @@ const retry: RetryPolicy = { attempts: 4, baseDelayMs: 1, maxDelayMs: 60_000, sl
 beforeAll(async () => {
   hub = await startHub({
     repos: [
-      { id: MODEL, refs: { main: MAIN, 'refs/pr/1': PR }, commits: { [MAIN]: modelFiles, [PR]: [...modelFiles, { path: 'extra.txt', bytes: text('pr\n'), lfs: false }] } },
+      {
+        id: MODEL,
+        refs: { main: MAIN, 'refs/pr/1': PR },
+        commits: { [MAIN]: modelFiles, [PR]: [...modelFiles, { path: 'extra.txt', bytes: text('pr\n'), lfs: false }] }
+      },
       {
         id: 'acme/flat-model',
         refs: { main: FLAT },
@@ -59,7 +63,12 @@ beforeAll(async () => {
           ]
         }
       },
-      { id: 'acme/gated-model', access: 'gated', refs: { main: GATED }, commits: { [GATED]: [{ path: 'w.bin', bytes: randomBytes(KiB), lfs: true }] } },
+      {
+        id: 'acme/gated-model',
+        access: 'gated',
+        refs: { main: GATED },
+        commits: { [GATED]: [{ path: 'w.bin', bytes: randomBytes(KiB), lfs: true }] }
+      },
       {
         id: 'acme/evil-model',
         refs: { main: EVIL },
@@ -70,7 +79,12 @@ beforeAll(async () => {
           ]
         }
       },
-      { id: 'acme/tiny-data', type: 'dataset', refs: { main: DATA }, commits: { [DATA]: [{ path: 'data/train.csv', bytes: text('x,y\n1,2\n'), lfs: false }] } }
+      {
+        id: 'acme/tiny-data',
+        type: 'dataset',
+        refs: { main: DATA },
+        commits: { [DATA]: [{ path: 'data/train.csv', bytes: text('x,y\n1,2\n'), lfs: false }] }
+      }
     ],
     tokens: { [TOKEN]: [], [OTHER]: [] }
   })
@@ -92,7 +106,13 @@ beforeEach(() => {
 
 let cacheCount = 0
 const freshCache = () => path.join(work, `cache-${++cacheCount}`)
-const options = (cacheDir: string, extra: Partial<HfDownloadOptions> = {}): HfDownloadOptions => ({ endpoint: hub.url, cacheDir, retry, lockWaitMs: 1000, ...extra })
+const options = (cacheDir: string, extra: Partial<HfDownloadOptions> = {}): HfDownloadOptions => ({
+  endpoint: hub.url,
+  cacheDir,
+  retry,
+  lockWaitMs: 1000,
+  ...extra
+})
 const repoDir = (cacheDir: string, folder = 'models--acme--tiny-model') => path.join(cacheDir, folder)
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
 const fileBytes = () => hub.cdnBytes + hub.hubFileBytes
@@ -126,10 +146,19 @@ describe('cold download', () => {
     const cacheDir = freshCache()
     const masked: string[] = []
     const logs: string[] = []
-    const result = await downloadRepo({ repo: MODEL }, options(cacheDir, { token: TOKEN, mask: s => masked.push(s), log: l => logs.push(l), progressIntervalMs: 0 }))
+    const result = await downloadRepo(
+      { repo: MODEL },
+      options(cacheDir, { token: TOKEN, mask: s => masked.push(s), log: l => logs.push(l), progressIntervalMs: 0 })
+    )
 
     expect(masked).toEqual([TOKEN])
-    expect(result).toMatchObject({ repo: MODEL, revision: 'main', commit: MAIN, snapshot: path.join(repoDir(cacheDir), 'snapshots', MAIN), bytesReused: 0 })
+    expect(result).toMatchObject({
+      repo: MODEL,
+      revision: 'main',
+      commit: MAIN,
+      snapshot: path.join(repoDir(cacheDir), 'snapshots', MAIN),
+      bytesReused: 0
+    })
     expect(result.files.map(f => f.path)).toEqual(modelFiles.map(f => f.path).sort())
     expect(result.files.every(f => f.source === 'downloaded' && f.verified)).toBe(true)
     // The ledger's figure is the fixture's own count of file bytes served.
@@ -151,9 +180,17 @@ describe('cold download', () => {
     // Locks released, no partials, the v1 tree listing written.
     expect(await listTree(path.join(cacheDir, '.locks'))).toEqual(['models--acme--tiny-model'])
     expect((await listTree(cacheDir)).filter(p => p.endsWith('.incomplete') || p.endsWith('.tmp'))).toEqual([])
-    const tree = JSON.parse(await fs.readFile(path.join(repoDir(cacheDir), 'trees', `${MAIN}.json`), 'utf8')) as { format_version: number; files: Record<string, unknown> }
+    const tree = JSON.parse(await fs.readFile(path.join(repoDir(cacheDir), 'trees', `${MAIN}.json`), 'utf8')) as {
+      format_version: number
+      files: Record<string, unknown>
+    }
     expect(tree.format_version).toBe(1)
-    expect(tree.files['model.safetensors']).toEqual({ size: 300 * KiB, blob_id: hub.file(MODEL, 'model.safetensors').oid, lfs_sha256: hub.file(MODEL, 'model.safetensors').sha256, lfs_size: 300 * KiB })
+    expect(tree.files['model.safetensors']).toEqual({
+      size: 300 * KiB,
+      blob_id: hub.file(MODEL, 'model.safetensors').oid,
+      lfs_sha256: hub.file(MODEL, 'model.safetensors').sha256,
+      lfs_size: 300 * KiB
+    })
 
     const cdn = hub.requests.filter(r => r.origin === 'cdn')
     expect(cdn).toHaveLength(2)
@@ -170,7 +207,9 @@ describe('cold download', () => {
     expect(pr.commit).toBe(PR)
     expect(await fs.readFile(path.join(repoDir(cacheDir), 'refs', 'refs', 'pr', '1'), 'utf8')).toBe(PR)
     expect(await fs.readFile(path.join(repoDir(cacheDir), 'snapshots', PR, 'extra.txt'), 'utf8')).toBe('pr\n')
-    expect(hub.requests.every(r => r.acceptEncoding === undefined || !r.path.includes('resolve') || r.acceptEncoding === 'identity')).toBe(true)
+    expect(hub.requests.every(r => r.acceptEncoding === undefined || !r.path.includes('resolve') || r.acceptEncoding === 'identity')).toBe(
+      true
+    )
 
     const data = await downloadRepo({ repo: 'datasets/acme/tiny-data' }, options(cacheDir))
     expect(data.repo).toBe('datasets/acme/tiny-data')
@@ -184,7 +223,13 @@ describe('cold download', () => {
     const top = await downloadRepo({ repo: MODEL, globs: ['*.json'] }, options(cacheDir))
     expect(top.files.map(f => f.path)).toEqual(['config.json'])
     const deep = await downloadRepo({ repo: MODEL, globs: ['**/*.json', 'nested/**', 'READ?E.md'] }, options(cacheDir))
-    expect(deep.files.map(f => f.path)).toEqual(['README.md', 'config.json', 'nested/deeper/weights.bin', 'nested/vocab.txt', 'tokenizer/special tokens.json'])
+    expect(deep.files.map(f => f.path)).toEqual([
+      'README.md',
+      'config.json',
+      'nested/deeper/weights.bin',
+      'nested/vocab.txt',
+      'tokenizer/special tokens.json'
+    ])
     expect(sources(deep)['config.json']).toBe('cache')
     expect(globToRegExp('a/**/b').test('a/b')).toBe(true)
     expect(globToRegExp('a/*').test('a/b/c')).toBe(false)
@@ -412,9 +457,15 @@ describe('errors', () => {
   })
 
   test('unknown repo, unknown revision, bad token', async () => {
-    expect((await rejection(downloadRepo({ repo: 'acme/nope' }, options(freshCache())))).message).toMatch(/acme\/nope does not exist, or is private/)
-    expect((await rejection(downloadRepo({ repo: 'acme/nope' }, options(freshCache(), { token: TOKEN })))).message).toMatch(/does not exist, or the hf-token cannot read it/)
-    expect((await rejection(downloadRepo({ repo: `${MODEL}@nope` }, options(freshCache())))).message).toBe(`${MODEL}: revision "nope" does not exist`)
+    expect((await rejection(downloadRepo({ repo: 'acme/nope' }, options(freshCache())))).message).toMatch(
+      /acme\/nope does not exist, or is private/
+    )
+    expect((await rejection(downloadRepo({ repo: 'acme/nope' }, options(freshCache(), { token: TOKEN })))).message).toMatch(
+      /does not exist, or the hf-token cannot read it/
+    )
+    expect((await rejection(downloadRepo({ repo: `${MODEL}@nope` }, options(freshCache())))).message).toBe(
+      `${MODEL}: revision "nope" does not exist`
+    )
     const bad = await rejection(downloadRepo({ repo: MODEL }, options(freshCache(), { token: 'hf_expired' })))
     expect(bad.message).toMatch(/rejected the hf-token/)
     expect(bad.message).not.toContain('hf_expired')
@@ -423,7 +474,9 @@ describe('errors', () => {
   test('a pinned sha256 that disagrees with the Hub fails before any download', async () => {
     const pins = { 'model.safetensors': 'a'.repeat(64) }
     const error = await rejection(downloadRepo({ repo: MODEL, pins }, options(freshCache())))
-    expect(error.message).toContain(`model.safetensors is pinned to sha256 ${'a'.repeat(64)} but the Hub has sha256 ${hub.file(MODEL, 'model.safetensors').sha256}`)
+    expect(error.message).toContain(
+      `model.safetensors is pinned to sha256 ${'a'.repeat(64)} but the Hub has sha256 ${hub.file(MODEL, 'model.safetensors').sha256}`
+    )
     expect(resolveRequests()).toEqual([])
   })
 
@@ -433,10 +486,14 @@ describe('errors', () => {
     expect(good.files[0].digest).toBe(`sha256:${config.sha256}`)
 
     const cacheDir = freshCache()
-    const error = await rejection(downloadRepo({ repo: MODEL, globs: ['config.json'], pins: { 'config.json': 'b'.repeat(64) } }, options(cacheDir)))
+    const error = await rejection(
+      downloadRepo({ repo: MODEL, globs: ['config.json'], pins: { 'config.json': 'b'.repeat(64) } }, options(cacheDir))
+    )
     expect(error.message).toContain(`sha256 mismatch, expected ${'b'.repeat(64)}, got ${config.sha256}`)
     expect(await listTree(path.join(repoDir(cacheDir), 'blobs'))).toEqual([])
-    const missing = await rejection(downloadRepo({ repo: MODEL, globs: ['*.json'], pins: { 'README.md': config.sha256 } }, options(freshCache())))
+    const missing = await rejection(
+      downloadRepo({ repo: MODEL, globs: ['*.json'], pins: { 'README.md': config.sha256 } }, options(freshCache()))
+    )
     expect(missing.message).toMatch(/pinned file README.md is not among the selected files/)
   })
 
@@ -449,11 +506,13 @@ describe('errors', () => {
   })
 
   test('the path validator and the repo parser', () => {
-    for (const bad of ['/etc/passwd', 'a/../../b', 'a\\b', 'C:/x', './a', 'a//b', '', 'a/']) expect(() => assertSafeRepoPath(bad)).toThrow(/unsafe/)
+    for (const bad of ['/etc/passwd', 'a/../../b', 'a\\b', 'C:/x', './a', 'a//b', '', 'a/'])
+      expect(() => assertSafeRepoPath(bad)).toThrow(/unsafe/)
     expect(() => assertSafeRepoPath('nested/deeper/weights.bin')).not.toThrow()
     expect(parseRepoRef('org/name')).toEqual({ type: 'model', id: 'org/name', revision: 'main' })
     expect(parseRepoRef('datasets/org/data@refs/pr/1')).toEqual({ type: 'dataset', id: 'org/data', revision: 'refs/pr/1' })
-    for (const bad of ['name', 'a/b/c', 'org/na--me', '../x', 'org/name@', 'org/name@../main', 'org/ name']) expect(() => parseRepoRef(bad)).toThrow()
+    for (const bad of ['name', 'a/b/c', 'org/na--me', '../x', 'org/name@', 'org/name@../main', 'org/ name'])
+      expect(() => parseRepoRef(bad)).toThrow()
   })
 
   test('rate-limit header parsing', () => {
@@ -475,7 +534,11 @@ test('@huggingface/hub scanCacheDir reads our cache without warnings', async () 
   expect(repo.revisions.map(r => [r.commitOid, r.refs])).toEqual([[FLAT, ['main']]])
   expect(repo.revisions[0].files.map(f => path.basename(f.path)).sort()).toEqual(['config.json', 'empty.txt', 'model.bin'])
   // The empty file needs no request, yet is verified (git's empty blob id) and linked.
-  expect(result.files.find(f => f.path === 'empty.txt')).toMatchObject({ size: 0, digest: 'git-sha1:e69de29bb2d1d6434b8b29ae775ad8c2e48c5391', source: 'downloaded' })
+  expect(result.files.find(f => f.path === 'empty.txt')).toMatchObject({
+    size: 0,
+    digest: 'git-sha1:e69de29bb2d1d6434b8b29ae775ad8c2e48c5391',
+    source: 'downloaded'
+  })
   expect(hub.requests.filter(r => r.path.includes('empty.txt'))).toEqual([])
   expect(repo.size).toBe(result.files.reduce((sum, f) => sum + f.size, 0))
 })

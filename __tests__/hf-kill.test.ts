@@ -21,7 +21,9 @@ let hub: Hub
 let work: string
 
 beforeAll(async () => {
-  hub = await startHub({ repos: [{ id: MODEL, refs: { main: COMMIT }, commits: { [COMMIT]: [{ path: 'model.safetensors', bytes: weights, lfs: true }] } }] })
+  hub = await startHub({
+    repos: [{ id: MODEL, refs: { main: COMMIT }, commits: { [COMMIT]: [{ path: 'model.safetensors', bytes: weights, lfs: true }] } }]
+  })
   work = await fs.mkdtemp(path.join(os.tmpdir(), 'qdc-hf-kill-'))
   const build = path.join(work, 'build')
   await promisify(execFile)(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--outDir', build])
@@ -67,6 +69,10 @@ test('SIGKILL mid-file publishes nothing; the next run completes and verifies', 
   expect(Date.now() - started).toBeLessThan(10_000)
   expect(result.files).toMatchObject([{ path: 'model.safetensors', source: 'downloaded', verified: true }])
   const sha = createHash('sha256').update(weights).digest('hex')
-  expect(createHash('sha256').update(await fs.readFile(path.join(result.snapshot, 'model.safetensors'))).digest('hex')).toBe(sha)
+  expect(
+    createHash('sha256')
+      .update(await fs.readFile(path.join(result.snapshot, 'model.safetensors')))
+      .digest('hex')
+  ).toBe(sha)
   expect(await fs.readFile(path.join(repoDir, 'refs', 'main'), 'utf8')).toBe(COMMIT)
 })

@@ -142,11 +142,13 @@ describe('@huggingface/hub against the fixture', () => {
 
     const dirs = ['nested', 'nested/deeper', 'tokenizer']
     expect(entries.map(e => e.path).sort()).toEqual([...dirs, ...modelV2.map(f => f.path)].sort())
-    for (const dir of dirs) expect(entries.find(e => e.path === dir)).toMatchObject({ type: 'directory', size: 0, oid: expect.stringMatching(/^[0-9a-f]{40}$/) })
+    for (const dir of dirs)
+      expect(entries.find(e => e.path === dir)).toMatchObject({ type: 'directory', size: 0, oid: expect.stringMatching(/^[0-9a-f]{40}$/) })
     for (const spec of modelV2) {
       const file = hub.file(MODEL, spec.path)
       const expected: Partial<ListFileEntry> = { type: 'file', path: spec.path, size: spec.bytes.length, oid: file.oid }
-      if (spec.lfs) expected.lfs = { oid: sha256(spec.bytes), size: spec.bytes.length, pointerSize: Buffer.byteLength(file.pointer as string) }
+      if (spec.lfs)
+        expected.lfs = { oid: sha256(spec.bytes), size: spec.bytes.length, pointerSize: Buffer.byteLength(file.pointer as string) }
       expect(entries.find(e => e.path === spec.path)).toEqual(expected)
     }
     // 9 entries at 2 per page: five requests, each but the last with a next link.
@@ -255,13 +257,21 @@ describe('@huggingface/hub against the fixture', () => {
     // Gated: metadata is public, content needs an approved token.
     expect(await modelInfo({ ...opts, name: 'acme/gated-model' })).toMatchObject({ gated: 'manual' })
     await expectHubError(downloadFile({ ...opts, repo: 'acme/gated-model', path: 'weights.bin' }), 401, /restricted.*Please log in/)
-    await expectHubError(downloadFile({ ...opts, repo: 'acme/gated-model', path: 'weights.bin', accessToken: READER }), 403, /not in the authorized list/)
+    await expectHubError(
+      downloadFile({ ...opts, repo: 'acme/gated-model', path: 'weights.bin', accessToken: READER }),
+      403,
+      /not in the authorized list/
+    )
     const blob = await downloadFile({ ...opts, repo: 'acme/gated-model', path: 'weights.bin', accessToken: APPROVED })
     expectSameBytes(Buffer.from(await (blob as Blob).arrayBuffer()), hub.file('acme/gated-model', 'weights.bin').bytes)
 
     await expectHubError(all(listFiles({ ...opts, repo: MODEL, revision: 'no-such-branch' })), 404, /Invalid rev id/)
     await expectHubError(downloadFile({ ...opts, repo: MODEL, path: 'config.json', revision: 'no-such-branch' }), 404, /Invalid rev id/)
-    await expectHubError(snapshotDownload({ ...opts, repo: 'acme/secret-model', cacheDir: path.join(work, 'denied') }), 401, /Invalid username/)
+    await expectHubError(
+      snapshotDownload({ ...opts, repo: 'acme/secret-model', cacheDir: path.join(work, 'denied') }),
+      401,
+      /Invalid username/
+    )
   })
 })
 
@@ -320,7 +330,12 @@ describe('the resolve protocol', () => {
   })
 
   test('revisions: tags, refs%2Fpr%2F1, commits and HEAD; /raw serves the LFS pointer', async () => {
-    for (const [rev, commit] of [['v1.0', C1], ['refs/pr/1', C3], [C1, C1], ['HEAD', C2]]) {
+    for (const [rev, commit] of [
+      ['v1.0', C1],
+      ['refs/pr/1', C3],
+      [C1, C1],
+      ['HEAD', C2]
+    ]) {
       const res = await fetch(resolveUrl('config.json', rev), { method: 'HEAD', redirect: 'manual' })
       expect(res.headers.get('x-repo-commit')).toBe(commit)
     }
@@ -479,16 +494,27 @@ describe('errors (§7.3)', () => {
     const head = await fetch(resolveUrl('missing.bin', 'v1.0'), { method: 'HEAD' })
     expect([head.status, head.headers.get('x-error-code'), head.headers.get('x-repo-commit')]).toEqual([404, 'EntryNotFound', C1])
 
-    expect(await error(resolveUrl('config.json', 'nope'))).toMatchObject({ status: 404, code: 'RevisionNotFound', message: 'Invalid rev id: nope' })
+    expect(await error(resolveUrl('config.json', 'nope'))).toMatchObject({
+      status: 404,
+      code: 'RevisionNotFound',
+      message: 'Invalid rev id: nope'
+    })
     expect(await error(`${hub.url}/api/models/${MODEL}/revision/nope`)).toMatchObject({ status: 404, code: 'RevisionNotFound' })
   })
 
   test('RepoNotFound: 401 anonymous (missing or private alike), 404 with a valid token', async () => {
     for (const repo of ['acme/secret-model', 'acme/no-such-model']) {
-      expect(await error(resolveUrl('config.json', 'main', repo))).toMatchObject({ status: 401, code: 'RepoNotFound', message: 'Invalid username or password.' })
+      expect(await error(resolveUrl('config.json', 'main', repo))).toMatchObject({
+        status: 401,
+        code: 'RepoNotFound',
+        message: 'Invalid username or password.'
+      })
       expect(await error(`${hub.url}/api/models/${repo}`)).toMatchObject({ status: 401, code: 'RepoNotFound' })
     }
-    expect(await error(resolveUrl('config.json', 'main', 'acme/no-such-model'), { headers: bearer(READER) })).toMatchObject({ status: 404, code: 'RepoNotFound' })
+    expect(await error(resolveUrl('config.json', 'main', 'acme/no-such-model'), { headers: bearer(READER) })).toMatchObject({
+      status: 404,
+      code: 'RepoNotFound'
+    })
     const badToken = await error(resolveUrl('config.json', 'main', 'acme/secret-model'), { headers: bearer('hf_unknown') })
     expect(badToken).toMatchObject({ status: 401, code: null, message: 'Invalid credentials in Authorization header' })
     // A bad token is refused even where no token is needed.
@@ -498,17 +524,35 @@ describe('errors (§7.3)', () => {
   test('GatedRepo: 401 anonymous, 403 not approved; disabled repos 403', async () => {
     const url = resolveUrl('weights.bin', 'main', 'acme/gated-model')
     const anonymous = await error(url)
-    expect(anonymous).toMatchObject({ status: 401, code: 'GatedRepo', message: expect.stringMatching(/^Access to model acme\/gated-model is restricted\. You must/) })
-    expect(await error(url, { headers: bearer(READER) })).toMatchObject({ status: 403, code: 'GatedRepo', message: expect.stringContaining('not in the authorized list') })
+    expect(anonymous).toMatchObject({
+      status: 401,
+      code: 'GatedRepo',
+      message: expect.stringMatching(/^Access to model acme\/gated-model is restricted\. You must/)
+    })
+    expect(await error(url, { headers: bearer(READER) })).toMatchObject({
+      status: 403,
+      code: 'GatedRepo',
+      message: expect.stringContaining('not in the authorized list')
+    })
     expect((await fetch(url, { headers: bearer(APPROVED), redirect: 'manual' })).status).toBe(302)
-    expect(await error(resolveUrl('config.json', 'main', 'acme/off-model'))).toMatchObject({ status: 403, code: null, message: 'Access to this resource is disabled.' })
+    expect(await error(resolveUrl('config.json', 'main', 'acme/off-model'))).toMatchObject({
+      status: 403,
+      code: null,
+      message: 'Access to this resource is disabled.'
+    })
   })
 })
 
 describe('the JSON APIs', () => {
   test('repo info by revision, with blobs=true file metadata and expand narrowing', async () => {
     const info = (await (await fetch(`${hub.url}/api/models/${MODEL}/revision/v1.0`)).json()) as Record<string, unknown>
-    expect(info).toMatchObject({ id: MODEL, sha: C1, private: false, gated: false, siblings: [{ rfilename: 'config.json' }, { rfilename: 'model.safetensors' }] })
+    expect(info).toMatchObject({
+      id: MODEL,
+      sha: C1,
+      private: false,
+      gated: false,
+      siblings: [{ rfilename: 'config.json' }, { rfilename: 'model.safetensors' }]
+    })
 
     const file = hub.file(MODEL, 'model.safetensors')
     const blobs = (await (await fetch(`${hub.url}/api/models/${MODEL}?blobs=true`)).json()) as { sha: string; siblings: object[] }
@@ -532,9 +576,16 @@ describe('the JSON APIs', () => {
     // lastCommit is the newest commit that changed the path: model.safetensors is unchanged since C1.
     hub.treePageSize = 100
     try {
-      const entries = (await (await fetch(`${hub.url}/api/models/${MODEL}/tree/main?expand=true`)).json()) as { path: string; lastCommit: { id: string } }[]
+      const entries = (await (await fetch(`${hub.url}/api/models/${MODEL}/tree/main?expand=true`)).json()) as {
+        path: string
+        lastCommit: { id: string }
+      }[]
       expect(Object.fromEntries(entries.map(e => [e.path, e.lastCommit.id]))).toEqual({
-        'README.md': C2, 'config.json': C2, 'model.safetensors': C1, nested: C2, tokenizer: C2
+        'README.md': C2,
+        'config.json': C2,
+        'model.safetensors': C1,
+        nested: C2,
+        tokenizer: C2
       })
     } finally {
       hub.treePageSize = 2
@@ -545,12 +596,31 @@ describe('the JSON APIs', () => {
 
   test('paths-info takes form (Python) and JSON (JS) bodies and drops unknown paths', async () => {
     const url = `${hub.url}/api/models/${MODEL}/paths-info/${C2}`
-    const form = await fetch(url, { method: 'POST', body: new URLSearchParams([['paths', 'config.json'], ['paths', 'nope'], ['paths', 'nested'], ['expand', 'False']]) })
-    expect(((await form.json()) as { path: string; type: string }[]).map(e => [e.path, e.type])).toEqual([['config.json', 'file'], ['nested', 'directory']])
+    const form = await fetch(url, {
+      method: 'POST',
+      body: new URLSearchParams([
+        ['paths', 'config.json'],
+        ['paths', 'nope'],
+        ['paths', 'nested'],
+        ['expand', 'False']
+      ])
+    })
+    expect(((await form.json()) as { path: string; type: string }[]).map(e => [e.path, e.type])).toEqual([
+      ['config.json', 'file'],
+      ['nested', 'directory']
+    ])
 
-    const json = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ paths: ['model.safetensors'], expand: true }) })
+    const json = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ paths: ['model.safetensors'], expand: true })
+    })
     expect(await json.json()).toEqual([
-      expect.objectContaining({ path: 'model.safetensors', lfs: expect.objectContaining({ oid: sha256(weights) }), lastCommit: expect.objectContaining({ id: C1 }) })
+      expect.objectContaining({
+        path: 'model.safetensors',
+        lfs: expect.objectContaining({ oid: sha256(weights) }),
+        lastCommit: expect.objectContaining({ id: C1 })
+      })
     ])
   })
 })

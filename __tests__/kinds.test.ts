@@ -19,7 +19,8 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(workspace, { recursive: true, force: true }))
 beforeEach(() => {
   process.env = { ...saved, GITHUB_WORKSPACE: workspace, RUNNER_OS: 'Linux' }
-  for (const name of ['PIP_CACHE_DIR', 'HF_HUB_CACHE', 'HUGGINGFACE_HUB_CACHE', 'HF_HOME', 'XDG_CACHE_HOME', 'TMPDIR']) delete process.env[name]
+  for (const name of ['PIP_CACHE_DIR', 'HF_HUB_CACHE', 'HUGGINGFACE_HUB_CACHE', 'HF_HOME', 'XDG_CACHE_HOME', 'TMPDIR'])
+    delete process.env[name]
   clearInputs()
 })
 

@@ -81,7 +81,11 @@ async function snapshot(dir: string, skip: RegExp | null = null): Promise<Record
     const mode = (stat.mode & 0o7777).toString(8)
     if (stat.isSymbolicLink()) result[name] = `link -> ${await fs.readlink(entry)}`
     else if (stat.isDirectory()) result[name] = `dir ${mode} ${stat.mtime.toISOString()}`
-    else result[name] = `file ${mode} ${stat.mtime.toISOString()} ${crypto.createHash('sha256').update(await fs.readFile(entry)).digest('hex')}`
+    else
+      result[name] = `file ${mode} ${stat.mtime.toISOString()} ${crypto
+        .createHash('sha256')
+        .update(await fs.readFile(entry))
+        .digest('hex')}`
   }
   return result
 }
@@ -163,7 +167,8 @@ describe('round trip', () => {
       else process.env.QDC_PROGRESS_INTERVAL_MS = saved
     }
     expect(lines.length).toBeGreaterThan(0)
-    for (const line of lines) expect(line).toMatch(new RegExp(`^Restoring ${data}: \\d+% [\\d.]+ [KMG]?i?B of 24\\.0 MiB, [\\d.]+ [KMG]?i?B/s$`))
+    for (const line of lines)
+      expect(line).toMatch(new RegExp(`^Restoring ${data}: \\d+% [\\d.]+ [KMG]?i?B of 24\\.0 MiB, [\\d.]+ [KMG]?i?B/s$`))
   })
 
   test('exclude patterns are honoured at every depth', async () => {
@@ -251,8 +256,19 @@ describe('entries of store format 1 (before portable entries)', () => {
     await store.save(spec([dir]), key)
     const entryDir = await onlyEntryDir()
     const meta = JSON.parse(await fs.readFile(path.join(entryDir, 'meta.json'), 'utf8'))
-    const version = crypto.createHash('sha256').update(JSON.stringify({ format: 1, paths: [dir], exclude: [] })).digest('hex')
-    const legacy = { format: 1, key, version, saveId: meta.saveId, created: lastUsed, lastUsed, parts: meta.parts.map(({ name, ...part }: { name: string }) => ({ ...part, path: name })) }
+    const version = crypto
+      .createHash('sha256')
+      .update(JSON.stringify({ format: 1, paths: [dir], exclude: [] }))
+      .digest('hex')
+    const legacy = {
+      format: 1,
+      key,
+      version,
+      saveId: meta.saveId,
+      created: lastUsed,
+      lastUsed,
+      parts: meta.parts.map(({ name, ...part }: { name: string }) => ({ ...part, path: name }))
+    }
     const legacyDir = path.join(storeDir, 'entries', version, path.basename(entryDir))
     await fs.mkdir(legacyDir, { recursive: true })
     for (const name of await fs.readdir(entryDir)) await fs.rename(path.join(entryDir, name), path.join(legacyDir, name))
@@ -269,7 +285,11 @@ describe('entries of store format 1 (before portable entries)', () => {
 
     const miss = await store.restore(spec([dir]), 'old-key', [])
     expect(miss.matchedKey).toBeNull()
-    expect(miss).toMatchObject({ otherIdentity: expect.stringMatching(/^The store holds old-key under another identity, so it does not match: it was saved in store format 1 \(before entries were portable/) })
+    expect(miss).toMatchObject({
+      otherIdentity: expect.stringMatching(
+        /^The store holds old-key under another identity, so it does not match: it was saved in store format 1 \(before entries were portable/
+      )
+    })
     expect((await store.listEntries()).map(e => e.key)).toEqual(['old-key'])
     expect(await store.verifyEntries()).toEqual([expect.objectContaining({ key: 'old-key', problem: null })])
     const pruned = await store.prune({ maxAgeMs: 30 * DAY })
@@ -320,7 +340,10 @@ describe('integrity', () => {
     const saved = await snapshot(dir)
     await fs.rm(dir, { recursive: true })
     // Spread over the archive (frame header, blocks, the checksum at the end), the last bytes every one.
-    const positions = [...Array.from({ length: 30 }, (_, i) => Math.floor((i * pristine.length) / 30)), ...Array.from({ length: 12 }, (_, i) => pristine.length - 1 - i)]
+    const positions = [
+      ...Array.from({ length: 30 }, (_, i) => Math.floor((i * pristine.length) / 30)),
+      ...Array.from({ length: 12 }, (_, i) => pristine.length - 1 - i)
+    ]
     let refused = 0
     for (const position of positions) {
       const bytes = Buffer.from(pristine)
@@ -417,13 +440,28 @@ describe('integrity', () => {
     const { store, dir, archive } = await savedEntry()
     await replaceFile(archive, damage(await fs.readFile(archive)))
     await recordArchive(0, archive)
-    const plan: CachePlan = { kind: 'custom', spec: spec([dir]), key: 'k', restoreKeys: [], keyParts: [], notes: [], inPlace: false, env: {} }
+    const plan: CachePlan = {
+      kind: 'custom',
+      spec: spec([dir]),
+      key: 'k',
+      restoreKeys: [],
+      keyParts: [],
+      notes: [],
+      inPlace: false,
+      env: {}
+    }
     const snapshotDir = await fs.mkdtemp(path.join(base, 'snap-'))
 
     const { result, lines } = await captureLog(() => restoreOne(plan, store, { read: true, write: true, reason: 'test' }, snapshotDir))
 
-    expect(result.entry).toMatchObject({ hit: 'miss', restoredBytes: 0, problems: [expect.stringMatching(/^restore failed, continuing without cache: .*does not decompress/)] })
-    expect(lines.filter(line => line.startsWith('::warning::'))).toEqual([expect.stringMatching(/^::warning::custom: restore failed, continuing without cache: local cache entry "k" is corrupt/)])
+    expect(result.entry).toMatchObject({
+      hit: 'miss',
+      restoredBytes: 0,
+      problems: [expect.stringMatching(/^restore failed, continuing without cache: .*does not decompress/)]
+    })
+    expect(lines.filter(line => line.startsWith('::warning::'))).toEqual([
+      expect.stringMatching(/^::warning::custom: restore failed, continuing without cache: local cache entry "k" is corrupt/)
+    ])
     expect(await exists(dir)).toBe(false)
   })
 
@@ -508,9 +546,21 @@ describe('archives that try to write outside their target', () => {
 
   const relativeOutside = '../../outside'
   const cases: Array<[string, () => Buffer[], RegExp]> = [
-    ['an absolute name', () => [member('./', '5'), member(`${outside}/evil`, '0', { data: 'pwned' })], /Removing leading `\/' from member names/],
-    ['a leading ..', () => [member('./', '5'), member(`${relativeOutside}/evil`, '0', { data: 'pwned' })], /Removing leading `\.\.\/\.\.\/' from member names/],
-    ['a .. in the middle', () => [member('./', '5'), member('./sub/', '5'), member(`./sub/../${relativeOutside}/evil`, '0', { data: 'x' })], /Removing leading `\.\/sub\/\.\.\/\.\.\/\.\.\/' from member names/],
+    [
+      'an absolute name',
+      () => [member('./', '5'), member(`${outside}/evil`, '0', { data: 'pwned' })],
+      /Removing leading `\/' from member names/
+    ],
+    [
+      'a leading ..',
+      () => [member('./', '5'), member(`${relativeOutside}/evil`, '0', { data: 'pwned' })],
+      /Removing leading `\.\.\/\.\.\/' from member names/
+    ],
+    [
+      'a .. in the middle',
+      () => [member('./', '5'), member('./sub/', '5'), member(`./sub/../${relativeOutside}/evil`, '0', { data: 'x' })],
+      /Removing leading `\.\/sub\/\.\.\/\.\.\/\.\.\/' from member names/
+    ],
     [
       'a write through a symlink member pointing outside',
       () => [member('./', '5'), member('./link', '2', { linkName: outside }), member('./link/evil', '0', { data: 'pwned' })],
@@ -542,12 +592,20 @@ describe('archives that try to write outside their target', () => {
     ],
     [
       'a GNU long name climbing out',
-      () => [member('./', '5'), member('././@LongLink', 'L', { data: `${relativeOutside}/evil\u0000` }), member('./harmless', '0', { data: 'x' })],
+      () => [
+        member('./', '5'),
+        member('././@LongLink', 'L', { data: `${relativeOutside}/evil\u0000` }),
+        member('./harmless', '0', { data: 'x' })
+      ],
       /Removing leading `\.\.\/\.\.\/' from member names/
     ],
     [
       'a sparse member (its real name hides in GNU.sparse.name)',
-      () => [member('./', '5'), member('./PaxHeaders/s', 'x', { data: paxRecord('GNU.sparse.name', `${relativeOutside}/evil`) }), member('./s', '0')],
+      () => [
+        member('./', '5'),
+        member('./PaxHeaders/s', 'x', { data: paxRecord('GNU.sparse.name', `${relativeOutside}/evil`) }),
+        member('./s', '0')
+      ],
       /Removing leading `\.\.\/\.\.\/' from member names/
     ]
   ]
@@ -565,7 +623,12 @@ describe('archives that try to write outside their target', () => {
   })
 
   test('a symlink member later redeclared as a directory never leads outside: refused, or a plain directory', async () => {
-    await plant([member('./', '5'), member('./link', '2', { linkName: outside }), member('./link/', '5'), member('./link/evil', '0', { data: 'x' })])
+    await plant([
+      member('./', '5'),
+      member('./link', '2', { linkName: outside }),
+      member('./link/', '5'),
+      member('./link/evil', '0', { data: 'x' })
+    ])
 
     // GNU tar makes a link to an absolute target last, from a placeholder file; the directory replaces the
     // placeholder, and whether tar then notices (same inode reused: "Cannot unlink") or silently drops the
@@ -590,7 +653,9 @@ describe('archives that try to write outside their target', () => {
     bad[0] ^= 1
     await plant([member('./', '5'), bad])
 
-    await expect(store.restore(spec([target]), 'k', [])).rejects.toThrow(/refused entry: tar: (Skipping to next header|This does not look like a tar archive)/)
+    await expect(store.restore(spec([target]), 'k', [])).rejects.toThrow(
+      /refused entry: tar: (Skipping to next header|This does not look like a tar archive)/
+    )
   })
 
   test('a symlink already on disk is replaced by the directory member, not written through', async () => {

@@ -11,7 +11,17 @@ import { readConfig } from '../src/config/config.js'
 import { planCaches } from '../src/plan/plan.js'
 import { choosePrunable, fingerprintOf, listCache, removeEntries, storedBytes } from '../src/nix/binary-cache.js'
 import { checkCache } from '../src/nix/restore.js'
-import { gatherTrustFacts, listSetting, readNixSettings, requiresSignatures, substituterAccepted, substituterConf, userConfFiles, untrustedAdvice, type TrustFacts } from '../src/nix/settings.js'
+import {
+  gatherTrustFacts,
+  listSetting,
+  readNixSettings,
+  requiresSignatures,
+  substituterAccepted,
+  substituterConf,
+  userConfFiles,
+  untrustedAdvice,
+  type TrustFacts
+} from '../src/nix/settings.js'
 import { versionAtLeast } from '../src/util/exec.js'
 import { publicKeyOf } from '../src/config/nix-key.js'
 import { verifySignature } from '../src/nix/signing.js'
@@ -95,17 +105,24 @@ describeWithTools(['nix', 'nix-build'])('a binary cache written by nix copy', ()
     const other = await generateKey(path.join(root, 'other2'), 'elsewhere-1')
     const wrong = await checkCache(dir, sandbox.storeDir, [other.publicKey], false)
     expect(wrong.accepted).toEqual([])
-    expect(wrong.problems).toEqual([expect.stringMatching(/^the restored cache is signed by unit-1 but no signature verifies with the trusted keys \(elsewhere-1\)/)])
+    expect(wrong.problems).toEqual([
+      expect.stringMatching(/^the restored cache is signed by unit-1 but no signature verifies with the trusted keys \(elsewhere-1\)/)
+    ])
     const trusted = await checkCache(dir, sandbox.storeDir, [], true)
     expect(trusted.accepted).toHaveLength(4)
     const unsignedDir = path.join(root, 'unsigned')
     await mustRun('nix', ['copy', '--to', `file://${unsignedDir}`, outs.d], env)
     const unsigned = await checkCache(unsignedDir, sandbox.storeDir, [key.publicKey], false)
     expect(unsigned.accepted).toEqual([])
-    expect(unsigned.problems).toEqual([expect.stringMatching(/^the restored cache is unsigned, so Nix refuses it .*nix-signing-key .* or nix-trusted: true/)])
+    expect(unsigned.problems).toEqual([
+      expect.stringMatching(/^the restored cache is unsigned, so Nix refuses it .*nix-signing-key .* or nix-trusted: true/)
+    ])
     // With require-sigs = false Nix takes unsigned substitutes, so the same cache is usable.
     const lax = await checkCache(unsignedDir, sandbox.storeDir, [key.publicKey], false, false)
-    expect(lax).toMatchObject({ problems: [], notes: [expect.stringContaining('1 usable (require-sigs = false: Nix takes them unsigned)')] })
+    expect(lax).toMatchObject({
+      problems: [],
+      notes: [expect.stringContaining('1 usable (require-sigs = false: Nix takes them unsigned)')]
+    })
     expect(lax.accepted).toHaveLength(1)
   })
 
@@ -114,7 +131,9 @@ describeWithTools(['nix', 'nix-build'])('a binary cache written by nix copy', ()
     fs.writeFileSync(path.join(dir, 'nix-cache-info'), 'StoreDir: /nix/store\n')
     const check = await checkCache(dir, sandbox.storeDir, [key.publicKey], false)
     expect(check).toMatchObject({ saveable: false, accepted: [] })
-    expect(check.problems).toEqual([expect.stringContaining(`is for the Nix store /nix/store, but this Nix uses ${sandbox.storeDir}: not using it and not adding to it`)])
+    expect(check.problems).toEqual([
+      expect.stringContaining(`is for the Nix store /nix/store, but this Nix uses ${sandbox.storeDir}: not using it and not adding to it`)
+    ])
   })
 
   test('corrupt narinfos and narinfos without their NAR are removed with one line', async () => {
@@ -194,7 +213,15 @@ describeWithTools(['nix', 'nix-build'])('a binary cache written by nix copy', ()
     const dir = await freshCache('shapes')
     const narinfo = (await listCache(dir)).entries.get(path.basename(outs.a).slice(0, 32))!
     const [cached] = await pathInfos([outs.a], `file://${dir}`)
-    expect(cached).toMatchObject({ path: outs.a, narHash: a.narHash, narSize: a.narSize, downloadSize: narinfo.fileSize, ultimate: false, signatures: [expect.stringMatching(/^unit-1:/)], ca: null })
+    expect(cached).toMatchObject({
+      path: outs.a,
+      narHash: a.narHash,
+      narSize: a.narSize,
+      downloadSize: narinfo.fileSize,
+      ultimate: false,
+      signatures: [expect.stringMatching(/^unit-1:/)],
+      ca: null
+    })
     // Without b's narinfo the cache lacks b: 2.8 says valid: false, 2.19+ null; either way it is left out.
     fs.rmSync(path.join(dir, `${path.basename(outs.b).slice(0, 32)}.narinfo`))
     expect((await pathInfos([outs.a, outs.b], `file://${dir}`)).map(i => i.path)).toEqual([outs.a])
@@ -214,14 +241,20 @@ describeWithTools(['nix', 'nix-build'])('a binary cache written by nix copy', ()
     const asSubstituted = (signatures: string[]) => ({ ...a, ultimate: false, signatures })
     const upSig = upInfo.signatures[0]
     await mustRun('nix', ['copy', '--to', `file://${ourDir}?compression=zstd&secret-key=${key.secretFile}`, outs.a], env)
-    fs.writeFileSync(path.join(ourDir, `${path.basename(outs.a).slice(0, 32)}.narinfo`), fs.readFileSync(path.join(ourDir, `${path.basename(outs.a).slice(0, 32)}.narinfo`), 'utf8') + `Sig: ${upSig}\n`)
+    fs.writeFileSync(
+      path.join(ourDir, `${path.basename(outs.a).slice(0, 32)}.narinfo`),
+      fs.readFileSync(path.join(ourDir, `${path.basename(outs.a).slice(0, 32)}.narinfo`), 'utf8') + `Sig: ${upSig}\n`
+    )
     const [ourInfo] = await pathInfos([outs.a], `file://${ourDir}`)
     expect(ourInfo.signatures.sort()).toEqual([upSig, expect.stringMatching(/^unit-1:/)].sort())
     const hashA = path.basename(outs.a).slice(0, 32)
     const ours = (priority: number, accepted = [hashA]) => ({ url: `file://${ourDir}`, priority, accepted: new Set(accepted) })
     const upstream = (priority: number) => ({ url: `file://${upDir}`, priority })
     // Asked first (10 < 40) or not (0 < 10): the signatures say which store Nix copied the path from.
-    for (const stores of [[ours(10), upstream(40)], [upstream(0), ours(10)]]) {
+    for (const stores of [
+      [ours(10), upstream(40)],
+      [upstream(0), ours(10)]
+    ]) {
       const [fromUpstream] = await tracePaths([asSubstituted([upSig])], stores)
       expect(fromUpstream).toMatchObject({ origin: 'fromUpstream', store: `file://${upDir}`, fileSize: upInfo.downloadSize })
       const [fromCache] = await tracePaths([asSubstituted(ourInfo.signatures)], stores)
@@ -230,7 +263,10 @@ describeWithTools(['nix', 'nix-build'])('a binary cache written by nix copy', ()
     expect(upInfo.downloadSize).toBeLessThan(a.narSize)
     // A substituter that does not answer is passed over, quickly: the others still tell.
     const started = Date.now()
-    const [despiteDeadStore] = await tracePaths([asSubstituted(ourInfo.signatures)], [{ url: 'http://127.0.0.1:9', priority: 0 }, ours(10), upstream(40)])
+    const [despiteDeadStore] = await tracePaths(
+      [asSubstituted(ourInfo.signatures)],
+      [{ url: 'http://127.0.0.1:9', priority: 0 }, ours(10), upstream(40)]
+    )
     expect(despiteDeadStore).toMatchObject({ origin: 'fromCache', store: `file://${ourDir}` })
     expect(Date.now() - started).toBeLessThan(15_000)
     // A cache entry Nix did not accept cannot have served the path.
@@ -252,9 +288,16 @@ describeWithTools(['nix', 'nix-build'])('a binary cache written by nix copy', ()
     const plainOurs = path.join(root, 'origin-ours-plain')
     for (const dir of [plainUp, plainOurs]) await mustRun('nix', ['copy', '--to', `file://${dir}`, outs.a], env)
     const unsigned = asSubstituted([])
-    const plain = (url: string, priority: number, accepted?: string[]) => ({ url: `file://${url}`, priority, ...(accepted ? { accepted: new Set(accepted) } : {}) })
+    const plain = (url: string, priority: number, accepted?: string[]) => ({
+      url: `file://${url}`,
+      priority,
+      ...(accepted ? { accepted: new Set(accepted) } : {})
+    })
     expect((await tracePaths([unsigned], [plain(plainOurs, 10, [hashA]), plain(plainUp, 40)]))[0]).toMatchObject({ origin: 'fromCache' })
-    expect((await tracePaths([unsigned], [plain(plainUp, 0), plain(plainOurs, 10, [hashA])]))[0]).toMatchObject({ origin: 'fromUpstream', store: `file://${plainUp}` })
+    expect((await tracePaths([unsigned], [plain(plainUp, 0), plain(plainOurs, 10, [hashA])]))[0]).toMatchObject({
+      origin: 'fromUpstream',
+      store: `file://${plainUp}`
+    })
   })
 
   test('substituter priorities as Nix takes them: the URL parameter, else the Priority nix-cache-info announces, else 0', async () => {
@@ -267,7 +310,10 @@ describeWithTools(['nix', 'nix-build'])('a binary cache written by nix copy', ()
     try {
       const unreachable = 'http://127.0.0.1:9'
       const settings = new Map([
-        ['substituters', `file://${announced} file://${announced}?priority=50 file://${silent} ${http0.url} ${http41.url}/ ${unreachable} daemon file://${own}?priority=10`]
+        [
+          'substituters',
+          `file://${announced} file://${announced}?priority=50 file://${silent} ${http0.url} ${http41.url}/ ${unreachable} daemon file://${own}?priority=10`
+        ]
       ])
       const others = await otherSubstituters(settings, own)
       expect(others.map(s => [s.url, s.priority, s.from])).toEqual([
@@ -284,7 +330,12 @@ describeWithTools(['nix', 'nix-build'])('a binary cache written by nix copy', ()
       const usual = others.filter(s => s.priority > 10)
       expect(priorityAhead(usual, 10)).toBe(10)
       expect(priorityAhead([{ url: 'x', priority: 10, from: 'url' }], 10)).toBe(9)
-      expect(inNixOrder([...usual, { url: 'ours', priority: 30, from: 'url' }]).map(s => s.url)).toEqual([`file://${announced}`, 'ours', `${http41.url}/`, `file://${announced}?priority=50`])
+      expect(inNixOrder([...usual, { url: 'ours', priority: 30, from: 'url' }]).map(s => s.url)).toEqual([
+        `file://${announced}`,
+        'ours',
+        `${http41.url}/`,
+        `file://${announced}?priority=50`
+      ])
       // What Nix reports as its substituters includes extra-substituters from any conf or NIX_CONFIG.
       const before = { ...process.env }
       process.env.NIX_CONFIG = `extra-substituters = ${http41.url}`
@@ -310,7 +361,14 @@ describe('nix settings and inputs', () => {
   })
 
   test('an untrusted user is told exactly what the admin must add', () => {
-    const facts: TrustFacts = { user: 'runner', groups: ['runner'], root: false, localStore: false, trustedUsers: ['root', '@wheel'], trustedSubstituters: [] }
+    const facts: TrustFacts = {
+      user: 'runner',
+      groups: ['runner'],
+      root: false,
+      localStore: false,
+      trustedUsers: ['root', '@wheel'],
+      trustedSubstituters: []
+    }
     const url = 'file:///home/runner/.cache/qdc-action/nix-cache?priority=10'
     expect(substituterAccepted(facts, url)).toBe(false)
     expect(substituterAccepted({ ...facts, groups: ['wheel'] }, url)).toBe(true)
@@ -320,7 +378,9 @@ describe('nix settings and inputs', () => {
     expect(substituterAccepted({ ...facts, trustedByStore: true }, url)).toBe(true)
     // An allowed URL with a key the daemon lacks passes only when the daemon does not require signatures.
     expect(substituterAccepted({ ...facts, trustedSubstituters: [url], trustedPublicKeys: [] }, url, ['qdc-1:PUB='])).toBe(false)
-    expect(substituterAccepted({ ...facts, trustedSubstituters: [url], trustedPublicKeys: [], requireSigs: false }, url, ['qdc-1:PUB='])).toBe(true)
+    expect(
+      substituterAccepted({ ...facts, trustedSubstituters: [url], trustedPublicKeys: [], requireSigs: false }, url, ['qdc-1:PUB='])
+    ).toBe(true)
     const advice = untrustedAdvice(facts, url, ['qdc-1:PUB='])
     expect(advice).toContain(`nix.settings.trusted-substituters = [ "${url}" ];`)
     expect(advice).toContain('nix.settings.trusted-public-keys = [ "qdc-1:PUB=" ];')

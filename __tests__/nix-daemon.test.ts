@@ -14,7 +14,17 @@ import type { JobResult } from '../scripts/runner-sim.js'
 import { substituterUrl } from '../src/nix/settings.js'
 import { startBinaryCache } from './support/binary-cache.js'
 import { builtDerivations, generateKey, writeSyntheticExpr } from './support/nix.js'
-import { commandMessage, describeAsRootWithTools, type NixDaemon, nixosSettingsToConf, removeTree, runJobAs, startDaemon, TEST_USER, userIds } from './support/nix-daemon.js'
+import {
+  commandMessage,
+  describeAsRootWithTools,
+  type NixDaemon,
+  nixosSettingsToConf,
+  removeTree,
+  runJobAs,
+  startDaemon,
+  TEST_USER,
+  userIds
+} from './support/nix-daemon.js'
 
 const actionDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -78,7 +88,14 @@ describeAsRootWithTools(['nix', 'nix-build', 'nix-daemon'])('nix kind for a user
       job: {
         machine: freshMachine(),
         runId,
-        inputs: { caches: 'nix', backend: 'local', 'local-dir': path.join(jobs, 'store'), 'nix-dir': nixDir(), 'nix-signing-key': signing.secret, ...inputs },
+        inputs: {
+          caches: 'nix',
+          backend: 'local',
+          'local-dir': path.join(jobs, 'store'),
+          'nix-dir': nixDir(),
+          'nix-signing-key': signing.secret,
+          ...inputs
+        },
         env: daemon!.clientEnv
       },
       nixBuildArgs: [expr, '-A', 'all', '--no-out-link']
@@ -125,7 +142,11 @@ describeAsRootWithTools(['nix', 'nix-build', 'nix-daemon'])('nix kind for a user
     ])
     // What the daemon did: refused the substituter qdc exported and built everything again.
     expect(build!.stderr).toContain(`warning: ignoring untrusted substituter '${cacheUrl()}'`)
-    expect(builtDerivations(build!.stderr).map(d => path.basename(d).slice(33)).sort()).toEqual(derivations)
+    expect(
+      builtDerivations(build!.stderr)
+        .map(d => path.basename(d).slice(33))
+        .sort()
+    ).toEqual(derivations)
     expect(nixEntry(job).nix).toMatchObject({ built: { paths: 3 }, fromCache: { paths: 0 } })
     adviceConf = nixosSettingsToConf(advice)
   })
@@ -140,7 +161,9 @@ describeAsRootWithTools(['nix', 'nix-build', 'nix-daemon'])('nix kind for a user
     expect(job.main.stdout).toMatch(/Later steps substitute from .* first \(3 store paths\)/)
     expect(builtDerivations(build!.stderr)).toEqual([])
     expect(build!.stderr).not.toContain('ignoring untrusted substituter')
-    expect([...build!.stderr.matchAll(/^copying path '[^']+' from '([^']+)'/gm)].map(m => m[1])).toEqual(Array(3).fill(`file://${nixDir()}`))
+    expect([...build!.stderr.matchAll(/^copying path '[^']+' from '([^']+)'/gm)].map(m => m[1])).toEqual(
+      Array(3).fill(`file://${nixDir()}`)
+    )
     expect(nixEntry(job).nix).toMatchObject({ built: { paths: 0 }, fromCache: { paths: 3 } })
   })
 
@@ -181,7 +204,11 @@ describeAsRootWithTools(['nix', 'nix-build', 'nix-daemon'])('nix kind for a user
     expect(build!.stderr).not.toContain('ignoring untrusted substituter')
     // 2.8: "… is not signed by any of the keys …"; 2.26: "ignoring substitute for '…' …, as it's not signed by any of the keys …".
     expect(build!.stderr).toMatch(/not signed by any of the keys in 'trusted-public-keys'/)
-    expect(builtDerivations(build!.stderr).map(d => path.basename(d).slice(33)).sort()).toEqual(derivations)
+    expect(
+      builtDerivations(build!.stderr)
+        .map(d => path.basename(d).slice(33))
+        .sort()
+    ).toEqual(derivations)
   })
 
   test('nix-trusted: the admin allows the URL with trusted=1, no key needed, and the daemon substitutes', async () => {

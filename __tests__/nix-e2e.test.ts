@@ -14,7 +14,17 @@ import { fileURLToPath } from 'node:url'
 import { type JobResult, type Machine, newMachine, runJob } from '../scripts/runner-sim.js'
 import { formatBytes } from '../src/report/format.js'
 import { type BinaryCacheServer, startBinaryCache } from './support/binary-cache.js'
-import { builtDerivations, createNixSandbox, generateKey, mustRun, type NixSandbox, nixBuild, runCommand, wipeStore, writeSyntheticExpr } from './support/nix.js'
+import {
+  builtDerivations,
+  createNixSandbox,
+  generateKey,
+  mustRun,
+  type NixSandbox,
+  nixBuild,
+  runCommand,
+  wipeStore,
+  writeSyntheticExpr
+} from './support/nix.js'
 import { describeWithTools } from './support/tools.js'
 
 const actionDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -194,7 +204,12 @@ describeWithTools(['nix', 'nix-build'])('nix kind through the runner simulation'
       expect(first.narRequests).toBe(2)
       expect(upstream.narRequests).toBe(0)
       const entry = nixEntry(job)
-      expect(entry.nix).toMatchObject({ built: { paths: 0 }, fromCache: { paths: 2 }, fromUpstream: { paths: 2 }, unattributed: { paths: 0 } })
+      expect(entry.nix).toMatchObject({
+        built: { paths: 0 },
+        fromCache: { paths: 2 },
+        fromUpstream: { paths: 2 },
+        unattributed: { paths: 0 }
+      })
       expect(Math.abs(entry.downloadedBytes - first.narBytesServed) / first.narBytesServed).toBeLessThan(0.01)
       const warnings = job.post!.stdout.split('\n').filter(line => line.startsWith('::warning'))
       expect(warnings).toEqual([
@@ -208,7 +223,7 @@ describeWithTools(['nix', 'nix-build'])('nix kind through the runner simulation'
     }
   })
 
-  test("require-sigs = false in nix.conf: Nix takes the unsigned cache, so qdc exports it and nothing is built again", async () => {
+  test('require-sigs = false in nix.conf: Nix takes the unsigned cache, so qdc exports it and nothing is built again', async () => {
     const lax = createNixSandbox(path.join(root, 'nix-lax'), { extraConf: ['require-sigs = false'] })
     const laxJob = async (runId: number) => {
       wipeStore(lax)
@@ -235,7 +250,9 @@ describeWithTools(['nix', 'nix-build'])('nix kind through the runner simulation'
       expect(nixEntry(cold.job)).toMatchObject({ saved: 'saved', nix: { built: { paths: 2 }, copied: { paths: 2 } } })
       const warm = await laxJob(521)
       expect(warm.job.main.stdout.split('\n').filter(line => line.startsWith('::warning'))).toEqual([])
-      expect(warm.job.main.stdout).toMatch(/Restored binary cache: 2 store paths, 2 usable \(require-sigs = false: Nix takes them unsigned\)/)
+      expect(warm.job.main.stdout).toMatch(
+        /Restored binary cache: 2 store paths, 2 usable \(require-sigs = false: Nix takes them unsigned\)/
+      )
       expect(warm.job.exported.NIX_USER_CONF_FILES).toMatch(/nix\.conf/)
       expect(warm.built).toEqual([])
       expect(nixEntry(warm.job).nix).toMatchObject({ built: { paths: 0 }, fromCache: { paths: 2 } })
@@ -247,11 +264,18 @@ describeWithTools(['nix', 'nix-build'])('nix kind through the runner simulation'
   test('a cache signed with another key is refused with one clear warning, and the build still succeeds', async () => {
     const inputs = { 'key-prefix': 'wrongkey' }
     await nixJob(freshMachine('runner'), 510, { ...inputs, 'nix-signing-key': signing.secret }, localOnlyExpr)
-    const { job, built } = await nixJob(freshMachine('runner'), 511, { ...inputs, 'nix-public-keys': otherKey.publicKey, save: 'never' }, localOnlyExpr)
+    const { job, built } = await nixJob(
+      freshMachine('runner'),
+      511,
+      { ...inputs, 'nix-public-keys': otherKey.publicKey, save: 'never' },
+      localOnlyExpr
+    )
     expect(job.main.exitCode).toBe(0)
     expect(job.post?.exitCode).toBe(0)
     const warnings = job.main.stdout.split('\n').filter(line => line.startsWith('::warning::nix:'))
-    expect(warnings).toEqual([expect.stringMatching(/the restored cache is signed by qdc-1 but no signature verifies with the trusted keys \(upstream-1, qdc-1\)/)])
+    expect(warnings).toEqual([
+      expect.stringMatching(/the restored cache is signed by qdc-1 but no signature verifies with the trusted keys \(upstream-1, qdc-1\)/)
+    ])
     expect(job.exported.NIX_USER_CONF_FILES).toBeUndefined()
     expect(built.length).toBe(2)
     expect(nixEntry(job).nix).toMatchObject({ built: { paths: 2 }, fromCache: { paths: 0 } })

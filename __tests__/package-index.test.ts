@@ -64,7 +64,10 @@ describe('real pip against the index', () => {
 
     expect(run).toMatchObject({ code: 0 })
     expect(index.filesBytesServed).toBe(wheelBytes())
-    for (const [module, payload] of [['qdc_base', 3 * MiB], ['qdc_app', 5 * MiB]] as const) {
+    for (const [module, payload] of [
+      ['qdc_base', 3 * MiB],
+      ['qdc_app', 5 * MiB]
+    ] as const) {
       await expect(fs.stat(path.join(target, module, '__init__.py'))).resolves.toBeTruthy()
       expect((await fs.stat(path.join(target, module, 'payload.bin'))).size).toBe(payload)
     }

@@ -24,7 +24,10 @@ const RANGE = 256 * KiB
 const content = randomBytes(3 * MiB + 12_345)
 const sha256 = createHash('sha256').update(content).digest('hex')
 /** The ranges a 4-connection download of `content` asks for, in file order. */
-const ranges = Array.from({ length: Math.ceil(content.length / RANGE) }, (_, i) => `bytes=${i * RANGE}-${Math.min((i + 1) * RANGE, content.length) - 1}`)
+const ranges = Array.from(
+  { length: Math.ceil(content.length / RANGE) },
+  (_, i) => `bytes=${i * RANGE}-${Math.min((i + 1) * RANGE, content.length) - 1}`
+)
 
 let server: RangeServer
 let dir: string
@@ -75,7 +78,12 @@ function filesBeside(destination: string): string[] {
 
 /** Most requests in flight at once, from the fixture's arrival and close times. */
 function peakConcurrency(requests: RangeRequest[]): number {
-  const events = requests.flatMap(r => [[r.startedAt, 1], [r.closedAt ?? Infinity, -1]]).sort((a, b) => a[0] - b[0] || a[1] - b[1])
+  const events = requests
+    .flatMap(r => [
+      [r.startedAt, 1],
+      [r.closedAt ?? Infinity, -1]
+    ])
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1])
   let now = 0
   let peak = 0
   for (const [, delta] of events) peak = Math.max(peak, (now += delta))
@@ -218,7 +226,14 @@ describe('per-connection rate caps', () => {
     const fetch = async (connections: number) => {
       const started = performance.now()
       const destination = path.join(dir, `capped-${connections}`, 'file.bin')
-      await downloadVerified({ ...options({ connections }), url: capped.url, credentials: { origin: new URL(capped.url).origin }, destination, size: body.length, digest: { sha256: createHash('sha256').update(body).digest('hex') } })
+      await downloadVerified({
+        ...options({ connections }),
+        url: capped.url,
+        credentials: { origin: new URL(capped.url).origin },
+        destination,
+        size: body.length,
+        digest: { sha256: createHash('sha256').update(body).digest('hex') }
+      })
       expect(fs.readFileSync(destination).equals(body)).toBe(true)
       return performance.now() - started
     }
@@ -256,7 +271,9 @@ describe('idle timeouts', () => {
     const opts = options({ idleTimeoutMs: 200, connections: 1 })
     const error = await rejection(downloadVerified(opts))
     const host = new URL(server.url).host
-    expect(error.message).toBe(`file.bin: ${host}, bytes 0-${content.length - 1} of ${content.length}: no byte for 0.2 s; gave up after 3 tries`)
+    expect(error.message).toBe(
+      `file.bin: ${host}, bytes 0-${content.length - 1} of ${content.length}: no byte for 0.2 s; gave up after 3 tries`
+    )
     expect(error.message).not.toContain('\n')
     expect(server.requests).toHaveLength(retry.attempts)
     expect(server.requests.every(r => r.complete === false)).toBe(true)
@@ -266,7 +283,9 @@ describe('idle timeouts', () => {
   test('in ranges, the give-up line names the range that stalled', async () => {
     server.faults = { stall: { range: ranges[2], afterBytes: 0 } }
     const error = await rejection(downloadVerified(options({ idleTimeoutMs: 200 })))
-    expect(error.message).toBe(`file.bin: ${new URL(server.url).host}, ${ranges[2].replace('=', ' ')} of ${content.length}: no byte for 0.2 s; gave up after 3 tries`)
+    expect(error.message).toBe(
+      `file.bin: ${new URL(server.url).host}, ${ranges[2].replace('=', ' ')} of ${content.length}: no byte for 0.2 s; gave up after 3 tries`
+    )
     expect(requestsFor(ranges[2])).toBe(retry.attempts)
   })
 
@@ -275,8 +294,12 @@ describe('idle timeouts', () => {
     await new Promise<void>(resolve => silent.listen(0, '127.0.0.1', resolve))
     const base = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`
     try {
-      const error = await rejection(getJson(`${base}/api/models/acme/x/tree/main?recursive=true`, { origin: base }, { ...retry, attempts: 2 }, 200))
-      expect(error.message).toBe(`127.0.0.1:${(silent.address() as AddressInfo).port} (GET /api/models/acme/x/tree/main): no byte for 0.2 s`)
+      const error = await rejection(
+        getJson(`${base}/api/models/acme/x/tree/main?recursive=true`, { origin: base }, { ...retry, attempts: 2 }, 200)
+      )
+      expect(error.message).toBe(
+        `127.0.0.1:${(silent.address() as AddressInfo).port} (GET /api/models/acme/x/tree/main): no byte for 0.2 s`
+      )
     } finally {
       silent.closeAllConnections()
       await new Promise(resolve => silent.close(resolve))
@@ -295,7 +318,14 @@ describe('through the Hub and its CDN', () => {
 
   beforeAll(async () => {
     hub = await startHub({
-      repos: [{ id: MODEL, access: 'private', refs: { main: COMMIT }, commits: { [COMMIT]: [{ path: 'model.safetensors', bytes: weights, lfs: true }] } }],
+      repos: [
+        {
+          id: MODEL,
+          access: 'private',
+          refs: { main: COMMIT },
+          commits: { [COMMIT]: [{ path: 'model.safetensors', bytes: weights, lfs: true }] }
+        }
+      ],
       tokens: { [TOKEN]: [MODEL] }
     })
   })
@@ -310,12 +340,19 @@ describe('through the Hub and its CDN', () => {
   })
 
   const fetchModel = (cacheDir: string) =>
-    downloadRepo({ repo: MODEL }, { endpoint: hub.url, cacheDir, token: TOKEN, retry, connections: 4, parallelThreshold: MiB, rangeSize: RANGE, lockWaitMs: 1000 })
+    downloadRepo(
+      { repo: MODEL },
+      { endpoint: hub.url, cacheDir, token: TOKEN, retry, connections: 4, parallelThreshold: MiB, rangeSize: RANGE, lockWaitMs: 1000 }
+    )
   const cdn = () => hub.requests.filter(r => r.origin === 'cdn')
 
   test('the token reaches the Hub only, never the CDN, with every range', async () => {
     const result = await fetchModel(path.join(dir, 'hub-token'))
-    expect(createHash('sha256').update(fs.readFileSync(path.join(result.snapshot, 'model.safetensors'))).digest('hex')).toBe(weightsSha)
+    expect(
+      createHash('sha256')
+        .update(fs.readFileSync(path.join(result.snapshot, 'model.safetensors')))
+        .digest('hex')
+    ).toBe(weightsSha)
     expect(cdn().length).toBe(Math.ceil(weights.length / RANGE))
     expect(cdn().every(r => r.status === 206 && !r.authorization)).toBe(true)
     expect(hub.requests.filter(r => r.origin === 'hub').every(r => r.authorization)).toBe(true)
@@ -327,8 +364,16 @@ describe('through the Hub and its CDN', () => {
   test('a signed URL that expires mid-way is re-resolved at the Hub and the rest continues', async () => {
     hub.faults.cdn = { expired: { range: cdnRange(4), times: 1 } }
     const result = await fetchModel(path.join(dir, 'hub-expired'))
-    expect(createHash('sha256').update(fs.readFileSync(path.join(result.snapshot, 'model.safetensors'))).digest('hex')).toBe(weightsSha)
-    expect(cdn().filter(r => r.range === cdnRange(4)).map(r => r.status)).toEqual([403, 206])
+    expect(
+      createHash('sha256')
+        .update(fs.readFileSync(path.join(result.snapshot, 'model.safetensors')))
+        .digest('hex')
+    ).toBe(weightsSha)
+    expect(
+      cdn()
+        .filter(r => r.range === cdnRange(4))
+        .map(r => r.status)
+    ).toEqual([403, 206])
     expect(hub.requests.filter(r => r.path.includes('/resolve/'))).toHaveLength(2)
     expect(cdn().some(r => r.authorization)).toBe(false)
     expect(sleeps).toEqual([])
@@ -338,11 +383,24 @@ describe('through the Hub and its CDN', () => {
     hub.faults.cdn = { stall: { range: cdnRange(2), times: 1, afterBytes: 64 * KiB } }
     const result = await downloadRepo(
       { repo: MODEL },
-      { endpoint: hub.url, cacheDir: path.join(dir, 'hub-stall'), token: TOKEN, retry, connections: 4, parallelThreshold: MiB, rangeSize: RANGE, idleTimeoutMs: 300 }
+      {
+        endpoint: hub.url,
+        cacheDir: path.join(dir, 'hub-stall'),
+        token: TOKEN,
+        retry,
+        connections: 4,
+        parallelThreshold: MiB,
+        rangeSize: RANGE,
+        idleTimeoutMs: 300
+      }
     )
     expect(result.files).toMatchObject([{ source: 'downloaded', verified: true }])
     const end = cdnRange(2).split('-')[1]
-    expect(cdn().filter(r => r.range?.endsWith(`-${end}`)).map(r => [r.range, r.complete])).toEqual([
+    expect(
+      cdn()
+        .filter(r => r.range?.endsWith(`-${end}`))
+        .map(r => [r.range, r.complete])
+    ).toEqual([
       [cdnRange(2), false],
       [`bytes=${2 * RANGE + 64 * KiB}-${end}`, true]
     ])

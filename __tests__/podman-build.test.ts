@@ -77,8 +77,20 @@ function servicesOf(entry: LedgerEntry) {
 
 function podmanEntry(): LedgerEntry {
   return {
-    kind: 'podman', backend: 'local', key: 'k', matchedKey: null, hit: 'miss', restoredBytes: 0, restoredArchiveBytes: null,
-    downloadedBytes: 0, reusedBytes: 0, uploadedBytes: 0, saved: 'pending', problems: [], restoreMs: 0, saveMs: 0
+    kind: 'podman',
+    backend: 'local',
+    key: 'k',
+    matchedKey: null,
+    hit: 'miss',
+    restoredBytes: 0,
+    restoredArchiveBytes: null,
+    downloadedBytes: 0,
+    reusedBytes: 0,
+    uploadedBytes: 0,
+    saved: 'pending',
+    problems: [],
+    restoreMs: 0,
+    saveMs: 0
   }
 }
 
@@ -92,16 +104,22 @@ async function build(
   isolation = 'chroot'
 ): Promise<{ entry: LedgerEntry; output: string; error: unknown }> {
   process.env = { ...savedEnv, ...m.env, GITHUB_WORKSPACE: projectDir, RUNNER_TEMP: m.tmpdir }
-  setInputs({ 'compose-file': 'compose.yaml', 'podman-dir': cacheDir, isolation, 'podman-build-args': extraArgs, 'podman-cache-mode': cacheMode })
+  setInputs({
+    'compose-file': 'compose.yaml',
+    'podman-dir': cacheDir,
+    isolation,
+    'podman-build-args': extraArgs,
+    'podman-cache-mode': cacheMode
+  })
   const config: ActionConfig = readConfig()
   const [plan] = await planCaches(config, {})
   const entry = podmanEntry()
   const chunks: string[] = []
   const write = process.stdout.write.bind(process.stdout)
-  process.stdout.write = ((chunk: string | Uint8Array): boolean => {
+  process.stdout.write = (chunk: string | Uint8Array): boolean => {
     chunks.push(chunk.toString())
     return true
-  })
+  }
   let error: unknown = null
   try {
     await podman.afterRestore!({ config, plan, entry, mode: { read: true, write: true, reason: '' }, snapshotDir: m.tmpdir })
@@ -113,7 +131,12 @@ async function build(
   return { entry, output: chunks.join(''), error }
 }
 
-function runAsync(command: string, args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+function runAsync(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string>
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env: { ...savedEnv, ...env } })
     let output = ''
@@ -145,7 +168,9 @@ function cachedImageBytes(cacheDir: string, prefix: string): number {
 }
 
 function manifestDigest(cacheDir: string, tag: string): string {
-  return cacheIndex(cacheDir).manifests.find(m => m.annotations['org.opencontainers.image.ref.name'] === tag)!.digest.slice('sha256:'.length)
+  return cacheIndex(cacheDir)
+    .manifests.find(m => m.annotations['org.opencontainers.image.ref.name'] === tag)!
+    .digest.slice('sha256:'.length)
 }
 
 describePodman('podman-compose build with the layer cache', () => {
@@ -242,7 +267,7 @@ describePodman('podman-compose build with the layer cache', () => {
     expect(cacheTags(path.join(root, 'cache-shared-layer')).filter(t => t.startsWith('qdc-base/'))).toHaveLength(1)
   })
 
-  test('a failing RUN fails the phase with the service, the step and podman\'s reason, though podman-compose exits 0', async () => {
+  test("a failing RUN fails the phase with the service, the step and podman's reason, though podman-compose exits 0", async () => {
     const dir = project('failing', `FROM ${upstream.image}\nRUN echo fine\nRUN exit 3\n`)
     const result = await build(machine('failing'), dir, path.join(root, 'cache-failing'))
     expect(String(result.error)).toMatch(/build of localhost\/qdc-test-failing:latest failed at STEP 3\/3: RUN exit 3: .*exit status 3/)
@@ -259,15 +284,24 @@ describePodman('podman-compose build with the layer cache', () => {
     }
     fs.writeFileSync(
       path.join(dir, 'compose.yaml'),
-      `services:\n${Object.keys(files).map(name => `  ${name}:\n    image: localhost/qdc-test-${name}:latest\n    build: ./${name}\n`).join('')}`
+      `services:\n${Object.keys(files)
+        .map(name => `  ${name}:\n    image: localhost/qdc-test-${name}:latest\n    build: ./${name}\n`)
+        .join('')}`
     )
     // Async: the upstream registry that serves FROM runs in this process.
-    const composed = await runAsync('podman-compose', ['-f', 'compose.yaml', '--podman-build-args=--isolation=chroot', 'build'], dir, machine('exit0-direct').env)
+    const composed = await runAsync(
+      'podman-compose',
+      ['-f', 'compose.yaml', '--podman-build-args=--isolation=chroot', 'build'],
+      dir,
+      machine('exit0-direct').env
+    )
     expect(composed.output).toContain('exit status 4')
     expect(composed.code).toBe(0)
 
     const result = await build(machine('exit0'), dir, path.join(root, 'cache-exit0'))
-    expect(String(result.error)).toMatch(/^Error: build of localhost\/qdc-test-bad:latest failed at STEP 2\/2: RUN exit 4: .*exit status 4$/)
+    expect(String(result.error)).toMatch(
+      /^Error: build of localhost\/qdc-test-bad:latest failed at STEP 2\/2: RUN exit 4: .*exit status 4$/
+    )
     expect(servicesOf(result.entry)!.map(s => [s.service, s.failure === null])).toEqual([
       ['bad', false],
       ['good', true]
@@ -278,7 +312,9 @@ describePodman('podman-compose build with the layer cache', () => {
     const dir = project('help', `FROM ${upstream.image}\nRUN echo NEVER-BUILT\n`)
     const result = await build(machine('help'), dir, path.join(root, 'cache-help'), '--help')
     expect(result.output).toContain('Usage:')
-    expect(String(result.error)).toBe('Error: build of localhost/qdc-test-help:latest failed: podman-compose exited 0, but podman printed no image ID: localhost/qdc-test-help:latest was not built')
+    expect(String(result.error)).toBe(
+      'Error: build of localhost/qdc-test-help:latest failed: podman-compose exited 0, but podman printed no image ID: localhost/qdc-test-help:latest was not built'
+    )
     expect(servicesOf(result.entry)![0].failure).not.toBeNull()
   })
 
@@ -374,7 +410,9 @@ describePodman('podman-compose build with the layer cache', () => {
     const notADirectory = path.join(root, 'cache-is-a-file')
     fs.writeFileSync(notADirectory, 'not a directory')
     const result = await build(machine('unservable'), dir, notADirectory)
-    expect(String(result.error)).toMatch(new RegExp(`the layer cache in ${notADirectory} could not be served on 127\\.0\\.0\\.1 .*; the build was not run`))
+    expect(String(result.error)).toMatch(
+      new RegExp(`the layer cache in ${notADirectory} could not be served on 127\\.0\\.0\\.1 .*; the build was not run`)
+    )
     expect(result.output).not.toContain('NEVER-BUILT')
     expect(servicesOf(result.entry)).toBeUndefined()
   })
@@ -384,13 +422,17 @@ describePodman('podman-compose build with the layer cache', () => {
     const m = machine('nopodman')
     const emptyBin = fs.mkdtempSync(path.join(root, 'bin-'))
     const result = await build({ ...m, env: { ...m.env, PATH: emptyBin } }, dir, path.join(root, 'cache-nopodman'))
-    expect(String(result.error)).toBe('Error: compose-file is set but podman is not installed; install podman ≥ 4.2 (e.g. apt-get install podman podman-compose)')
+    expect(String(result.error)).toBe(
+      'Error: compose-file is set but podman is not installed; install podman ≥ 4.2 (e.g. apt-get install podman podman-compose)'
+    )
   })
 
   test('a compose file that is not there is one clear input error', async () => {
     process.env = { ...savedEnv, GITHUB_WORKSPACE: root }
     setInputs({ 'compose-file': 'nope/compose.yaml' })
-    await expect(planCaches(readConfig(), {})).rejects.toThrow(`Input 'compose-file': ${path.join(root, 'nope/compose.yaml')} does not exist`)
+    await expect(planCaches(readConfig(), {})).rejects.toThrow(
+      `Input 'compose-file': ${path.join(root, 'nope/compose.yaml')} does not exist`
+    )
   })
 
   test.each([
@@ -416,9 +458,15 @@ describePodman('podman-compose build with the layer cache', () => {
   test('images are named per service the way podman-compose tags them', () => {
     fs.mkdirSync(path.join(root, 'My Project'), { recursive: true })
     const file = path.join(root, 'My Project', 'compose.yaml')
-    fs.writeFileSync(file, 'services:\n  web:\n    build: .\n  api:\n    image: localhost/api:2\n    build: ./api\n  db:\n    image: postgres\n')
+    fs.writeFileSync(
+      file,
+      'services:\n  web:\n    build: .\n  api:\n    image: localhost/api:2\n    build: ./api\n  db:\n    image: postgres\n'
+    )
     const services = readComposeServices(file)
-    expect(services).toEqual([{ name: 'web', image: 'myproject_web' }, { name: 'api', image: 'localhost/api:2' }])
+    expect(services).toEqual([
+      { name: 'web', image: 'myproject_web' },
+      { name: 'api', image: 'localhost/api:2' }
+    ])
     expect(serviceOfImage('localhost/myproject_web:latest', services)).toBe('web')
     expect(serviceOfImage('localhost/api:2', services)).toBe('api')
     expect(serviceOfImage('other:1', services)).toBe('other:1')
@@ -431,7 +479,12 @@ describePodman('podman-compose build with the layer cache', () => {
       // Only the pip step changes between the runs, so only it runs again (ARG would not do: podman < 4.4
       // never takes an ARG step from --cache-from, which would rebuild every later step too).
       const containerfile = (bust: string) =>
-        [`FROM ${upstream.image}`, 'RUN echo layer > /layer.txt', `RUN --mount=type=cache,target=/root/.cache/pip echo bust ${bust} && ${pip}`, ''].join('\n')
+        [
+          `FROM ${upstream.image}`,
+          'RUN echo layer > /layer.txt',
+          `RUN --mount=type=cache,target=/root/.cache/pip echo bust ${bust} && ${pip}`,
+          ''
+        ].join('\n')
       const dir = project('pip', containerfile('1'))
       // No Python image can be downloaded here: the build runs the host's python3 and pip from /usr.
       const args = HOST_PYTHON_BUILD_ARGS

@@ -11,7 +11,15 @@ import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Machine, newMachine, runJob } from '../scripts/runner-sim.js'
 import { type PackageIndex, startPackageIndex } from './support/package-index.js'
-import { destroyPodmanMachine, HOST_PYTHON_BUILD_ARGS, newPodmanMachine, type PodmanMachine, startUpstream, type Upstream, writeUpstreamRegistriesConf } from './support/podman-sandbox.js'
+import {
+  destroyPodmanMachine,
+  HOST_PYTHON_BUILD_ARGS,
+  newPodmanMachine,
+  type PodmanMachine,
+  startUpstream,
+  type Upstream,
+  writeUpstreamRegistriesConf
+} from './support/podman-sandbox.js'
 import { describeWithTools } from './support/tools.js'
 
 const actionDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -42,11 +50,20 @@ describePodman('podman and buildah kinds through main and post', () => {
   function writeProject(machine: Machine, bust: string): void {
     const app = path.join(machine.workspace, 'app')
     fs.mkdirSync(app, { recursive: true })
-    fs.writeFileSync(path.join(machine.workspace, 'compose.yaml'), 'services:\n  web:\n    image: localhost/qdc-e2e-web:latest\n    build: ./app\n')
+    fs.writeFileSync(
+      path.join(machine.workspace, 'compose.yaml'),
+      'services:\n  web:\n    image: localhost/qdc-e2e-web:latest\n    build: ./app\n'
+    )
     const pip = `python3 -m pip install --disable-pip-version-check --no-input --index-url ${index.url} --trusted-host 127.0.0.1 --target /opt/site qdc-wheel`
     fs.writeFileSync(
       path.join(app, 'Containerfile'),
-      [`FROM ${upstream.image}`, 'RUN echo EXEC""UTED-$((6*7))', 'ENV MODE=ci', `RUN --mount=type=cache,target=/root/.cache/pip echo bust ${bust} && ${pip}`, ''].join('\n')
+      [
+        `FROM ${upstream.image}`,
+        'RUN echo EXEC""UTED-$((6*7))',
+        'ENV MODE=ci',
+        `RUN --mount=type=cache,target=/root/.cache/pip echo bust ${bust} && ${pip}`,
+        ''
+      ].join('\n')
     )
   }
 
@@ -123,13 +140,22 @@ describePodman('podman and buildah kinds through main and post', () => {
     const podmanMachine = newPodmanMachine(root, 'failing-podman', registriesConf)
     podmanMachines.push(podmanMachine)
     fs.mkdirSync(path.join(machine.workspace, 'app'), { recursive: true })
-    fs.writeFileSync(path.join(machine.workspace, 'compose.yaml'), 'services:\n  web:\n    image: localhost/qdc-e2e-bad:latest\n    build: ./app\n')
+    fs.writeFileSync(
+      path.join(machine.workspace, 'compose.yaml'),
+      'services:\n  web:\n    image: localhost/qdc-e2e-bad:latest\n    build: ./app\n'
+    )
     fs.writeFileSync(path.join(machine.workspace, 'app', 'Containerfile'), `FROM ${upstream.image}\nRUN exit 7\n`)
     const result = await runJob({
       actionDir,
       machine,
       runId: 3,
-      inputs: { caches: 'podman', backend: 'local', 'local-dir': path.join(root, 'store-failing'), 'compose-file': 'compose.yaml', isolation: 'chroot' },
+      inputs: {
+        caches: 'podman',
+        backend: 'local',
+        'local-dir': path.join(root, 'store-failing'),
+        'compose-file': 'compose.yaml',
+        isolation: 'chroot'
+      },
       env: podmanMachine.env
     })
     expect(result.main.exitCode).not.toBe(0)

@@ -53,9 +53,19 @@ describe('LayoutRegistry', () => {
     expect(((await missing.json()) as OciErrors).errors[0].code).toBe('MANIFEST_UNKNOWN')
     const layer = Buffer.from('layer')
     await fetch(`${base}/v2/r/blobs/uploads/?digest=${sha(layer)}`, { method: 'POST', body: layer })
-    const manifest = (n: number) => JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', n, layers: [{ digest: sha(layer), size: 5 }] })
+    const manifest = (n: number) =>
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        n,
+        layers: [{ digest: sha(layer), size: 5 }]
+      })
     for (const tag of ['a', 'b']) {
-      const put = await fetch(`${base}/v2/r/manifests/${tag}`, { method: 'PUT', body: manifest(tag === 'a' ? 1 : 2), headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' } })
+      const put = await fetch(`${base}/v2/r/manifests/${tag}`, {
+        method: 'PUT',
+        body: manifest(tag === 'a' ? 1 : 2),
+        headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' }
+      })
       expect(put.status).toBe(201)
     }
     expect(((await (await fetch(`${base}/v2/r/tags/list`)).json()) as { tags: string[] }).tags).toEqual(['a', 'b'])
@@ -105,7 +115,11 @@ describe('LayoutRegistry', () => {
     })
 
     test('one that keeps sending, slower than idle-timeout in total, is not', async () => {
-      const steady = await upload(600, Array.from({ length: 6 }, () => Buffer.alloc(100, 2)), 200)
+      const steady = await upload(
+        600,
+        Array.from({ length: 6 }, () => Buffer.alloc(100, 2)),
+        200
+      )
       expect(steady.response).toMatch(/^HTTP\/1\.1 202 /)
       expect(steady.response).toMatch(/\r\nRange: 0-599\r\n/i)
       expect(quick.stalls).toEqual([])

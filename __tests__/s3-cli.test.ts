@@ -28,7 +28,8 @@ async function names(prefix: string): Promise<string[]> {
 }
 
 function noSecrets(result: QdcResult): void {
-  for (const secret of [server.accessKeyId, server.secretAccessKey]) expect(result.stdout.includes(secret) || result.stderr.includes(secret)).toBe(false)
+  for (const secret of [server.accessKeyId, server.secretAccessKey])
+    expect(result.stdout.includes(secret) || result.stderr.includes(secret)).toBe(false)
 }
 
 describeWithTools(CEPH_TOOLS)('qdc with --backend s3', () => {
@@ -58,7 +59,13 @@ describeWithTools(CEPH_TOOLS)('qdc with --backend s3', () => {
     const [manifest] = await names('qdc/manifests/old-data')
     const got = await admin.send(new GetObjectCommand({ Bucket: BUCKET, Key: manifest }))
     const meta = JSON.parse(await got.Body!.transformToString())
-    await admin.send(new PutObjectCommand({ Bucket: BUCKET, Key: manifest, Body: JSON.stringify({ ...meta, created: Date.now() - 40 * DAY, lastUsed: Date.now() - 40 * DAY }) }))
+    await admin.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: manifest,
+        Body: JSON.stringify({ ...meta, created: Date.now() - 40 * DAY, lastUsed: Date.now() - 40 * DAY })
+      })
+    )
   })
 
   afterAll(async () => {
@@ -71,10 +78,16 @@ describeWithTools(CEPH_TOOLS)('qdc with --backend s3', () => {
     const byFlags = await qdc(['stats', '--json', ...flags()], { env, cwd: root })
     expect(byFlags.code).toBe(0)
     const figures = JSON.parse(byFlags.stdout)
-    expect(figures).toMatchObject({ store: `s3://${BUCKET}/qdc/ at ${server.endpoint}`, runs: 0, kinds: [{ kind: 'custom', store: 'archive', items: 2 }] })
+    expect(figures).toMatchObject({
+      store: `s3://${BUCKET}/qdc/ at ${server.endpoint}`,
+      runs: 0,
+      kinds: [{ kind: 'custom', store: 'archive', items: 2 }]
+    })
     const byConfig = await qdc(['stats', '--config', config], { env, cwd: root })
     expect(byConfig.code).toBe(0)
-    expect(byConfig.stdout).toMatch(new RegExp(`^Store s3://${BUCKET}/qdc/ at http://127\\.0\\.0\\.1:\\d+: [\\d.]+ KiB, 0 run\\(s\\) recorded\\n`))
+    expect(byConfig.stdout).toMatch(
+      new RegExp(`^Store s3://${BUCKET}/qdc/ at http://127\\.0\\.0\\.1:\\d+: [\\d.]+ KiB, 0 run\\(s\\) recorded\\n`)
+    )
     expect(byConfig.stdout).toMatch(/custom +archive +2 entries/)
     noSecrets(byFlags)
   })
@@ -82,7 +95,9 @@ describeWithTools(CEPH_TOOLS)('qdc with --backend s3', () => {
   test('prune --dry-run names what the age rule (s3-max-age from the config) would remove; prune removes it', async () => {
     const dry = await qdc(['prune', '--config', config, '--dry-run'], { env, cwd: root })
     expect(dry.code).toBe(0)
-    expect(dry.stdout).toMatch(/^Would remove 1 archive entry and 0 in-place file\(s\): [\d.]+ KiB\n {2}entry old-data~r\w+ \([\d.]+ KiB\)\n/)
+    expect(dry.stdout).toMatch(
+      /^Would remove 1 archive entry and 0 in-place file\(s\): [\d.]+ KiB\n {2}entry old-data~r\w+ \([\d.]+ KiB\)\n/
+    )
     expect(dry.stdout).toContain('(no size cap)')
     expect(await names('qdc/manifests/old-data')).toHaveLength(1)
 
@@ -103,7 +118,9 @@ describeWithTools(CEPH_TOOLS)('qdc with --backend s3', () => {
 
     const found = await qdc(['verify', 'custom', ...flags()], { env, cwd: root })
     expect(found.code).toBe(1)
-    expect(found.stdout).toMatch(/^Checked 1 item\(s\), [\d.]+ KiB: 1 corrupt\n {2}custom: archive entry new-data~r\w+: archive for \S+ does not match its SHA-256\n/)
+    expect(found.stdout).toMatch(
+      /^Checked 1 item\(s\), [\d.]+ KiB: 1 corrupt\n {2}custom: archive entry new-data~r\w+: archive for \S+ does not match its SHA-256\n/
+    )
     const repaired = await qdc(['verify', 'custom', '--repair', ...flags()], { env, cwd: root })
     expect(repaired.code).toBe(0)
     expect(repaired.stdout).toContain('fixed: removed; the next run saves it afresh')
@@ -119,7 +136,9 @@ describeWithTools(CEPH_TOOLS)('qdc with --backend s3', () => {
     const file = path.join(root, 'again.yml')
     fs.writeFileSync(file, `paths: ${data}\nkey: again\nbackend: s3\ns3-bucket: ${BUCKET}\ns3-endpoint: ${server.endpoint}\n`)
     expect((await qdc(['run', '--config', file, '--quiet', '--', 'true'], { env, cwd: root })).code).toBe(0)
-    expect((await qdc(['clear', 'pip', '--yes', ...flags()], { env, cwd: root })).stdout).toBe('Nothing to clear in s3://qdc-cli/qdc/ at ' + server.endpoint + '.\n')
+    expect((await qdc(['clear', 'pip', '--yes', ...flags()], { env, cwd: root })).stdout).toBe(
+      'Nothing to clear in s3://qdc-cli/qdc/ at ' + server.endpoint + '.\n'
+    )
     const cleared = await qdc(['clear', 'custom', '--yes', ...flags()], { env, cwd: root })
     expect([cleared.code, cleared.stdout]).toEqual([0, 'Deleted 1 archive entry.\n'])
     // What is left is the run history, a document beside the entries, which no kind owns.
@@ -127,10 +146,19 @@ describeWithTools(CEPH_TOOLS)('qdc with --backend s3', () => {
   })
 
   test.each([
-    [['stats', '--backend', 's3', '--s3-endpoint', 'not a url', '--s3-bucket', BUCKET], "qdc: --s3-endpoint: 'not a url' is not a URL; write it like https://s3.example.org or http://127.0.0.1:7480\n"],
+    [
+      ['stats', '--backend', 's3', '--s3-endpoint', 'not a url', '--s3-bucket', BUCKET],
+      "qdc: --s3-endpoint: 'not a url' is not a URL; write it like https://s3.example.org or http://127.0.0.1:7480\n"
+    ],
     [['stats', '--backend', 's3'], "qdc: config: Input 's3-bucket': is empty; name the bucket the s3 backend keeps its entries in\n"],
-    [['stats', '--backend', 'github'], "qdc: --backend: qdc manages the local and s3 stores, not 'github' (the GitHub cache service's entries are managed in the repository's Actions settings)\n"],
-    [['prune', '--backend', 's3', '--s3-bucket', BUCKET, '--store', '/tmp/x'], 'qdc: --store names a local store; with --backend s3 the --s3-* flags (or the config file) name the bucket\n']
+    [
+      ['stats', '--backend', 'github'],
+      "qdc: --backend: qdc manages the local and s3 stores, not 'github' (the GitHub cache service's entries are managed in the repository's Actions settings)\n"
+    ],
+    [
+      ['prune', '--backend', 's3', '--s3-bucket', BUCKET, '--store', '/tmp/x'],
+      'qdc: --store names a local store; with --backend s3 the --s3-* flags (or the config file) name the bucket\n'
+    ]
   ])('bad usage is one line and exit 2: %j', async (args, line) => {
     const result = await qdc(args, { env, cwd: root })
     expect([result.code, result.stderr, result.stdout]).toEqual([2, line, ''])

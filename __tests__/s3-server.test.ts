@@ -40,7 +40,11 @@ const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 /** Where a stray Ceph would write: nothing may appear there while the fixture runs. */
 const SYSTEM_DIRS = ['/var/log/ceph', '/var/lib/ceph', '/var/run/ceph', '/run/ceph', '/etc/ceph']
 const listings = () => Object.fromEntries(SYSTEM_DIRS.map(dir => [dir, fs.existsSync(dir) ? fs.readdirSync(dir).sort() : null]))
-const tmpCephEntries = () => fs.readdirSync(os.tmpdir()).filter(name => /ceph|rados/i.test(name)).sort()
+const tmpCephEntries = () =>
+  fs
+    .readdirSync(os.tmpdir())
+    .filter(name => /ceph|rados/i.test(name))
+    .sort()
 
 let server: S3Server
 let s3: S3Client
@@ -73,7 +77,9 @@ describeWithTools(CEPH_TOOLS)('a real S3 server: Ceph radosgw on loopback', () =
     const t0 = Date.now()
     server = await startS3Server()
     startupMs = Date.now() - t0
-    console.log(`S3 fixture up in ${startupMs} ms (mon ${server.startup.monMs} ms, OSD up ${server.startup.osdUpMs} ms, signed request answered ${server.startup.gatewayMs} ms)`)
+    console.log(
+      `S3 fixture up in ${startupMs} ms (mon ${server.startup.monMs} ms, OSD up ${server.startup.osdUpMs} ms, signed request answered ${server.startup.gatewayMs} ms)`
+    )
     s3 = server.client()
     await server.createBucket(BUCKET)
   })
@@ -91,7 +97,16 @@ describeWithTools(CEPH_TOOLS)('a real S3 server: Ceph radosgw on loopback', () =
     for (const pid of [pids.mon, pids.osd, pids.radosgw!]) expect(() => process.kill(pid, 0)).not.toThrow()
     expect(cephChildren().sort()).toEqual([`${pids.mon} ceph-mon`, `${pids.osd} ceph-osd`, `${pids.radosgw} radosgw`].sort())
     // The daemons' files are where the config puts them, and none went to the system's Ceph directories.
-    for (const file of ['ceph.conf', 'run/ceph-client.rgw.a.asok', 'run/ceph-mon.a.asok', 'run/mon.a.pid', 'log/mon.a.log', 'log/osd.0.log', 'log/client.rgw.a.log', 'osd/ceph-0/type']) {
+    for (const file of [
+      'ceph.conf',
+      'run/ceph-client.rgw.a.asok',
+      'run/ceph-mon.a.asok',
+      'run/mon.a.pid',
+      'log/mon.a.log',
+      'log/osd.0.log',
+      'log/client.rgw.a.log',
+      'osd/ceph-0/type'
+    ]) {
       expect(fs.existsSync(path.join(server.dir, file))).toBe(true)
     }
     expect(fs.readFileSync(path.join(server.dir, 'osd/ceph-0/type'), 'utf8').trim()).toBe('memstore')
@@ -127,7 +142,9 @@ describeWithTools(CEPH_TOOLS)('a real S3 server: Ceph radosgw on loopback', () =
     // aws-chunked with a CRC32 trailer and no Content-Length, which radosgw 16 refuses.
     const byDefault = server.client(undefined, { requestChecksumCalculation: 'WHEN_SUPPORTED' })
     try {
-      const refused = await s3Error(byDefault.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'small/default-checksums', Body: fs.createReadStream(file) })))
+      const refused = await s3Error(
+        byDefault.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'small/default-checksums', Body: fs.createReadStream(file) }))
+      )
       expect(refused).toEqual({ name: 'MissingContentLength', status: 411 })
     } finally {
       byDefault.destroy()
@@ -152,11 +169,13 @@ describeWithTools(CEPH_TOOLS)('a real S3 server: Ceph radosgw on loopback', () =
   test('ListObjectsV2 pages over more than 1000 keys: MaxKeys and continuation tokens', async () => {
     const keys = Array.from({ length: 1010 }, (_, i) => `many/key-${String(i).padStart(5, '0')}`)
     const pending = [...keys]
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      for (let key = pending.shift(); key !== undefined; key = pending.shift()) {
-        await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: Buffer.from(key) }))
-      }
-    }))
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let key = pending.shift(); key !== undefined; key = pending.shift()) {
+          await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: Buffer.from(key) }))
+        }
+      })
+    )
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'many-not-this', Body: Buffer.from('-') }))
 
     const pages = async (maxKeys: number | undefined) => {
@@ -164,7 +183,9 @@ describeWithTools(CEPH_TOOLS)('a real S3 server: Ceph radosgw on loopback', () =
       const listed: string[] = []
       let token: string | undefined
       do {
-        const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'many/', MaxKeys: maxKeys, ContinuationToken: token }))
+        const page = await s3.send(
+          new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'many/', MaxKeys: maxKeys, ContinuationToken: token })
+        )
         sizes.push(page.KeyCount ?? 0)
         listed.push(...(page.Contents ?? []).map(object => object.Key!))
         expect(page.IsTruncated).toBe(page.NextContinuationToken !== undefined)
@@ -201,10 +222,17 @@ describeWithTools(CEPH_TOOLS)('a real S3 server: Ceph radosgw on loopback', () =
     )
     const chunks = Array.from({ length: Math.ceil(data.length / MiB) }, (_, i) => data.subarray(i * MiB, (i + 1) * MiB))
     const t0 = Date.now()
-    const upload = new Upload({ client, params: { Bucket: BUCKET, Key: 'big/multipart', Body: Readable.from(chunks) }, partSize, queueSize: 4 })
+    const upload = new Upload({
+      client,
+      params: { Bucket: BUCKET, Key: 'big/multipart', Body: Readable.from(chunks) },
+      partSize,
+      queueSize: 4
+    })
     const done = await upload.done()
     const seconds = (Date.now() - t0) / 1000
-    console.log(`68 MiB multipart upload: ${(68 / seconds).toFixed(0)} MiB/s, ${mostInFlight} parts in flight at most, done() ETag ${JSON.stringify(done.ETag)}`)
+    console.log(
+      `68 MiB multipart upload: ${(68 / seconds).toFixed(0)} MiB/s, ${mostInFlight} parts in flight at most, done() ETag ${JSON.stringify(done.ETag)}`
+    )
     client.destroy()
     expect(mostInFlight).toBeGreaterThan(1)
 
@@ -233,10 +261,12 @@ describeWithTools(CEPH_TOOLS)('a real S3 server: Ceph radosgw on loopback', () =
     expect((await s3Error(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })))).status).toBe(404)
 
     // A source that fails after two parts: lib-storage aborts the upload it created (leavePartsOnError false).
-    const failing = Readable.from((async function* () {
-      for (let i = 0; i < 12; i++) yield randomBytes(MiB)
-      throw new Error('the archive could not be read')
-    })())
+    const failing = Readable.from(
+      (async function* () {
+        for (let i = 0; i < 12; i++) yield randomBytes(MiB)
+        throw new Error('the archive could not be read')
+      })()
+    )
     let created = false
     const client = server.client()
     client.middlewareStack.add(
@@ -255,12 +285,16 @@ describeWithTools(CEPH_TOOLS)('a real S3 server: Ceph radosgw on loopback', () =
 
   test('PutObject with IfNoneMatch "*": 412 on an existing key, exactly one winner among 10 creators', async () => {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'create-only/existing', Body: Buffer.from('first') }))
-    const refused = await s3Error(s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'create-only/existing', Body: Buffer.from('second'), IfNoneMatch: '*' })))
+    const refused = await s3Error(
+      s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'create-only/existing', Body: Buffer.from('second'), IfNoneMatch: '*' }))
+    )
     expect(refused).toEqual({ name: 'PreconditionFailed', status: 412 })
     expect((await body(s3, 'create-only/existing')).toString()).toBe('first')
 
     const results = await Promise.allSettled(
-      Array.from({ length: 10 }, (_, i) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'create-only/raced', Body: Buffer.from(`writer ${i}`), IfNoneMatch: '*' })))
+      Array.from({ length: 10 }, (_, i) =>
+        s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'create-only/raced', Body: Buffer.from(`writer ${i}`), IfNoneMatch: '*' }))
+      )
     )
     const winners = results.flatMap((result, i) => (result.status === 'fulfilled' ? [i] : []))
     expect(winners).toHaveLength(1)
@@ -279,23 +313,41 @@ describeWithTools(CEPH_TOOLS)('a real S3 server: Ceph radosgw on loopback', () =
     const asStranger = server.client(stranger)
     try {
       // Before the policy the reader is a stranger too: the policy is what grants the read.
-      expect(await s3Error(asReader.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'shared/entry' })))).toEqual({ name: 'AccessDenied', status: 403 })
+      expect(await s3Error(asReader.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'shared/entry' })))).toEqual({
+        name: 'AccessDenied',
+        status: 403
+      })
       await server.setBucketPolicy(BUCKET, readOnlyPolicy(BUCKET, ['reader']))
 
       expect((await body(asReader, 'shared/entry')).toString()).toBe('entry')
       const page = await asReader.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'shared/' }))
       expect(page.Contents?.map(object => object.Key)).toEqual(['shared/entry'])
-      expect(await s3Error(asReader.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'shared/new', Body: Buffer.from('no') })))).toEqual({ name: 'AccessDenied', status: 403 })
-      expect(await s3Error(asReader.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'shared/new' })))).toEqual({ name: 'AccessDenied', status: 403 })
+      expect(await s3Error(asReader.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'shared/new', Body: Buffer.from('no') })))).toEqual({
+        name: 'AccessDenied',
+        status: 403
+      })
+      expect(await s3Error(asReader.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: 'shared/new' })))).toEqual({
+        name: 'AccessDenied',
+        status: 403
+      })
       // With ListBucket granted, a missing key is a real miss.
-      expect(await s3Error(asReader.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'shared/missing' })))).toEqual({ name: 'NoSuchKey', status: 404 })
+      expect(await s3Error(asReader.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'shared/missing' })))).toEqual({
+        name: 'NoSuchKey',
+        status: 404
+      })
 
-      expect(await s3Error(asStranger.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'shared/entry' })))).toEqual({ name: 'AccessDenied', status: 403 })
+      expect(await s3Error(asStranger.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'shared/entry' })))).toEqual({
+        name: 'AccessDenied',
+        status: 403
+      })
       expect(await s3Error(asStranger.send(new ListObjectsV2Command({ Bucket: BUCKET })))).toEqual({ name: 'AccessDenied', status: 403 })
       // HeadObject has no body, so the SDK names its errors by status alone.
       expect((await s3Error(asStranger.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'shared/entry' })))).status).toBe(403)
       // The owner asking for a key that is not there: 404 NoSuchKey, which a backend may call a miss.
-      expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'shared/missing' })))).toEqual({ name: 'NoSuchKey', status: 404 })
+      expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'shared/missing' })))).toEqual({
+        name: 'NoSuchKey',
+        status: 404
+      })
     } finally {
       asReader.destroy()
       asStranger.destroy()
@@ -306,14 +358,20 @@ describeWithTools(CEPH_TOOLS)('a real S3 server: Ceph radosgw on loopback', () =
     const missing = 'qdc-no-such-bucket'
     expect(await s3Error(s3.send(new GetObjectCommand({ Bucket: missing, Key: 'k' })))).toEqual({ name: 'NoSuchBucket', status: 404 })
     expect(await s3Error(s3.send(new ListObjectsV2Command({ Bucket: missing })))).toEqual({ name: 'NoSuchBucket', status: 404 })
-    expect(await s3Error(s3.send(new PutObjectCommand({ Bucket: missing, Key: 'k', Body: Buffer.from('x') })))).toEqual({ name: 'NoSuchBucket', status: 404 })
+    expect(await s3Error(s3.send(new PutObjectCommand({ Bucket: missing, Key: 'k', Body: Buffer.from('x') })))).toEqual({
+      name: 'NoSuchBucket',
+      status: 404
+    })
     expect((await s3Error(s3.send(new HeadBucketCommand({ Bucket: missing })))).status).toBe(404)
   })
 
   test('stopGateway: calls fail fast with a connection error, a download in flight breaks; startGateway: back on the same port', async () => {
     const data = randomBytes(32 * MiB)
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'outage/object', Body: data }))
-    const quick = server.client(undefined, { maxAttempts: 2, requestHandler: { connectionTimeout: 1000, requestTimeout: 5000, throwOnRequestTimeout: true } })
+    const quick = server.client(undefined, {
+      maxAttempts: 2,
+      requestHandler: { connectionTimeout: 1000, requestTimeout: 5000, throwOnRequestTimeout: true }
+    })
     try {
       // A download under way: read the first bytes, then the gateway goes.
       const got = await quick.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'outage/object' }))
@@ -351,7 +409,9 @@ describeWithTools(CEPH_TOOLS)('a real S3 server: Ceph radosgw on loopback', () =
       try {
         const t1 = Date.now()
         // radosgw either exits with EADDRINUSE or logs the failure and serves nothing: both are caught.
-        await expect(server.startGateway()).rejects.toThrow(/radosgw (could not start its HTTP frontend: .*Address already in use|exited \(98, EADDRINUSE\))[\s\S]*--- client\.rgw\.a\.log/)
+        await expect(server.startGateway()).rejects.toThrow(
+          /radosgw (could not start its HTTP frontend: .*Address already in use|exited \(98, EADDRINUSE\))[\s\S]*--- client\.rgw\.a\.log/
+        )
         expect(Date.now() - t1).toBeLessThan(20_000)
         expect(server.pids().radosgw).toBeNull()
       } finally {
@@ -396,7 +456,9 @@ describeWithTools(CEPH_TOOLS)('a real S3 server: Ceph radosgw on loopback', () =
 
       // A new request: the kernel completes the connect, and then nothing comes.
       const t0 = Date.now()
-      await expect(idle.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'stall/object' }))).rejects.toThrow(/timed out after 1500 ms of inactivity/)
+      await expect(idle.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'stall/object' }))).rejects.toThrow(
+        /timed out after 1500 ms of inactivity/
+      )
       expect(Date.now() - t0).toBeGreaterThanOrEqual(1400)
       expect(Date.now() - t0).toBeLessThan(10_000)
 
@@ -440,7 +502,11 @@ describeWithTools(CEPH_TOOLS)('a real S3 server: Ceph radosgw on loopback', () =
 })
 
 /** A HeadObject from a plain Node process (no jest realm), against a stopped gateway: how it fails. */
-async function sdkOutsideJest(s3server: S3Server, key: string, maxAttempts: number): Promise<{ code?: string; attempts?: number; ms: number }> {
+async function sdkOutsideJest(
+  s3server: S3Server,
+  key: string,
+  maxAttempts: number
+): Promise<{ code?: string; attempts?: number; ms: number }> {
   const script = `
     import { S3Client, HeadObjectCommand } from '@aws-sdk/client-s3'
     const [endpoint, region, accessKeyId, secretAccessKey, bucket, key, maxAttempts] = process.argv.slice(1)
@@ -476,16 +542,19 @@ function connect(host: string, port: number): Promise<void> {
 
 /** Ceph daemons that are children of this process (the fixture's), as `pid command`. */
 function cephChildren(): string[] {
-  return fs.readdirSync('/proc').filter(entry => /^\d+$/.test(entry)).flatMap(pid => {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-      const command = /\((.*)\)/.exec(stat)![1]
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      return parent === process.pid && /ceph|rados|setpriv/.test(command) ? [`${pid} ${command}`] : []
-    } catch {
-      return []
-    }
-  })
+  return fs
+    .readdirSync('/proc')
+    .filter(entry => /^\d+$/.test(entry))
+    .flatMap(pid => {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+        const command = /\((.*)\)/.exec(stat)![1]
+        const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+        return parent === process.pid && /ceph|rados|setpriv/.test(command) ? [`${pid} ${command}`] : []
+      } catch {
+        return []
+      }
+    })
 }
 
 /** The TCP addresses (`ip:port`) a process listens on, from its socket fds and /proc/net/tcp{,6}. */
@@ -505,7 +574,13 @@ function listeningAddresses(pid: number): string[] {
       const [, local, , state, , , , , , inode] = line.trim().split(/\s+/)
       if (state !== '0A' || !inodes.has(inode)) continue
       const [hexAddress, hexPort] = local.split(':')
-      const ip = hexAddress.length === 8 ? (hexAddress.match(/../g) ?? []).reverse().map(byte => parseInt(byte, 16)).join('.') : `[${hexAddress}]`
+      const ip =
+        hexAddress.length === 8
+          ? (hexAddress.match(/../g) ?? [])
+              .reverse()
+              .map(byte => parseInt(byte, 16))
+              .join('.')
+          : `[${hexAddress}]`
       addresses.push(`${ip}:${parseInt(hexPort, 16)}`)
     }
   }

@@ -43,7 +43,17 @@ let admins: S3Keys
 const stores: S3Store[] = []
 
 function settings(overrides: Partial<S3Settings> = {}): S3Settings {
-  return { bucket: BUCKET, prefix: 'qdc/', endpoint: server.endpoint, region: null, forcePathStyle: true, idleTimeoutMs: 5000, maxAgeMs: null, maxBytes: null, ...overrides }
+  return {
+    bucket: BUCKET,
+    prefix: 'qdc/',
+    endpoint: server.endpoint,
+    region: null,
+    forcePathStyle: true,
+    idleTimeoutMs: 5000,
+    maxAgeMs: null,
+    maxBytes: null,
+    ...overrides
+  }
 }
 
 /**
@@ -94,7 +104,10 @@ async function objectBytes(name: string): Promise<Buffer> {
   return Buffer.from(await got.Body!.transformToByteArray())
 }
 
-async function manifestOf(key: string, version: string): Promise<{ saveId: string; parts: Array<{ file: string; bytes: number; sha256: string }> }> {
+async function manifestOf(
+  key: string,
+  version: string
+): Promise<{ saveId: string; parts: Array<{ file: string; bytes: number; sha256: string }> }> {
   return JSON.parse((await objectBytes(`qdc/manifests/${encodeKey(key)}/${version}`)).toString())
 }
 
@@ -132,7 +145,10 @@ async function randomDir(dir: string, bytes: number): Promise<void> {
 
 /** Compared as digests: jest's toEqual walks a Buffer byte by byte (minutes for a few MiB). */
 async function sha256File(file: string): Promise<string> {
-  return crypto.createHash('sha256').update(await fs.readFile(file)).digest('hex')
+  return crypto
+    .createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex')
 }
 
 async function stagingLeftovers(dir: string): Promise<string[]> {
@@ -192,7 +208,8 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
       const payloadHashes = new Set<string>()
       ;(await store.client()).middlewareStack.add(
         (next, context) => async args => {
-          if (context.commandName === 'UploadPartCommand') payloadHashes.add((args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256'])
+          if (context.commandName === 'UploadPartCommand')
+            payloadHashes.add((args.request as { headers: Record<string, string> }).headers['x-amz-content-sha256'])
           return next(args)
         },
         { step: 'finalizeRequest', name: 'payloadHashes' }
@@ -215,7 +232,9 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
 
       const restored = await store.restore(spec([big]), 'big', ['big~r'])
       expect(restored.matchedKey).toBe('big~r1-1')
-      console.log(`300 MiB: saved in ${Math.round(saved.transferMs!)} ms, restored in ${Math.round((restored as { transferMs: number }).transferMs)} ms`)
+      console.log(
+        `300 MiB: saved in ${Math.round(saved.transferMs!)} ms, restored in ${Math.round((restored as { transferMs: number }).transferMs)} ms`
+      )
       expect(watched.calls.GetObjectCommand).toBeGreaterThanOrEqual(Math.ceil(part.bytes / (16 * MiB)))
       expect(watched.mostInFlight.GetObjectCommand).toBeGreaterThan(1)
       expect(await sha256File(path.join(big, 'payload.bin'))).toBe(digest)
@@ -266,7 +285,9 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
         Array.from({ length: 16 }, async () => {
           for (let key = pending.shift(); key !== undefined; key = pending.shift()) {
             const meta = { ...template, key, saveId: crypto.randomBytes(8).toString('hex') }
-            await admin.send(new PutObjectCommand({ Bucket: BUCKET, Key: `qdc/manifests/${encodeKey(key)}/${version}`, Body: JSON.stringify(meta) }))
+            await admin.send(
+              new PutObjectCommand({ Bucket: BUCKET, Key: `qdc/manifests/${encodeKey(key)}/${version}`, Body: JSON.stringify(meta) })
+            )
           }
         })
       )
@@ -299,7 +320,9 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
       bytes[Math.floor(bytes.length / 2)] ^= 0xff
       await admin.send(new PutObjectCommand({ Bucket: BUCKET, Key: archive, Body: bytes }))
 
-      await expect(store.restore(spec([dir]), 'corrupted', [])).rejects.toThrow('s3 cache entry "corrupted" is corrupt: archive for corrupted does not match its SHA-256')
+      await expect(store.restore(spec([dir]), 'corrupted', [])).rejects.toThrow(
+        's3 cache entry "corrupted" is corrupt: archive for corrupted does not match its SHA-256'
+      )
       expect(await exists(dir)).toBe(false)
       expect(await stagingLeftovers(path.dirname(dir))).toEqual([])
     })
@@ -309,7 +332,9 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
       const bytes = await objectBytes(archive)
       await admin.send(new PutObjectCommand({ Bucket: BUCKET, Key: archive, Body: bytes.subarray(0, bytes.length - 1000) }))
 
-      await expect(store.restore(spec([dir]), 'truncated', [])).rejects.toThrow(`s3 cache entry "truncated" is corrupt: archive for truncated is ${bytes.length - 1000} bytes, ${bytes.length} were written`)
+      await expect(store.restore(spec([dir]), 'truncated', [])).rejects.toThrow(
+        `s3 cache entry "truncated" is corrupt: archive for truncated is ${bytes.length - 1000} bytes, ${bytes.length} were written`
+      )
       expect(await exists(dir)).toBe(false)
       expect(await stagingLeftovers(path.dirname(dir))).toEqual([])
     })
@@ -347,13 +372,19 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
         process.exit(0)
       `
       const env = { ...process.env, AWS_ACCESS_KEY_ID: admins.accessKeyId, AWS_SECRET_ACCESS_KEY: admins.secretAccessKey }
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(settings()), dir, key], { cwd: actionDir, env, stdio: ['pipe', 'pipe', 'pipe'] })
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(settings()), dir, key], {
+        cwd: actionDir,
+        env,
+        stdio: ['pipe', 'pipe', 'pipe']
+      })
       let out = ''
       let err = ''
       child.stdout.on('data', chunk => (out += chunk))
       child.stderr.on('data', chunk => (err += chunk))
       const ready = new Promise<void>(resolve => child.stdout.on('data', () => out.includes('ready') && resolve()))
-      const done = new Promise<{ code: number | null; out: string; err: string }>(resolve => child.on('close', code => resolve({ code, out, err })))
+      const done = new Promise<{ code: number | null; out: string; err: string }>(resolve =>
+        child.on('close', code => resolve({ code, out, err }))
+      )
       return { ready, go: () => child.stdin.write('go\n'), done }
     }
 
@@ -376,7 +407,9 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
 
       const version = versionOf(identityOf({ parts: [{ origin: 'spelled', name: 'race', path: dirs[0] }], exclude: [] }))
       const manifest = await manifestOf('raced~r7-1', version)
-      expect(await listNames(`qdc/archives/raced!7Er7-1/${version}/`)).toEqual([`qdc/archives/raced!7Er7-1/${version}/${manifest.parts[0].file}`])
+      expect(await listNames(`qdc/archives/raced!7Er7-1/${version}/`)).toEqual([
+        `qdc/archives/raced!7Er7-1/${version}/${manifest.parts[0].file}`
+      ])
       const store = await storeAs(admins)
       const target = path.join(base, 'race-restored', 'race')
       const restoreSpec = { parts: [{ origin: 'spelled' as const, name: 'race', path: target }], exclude: [] }
@@ -443,14 +476,18 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
       const logs: string[] = []
       const store = await storeAs(reader, {}, { log: line => logs.push(line) })
       const dir = path.join(base, 'reader/tree')
-      expect(await store.restore(spec([path.join(base, 'rt/tree'), path.join(base, 'rt/one')]), 'rt', ['rt~r'])).toMatchObject({ matchedKey: 'rt~r1-1' })
+      expect(await store.restore(spec([path.join(base, 'rt/tree'), path.join(base, 'rt/one')]), 'rt', ['rt~r'])).toMatchObject({
+        matchedKey: 'rt~r1-1'
+      })
       expect(logs.filter(line => line.startsWith('Could not record the use of rt~r1-1: access denied (403'))).toHaveLength(1)
 
       await makeTree(dir)
       const before = await listNames('qdc/')
       const first = await store.save(spec([dir]), 'reader~r1-1').catch((error: unknown) => error)
       expect(first).toBeInstanceOf(ReadOnlyStoreError)
-      expect((first as ReadOnlyStoreError).message).toMatch(/^read-only credentials: s3:\/\/qdc-store\/qdc\/ at http:\S+ refuses writes from them \(access denied \(403 AccessDenied\)\); restores still work, nothing is saved$/)
+      expect((first as ReadOnlyStoreError).message).toMatch(
+        /^read-only credentials: s3:\/\/qdc-store\/qdc\/ at http:\S+ refuses writes from them \(access denied \(403 AccessDenied\)\); restores still work, nothing is saved$/
+      )
       expect((first as ReadOnlyStoreError).firstInJob).toBe(true)
       const second = await store.save(spec([dir]), 'reader~r2-1').catch((error: unknown) => error)
       expect([second instanceof ReadOnlyStoreError, (second as ReadOnlyStoreError).firstInJob]).toEqual([true, false])
@@ -460,7 +497,9 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
 
     test('a 403 on read is access denied, not a miss', async () => {
       const store = await storeAs(stranger)
-      await expect(store.restore(spec([path.join(base, 'rt/tree')]), 'rt', ['rt~r'])).rejects.toThrow(/^s3:\/\/qdc-store\/qdc\/ at \S+: reading the manifest of rt: access denied \(403 AccessDenied\)$/)
+      await expect(store.restore(spec([path.join(base, 'rt/tree')]), 'rt', ['rt~r'])).rejects.toThrow(
+        /^s3:\/\/qdc-store\/qdc\/ at \S+: reading the manifest of rt: access denied \(403 AccessDenied\)$/
+      )
     })
 
     test('a bucket that does not exist: restore and save fail saying so', async () => {
@@ -479,7 +518,9 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
       try {
         const store = new S3Store(settings())
         stores.push(store)
-        await expect(store.restore(spec([path.join(base, 'rt/tree')]), 'rt', [])).rejects.toThrow(/resolving the AWS credentials: no AWS credentials: the SDK found none in AWS_ACCESS_KEY_ID/)
+        await expect(store.restore(spec([path.join(base, 'rt/tree')]), 'rt', [])).rejects.toThrow(
+          /resolving the AWS credentials: no AWS credentials: the SDK found none in AWS_ACCESS_KEY_ID/
+        )
       } finally {
         restoreEnv('AWS_ACCESS_KEY_ID', saved.id)
         restoreEnv('AWS_SECRET_ACCESS_KEY', saved.secret)
@@ -504,11 +545,14 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
       let stopping: Promise<void> | undefined
       const store = await storeAs(admins)
       await watch(store, command => {
-        if (command === 'GetObjectCommand' && !stopping) stopping = new Promise(resolve => setTimeout(resolve, 50)).then(() => server.stopGateway())
+        if (command === 'GetObjectCommand' && !stopping)
+          stopping = new Promise(resolve => setTimeout(resolve, 50)).then(() => server.stopGateway())
       })
       try {
         const t0 = Date.now()
-        await expect(store.restore(spec([dir]), 'stopped-restore', [])).rejects.toThrow(/cannot reach the server|ECONNREFUSED|ECONNRESET|socket hang up|ended after/)
+        await expect(store.restore(spec([dir]), 'stopped-restore', [])).rejects.toThrow(
+          /cannot reach the server|ECONNREFUSED|ECONNRESET|socket hang up|ended after/
+        )
         expect(Date.now() - t0).toBeLessThan(20_000)
         expect(await exists(dir)).toBe(false)
         expect(await stagingLeftovers(path.dirname(dir))).toEqual([])
@@ -527,7 +571,9 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
         if (command === 'UploadPartCommand' && !stopping) stopping = server.stopGateway()
       })
       try {
-        await expect(store.save(spec([dir]), 'stopped-save~r1-1')).rejects.toThrow(/cannot reach the server|ECONNREFUSED|ECONNRESET|socket hang up/)
+        await expect(store.save(spec([dir]), 'stopped-save~r1-1')).rejects.toThrow(
+          /cannot reach the server|ECONNREFUSED|ECONNRESET|socket hang up/
+        )
       } finally {
         await stopping
         await server.startGateway()
@@ -562,7 +608,9 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
       })
       try {
         const t0 = Date.now()
-        await expect(store.restore(spec([dir]), 'stalled-restore', [])).rejects.toThrow('the endpoint stalled: no byte for 1.5 s (s3-idle-timeout), twice; not trying it again in this step')
+        await expect(store.restore(spec([dir]), 'stalled-restore', [])).rejects.toThrow(
+          'the endpoint stalled: no byte for 1.5 s (s3-idle-timeout), twice; not trying it again in this step'
+        )
         const ms = Date.now() - t0
         console.log(`stalled restore ended after ${ms} ms`)
         expect(ms).toBeGreaterThanOrEqual(2 * 1500)
@@ -589,7 +637,9 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
       })
       try {
         const t0 = Date.now()
-        await expect(store.save(spec([dir]), 'stalled-save~r1-1')).rejects.toThrow('the endpoint stalled: no byte for 1.5 s (s3-idle-timeout), twice')
+        await expect(store.save(spec([dir]), 'stalled-save~r1-1')).rejects.toThrow(
+          'the endpoint stalled: no byte for 1.5 s (s3-idle-timeout), twice'
+        )
         const ms = Date.now() - t0
         console.log(`stalled save ended after ${ms} ms`)
         // Each of the two attempts is idle only once the socket buffers are full (several MiB on loopback),
@@ -628,23 +678,34 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
     })
 
     test('503 SlowDown on every other request: the SDK backs off and save and restore both complete', async () => {
-      proxy = await startS3Proxy(server.endpoint, (_, n) => (n % 2 === 0 ? { status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' } : null))
+      proxy = await startS3Proxy(server.endpoint, (_, n) =>
+        n % 2 === 0 ? { status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' } : null
+      )
       const store = await storeAs(admins, { endpoint: proxy.endpoint })
       const dir = path.join(base, 'throttled/tree')
       await randomDir(dir, 40 * MiB)
       const saved = await store.save(spec([dir]), 'throttled~r1-1')
       await fs.rm(dir, { recursive: true })
-      expect(await store.restore(spec([dir]), 'throttled', ['throttled~r'])).toMatchObject({ matchedKey: 'throttled~r1-1', archiveBytes: saved.archiveBytes })
+      expect(await store.restore(spec([dir]), 'throttled', ['throttled~r'])).toMatchObject({
+        matchedKey: 'throttled~r1-1',
+        archiveBytes: saved.archiveBytes
+      })
       expect(proxy.injected).toBeGreaterThan(3)
       await proxy.close()
       proxy = undefined
     })
 
     test('a server that keeps answering 500: a warning-worthy error within seconds, not a hang', async () => {
-      proxy = await startS3Proxy(server.endpoint, () => ({ status: 500, code: 'InternalError', message: 'We encountered an internal error.' }))
+      proxy = await startS3Proxy(server.endpoint, () => ({
+        status: 500,
+        code: 'InternalError',
+        message: 'We encountered an internal error.'
+      }))
       const store = await storeAs(admins, { endpoint: proxy.endpoint })
       const t0 = Date.now()
-      await expect(store.restore(spec([path.join(base, 'rt/tree')]), 'rt', ['rt~r'])).rejects.toThrow(/reading the manifest of rt: server error \(500 InternalError\): We encountered an internal error\./)
+      await expect(store.restore(spec([path.join(base, 'rt/tree')]), 'rt', ['rt~r'])).rejects.toThrow(
+        /reading the manifest of rt: server error \(500 InternalError\): We encountered an internal error\./
+      )
       expect(Date.now() - t0).toBeLessThan(15_000)
       expect(proxy.injected).toBe(5)
     })
@@ -653,7 +714,9 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
       await proxy?.close()
       proxy = await startS3Proxy(server.endpoint, () => ({ status: 503, code: 'SlowDown' }))
       const store = await storeAs(admins, { endpoint: proxy.endpoint })
-      await expect(store.restore(spec([path.join(base, 'rt/tree')]), 'rt', ['rt~r'])).rejects.toThrow(/the server kept throttling requests after backing off \(503 SlowDown\)/)
+      await expect(store.restore(spec([path.join(base, 'rt/tree')]), 'rt', ['rt~r'])).rejects.toThrow(
+        /the server kept throttling requests after backing off \(503 SlowDown\)/
+      )
     })
   })
 
@@ -670,7 +733,13 @@ describeWithTools(CEPH_TOOLS)('the s3 backend on a real radosgw', () => {
       // m0 is the oldest save but restored since: a use.
       await store.restore(spec([dirs[0]]), `m0`, ['m0~r'])
       // A crashed save's archive (no manifest), two hours old by the store's clock.
-      await admin.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}archives/crashed/${versionOfSpec([dirs[0]])}/0123456789abcdef-0.tar.zst`, Body: 'partial' }))
+      await admin.send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: `${prefix}archives/crashed/${versionOfSpec([dirs[0]])}/0123456789abcdef-0.tar.zst`,
+          Body: 'partial'
+        })
+      )
 
       const later = await storeAs(admins, { prefix }, { clock: () => Date.now() + 2 * HOUR })
       const dry = await later.prune({ maxBytes: 2.5 * MiB, dryRun: true })

@@ -57,16 +57,35 @@ describe('ledger', () => {
   test('report has the documented shape', () => {
     const report = buildReport({ entries: [pip, hf] })
     expect(report.version).toBe(2)
-    expect(report.caches[0]).toMatchObject({ kind: 'pip', key: pip.key, matchedKey: 'k~r1', hit: 'exact', restoredBytes: 700, downloadedBytes: 100, reusedBytes: 600, uploadedBytes: 0, saved: 'unchanged' })
+    expect(report.caches[0]).toMatchObject({
+      kind: 'pip',
+      key: pip.key,
+      matchedKey: 'k~r1',
+      hit: 'exact',
+      restoredBytes: 700,
+      downloadedBytes: 100,
+      reusedBytes: 600,
+      uploadedBytes: 0,
+      saved: 'unchanged'
+    })
     expect(report.totals).toMatchObject({ downloadedBytes: 100, reusedBytes: 900 })
   })
 
   test('the report carries the per-file rows the summary shows, so a PR check needs no Markdown', () => {
-    const file = { repo: 'org/m', path: 'model.safetensors', size: 4096, digest: `sha256:${'a'.repeat(64)}`, source: 'downloaded' as const, verified: true as const }
+    const file = {
+      repo: 'org/m',
+      path: 'model.safetensors',
+      size: 4096,
+      digest: `sha256:${'a'.repeat(64)}`,
+      source: 'downloaded' as const,
+      verified: true as const
+    }
     const report = buildReport({ entries: [entry({ kind: 'huggingface', details: { files: [file] } }), pip] })
     expect(report.caches[0]).toMatchObject({ files: [file] })
     expect(report.caches[1]).not.toHaveProperty('files')
-    expect(renderSummary({ entries: [entry({ kind: 'huggingface' })], sections: [renderFiles([file])] })).toContain('| org/m | `model.safetensors` | 4.00 KiB | sha256:aaaaaaaaaaaa… | downloaded | ✓ |')
+    expect(renderSummary({ entries: [entry({ kind: 'huggingface' })], sections: [renderFiles([file])] })).toContain(
+      '| org/m | `model.safetensors` | 4.00 KiB | sha256:aaaaaaaaaaaa… | downloaded | ✓ |'
+    )
   })
 })
 
@@ -74,8 +93,23 @@ describe('renderSummary', () => {
   test('one row per kind in human units and the total line', () => {
     const md = renderSummary({
       entries: [
-        entry({ hit: 'exact', matchedKey: 'qdc-pip~r7', restoredBytes: 734_003_200, restoredArchiveBytes: 700_000_000, reusedBytes: 734_003_200, downloadedBytes: 5 * 1024 ** 2, saved: 'saved', uploadedBytes: 2048 }),
-        entry({ kind: 'huggingface', hit: 'miss', downloadedBytes: 3.2 * 1024 ** 3, saved: 'failed', problems: ['save failed: 429 | rate limited'] })
+        entry({
+          hit: 'exact',
+          matchedKey: 'qdc-pip~r7',
+          restoredBytes: 734_003_200,
+          restoredArchiveBytes: 700_000_000,
+          reusedBytes: 734_003_200,
+          downloadedBytes: 5 * 1024 ** 2,
+          saved: 'saved',
+          uploadedBytes: 2048
+        }),
+        entry({
+          kind: 'huggingface',
+          hit: 'miss',
+          downloadedBytes: 3.2 * 1024 ** 3,
+          saved: 'failed',
+          problems: ['save failed: 429 | rate limited']
+        })
       ]
     })
     const rows = md.split('\n').filter(line => line.startsWith('| pip') || line.startsWith('| huggingface'))
@@ -87,7 +121,9 @@ describe('renderSummary', () => {
     expect(rows[1]).toContain('❌ miss')
     expect(rows[1]).toContain('3.20 GiB')
     expect(rows[1]).toContain('⚠️ failed')
-    expect(md).toContain(`**Total: downloaded 3.20 GiB, reused 700.0 MiB (${formatPercent((734_003_200 / (734_003_200 + 3.2 * 1024 ** 3 + 5 * 1024 ** 2)) * 100)} from cache)**`)
+    expect(md).toContain(
+      `**Total: downloaded 3.20 GiB, reused 700.0 MiB (${formatPercent((734_003_200 / (734_003_200 + 3.2 * 1024 ** 3 + 5 * 1024 ** 2)) * 100)} from cache)**`
+    )
     expect(md).toContain('- ⚠️ **huggingface**: save failed: 429 \\| rate limited')
   })
 
@@ -97,7 +133,15 @@ describe('renderSummary', () => {
 })
 
 describe('budgets', () => {
-  const settings = { maxDownloaded: null, maxDownloadedPerKind: {}, onBudget: 'warn' as const, history: true, prComment: false, baselineRuns: 5, assumedBandwidth: 100 * 1024 ** 2 }
+  const settings = {
+    maxDownloaded: null,
+    maxDownloadedPerKind: {},
+    onBudget: 'warn' as const,
+    history: true,
+    prComment: false,
+    baselineRuns: 5,
+    assumedBandwidth: 100 * 1024 ** 2
+  }
   const pipRun = entry({ downloadedBytes: 300 * 1024 ** 2 })
   const hfRun = entry({ kind: 'huggingface', downloadedBytes: 10 })
 
@@ -108,16 +152,30 @@ describe('budgets', () => {
   })
 
   test('exceeded: one line naming the kinds, the bytes and the budgets', () => {
-    const budget = checkBudget([pipRun, hfRun], { ...settings, maxDownloaded: 200 * 1024 ** 2, maxDownloadedPerKind: { pip: 200 * 1024 ** 2, huggingface: 0 } })
+    const budget = checkBudget([pipRun, hfRun], {
+      ...settings,
+      maxDownloaded: 200 * 1024 ** 2,
+      maxDownloadedPerKind: { pip: 200 * 1024 ** 2, huggingface: 0 }
+    })
     expect(budget.exceeded).toBe(true)
-    expect(budget.line).toBe('Bandwidth budget exceeded: pip downloaded 300.0 MiB, budget 200.0 MiB; huggingface downloaded 10 B, budget 0 B; the job downloaded 300.0 MiB, budget 200.0 MiB')
-    expect(buildReport({ entries: [pipRun], budget }).budget).toMatchObject({ exceeded: true, breaches: expect.arrayContaining([{ kind: 'pip', downloadedBytes: 300 * 1024 ** 2, budgetBytes: 200 * 1024 ** 2 }]) })
+    expect(budget.line).toBe(
+      'Bandwidth budget exceeded: pip downloaded 300.0 MiB, budget 200.0 MiB; huggingface downloaded 10 B, budget 0 B; the job downloaded 300.0 MiB, budget 200.0 MiB'
+    )
+    expect(buildReport({ entries: [pipRun], budget }).budget).toMatchObject({
+      exceeded: true,
+      breaches: expect.arrayContaining([{ kind: 'pip', downloadedBytes: 300 * 1024 ** 2, budgetBytes: 200 * 1024 ** 2 }])
+    })
   })
 })
 
 describe('does each cache pay off', () => {
-  test('reused bytes are priced at the kind\'s own measured bandwidth, else the job\'s, else history, else the assumed one', () => {
-    const measured = entry({ kind: 'huggingface', reusedBytes: 100 * 1024 ** 2, restoreMs: 500, fetched: { bytes: 50 * 1024 ** 2, ms: 1000 } })
+  test("reused bytes are priced at the kind's own measured bandwidth, else the job's, else history, else the assumed one", () => {
+    const measured = entry({
+      kind: 'huggingface',
+      reusedBytes: 100 * 1024 ** 2,
+      restoreMs: 500,
+      fetched: { bytes: 50 * 1024 ** 2, ms: 1000 }
+    })
     const other = entry({ kind: 'pip', reusedBytes: 50 * 1024 ** 2, restoreMs: 3000 })
     const nearly = entry({ kind: 'buildah', reusedBytes: 50 * 1024 ** 2, restoreMs: 1900 })
     // A second or less is not worth an annotation.
@@ -127,18 +185,41 @@ describe('does each cache pay off', () => {
     expect(pipFigures).toMatchObject({ bandwidth: 50 * 1024 ** 2, bandwidthSource: 'measured', missMs: 1000, paysOff: false })
     expect(payoffs([other], 10 * 1024 ** 2, 1024 ** 2)[0]).toMatchObject({ bandwidthSource: 'history', missMs: 5000 })
     expect(payoffs([other], null, 1024 ** 2)[0]).toMatchObject({ bandwidthSource: 'assumed', missMs: 50_000 })
-    expect(payoffAdvice(pipFigures)).toBe('pip: restoring took 3.0 s, downloading would take ~1.0 s at the measured 50.0 MiB/s — consider in-place mode or no cache')
+    expect(payoffAdvice(pipFigures)).toBe(
+      'pip: restoring took 3.0 s, downloading would take ~1.0 s at the measured 50.0 MiB/s — consider in-place mode or no cache'
+    )
   })
 })
 
 describe('the comparison with the base branch', () => {
   test('a delta against the median and a trend per kind; the first run says so plainly', () => {
-    const runs = [1, 2, 3].map(i => ({ time: i, runId: String(i), downloadedBytes: { pip: i * 1024 ** 2 }, totalDownloaded: i * 1024 ** 2, bandwidth: null }))
-    const history = { baseline: { branch: 'main', runs, medianByKind: { pip: 2 * 1024 ** 2 }, medianTotal: 2 * 1024 ** 2 }, note: null, bandwidth: null }
+    const runs = [1, 2, 3].map(i => ({
+      time: i,
+      runId: String(i),
+      downloadedBytes: { pip: i * 1024 ** 2 },
+      totalDownloaded: i * 1024 ** 2,
+      bandwidth: null
+    }))
+    const history = {
+      baseline: { branch: 'main', runs, medianByKind: { pip: 2 * 1024 ** 2 }, medianTotal: 2 * 1024 ** 2 },
+      note: null,
+      bandwidth: null
+    }
     const md = renderSummary({ entries: [entry({ downloadedBytes: 6 * 1024 ** 2 })], history })
     expect(md).toContain('| pip | 6.00 MiB | +4.00 MiB | 2.00 MiB | ▂▃▅█ |')
-    expect(buildReport({ entries: [entry({ downloadedBytes: 6 * 1024 ** 2 })], history }).baseline).toMatchObject({ branch: 'main', runs: 3, deltaDownloadedBytes: { pip: 4 * 1024 ** 2 } })
-    const first = renderSummary({ entries: [entry({})], history: { baseline: null, note: 'No earlier runs of main to compare with yet: this is the first one the history has.', bandwidth: null } })
+    expect(buildReport({ entries: [entry({ downloadedBytes: 6 * 1024 ** 2 })], history }).baseline).toMatchObject({
+      branch: 'main',
+      runs: 3,
+      deltaDownloadedBytes: { pip: 4 * 1024 ** 2 }
+    })
+    const first = renderSummary({
+      entries: [entry({})],
+      history: {
+        baseline: null,
+        note: 'No earlier runs of main to compare with yet: this is the first one the history has.',
+        bandwidth: null
+      }
+    })
     expect(first).toContain('No earlier runs of main to compare with yet')
     expect(sparkline([0, 0])).toBe('▁▁')
   })

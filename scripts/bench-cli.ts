@@ -33,7 +33,11 @@ interface Timing {
 
 function qdcRun(config: string, command: string[], env: Record<string, string>): Timing {
   const started = performance.now()
-  const run = spawnSync(process.execPath, [QDC, 'run', '--config', config, '--json', '--', ...command], { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  const run = spawnSync(process.execPath, [QDC, 'run', '--config', config, '--json', '--', ...command], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024
+  })
   const wallMs = performance.now() - started
   if (run.status !== 0) throw new Error(`qdc run failed (${run.status}): ${run.stderr.slice(-2000)}`)
   const hub = JSON.parse(run.stdout).caches.find((c: { kind: string }) => c.kind === 'huggingface')
@@ -48,7 +52,9 @@ function writeConfig(name: string, lines: string[]): string {
 
 function show(label: string, t: Timing): void {
   const gib = (t.restoredBytes / 1024 ** 3).toFixed(2)
-  console.log(`${label.padEnd(28)} restore ${t.restoreMs.toFixed(0).padStart(6)} ms  save ${t.saveMs.toFixed(0).padStart(6)} ms  restore+save ${(t.restoreMs + t.saveMs).toFixed(0).padStart(6)} ms  whole qdc run ${t.wallMs.toFixed(0).padStart(6)} ms  (${t.hit}, ${gib} GiB)`)
+  console.log(
+    `${label.padEnd(28)} restore ${t.restoreMs.toFixed(0).padStart(6)} ms  save ${t.saveMs.toFixed(0).padStart(6)} ms  restore+save ${(t.restoreMs + t.saveMs).toFixed(0).padStart(6)} ms  whole qdc run ${t.wallMs.toFixed(0).padStart(6)} ms  (${t.hit}, ${gib} GiB)`
+  )
 }
 
 try {
@@ -56,7 +62,12 @@ try {
   const env = { HOME: path.join(root, 'home'), QDC_PROGRESS_INTERVAL_MS: '60000' }
   console.log(`warm qdc run with ${FILES} x ${FILE_MIB} MiB of model files (huggingface kind), local store under ${root}`)
 
-  const inPlace = writeConfig('in-place', ['caches: huggingface', `local-dir: ${root}/store-in-place`, 'local-mode: in-place', 'summary: false'])
+  const inPlace = writeConfig('in-place', [
+    'caches: huggingface',
+    `local-dir: ${root}/store-in-place`,
+    'local-mode: in-place',
+    'summary: false'
+  ])
   qdcRun(inPlace, ['node', '-e', GENERATE], env)
   const inPlaceWarm = [qdcRun(inPlace, ['true'], env), qdcRun(inPlace, ['true'], env), qdcRun(inPlace, ['true'], env)]
 
@@ -77,7 +88,9 @@ try {
   const median = (ts: Timing[]) => ts.map(t => t.restoreMs + t.saveMs).sort((a, b) => a - b)[1]
   const a = median(inPlaceWarm)
   const b = median(archiveWarm)
-  console.log(`median restore+save: in-place ${a.toFixed(0)} ms, archive ${b.toFixed(0)} ms (${(b / a).toFixed(0)}x); goal in-place <= 1000 ms: ${a <= 1000 ? 'met' : 'NOT met'}`)
+  console.log(
+    `median restore+save: in-place ${a.toFixed(0)} ms, archive ${b.toFixed(0)} ms (${(b / a).toFixed(0)}x); goal in-place <= 1000 ms: ${a <= 1000 ? 'met' : 'NOT met'}`
+  )
 } finally {
   fs.rmSync(root, { recursive: true, force: true })
 }

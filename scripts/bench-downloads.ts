@@ -68,7 +68,7 @@ function writeRandomFile(file: string, size: number): string {
   const hash = crypto.createHash('sha256')
   const fd = fs.openSync(file, 'w')
   try {
-    for (let written = 0; written < size; ) {
+    for (let written = 0; written < size;) {
       const block = crypto.randomBytes(Math.min(16 * MiB, size - written))
       hash.update(block)
       fs.writeSync(fd, block)
@@ -142,23 +142,32 @@ async function hashing(file: string, size: number, sha256: string, parts: { file
   const block = crypto.randomBytes(256 * MiB)
   for (let round = 0; round < ROUNDS; round++) {
     openssl.push(opensslSha256())
-    ours.push(await timed(async () => {
-      if (!(await fileMatches(file, size, { sha256 }))) throw new Error('fileMatches said no on the benchmark file')
-    }))
+    ours.push(
+      await timed(async () => {
+        if (!(await fileMatches(file, size, { sha256 }))) throw new Error('fileMatches said no on the benchmark file')
+      })
+    )
     // The hasher alone, 1 MiB updates from memory: the ceiling for the file path above.
-    inMemory.push(await timed(async () => {
-      const hasher = new MultiHasher({ sha256: '0'.repeat(64) }, block.length)
-      for (let offset = 0; offset < block.length; offset += MiB) hasher.update(block.subarray(offset, offset + MiB))
-      await hasher.mismatch()
-      hasher.close()
-    }))
-    sequential.push(await timed(async () => {
-      for (const part of parts) if (!(await fileMatches(part.file, part.size, { sha256: part.sha256 }))) throw new Error(`mismatch on ${part.file}`)
-    }))
-    parallel.push(await timed(async () => {
-      const results = await Promise.all(parts.map(part => fileMatches(part.file, part.size, { sha256: part.sha256 })))
-      if (results.includes(false)) throw new Error('mismatch in the parallel run')
-    }))
+    inMemory.push(
+      await timed(async () => {
+        const hasher = new MultiHasher({ sha256: '0'.repeat(64) }, block.length)
+        for (let offset = 0; offset < block.length; offset += MiB) hasher.update(block.subarray(offset, offset + MiB))
+        await hasher.mismatch()
+        hasher.close()
+      })
+    )
+    sequential.push(
+      await timed(async () => {
+        for (const part of parts)
+          if (!(await fileMatches(part.file, part.size, { sha256: part.sha256 }))) throw new Error(`mismatch on ${part.file}`)
+      })
+    )
+    parallel.push(
+      await timed(async () => {
+        const results = await Promise.all(parts.map(part => fileMatches(part.file, part.size, { sha256: part.sha256 })))
+        if (results.includes(false)) throw new Error('mismatch in the parallel run')
+      })
+    )
   }
   return {
     ours: mbps(size, median(ours)),
@@ -196,10 +205,12 @@ async function downloads(file: string, size: number, sha256: string, curl: boole
       const out = path.join(dest, 'curl.bin')
       if (curl) {
         // downloadVerified fsyncs before its rename; curl -o does not. The same work for comparison.
-        curlSyncMs.push(await timed(async () => {
-          await run('curl', ['-s', '-f', '-o', out, server.url])
-          fsyncFile(out)
-        }))
+        curlSyncMs.push(
+          await timed(async () => {
+            await run('curl', ['-s', '-f', '-o', out, server.url])
+            fsyncFile(out)
+          })
+        )
         if (fs.statSync(out).size !== size) throw new Error('curl wrote the wrong size')
         clean()
       }
@@ -210,10 +221,12 @@ async function downloads(file: string, size: number, sha256: string, curl: boole
       clean()
       if (curl) {
         // What a shell script does to download and verify in one pass: the standard tools' figure.
-        pipelineMs.push(await timed(async () => {
-          await run('sh', ['-c', 'curl -s -f "$1" | tee "$2" | sha256sum', 'sh', server.url, out])
-          fsyncFile(out)
-        }))
+        pipelineMs.push(
+          await timed(async () => {
+            await run('sh', ['-c', 'curl -s -f "$1" | tee "$2" | sha256sum', 'sh', server.url, out])
+            fsyncFile(out)
+          })
+        )
         clean()
       }
     }
@@ -233,7 +246,9 @@ async function downloads(file: string, size: number, sha256: string, curl: boole
 
 /** The capped fixture in its own process (scripts/range-server-child.ts), so its pacing has its own event loop. */
 async function startCappedServer(file: string, bytesPerSecond: number): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'range-server-child.ts'), file, String(bytesPerSecond)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, 'range-server-child.ts'), file, String(bytesPerSecond)], {
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout.once('data', chunk => resolve(String(chunk).trim()))
     child.once('error', reject)
@@ -246,7 +261,17 @@ async function startCappedServer(file: string, bytesPerSecond: number): Promise<
 async function curlRanges(url: string, size: number, dest: string): Promise<void> {
   const quarter = Math.floor(size / CONNECTIONS)
   await Promise.all(
-    Array.from({ length: CONNECTIONS }, (_, i) => run('curl', ['-s', '-f', '-r', `${i * quarter}-${i === CONNECTIONS - 1 ? size - 1 : (i + 1) * quarter - 1}`, '-o', path.join(dest, `part${i}`), url]))
+    Array.from({ length: CONNECTIONS }, (_, i) =>
+      run('curl', [
+        '-s',
+        '-f',
+        '-r',
+        `${i * quarter}-${i === CONNECTIONS - 1 ? size - 1 : (i + 1) * quarter - 1}`,
+        '-o',
+        path.join(dest, `part${i}`),
+        url
+      ])
+    )
   )
 }
 
@@ -259,7 +284,14 @@ async function capped(file: string, size: number, sha256: string, curl: boolean)
   const parallel: number[] = []
   const curls: number[] = []
   const fetch = (connections: number) => async () => {
-    await downloadVerified({ url: server.url, credentials, destination: path.join(dest, 'model.bin'), size, digest: { sha256 }, connections })
+    await downloadVerified({
+      url: server.url,
+      credentials,
+      destination: path.join(dest, 'model.bin'),
+      size,
+      digest: { sha256 },
+      connections
+    })
     fs.rmSync(dest, { recursive: true, force: true })
   }
   try {
@@ -275,7 +307,13 @@ async function capped(file: string, size: number, sha256: string, curl: boolean)
   } finally {
     server.stop()
   }
-  return { single: median(single), parallel: median(parallel), speedUp: pairedRatio(single, parallel), curls: curl ? median(curls) : NaN, vsCurls: curl ? pairedRatio(curls, parallel) : NaN }
+  return {
+    single: median(single),
+    parallel: median(parallel),
+    speedUp: pairedRatio(single, parallel),
+    curls: curl ? median(curls) : NaN,
+    vsCurls: curl ? pairedRatio(curls, parallel) : NaN
+  }
 }
 
 /**
@@ -291,11 +329,21 @@ async function stall(): Promise<{ cutMs: number[] }> {
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const destination = path.join(root, 'stall', 'x.bin')
-      const outcome = await downloadVerified({ url: server.url, credentials: { origin: new URL(server.url).origin }, destination, size: body.length, digest: {}, connections: 1, idleTimeoutMs: IDLE_MS, retry: once }).then(
+      const outcome = await downloadVerified({
+        url: server.url,
+        credentials: { origin: new URL(server.url).origin },
+        destination,
+        size: body.length,
+        digest: {},
+        connections: 1,
+        idleTimeoutMs: IDLE_MS,
+        retry: once
+      }).then(
         () => undefined,
         (error: Error) => error
       )
-      if (!outcome?.message.includes('no byte for')) throw new Error(`the stalled download did not fail with the idle timeout: ${outcome?.message}`)
+      if (!outcome?.message.includes('no byte for'))
+        throw new Error(`the stalled download did not fail with the idle timeout: ${outcome?.message}`)
       const request = server.requests.at(-1)
       // Let the server see the close before reading its time.
       for (let i = 0; i < 100 && request?.closedAt === undefined; i++) await new Promise(resolve => setTimeout(resolve, 10))
@@ -316,7 +364,8 @@ try {
   })()
   // The big file, the download destination and the parallel parts: about 2.3× the size at once.
   const size = process.env.BENCH_SIZE_MIB ? Number(process.env.BENCH_SIZE_MIB) * MiB : free >= 5 * GiB ? GiB : 256 * MiB
-  if (!process.env.BENCH_SIZE_MIB && size < GiB) notes.push(`only ${(free / GiB).toFixed(1)} GiB free in ${os.tmpdir()} (< 5 GiB): using ${size / MiB} MiB files instead of 1 GiB`)
+  if (!process.env.BENCH_SIZE_MIB && size < GiB)
+    notes.push(`only ${(free / GiB).toFixed(1)} GiB free in ${os.tmpdir()} (< 5 GiB): using ${size / MiB} MiB files instead of 1 GiB`)
   const file = path.join(root, 'model.bin')
   const sha256 = writeRandomFile(file, size)
   const parts = Array.from({ length: PARALLEL }, (_, i) => {
@@ -343,17 +392,73 @@ try {
 
   const rows = [
     ['figure', 'measured', 'baseline (same run)', 'ratio', 'goal'],
-    [`SHA-256 verify of a ${size / MiB} MiB file (fileMatches, page cache)`, `${hash.ours.toFixed(0)} MB/s`, `openssl speed -evp sha256, 1 MiB blocks: ${hash.openssl.toFixed(0)} MB/s`, `${(hash.ours / hash.openssl).toFixed(2)}×`, '≥ 0.9×'],
-    ['(for scale) MultiHasher.update alone, 1 MiB blocks from memory', `${hash.inMemory.toFixed(0)} MB/s`, `openssl: ${hash.openssl.toFixed(0)} MB/s`, `${(hash.inMemory / hash.openssl).toFixed(2)}×`, ''],
-    [`${PARALLEL} × ${size / PARALLEL / MiB} MiB verified concurrently`, `${hash.parallel.toFixed(0)} ms (${mbps(hash.partsBytes, hash.parallel).toFixed(0)} MB/s)`, `one at a time: ${hash.sequential.toFixed(0)} ms (${mbps(hash.partsBytes, hash.sequential).toFixed(0)} MB/s)`, `${(hash.sequential / hash.parallel).toFixed(2)}× speed-up`, `≈ ${os.cpus().length}× if all ${os.cpus().length} cores are used`],
-    [`downloadVerified, one stream, ${size / MiB} MiB over loopback, sha256, fsync + rename`, dlMB(dl.verified), curl ? `curl -s -o + fsync: ${dlMB(dl.curlSync)}` : na, curl ? `${dl.vsCurlSync.toFixed(2)}× its throughput` : '', '≥ 0.9×'],
-    ['(same) vs curl | tee file | sha256sum, then fsync', dlMB(dl.verified), curl ? `shell pipeline: ${dlMB(dl.pipeline)}` : na, curl ? `${dl.vsPipeline.toFixed(2)}× its throughput` : '', ''],
-    ['download + verify vs our download with verification off (digest {})', `${dl.verified.toFixed(0)} ms`, `downloadVerified, no digest: ${dl.unverified.toFixed(0)} ms`, `${dl.vsUnverified.toFixed(2)}×`, '≤ 1.1×'],
-    [`${size / MiB} MiB, each connection capped at ${CAP_MIBS} MiB/s: ${CONNECTIONS} connections in ranges`, dlMB(cap.parallel), `one stream: ${dlMB(cap.single)}`, `${cap.speedUp.toFixed(2)}× faster`, '≥ 3×'],
-    [`(same) vs ${CONNECTIONS} × curl -r, a quarter each, no fsync: the fixture's ceiling`, dlMB(cap.parallel), curl ? `${CONNECTIONS} × curl -r: ${dlMB(cap.curls)}` : na, curl ? `${cap.vsCurls.toFixed(2)}× its throughput` : '', ''],
-    [`a stream stalled after 1 MiB, idle-timeout ${IDLE_MS} ms: cut after the last byte`, `median ${cutMedian.toFixed(0)} ms, max ${cutMax.toFixed(0)} ms`, `idle-timeout + 1 s: ${IDLE_MS + 1000} ms`, `+${(cutMax - IDLE_MS).toFixed(0)} ms at worst`, '≤ +1000 ms']
+    [
+      `SHA-256 verify of a ${size / MiB} MiB file (fileMatches, page cache)`,
+      `${hash.ours.toFixed(0)} MB/s`,
+      `openssl speed -evp sha256, 1 MiB blocks: ${hash.openssl.toFixed(0)} MB/s`,
+      `${(hash.ours / hash.openssl).toFixed(2)}×`,
+      '≥ 0.9×'
+    ],
+    [
+      '(for scale) MultiHasher.update alone, 1 MiB blocks from memory',
+      `${hash.inMemory.toFixed(0)} MB/s`,
+      `openssl: ${hash.openssl.toFixed(0)} MB/s`,
+      `${(hash.inMemory / hash.openssl).toFixed(2)}×`,
+      ''
+    ],
+    [
+      `${PARALLEL} × ${size / PARALLEL / MiB} MiB verified concurrently`,
+      `${hash.parallel.toFixed(0)} ms (${mbps(hash.partsBytes, hash.parallel).toFixed(0)} MB/s)`,
+      `one at a time: ${hash.sequential.toFixed(0)} ms (${mbps(hash.partsBytes, hash.sequential).toFixed(0)} MB/s)`,
+      `${(hash.sequential / hash.parallel).toFixed(2)}× speed-up`,
+      `≈ ${os.cpus().length}× if all ${os.cpus().length} cores are used`
+    ],
+    [
+      `downloadVerified, one stream, ${size / MiB} MiB over loopback, sha256, fsync + rename`,
+      dlMB(dl.verified),
+      curl ? `curl -s -o + fsync: ${dlMB(dl.curlSync)}` : na,
+      curl ? `${dl.vsCurlSync.toFixed(2)}× its throughput` : '',
+      '≥ 0.9×'
+    ],
+    [
+      '(same) vs curl | tee file | sha256sum, then fsync',
+      dlMB(dl.verified),
+      curl ? `shell pipeline: ${dlMB(dl.pipeline)}` : na,
+      curl ? `${dl.vsPipeline.toFixed(2)}× its throughput` : '',
+      ''
+    ],
+    [
+      'download + verify vs our download with verification off (digest {})',
+      `${dl.verified.toFixed(0)} ms`,
+      `downloadVerified, no digest: ${dl.unverified.toFixed(0)} ms`,
+      `${dl.vsUnverified.toFixed(2)}×`,
+      '≤ 1.1×'
+    ],
+    [
+      `${size / MiB} MiB, each connection capped at ${CAP_MIBS} MiB/s: ${CONNECTIONS} connections in ranges`,
+      dlMB(cap.parallel),
+      `one stream: ${dlMB(cap.single)}`,
+      `${cap.speedUp.toFixed(2)}× faster`,
+      '≥ 3×'
+    ],
+    [
+      `(same) vs ${CONNECTIONS} × curl -r, a quarter each, no fsync: the fixture's ceiling`,
+      dlMB(cap.parallel),
+      curl ? `${CONNECTIONS} × curl -r: ${dlMB(cap.curls)}` : na,
+      curl ? `${cap.vsCurls.toFixed(2)}× its throughput` : '',
+      ''
+    ],
+    [
+      `a stream stalled after 1 MiB, idle-timeout ${IDLE_MS} ms: cut after the last byte`,
+      `median ${cutMedian.toFixed(0)} ms, max ${cutMax.toFixed(0)} ms`,
+      `idle-timeout + 1 s: ${IDLE_MS + 1000} ms`,
+      `+${(cutMax - IDLE_MS).toFixed(0)} ms at worst`,
+      '≤ +1000 ms'
+    ]
   ]
-  console.log(`\nNode ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${spawnSync('openssl', ['version'], { encoding: 'utf8' }).stdout.trim()}; files ${size / MiB} MiB in ${os.tmpdir()}; medians of ${ROUNDS} rounds\n`)
+  console.log(
+    `\nNode ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${spawnSync('openssl', ['version'], { encoding: 'utf8' }).stdout.trim()}; files ${size / MiB} MiB in ${os.tmpdir()}; medians of ${ROUNDS} rounds\n`
+  )
   for (const note of notes) console.log(`${note}\n`)
   for (const [i, row] of rows.entries()) {
     console.log(`| ${row.join(' | ')} |`)

@@ -100,7 +100,10 @@ async function bundleLibraryStep(): Promise<string> {
     ].join('\n')
   )
   await new Promise<void>((resolve, reject) => {
-    const ncc = spawn('npx', ['ncc', 'build', path.join(dir, 'step.mjs'), '-o', path.join(dir, 'out'), '--target', 'es2022', '--quiet'], { cwd: actionDir, stdio: 'inherit' })
+    const ncc = spawn('npx', ['ncc', 'build', path.join(dir, 'step.mjs'), '-o', path.join(dir, 'out'), '--target', 'es2022', '--quiet'], {
+      cwd: actionDir,
+      stdio: 'inherit'
+    })
     ncc.on('error', reject)
     ncc.on('close', code => (code === 0 ? resolve() : reject(new Error(`ncc exited ${code}`))))
   })
@@ -112,7 +115,11 @@ const libraryBundle = await bundleLibraryStep()
 /** One step of the direct baseline: a Node process in the workspace calling the library; its wall time. */
 function libraryStep(machine: Machine, call: 'restore' | 'save' | 'nothing', key: string): Promise<{ ms: number; code: number }> {
   const started = performance.now()
-  const child = spawn(process.execPath, [libraryBundle, JSON.stringify([call, key])], { cwd: machine.workspace, env: stepEnv(machine), stdio: 'ignore' })
+  const child = spawn(process.execPath, [libraryBundle, JSON.stringify([call, key])], {
+    cwd: machine.workspace,
+    env: stepEnv(machine),
+    stdio: 'ignore'
+  })
   return new Promise((resolve, reject) => {
     child.on('error', reject)
     child.on('close', code => resolve({ ms: performance.now() - started, code: code ?? 1 }))
@@ -169,10 +176,17 @@ async function qdcVsLibrary() {
     const hit = await libraryStep(machine, 'restore', `lib-${key}`)
     const nothing = await libraryStep(machine, 'nothing', `lib-${key}`)
     check(hit.code === 0, 'the library did not hit')
-    const library: Side = { cold: miss.ms + save.ms, warm: hit.ms + nothing.ms, steps: { cold: [miss.ms, save.ms], warm: [hit.ms, nothing.ms] } }
+    const library: Side = {
+      cold: miss.ms + save.ms,
+      warm: hit.ms + nothing.ms,
+      steps: { cold: [miss.ms, save.ms], warm: [hit.ms, nothing.ms] }
+    }
 
     const sides = {} as Record<'qdc' | 'bare', Side>
-    for (const [side, extra] of [['qdc', {}], ['bare', { history: 'false' }]] as const) {
+    for (const [side, extra] of [
+      ['qdc', {}],
+      ['bare', { history: 'false' }]
+    ] as const) {
       const coldMachine = withData(side)
       await settled()
       const cold = await qdcJob(coldMachine, 100 * round + 1, `${side}-${key}`, extra)
@@ -180,13 +194,25 @@ async function qdcVsLibrary() {
       const warmMachine = freshMachine(side)
       await settled()
       const warm = await qdcJob(warmMachine, 100 * round + 2, `${side}-${key}`, extra)
-      check(warm.main.outputs['cache-hit'] === 'true' && warm.post?.exitCode === 0, `qdc's warm run (${side}) did not hit`, warm.main.stdout)
-      sides[side] = { cold: stepsMs(cold), warm: stepsMs(warm), steps: { cold: [cold.main.ms, cold.post!.ms], warm: [warm.main.ms, warm.post!.ms] } }
+      check(
+        warm.main.outputs['cache-hit'] === 'true' && warm.post?.exitCode === 0,
+        `qdc's warm run (${side}) did not hit`,
+        warm.main.stdout
+      )
+      sides[side] = {
+        cold: stepsMs(cold),
+        warm: stepsMs(warm),
+        steps: { cold: [cold.main.ms, cold.post!.ms], warm: [warm.main.ms, warm.post!.ms] }
+      }
     }
     rounds.push({ library, ...sides })
   }
   const ratio = (side: 'qdc' | 'bare', phase: 'cold' | 'warm' | 'both') =>
-    median(rounds.map(r => (phase === 'both' ? (r[side].cold + r[side].warm) / (r.library.cold + r.library.warm) : r[side][phase] / r.library[phase])))
+    median(
+      rounds.map(r =>
+        phase === 'both' ? (r[side].cold + r[side].warm) / (r.library.cold + r.library.warm) : r[side][phase] / r.library[phase]
+      )
+    )
   const figure = (side: 'qdc' | 'bare' | 'library', phase: 'cold' | 'warm') => {
     const [first, second] = [0, 1].map(step => median(rounds.map(r => r[side].steps[phase][step])))
     return `${ms(median(rounds.map(r => r[side][phase])))} (${ms(first)} + ${ms(second)})`
@@ -196,7 +222,11 @@ async function qdcVsLibrary() {
 
 /** The three kinds' directories on a machine: pip's and the hub cache by their variables, custom in the workspace. */
 function kindDirs(machine: Machine) {
-  return { pip: path.join(machine.home, 'pip-cache'), huggingface: path.join(machine.home, 'hub'), custom: path.join(machine.workspace, 'data') }
+  return {
+    pip: path.join(machine.home, 'pip-cache'),
+    huggingface: path.join(machine.home, 'hub'),
+    custom: path.join(machine.workspace, 'data')
+  }
 }
 
 type Kind = keyof ReturnType<typeof kindDirs>
@@ -207,7 +237,12 @@ function kindsJob(machine: Machine, runId: number, kinds: Kind[]): Promise<JobRe
     actionDir,
     machine,
     runId,
-    inputs: { caches: kinds.filter(k => k !== 'custom').join(', '), ...(kinds.includes('custom') ? { paths: 'data', key: 'bench-gh-three' } : {}), backend: 'github', history: 'false' },
+    inputs: {
+      caches: kinds.filter(k => k !== 'custom').join(', '),
+      ...(kinds.includes('custom') ? { paths: 'data', key: 'bench-gh-three' } : {}),
+      backend: 'github',
+      history: 'false'
+    },
     env: { ...service.env(), PIP_CACHE_DIR: dirs.pip, HF_HUB_CACHE: dirs.huggingface }
   })
 }
@@ -240,7 +275,12 @@ async function threeKindsCapped() {
   } finally {
     delete service.faults.slowDownload
   }
-  return { dataBytes, three: median(rounds.map(r => r.three)), slowest: median(rounds.map(r => r.slowest)), ratio: median(rounds.map(r => r.three / r.slowest)) }
+  return {
+    dataBytes,
+    three: median(rounds.map(r => r.three)),
+    slowest: median(rounds.map(r => r.slowest)),
+    ratio: median(rounds.map(r => r.three / r.slowest))
+  }
 }
 
 async function stalledDownload() {
@@ -253,7 +293,11 @@ async function stalledDownload() {
   for (let round = 0; round < ROUNDS; round++) {
     service.resetCounters()
     service.faults.stallDownload = { afterBytes: MiB, keyPrefix: 'bench-gh-stall', times: 1 }
-    const job = await qdcJob(freshMachine('stall'), 991 + round, 'bench-gh-stall', { 'idle-timeout': `${IDLE_MS}ms`, history: 'false', save: 'never' })
+    const job = await qdcJob(freshMachine('stall'), 991 + round, 'bench-gh-stall', {
+      'idle-timeout': `${IDLE_MS}ms`,
+      history: 'false',
+      save: 'never'
+    })
     check(/no byte for/.test(job.main.stdout) && job.main.exitCode === 0, 'the stalled restore was not cut', job.main.stdout)
     const stalled = service.requests.find(r => r.blobOp === 'get-blob' && r.bytes === MiB)
     check(stalled?.lastByteMs !== undefined && stalled.closedMs !== undefined, 'the stalled download was not seen')
@@ -274,12 +318,30 @@ try {
   const rows = [
     ['figure', 'qdc', '@actions/cache directly (same run)', 'ratio (median of rounds)', 'goal'],
     ['cold: main misses, post saves', figure('qdc', 'cold'), figure('library', 'cold'), x(ratio('qdc', 'cold')), '≤ 1.05×'],
-    ['warm: exact hit on a fresh machine, nothing saved', figure('qdc', 'warm'), figure('library', 'warm'), x(ratio('qdc', 'warm')), '≤ 1.05×'],
+    [
+      'warm: exact hit on a fresh machine, nothing saved',
+      figure('qdc', 'warm'),
+      figure('library', 'warm'),
+      x(ratio('qdc', 'warm')),
+      '≤ 1.05×'
+    ],
     ['cold + warm', '', '', x(ratio('qdc', 'both')), '≤ 1.05×'],
     ['cold, `history: false`', figure('bare', 'cold'), figure('library', 'cold'), x(ratio('bare', 'cold')), ''],
     ['warm, `history: false`', figure('bare', 'warm'), figure('library', 'warm'), x(ratio('bare', 'warm')), ''],
-    [`three kinds warm, each connection capped at ${CAP_MIBS} MiB/s`, ms(three.three), `slowest kind alone: ${ms(three.slowest)}`, x(three.ratio), '≤ 1.15×'],
-    [`download stalled after 1 MiB, idle-timeout ${IDLE_MS} ms: last byte to cut`, `${ms(stall.cut)} (worst ${ms(stall.worst)}; main step ${ms(stall.main)})`, '', '', `≤ ${ms(IDLE_MS + 1000)}`]
+    [
+      `three kinds warm, each connection capped at ${CAP_MIBS} MiB/s`,
+      ms(three.three),
+      `slowest kind alone: ${ms(three.slowest)}`,
+      x(three.ratio),
+      '≤ 1.15×'
+    ],
+    [
+      `download stalled after 1 MiB, idle-timeout ${IDLE_MS} ms: last byte to cut`,
+      `${ms(stall.cut)} (worst ${ms(stall.worst)}; main step ${ms(stall.main)})`,
+      '',
+      '',
+      `≤ ${ms(IDLE_MS + 1000)}`
+    ]
   ]
   console.log(
     `\nNode ${process.version}, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}; data ${(direct.dataBytes / MiB).toFixed(0)} MiB in ${LARGE_FILES + SMALL_FILES} files (three kinds: ${(three.dataBytes / MiB).toFixed(0)} MiB in all); ${ROUNDS} rounds\n`

@@ -11,7 +11,16 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startBinaryCache } from '../__tests__/support/binary-cache.ts'
-import { builtDerivations, createNixSandbox, generateKey, mustRun, nixBuild, runCommand, wipeStore, writeSyntheticExpr } from '../__tests__/support/nix.ts'
+import {
+  builtDerivations,
+  createNixSandbox,
+  generateKey,
+  mustRun,
+  nixBuild,
+  runCommand,
+  wipeStore,
+  writeSyntheticExpr
+} from '../__tests__/support/nix.ts'
 import { newMachine, runJob } from './runner-sim.ts'
 
 const actionDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -31,7 +40,10 @@ try {
   const expr = path.join(root, 'closure.nix')
   const names = Array.from({ length: count }, (_, i) => `p${i}`)
   // A chain of layers: each path refers to the one before, like a real closure; the last quarter is "ours".
-  writeSyntheticExpr(expr, names.map((name, i) => ({ name, bytes: sizeMiB * MiB, deps: i > 0 ? [names[i - 1]] : [] })))
+  writeSyntheticExpr(
+    expr,
+    names.map((name, i) => ({ name, bytes: sizeMiB * MiB, deps: i > 0 ? [names[i - 1]] : [] }))
+  )
   const publisher = { ...sandbox.env, HOME: path.join(root, 'publisher') }
   const { out } = await nixBuild(expr, names[upstreamCount - 1], { ...publisher, NIX_CONFIG: 'substituters =' })
   await mustRun('nix', ['copy', '--to', `file://${upstreamDir}?compression=none&secret-key=${upKey.secretFile}`, out], publisher)
@@ -58,7 +70,8 @@ try {
         built = builtDerivations(run.stderr).length
       }
     })
-    if (result.main.exitCode !== 0 || result.post?.exitCode !== 0) throw new Error(`job failed:\n${result.main.stdout}\n${result.post?.stdout}`)
+    if (result.main.exitCode !== 0 || result.post?.exitCode !== 0)
+      throw new Error(`job failed:\n${result.main.stdout}\n${result.post?.stdout}`)
     const entry = JSON.parse(fs.readFileSync(result.main.outputs.report, 'utf8')).caches[0]
     return { mainMs: result.main.ms, buildMs, postMs: result.post.ms, built, upstreamBytes: upstream.narBytesServed, entry }
   }
@@ -68,13 +81,24 @@ try {
   const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`
   const total = (r: typeof cold) => r.mainMs + r.buildMs + r.postMs
-  console.log(`closure: ${count} paths × ${sizeMiB} MiB = ${mib(count * sizeMiB * MiB)}; ${upstreamCount} on the upstream, ${count - upstreamCount} built by the job (+ 1 'all')`)
-  console.log('| run | main (restore) | nix-build | post (copy+save) | total | built | upstream NAR bytes | ledger downloaded | ledger reused |')
+  console.log(
+    `closure: ${count} paths × ${sizeMiB} MiB = ${mib(count * sizeMiB * MiB)}; ${upstreamCount} on the upstream, ${count - upstreamCount} built by the job (+ 1 'all')`
+  )
+  console.log(
+    '| run | main (restore) | nix-build | post (copy+save) | total | built | upstream NAR bytes | ledger downloaded | ledger reused |'
+  )
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
-  for (const [name, r] of [['cold', cold], ['warm', warm]] as const) {
-    console.log(`| ${name} | ${s(r.mainMs)} | ${s(r.buildMs)} | ${s(r.postMs)} | ${s(total(r))} | ${r.built} | ${mib(r.upstreamBytes)} | ${mib(r.entry.downloadedBytes)} | ${mib(r.entry.reusedBytes)} |`)
+  for (const [name, r] of [
+    ['cold', cold],
+    ['warm', warm]
+  ] as const) {
+    console.log(
+      `| ${name} | ${s(r.mainMs)} | ${s(r.buildMs)} | ${s(r.postMs)} | ${s(total(r))} | ${r.built} | ${mib(r.upstreamBytes)} | ${mib(r.entry.downloadedBytes)} | ${mib(r.entry.reusedBytes)} |`
+    )
   }
-  console.log(`warm/cold: nix-build ${(warm.buildMs / cold.buildMs).toFixed(2)}×, whole job ${(total(warm) / total(cold)).toFixed(2)}×; upstream bytes ${mib(cold.upstreamBytes)} → ${mib(warm.upstreamBytes)}`)
+  console.log(
+    `warm/cold: nix-build ${(warm.buildMs / cold.buildMs).toFixed(2)}×, whole job ${(total(warm) / total(cold)).toFixed(2)}×; upstream bytes ${mib(cold.upstreamBytes)} → ${mib(warm.upstreamBytes)}`
+  )
   wipeStore(sandbox)
 } finally {
   await upstream.close()

@@ -72,11 +72,17 @@ async function main(): Promise<void> {
   ].join('\n')
 
   const runs: { label: string; ms: number; reused: number; steps: number }[] = []
-  for (const [runId, label] of [[1, 'cold'], [2, 'warm']] as const) {
+  for (const [runId, label] of [
+    [1, 'cold'],
+    [2, 'warm']
+  ] as const) {
     fs.rmSync(path.join(root, 'vm'), { recursive: true, force: true })
     const machine = newMachine(root, 'vm')
     fs.mkdirSync(path.join(machine.workspace, 'app'), { recursive: true })
-    fs.writeFileSync(path.join(machine.workspace, 'compose.yaml'), 'services:\n  app:\n    image: localhost/bench-app:latest\n    build: ./app\n')
+    fs.writeFileSync(
+      path.join(machine.workspace, 'compose.yaml'),
+      'services:\n  app:\n    image: localhost/bench-app:latest\n    build: ./app\n'
+    )
     fs.writeFileSync(path.join(machine.workspace, 'app', 'Containerfile'), containerfile)
     fs.writeFileSync(path.join(machine.workspace, 'app', 'app.py'), 'print("hello")\n')
     const env = podmanEnv()
@@ -96,11 +102,14 @@ async function main(): Promise<void> {
       },
       env
     })
-    if (job.main.exitCode !== 0 || job.post?.exitCode !== 0) throw new Error(`${label} job failed:\n${job.main.stdout}\n${job.post?.stdout ?? ''}`)
+    if (job.main.exitCode !== 0 || job.post?.exitCode !== 0)
+      throw new Error(`${label} job failed:\n${job.main.stdout}\n${job.post?.stdout ?? ''}`)
     const report = JSON.parse(fs.readFileSync(job.main.outputs.report, 'utf8'))
     const service = report.caches.find((c: { kind: string }) => c.kind === 'podman').services[0]
     runs.push({ label, ms: job.main.ms, reused: service.reusedSteps, steps: service.steps })
-    console.log(`${label}: main (restore + podman-compose build) ${(job.main.ms / 1000).toFixed(2)} s, ${service.reusedSteps}/${service.steps} steps from the cache, wheels sent by the index ${(index.filesBytesServed / MiB).toFixed(1)} MiB`)
+    console.log(
+      `${label}: main (restore + podman-compose build) ${(job.main.ms / 1000).toFixed(2)} s, ${service.reusedSteps}/${service.steps} steps from the cache, wheels sent by the index ${(index.filesBytesServed / MiB).toFixed(1)} MiB`
+    )
     index.resetCounters()
     destroyPodman(env)
   }

@@ -58,7 +58,8 @@ function writeData(dir: string, mib: number, files = 8): void {
   fs.mkdirSync(dir, { recursive: true })
   for (let i = 0; i < files; i++) {
     const fd = fs.openSync(path.join(dir, `blob-${i}.bin`), 'w')
-    for (let written = 0; written < (mib * MiB) / files; written += 16 * MiB) fs.writeSync(fd, crypto.randomBytes(Math.min(16 * MiB, (mib * MiB) / files - written)))
+    for (let written = 0; written < (mib * MiB) / files; written += 16 * MiB)
+      fs.writeSync(fd, crypto.randomBytes(Math.min(16 * MiB, (mib * MiB) / files - written)))
     fs.closeSync(fd)
   }
 }
@@ -71,11 +72,24 @@ try {
   await server.createBucket(BUCKET)
   process.env.AWS_ACCESS_KEY_ID = server.accessKeyId
   process.env.AWS_SECRET_ACCESS_KEY = server.secretAccessKey
-  const settings = { bucket: BUCKET, prefix: 'qdc/', endpoint: server.endpoint, region: null, forcePathStyle: true, idleTimeoutMs: 60_000, maxAgeMs: null, maxBytes: null }
+  const settings = {
+    bucket: BUCKET,
+    prefix: 'qdc/',
+    endpoint: server.endpoint,
+    region: null,
+    forcePathStyle: true,
+    idleTimeoutMs: 60_000,
+    maxAgeMs: null,
+    maxBytes: null
+  }
   // Exploration knobs (not the product's settings): QDC_BENCH_RANGE_MIB, QDC_BENCH_RANGES, QDC_BENCH_PART_MIB, QDC_BENCH_PARTS.
   const knob = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined)
-  const ranges = knob('QDC_BENCH_RANGE_MIB') ? { rangeSize: knob('QDC_BENCH_RANGE_MIB')! * MiB, concurrency: knob('QDC_BENCH_RANGES') ?? 4 } : undefined
-  const parts = knob('QDC_BENCH_PART_MIB') ? { partSize: knob('QDC_BENCH_PART_MIB')! * MiB, queueSize: knob('QDC_BENCH_PARTS') ?? 4 } : undefined
+  const ranges = knob('QDC_BENCH_RANGE_MIB')
+    ? { rangeSize: knob('QDC_BENCH_RANGE_MIB')! * MiB, concurrency: knob('QDC_BENCH_RANGES') ?? 4 }
+    : undefined
+  const parts = knob('QDC_BENCH_PART_MIB')
+    ? { partSize: knob('QDC_BENCH_PART_MIB')! * MiB, queueSize: knob('QDC_BENCH_PARTS') ?? 4 }
+    : undefined
   const store = new S3Store(settings, { ranges, parts })
   // aws-sdk-go (in rclone) refuses to start with an AWS_CA_BUNDLE it cannot apply to its transport; the
   // endpoint is plain http on loopback, so no CA bundle applies.
@@ -186,12 +200,38 @@ try {
   const verify = median(ours.verify)
   const rows = [
     ['figure', 'qdc s3 backend', 'rclone copyto (same run)', 'ratio', 'goal'],
-    ['save throughput (tar + zstd + SHA-256 + upload)', `${mibps(ours.saveBytes, save).toFixed(0)} MiB/s (${save.toFixed(0)} ms)`, `up: ${mibps(archiveBytes, up).toFixed(0)} MiB/s (${up.toFixed(0)} ms)`, `${(mibps(ours.saveBytes, save) / mibps(archiveBytes, up)).toFixed(2)}×`, '≥ 1.0×'],
-    ['restore throughput (download + SHA-256 + extract)', `${mibps(archiveBytes, restore).toFixed(0)} MiB/s (${restore.toFixed(0)} ms)`, `down: ${mibps(archiveBytes, down).toFixed(0)} MiB/s (${down.toFixed(0)} ms)`, `${(down / restore).toFixed(2)}×`, '≥ 1.0×'],
-    ['download + SHA-256 only (qdc verify)', `${mibps(archiveBytes, verify).toFixed(0)} MiB/s (${verify.toFixed(0)} ms)`, `down: ${mibps(archiveBytes, down).toFixed(0)} MiB/s`, `${(down / verify).toFixed(2)}×`, ''],
-    ['bytes uploaded by a warm run, nothing changed', warmUploaded < 0 ? 'not run' : `${warmUploaded} (${warmHit}, whole job ${warmMs.toFixed(0)} ms)`, '', '', '0']
+    [
+      'save throughput (tar + zstd + SHA-256 + upload)',
+      `${mibps(ours.saveBytes, save).toFixed(0)} MiB/s (${save.toFixed(0)} ms)`,
+      `up: ${mibps(archiveBytes, up).toFixed(0)} MiB/s (${up.toFixed(0)} ms)`,
+      `${(mibps(ours.saveBytes, save) / mibps(archiveBytes, up)).toFixed(2)}×`,
+      '≥ 1.0×'
+    ],
+    [
+      'restore throughput (download + SHA-256 + extract)',
+      `${mibps(archiveBytes, restore).toFixed(0)} MiB/s (${restore.toFixed(0)} ms)`,
+      `down: ${mibps(archiveBytes, down).toFixed(0)} MiB/s (${down.toFixed(0)} ms)`,
+      `${(down / restore).toFixed(2)}×`,
+      '≥ 1.0×'
+    ],
+    [
+      'download + SHA-256 only (qdc verify)',
+      `${mibps(archiveBytes, verify).toFixed(0)} MiB/s (${verify.toFixed(0)} ms)`,
+      `down: ${mibps(archiveBytes, down).toFixed(0)} MiB/s`,
+      `${(down / verify).toFixed(2)}×`,
+      ''
+    ],
+    [
+      'bytes uploaded by a warm run, nothing changed',
+      warmUploaded < 0 ? 'not run' : `${warmUploaded} (${warmHit}, whole job ${warmMs.toFixed(0)} ms)`,
+      '',
+      '',
+      '0'
+    ]
   ]
-  console.log(`\nNode ${process.version}, ${os.cpus().length} cores, rclone ${await rcloneVersion()}; data ${SIZE_MIB} MiB in 8 files, archive ${(archiveBytes / MiB).toFixed(1)} MiB; medians of ${ROUNDS}\n`)
+  console.log(
+    `\nNode ${process.version}, ${os.cpus().length} cores, rclone ${await rcloneVersion()}; data ${SIZE_MIB} MiB in 8 files, archive ${(archiveBytes / MiB).toFixed(1)} MiB; medians of ${ROUNDS}\n`
+  )
   for (const [i, row] of rows.entries()) {
     console.log(`| ${row.join(' | ')} |`)
     if (i === 0) console.log(`|${row.map(() => ' --- ').join('|')}|`)

@@ -99,7 +99,8 @@ function stepsMs(job: JobResult): number {
 
 /** A job that must hit exactly and save nothing. */
 function expectWarm(job: JobResult): void {
-  if (job.main.outputs['cache-hit'] !== 'true' || !job.post || job.post.exitCode !== 0) throw new Error(`warm run did not hit:\n${job.main.stdout}\n${job.post?.stdout}`)
+  if (job.main.outputs['cache-hit'] !== 'true' || !job.post || job.post.exitCode !== 0)
+    throw new Error(`warm run did not hit:\n${job.main.stdout}\n${job.post?.stdout}`)
 }
 
 const customInputs = { paths: 'data', key: 'bench-data', backend: 'local', 'local-dir': path.join(root, 'store') }
@@ -121,15 +122,28 @@ async function warmRunVsTar() {
     emptyDir(target)
     await settled()
     // What a SHA-256 check of every archive would add: hashing it alongside the extraction.
-    const tarAndSha = await timed(() => Promise.all([run('tar', ['-I', 'zstd', '-xf', archive, '-C', target]), run('sha256sum', [archive])]))
+    const tarAndSha = await timed(() =>
+      Promise.all([run('tar', ['-I', 'zstd', '-xf', archive, '-C', target]), run('sha256sum', [archive])])
+    )
     fs.rmSync(target, { recursive: true, force: true })
     const machine = freshMachine()
     await settled()
     const job = await runJob({ actionDir, machine, runId: 10 + round, inputs: customInputs })
     expectWarm(job)
     const report = reportOf(job)
-    if (process.env.BENCH_VERBOSE) console.error(`round ${round}: tar ${ms(tar)}, main ${ms(job.main.ms)}, post ${ms(job.post!.ms)}, restore ${ms(report.caches[0].restoreMs)}, load ${os.loadavg()[0].toFixed(1)}`)
-    rounds.push({ tar, tarAndSha, warm: stepsMs(job), main: job.main.ms, post: job.post!.ms, restore: report.caches[0].restoreMs, uploaded: report.totals.uploadedBytes })
+    if (process.env.BENCH_VERBOSE)
+      console.error(
+        `round ${round}: tar ${ms(tar)}, main ${ms(job.main.ms)}, post ${ms(job.post!.ms)}, restore ${ms(report.caches[0].restoreMs)}, load ${os.loadavg()[0].toFixed(1)}`
+      )
+    rounds.push({
+      tar,
+      tarAndSha,
+      warm: stepsMs(job),
+      main: job.main.ms,
+      post: job.post!.ms,
+      restore: report.caches[0].restoreMs,
+      uploaded: report.totals.uploadedBytes
+    })
   }
   return {
     dataBytes,
@@ -149,7 +163,11 @@ async function warmRunVsTar() {
 
 /** The three kinds' directories on a machine: pip's and the hub cache by their variables, custom in the workspace. */
 function kindDirs(machine: Machine) {
-  return { pip: path.join(machine.home, 'pip-cache'), huggingface: path.join(machine.home, 'hub'), custom: path.join(machine.workspace, 'data') }
+  return {
+    pip: path.join(machine.home, 'pip-cache'),
+    huggingface: path.join(machine.home, 'hub'),
+    custom: path.join(machine.workspace, 'data')
+  }
 }
 
 type Kind = keyof ReturnType<typeof kindDirs>
@@ -262,9 +280,27 @@ try {
   const three = await threeKindsVsSlowest()
   const rows = [
     ['figure', 'measured', 'baseline (same run)', 'ratio (median of rounds)', 'goal'],
-    ['warm run, main + post, nothing changed', `${ms(warm.warm)} (main ${ms(warm.main)}, post ${ms(warm.post)})`, `tar -I zstd -xf: ${ms(warm.tar)}`, `${warm.ratio.toFixed(2)}×`, '≤ 1.1×'],
-    ['of it, the restore itself (the ledger\'s restore time: walks, lookup, extraction, move into place)', ms(warm.restore), `tar -I zstd -xf: ${ms(warm.tar)}`, `${warm.restoreRatio.toFixed(2)}×`, ''],
-    ['(for scale) tar -I zstd -xf and sha256sum of the archive at once', ms(warm.tarAndSha), `tar -I zstd -xf: ${ms(warm.tar)}`, `${warm.shaRatio.toFixed(2)}×`, 'what a SHA-256 pass adds'],
+    [
+      'warm run, main + post, nothing changed',
+      `${ms(warm.warm)} (main ${ms(warm.main)}, post ${ms(warm.post)})`,
+      `tar -I zstd -xf: ${ms(warm.tar)}`,
+      `${warm.ratio.toFixed(2)}×`,
+      '≤ 1.1×'
+    ],
+    [
+      "of it, the restore itself (the ledger's restore time: walks, lookup, extraction, move into place)",
+      ms(warm.restore),
+      `tar -I zstd -xf: ${ms(warm.tar)}`,
+      `${warm.restoreRatio.toFixed(2)}×`,
+      ''
+    ],
+    [
+      '(for scale) tar -I zstd -xf and sha256sum of the archive at once',
+      ms(warm.tarAndSha),
+      `tar -I zstd -xf: ${ms(warm.tar)}`,
+      `${warm.shaRatio.toFixed(2)}×`,
+      'what a SHA-256 pass adds'
+    ],
     ['bytes uploaded by the warm run', String(warm.uploaded), '', '', '0'],
     [
       'three kinds warm (pip, huggingface, custom)',

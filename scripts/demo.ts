@@ -23,7 +23,8 @@ import { type JobResult, type Machine, newMachine, runJob } from './runner-sim.t
 const actionDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
 const { startHub } = await import('../__tests__/support/hub.ts')
-const { destroyPodmanMachine, newPodmanMachine, startUpstream, writeUpstreamRegistriesConf } = await import('../__tests__/support/podman-sandbox.ts')
+const { destroyPodmanMachine, newPodmanMachine, startUpstream, writeUpstreamRegistriesConf } =
+  await import('../__tests__/support/podman-sandbox.ts')
 
 const MiB = 1024 * 1024
 const started = performance.now()
@@ -113,10 +114,14 @@ async function runOnce(section: Section, label: string): Promise<Traffic> {
     throw new Error(`${section.title}, ${label} run: the job failed${stepError ? `: ${(stepError as Error).message}` : ''}`)
   }
   const served = section.upstream.served()
-  console.log(`\n--- ${label} run (machine-${label}, run ${runId}): main ${(job.main.ms / 1000).toFixed(1)} s, post ${(job.post.ms / 1000).toFixed(1)} s ---`)
+  console.log(
+    `\n--- ${label} run (machine-${label}, run ${runId}): main ${(job.main.ms / 1000).toFixed(1)} s, post ${(job.post.ms / 1000).toFixed(1)} s ---`
+  )
   const lines = [...(section.mainLines?.(job) ?? []), ...toolLines, ...(section.resultLines?.(job) ?? [])]
   for (const line of new Set(lines)) console.log(`  ${line}`)
-  console.log(`  outputs: cache-hit=${job.main.outputs['cache-hit']} bytes-downloaded=${job.post.outputs['bytes-downloaded']} bytes-reused=${job.post.outputs['bytes-reused']}`)
+  console.log(
+    `  outputs: cache-hit=${job.main.outputs['cache-hit']} bytes-downloaded=${job.post.outputs['bytes-downloaded']} bytes-reused=${job.post.outputs['bytes-reused']}`
+  )
   console.log(`  ${section.upstream.source} served ${formatBytes(served)}`)
   console.log(`\n${job.post.summary.trim().replace(/^/gm, '  > ')}`)
   return { served, counted: Number(job.post.outputs['bytes-downloaded']) }
@@ -148,7 +153,10 @@ const pipCache = (machine: Machine) => path.join(machine.home, '.cache', 'pip')
 async function pipInstall(machine: Machine, packages: string[]): Promise<string[]> {
   const pip = await runPip(pipInstallArgs(index, path.join(machine.workspace, 'site'), packages), { cacheDir: pipCache(machine) })
   if (pip.code !== 0) throw new Error(`pip install failed:\n${pip.stderr}`)
-  return pip.stdout.split('\n').filter(line => /Downloading|Using cached|Successfully/.test(line)).map(line => `pip: ${line.trim()}`)
+  return pip.stdout
+    .split('\n')
+    .filter(line => /Downloading|Using cached|Successfully/.test(line))
+    .map(line => `pip: ${line.trim()}`)
 }
 
 async function pipSection(): Promise<Row> {
@@ -168,12 +176,22 @@ async function pipSection(): Promise<Row> {
  * with main's runs and the job's 4 MiB budget (on-budget: warn) is exceeded.
  */
 async function pullRequestSection(): Promise<Row> {
-  const pullRequest = { GITHUB_EVENT_NAME: 'pull_request', GITHUB_REF: 'refs/pull/7/merge', GITHUB_REF_NAME: '7/merge', GITHUB_BASE_REF: 'main', GITHUB_HEAD_REF: 'feature' }
+  const pullRequest = {
+    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_REF: 'refs/pull/7/merge',
+    GITHUB_REF_NAME: '7/merge',
+    GITHUB_BASE_REF: 'main',
+    GITHUB_HEAD_REF: 'feature'
+  }
   console.log('\n\n=== 5. a pull request: one more dependency, compared with main, against a 4 MiB budget ===')
   const traffic = await runOnce(
     {
       title: 'pull request',
-      upstream: { source: 'package index (wheels), pull request', served: () => index.filesBytesServed, reset: () => index.resetCounters() },
+      upstream: {
+        source: 'package index (wheels), pull request',
+        served: () => index.filesBytesServed,
+        reset: () => index.resetCounters()
+      },
       freshMachine: defaultMachine,
       inputs: { caches: 'pip', 'max-downloaded': '4M' },
       env: { ...pullRequest, GITHUB_JOB: 'pip' },
@@ -208,8 +226,14 @@ async function modelsSection(): Promise<Row> {
     freshMachine: defaultMachine,
     inputs: { models: 'demo/tiny-model *.json *.safetensors', 'hf-endpoint': hub.url, 'hf-offline': 'true' },
     env: { GITHUB_JOB: 'models' },
-    mainLines: job => job.main.stdout.split('\n').filter(line => /model\.safetensors|config\.json/.test(line) && !line.startsWith('::')).map(line => `main: ${line.trim()}`),
-    resultLines: () => [`hub: ${hub.requests.filter(r => r.kind === 'file').length} file requests (${hub.requests.filter(r => r.origin === 'cdn').length} on the CDN origin)`]
+    mainLines: job =>
+      job.main.stdout
+        .split('\n')
+        .filter(line => /model\.safetensors|config\.json/.test(line) && !line.startsWith('::'))
+        .map(line => `main: ${line.trim()}`),
+    resultLines: () => [
+      `hub: ${hub.requests.filter(r => r.kind === 'file').length} file requests (${hub.requests.filter(r => r.origin === 'cdn').length} on the CDN origin)`
+    ]
   })
 }
 
@@ -250,11 +274,15 @@ async function nixSection(): Promise<Row> {
       const result = await runCommand('nix-build', [expr, '-A', 'all', '--no-out-link'], env)
       if (result.code !== 0) throw new Error(`nix-build failed: ${result.stderr}`)
       const lines = [...result.stderr.matchAll(/^(building|copying path) '([^']+)'(?: from '([^']+)')?/gm)]
-      return lines.map(([, verb, storePath, from]) => `nix-build: ${verb} ${storeName(storePath)}${from ? ` from ${from.replace(root, '$DEMO')}` : ''}`)
+      return lines.map(
+        ([, verb, storePath, from]) => `nix-build: ${verb} ${storeName(storePath)}${from ? ` from ${from.replace(root, '$DEMO')}` : ''}`
+      )
     },
     resultLines: job => {
       const nix = report(job).caches.find(c => c.kind === 'nix')?.nix
-      return nix ? [`nix kind: ${nix.built.paths} built, ${nix.fromUpstream.paths} from upstream, ${nix.fromCache.paths} from the restored cache`] : []
+      return nix
+        ? [`nix kind: ${nix.built.paths} built, ${nix.fromUpstream.paths} from upstream, ${nix.fromCache.paths} from the restored cache`]
+        : []
     }
   })
 }
@@ -284,7 +312,11 @@ async function podmanSection(): Promise<Row> {
     },
     inputs: { caches: 'podman', 'compose-file': 'compose.yaml', isolation: 'chroot' },
     env: { ...podmanMachine.env, GITHUB_JOB: 'podman' },
-    mainLines: job => job.main.stdout.split('\n').filter(line => /^(STEP \d+\/\d+:|--> Using cache)/.test(line)).map(line => `podman: ${line.trim().slice(0, 100)}`),
+    mainLines: job =>
+      job.main.stdout
+        .split('\n')
+        .filter(line => /^(STEP \d+\/\d+:|--> Using cache)/.test(line))
+        .map(line => `podman: ${line.trim().slice(0, 100)}`),
     resultLines: job => {
       const service = report(job).caches.find(c => c.kind === 'podman')?.services?.[0]
       return service ? [`podman kind: ${service.service} reused ${service.reusedSteps}/${service.steps} steps`] : []
@@ -298,7 +330,13 @@ function writeComposeProject(workspace: string, baseImage: string): void {
   fs.writeFileSync(path.join(workspace, 'compose.yaml'), 'services:\n  web:\n    image: localhost/qdc-demo-web:latest\n    build: ./app\n')
   fs.writeFileSync(
     path.join(app, 'Containerfile'),
-    [`FROM ${baseImage}`, 'RUN mkdir -p /opt/app && dd if=/dev/urandom of=/opt/app/data bs=1M count=3 2>/dev/null', 'ENV MODE=ci', 'RUN echo built > /opt/app/stamp', ''].join('\n')
+    [
+      `FROM ${baseImage}`,
+      'RUN mkdir -p /opt/app && dd if=/dev/urandom of=/opt/app/data bs=1M count=3 2>/dev/null',
+      'ENV MODE=ci',
+      'RUN echo built > /opt/app/stamp',
+      ''
+    ].join('\n')
   )
 }
 
@@ -309,7 +347,9 @@ function printTable(rows: Row[]): void {
   const cells = rows.map(row => [row.source, both(row.cold), both(row.warm)])
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map(c => c[i].length)))
   const line = (c: string[]) => `  ${c[0].padEnd(widths[0])}  ${c[1].padStart(widths[1])}  ${c[2].padStart(widths[2])}`
-  console.log(`\n\n=== bytes each upstream served (and the job's bytes-downloaded) ===\n${line(header)}\n${line(widths.map(w => '-'.repeat(w)))}`)
+  console.log(
+    `\n\n=== bytes each upstream served (and the job's bytes-downloaded) ===\n${line(header)}\n${line(widths.map(w => '-'.repeat(w)))}`
+  )
   rows.forEach((row, i) => console.log(row.skipped ? `  ${row.source.padEnd(widths[0])}  ${row.skipped}` : line(cells[i])))
 }
 

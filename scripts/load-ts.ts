@@ -12,7 +12,9 @@ import ts from 'typescript'
 
 const actionDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const repoUrl = pathToFileURL(actionDir + path.sep).href
-const transpiled = [path.join(actionDir, 'src'), path.join(actionDir, '__tests__', 'support')].map(dir => pathToFileURL(dir + path.sep).href)
+const transpiled = [path.join(actionDir, 'src'), path.join(actionDir, '__tests__', 'support')].map(
+  dir => pathToFileURL(dir + path.sep).href
+)
 const isTranspiled = (url: string) => url.endsWith('.ts') && transpiled.some(prefix => url.startsWith(prefix))
 
 registerHooks({

@@ -91,7 +91,9 @@ export async function runJob(options: JobOptions): Promise<JobResult> {
   // action.yml: post-if: success() || env.QDC_SAVE_ON_FAILURE == 'true' (post only runs if main ran).
   const postRuns = !jobFailed || exported.QDC_SAVE_ON_FAILURE === 'true'
   const state = Object.fromEntries(Object.entries(readFileCommand(stateFile)).map(([k, v]) => [`STATE_${k}`, v]))
-  const post = postRuns ? await runStep(path.join(options.actionDir, 'dist/post/index.js'), { ...base, ...exported, ...state }, files, 'post', options.user) : null
+  const post = postRuns
+    ? await runStep(path.join(options.actionDir, 'dist/post/index.js'), { ...base, ...exported, ...state }, files, 'post', options.user)
+    : null
   return { main, post, exported }
 }
 
@@ -133,7 +135,13 @@ function actionDefaults(actionDir: string): Record<string, string> {
   return defaults
 }
 
-async function runStep(script: string, env: Record<string, string>, files: string, step: string, user: RunnerUser | undefined): Promise<StepResult> {
+async function runStep(
+  script: string,
+  env: Record<string, string>,
+  files: string,
+  step: string,
+  user: RunnerUser | undefined
+): Promise<StepResult> {
   const outputFile = path.join(files, `${step}.output`)
   const summaryFile = path.join(files, `${step}.summary`)
   fs.writeFileSync(outputFile, '')

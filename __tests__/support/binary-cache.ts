@@ -30,7 +30,10 @@ export async function startBinaryCache(dir: string, priority: number | null = 40
     }
     let body = fs.readFileSync(file)
     if (name === 'nix-cache-info') {
-      const lines = body.toString().split('\n').filter(line => line && !line.startsWith('Priority:'))
+      const lines = body
+        .toString()
+        .split('\n')
+        .filter(line => line && !line.startsWith('Priority:'))
       body = Buffer.from([...lines, ...(priority === null ? [] : [`Priority: ${priority}`]), ''].join('\n'))
     }
     if (name.startsWith('nar/')) {

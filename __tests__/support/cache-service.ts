@@ -276,12 +276,7 @@ class CacheServiceEmulator implements CacheService {
 
   // ---- Twirp --------------------------------------------------------------------------------------
 
-  private async handleTwirp(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    url: URL,
-    entry: RequestLogEntry
-  ): Promise<void> {
+  private async handleTwirp(req: http.IncomingMessage, res: http.ServerResponse, url: URL, entry: RequestLogEntry): Promise<void> {
     const method = url.pathname.slice(TWIRP_SERVICE_PATH.length)
     if (!isTwirpMethod(method)) throw new HttpError(404, 'bad_route', `unknown method ${method}`)
     entry.twirpMethod = method
@@ -382,12 +377,7 @@ class CacheServiceEmulator implements CacheService {
 
   // ---- Azure Blob ---------------------------------------------------------------------------------
 
-  private async handleBlob(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    url: URL,
-    entry: RequestLogEntry
-  ): Promise<void> {
+  private async handleBlob(req: http.IncomingMessage, res: http.ServerResponse, url: URL, entry: RequestLogEntry): Promise<void> {
     const blobName = decodeURIComponent(url.pathname.slice(BLOB_PATH.length))
     const sig = url.searchParams.get('sig')
     const comp = url.searchParams.get('comp')
@@ -414,12 +404,7 @@ class CacheServiceEmulator implements CacheService {
   }
 
   /** Put Blob: the whole archive in one request (archives up to the SDK's 128 MiB single-shot size). */
-  private async putBlob(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    blobName: string,
-    entry: RequestLogEntry
-  ): Promise<void> {
+  private async putBlob(req: http.IncomingMessage, res: http.ServerResponse, blobName: string, entry: RequestLogEntry): Promise<void> {
     if (req.headers['x-ms-blob-type'] !== 'BlockBlob') {
       throw new HttpError(400, 'MissingRequiredHeader', 'x-ms-blob-type: BlockBlob is required')
     }
@@ -462,12 +447,7 @@ class CacheServiceEmulator implements CacheService {
   }
 
   /** Get Blob: stream a committed blob, or cut it short when truncateDownload fires, or stall it. */
-  private async getBlob(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    blobName: string,
-    entry: RequestLogEntry
-  ): Promise<void> {
+  private async getBlob(req: http.IncomingMessage, res: http.ServerResponse, blobName: string, entry: RequestLogEntry): Promise<void> {
     const file = this.blobFile(blobName)
     const size = this.isCommittedBlob(blobName) ? await fileSize(file) : undefined
     if (size === undefined) throw new HttpError(404, 'BlobNotFound', 'the specified blob does not exist')
@@ -654,13 +634,7 @@ function sendStorageCreated(res: http.ServerResponse, req: http.IncomingMessage,
 }
 
 /** Azure's error shape: `x-ms-error-code` plus an XML `<Error>` body the SDK parses into RestError. */
-function sendStorageError(
-  res: http.ServerResponse,
-  req: http.IncomingMessage,
-  status: number,
-  code: string,
-  message: string
-): void {
+function sendStorageError(res: http.ServerResponse, req: http.IncomingMessage, status: number, code: string, message: string): void {
   const xml = `<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error>`
   res.writeHead(status, {
     ...storageHeaders(req),
@@ -717,7 +691,10 @@ async function readJson(req: Readable): Promise<Record<string, unknown>> {
 async function drain(req: http.IncomingMessage): Promise<void> {
   if (req.readableEnded || req.destroyed) return
   await new Promise<void>(resolve => {
-    req.on('end', resolve).on('error', () => resolve()).on('close', resolve)
+    req
+      .on('end', resolve)
+      .on('error', () => resolve())
+      .on('close', resolve)
     req.resume()
   })
 }

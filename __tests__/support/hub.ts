@@ -557,7 +557,13 @@ class MiniHub implements Hub {
   }
 
   private sendJson(ctx: Ctx, value: unknown, headers: Record<string, string> = {}): void {
-    this.send(ctx, 'api', 200, { 'Content-Type': 'application/json; charset=utf-8', 'X-Request-Id': requestId(), ...headers }, JSON.stringify(value))
+    this.send(
+      ctx,
+      'api',
+      200,
+      { 'Content-Type': 'application/json; charset=utf-8', 'X-Request-Id': requestId(), ...headers },
+      JSON.stringify(value)
+    )
   }
 
   private sendHubError(ctx: Ctx, e: HubError): void {
@@ -606,7 +612,11 @@ class MiniHub implements Hub {
         throw new HubError(401, message, 'GatedRepo')
       }
       const page = `${this.url}/${repo.type === 'dataset' ? 'datasets/' : ''}${repo.id}`
-      throw new HubError(403, `Access to ${what} is restricted and you are not in the authorized list. Visit ${page} to ask for access.`, 'GatedRepo')
+      throw new HubError(
+        403,
+        `Access to ${what} is restricted and you are not in the authorized list. Visit ${page} to ask for access.`,
+        'GatedRepo'
+      )
     }
     return repo
   }
@@ -699,7 +709,13 @@ class MiniHub implements Hub {
         `<${api}/xet-read-token/${commit.id}>; rel="xet-auth", ` +
         `<${api}/xet-reconstruction/${headers['X-Xet-Hash']}>; rel="xet-reconstruction-info"`
     }
-    this.send(ctx, 'other', 302, { ...headers, Location: location, 'Content-Type': 'text/plain; charset=utf-8' }, `Found. Redirecting to ${location}`)
+    this.send(
+      ctx,
+      'other',
+      302,
+      { ...headers, Location: location, 'Content-Type': 'text/plain; charset=utf-8' },
+      `Found. Redirecting to ${location}`
+    )
   }
 
   /** 304 when If-None-Match names one of `etags`; true if it answered. */
@@ -720,7 +736,8 @@ class MiniHub implements Hub {
       'Content-Type': contentType(name),
       'Content-Disposition': contentDisposition(name)
     }
-    const gzip = this.gzipText && headers['Content-Type'] !== 'application/octet-stream' && /\bgzip\b/.test(ctx.req.headers['accept-encoding'] ?? '')
+    const gzip =
+      this.gzipText && headers['Content-Type'] !== 'application/octet-stream' && /\bgzip\b/.test(ctx.req.headers['accept-encoding'] ?? '')
     return this.serveContent(ctx, this.faults.file, [file.path], content, headers, { bucket: 'resolvers', gzip })
   }
 
@@ -739,7 +756,8 @@ class MiniHub implements Hub {
     const expires = Number(ctx.url.searchParams.get('Expires'))
     const signature = ctx.url.searchParams.get('Signature') ?? ''
     if (!Number.isInteger(expires) || signature !== this.sign(sha256, expires)) throw new HubError(403, 'Access denied', 'AccessDenied')
-    if (Date.now() / 1000 > expires || fire(this.faults.cdn, 'expired', paths, ctx.req.headers.range)) throw new HubError(403, 'Request has expired', 'AccessDenied')
+    if (Date.now() / 1000 > expires || fire(this.faults.cdn, 'expired', paths, ctx.req.headers.range))
+      throw new HubError(403, 'Request has expired', 'AccessDenied')
     if (files.length === 0) throw new HubError(404, 'The specified key does not exist.', 'NoSuchKey')
     const name = files[0].path.split('/').pop() as string
     const headers: Record<string, string> = {
@@ -866,9 +884,11 @@ class MiniHub implements Hub {
     this.injectStatus(this.faults, 'api', [], 'api')
     const method = ctx.req.method
     if (action === undefined && isGetOrHead(method)) return this.repoInfo(ctx, repo, this.requireRevision(repo, 'main'))
-    if (action === 'revision' && rev && rest.length === 0 && isGetOrHead(method)) return this.repoInfo(ctx, repo, this.requireRevision(repo, rev))
+    if (action === 'revision' && rev && rest.length === 0 && isGetOrHead(method))
+      return this.repoInfo(ctx, repo, this.requireRevision(repo, rev))
     if (action === 'tree' && rev && isGetOrHead(method)) return this.tree(ctx, repo, this.requireRevision(repo, rev), rest.join('/'))
-    if (action === 'paths-info' && rev && rest.length === 0 && method === 'POST') return this.pathsInfo(ctx, repo, this.requireRevision(repo, rev))
+    if (action === 'paths-info' && rev && rest.length === 0 && method === 'POST')
+      return this.pathsInfo(ctx, repo, this.requireRevision(repo, rev))
     // Nothing here speaks Xet: the token route exists only to show nobody needs it.
     if (action === 'xet-read-token') throw new HubError(404, 'Xet is not enabled for this repository')
     throw new HubError(404, "Sorry, we can't find the page you are looking for.")
@@ -921,7 +941,11 @@ class MiniHub implements Hub {
       next.set('cursor', Buffer.from(JSON.stringify({ offset: offset + pageSize })).toString('base64url'))
       headers.Link = `<${this.url}${ctx.url.pathname}?${next.toString()}>; rel="next"`
     }
-    this.sendJson(ctx, page.map(p => this.entry(repo, commit, p, expand)), headers)
+    this.sendJson(
+      ctx,
+      page.map(p => this.entry(repo, commit, p, expand)),
+      headers
+    )
   }
 
   /** `paths-info/{rev}`: form (`paths=a&paths=b&expand=False`, Python) or JSON (`{"paths":[...]}`, JS). */
@@ -944,7 +968,10 @@ class MiniHub implements Hub {
       expand = isTrue(form.get('expand'))
     }
     const existing = [...new Set(paths.map(p => p.replace(/^\/+|\/+$/g, '')))].filter(p => p !== '' && oidAt(commit, p) !== undefined)
-    this.sendJson(ctx, existing.map(p => this.entry(repo, commit, p, expand)))
+    this.sendJson(
+      ctx,
+      existing.map(p => this.entry(repo, commit, p, expand))
+    )
   }
 
   /** One tree/paths-info entry; `size` of an LFS file is the real size, `oid` the pointer's. */
@@ -964,7 +991,12 @@ class MiniHub implements Hub {
 // ---- free helpers -----------------------------------------------------------------------------------
 
 /** Consumes one firing of `group[name]` if it applies to one of `paths` (and to `range`); clears it when spent. */
-function fire<G extends object, K extends keyof G>(group: G | undefined, name: K, paths: readonly string[], range?: string): G[K] | undefined {
+function fire<G extends object, K extends keyof G>(
+  group: G | undefined,
+  name: K,
+  paths: readonly string[],
+  range?: string
+): G[K] | undefined {
   const fault = group?.[name] as (Countdown & Targeted) | undefined
   if (!group || !fault) return undefined
   if (fault.path !== undefined && !paths.includes(fault.path)) return undefined
@@ -1087,7 +1119,10 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer> {
 async function drain(req: http.IncomingMessage): Promise<void> {
   if (req.readableEnded || req.destroyed) return
   await new Promise<void>(resolve => {
-    req.on('end', resolve).on('error', () => resolve()).on('close', resolve)
+    req
+      .on('end', resolve)
+      .on('error', () => resolve())
+      .on('close', resolve)
     req.resume()
   })
 }

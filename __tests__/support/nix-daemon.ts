@@ -50,13 +50,30 @@ export interface NixDaemon {
  * nix.conf that both the daemon and its clients read (as /etc/nix/nix.conf on NixOS).
  */
 export async function startDaemon(root: string, extraConf: string[]): Promise<NixDaemon> {
-  const dirs = { NIX_STORE_DIR: path.join(root, 'store'), NIX_STATE_DIR: path.join(root, 'var'), NIX_LOG_DIR: path.join(root, 'log'), NIX_CONF_DIR: path.join(root, 'etc') }
+  const dirs = {
+    NIX_STORE_DIR: path.join(root, 'store'),
+    NIX_STATE_DIR: path.join(root, 'var'),
+    NIX_LOG_DIR: path.join(root, 'log'),
+    NIX_CONF_DIR: path.join(root, 'etc')
+  }
   for (const dir of [dirs.NIX_STORE_DIR, dirs.NIX_STATE_DIR, dirs.NIX_LOG_DIR]) removeTree(dir)
   fs.mkdirSync(dirs.NIX_CONF_DIR, { recursive: true, mode: 0o755 })
-  const conf = ['sandbox = false', 'build-users-group =', 'experimental-features = nix-command', 'substituters =', 'trusted-users = root', 'connect-timeout = 2', ...extraConf, '']
+  const conf = [
+    'sandbox = false',
+    'build-users-group =',
+    'experimental-features = nix-command',
+    'substituters =',
+    'trusted-users = root',
+    'connect-timeout = 2',
+    ...extraConf,
+    ''
+  ]
   fs.writeFileSync(path.join(dirs.NIX_CONF_DIR, 'nix.conf'), conf.join('\n'), { mode: 0o644 })
   // Only these variables: an inherited NIX_STATE_DIR or NIX_DAEMON_SOCKET_PATH must never point it at /nix.
-  const daemon = spawn('nix-daemon', [], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...dirs }, stdio: ['ignore', 'ignore', 'pipe'] })
+  const daemon = spawn('nix-daemon', [], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...dirs },
+    stdio: ['ignore', 'ignore', 'pipe']
+  })
   let log = ''
   daemon.stderr?.on('data', chunk => (log += chunk))
   await waitForSocket(path.join(dirs.NIX_STATE_DIR, 'daemon-socket', 'socket'), daemon, () => log)
@@ -96,7 +113,12 @@ export function removeTree(dir: string): void {
 export interface UserJobOptions {
   actionDir: string
   /** The runner simulation's job options, minus `between` (functions do not cross processes). */
-  job: { machine: { home: string; workspace: string; temp: string }; runId: number; inputs: Record<string, string>; env: Record<string, string> }
+  job: {
+    machine: { home: string; workspace: string; temp: string }
+    runId: number
+    inputs: Record<string, string>
+    env: Record<string, string>
+  }
   /** The user's step between main and post: `nix-build <args>`; a failed build fails the job. */
   nixBuildArgs: string[]
 }
@@ -130,5 +152,7 @@ export function commandMessage(line: string): string {
 
 /** Turns `  nix.settings.<name> = [ "a" "b" ];` lines (NixOS) into the nix.conf lines they become. */
 export function nixosSettingsToConf(text: string): string[] {
-  return [...text.matchAll(/^ {2}nix\.settings\.([\w-]+) = \[ (.*) \];$/gm)].map(([, name, list]) => `${name} = ${[...list.matchAll(/"([^"]*)"/g)].map(m => m[1]).join(' ')}`)
+  return [...text.matchAll(/^ {2}nix\.settings\.([\w-]+) = \[ (.*) \];$/gm)].map(
+    ([, name, list]) => `${name} = ${[...list.matchAll(/"([^"]*)"/g)].map(m => m[1]).join(' ')}`
+  )
 }

@@ -89,9 +89,15 @@ export async function startPackageIndex(opts: PackageIndexOptions): Promise<Pack
     url: `http://${host}/simple`,
     host,
     wheels,
-    get filesBytesServed() { return counters.files },
-    get pagesBytesServed() { return counters.pages },
-    get requests() { return counters.requests },
+    get filesBytesServed() {
+      return counters.files
+    },
+    get pagesBytesServed() {
+      return counters.pages
+    },
+    get requests() {
+      return counters.requests
+    },
     resetCounters() {
       Object.assign(counters, { files: 0, pages: 0, requests: [] })
     },
@@ -162,7 +168,12 @@ function route(req: http.IncomingMessage, wheels: Wheel[], pageCacheControl?: st
   if (project !== undefined) {
     const files = wheels.filter(w => w.project === project)
     if (files.length === 0) return notFound()
-    return { kind: 'page', status: 200, headers: pageHeaders, body: html(files.map(w => `<a href="/files/${w.file}#sha256=${w.sha256}">${w.file}</a>`)) }
+    return {
+      kind: 'page',
+      status: 200,
+      headers: pageHeaders,
+      body: html(files.map(w => `<a href="/files/${w.file}#sha256=${w.sha256}">${w.file}</a>`))
+    }
   }
   const file = /^\/files\/([^/]+)$/.exec(urlPath)?.[1]
   const wheel = wheels.find(w => w.file === file)
@@ -195,14 +206,19 @@ export interface ProcessResult {
 /** argv (after `python3`) for a real `pip install` from `index` into `target`. */
 export function pipInstallArgs(index: Pick<PackageIndex, 'url' | 'host'>, target: string, requirements: string[]): string[] {
   return [
-    '-m', 'pip', 'install',
-    '--index-url', index.url,
+    '-m',
+    'pip',
+    'install',
+    '--index-url',
+    index.url,
     // pip caches only https origins and trusted hosts: without this nothing would be cached.
-    '--trusted-host', index.host.split(':')[0],
+    '--trusted-host',
+    index.host.split(':')[0],
     // Otherwise pip queries the index for its own version and writes selfcheck/ into the cache.
     '--disable-pip-version-check',
     '--no-input',
-    '--target', target,
+    '--target',
+    target,
     ...requirements
   ]
 }

@@ -175,7 +175,12 @@ async function writeImage(layout: LayoutRegistry['layout'], repository: string, 
   const layers = []
   for (const tar of layerTars) {
     const blob = zlib.gzipSync(tar, { level: UPSTREAM_GZIP_LEVEL })
-    layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: await writeBlob(layout, blob), size: blob.length, diffId: sha256(tar) })
+    layers.push({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+      digest: await writeBlob(layout, blob),
+      size: blob.length,
+      diffId: sha256(tar)
+    })
   }
   const config = Buffer.from(
     JSON.stringify({
@@ -195,7 +200,13 @@ async function writeImage(layout: LayoutRegistry['layout'], repository: string, 
     })
   )
   const child = await layout.putManifest(repository, sha256(manifest), manifest, OCI_MANIFEST)
-  const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [{ mediaType: OCI_MANIFEST, digest: child.digest, size: child.size, platform }] }))
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_INDEX,
+      manifests: [{ mediaType: OCI_MANIFEST, digest: child.digest, size: child.size, platform }]
+    })
+  )
   await layout.putManifest(repository, tag, index, OCI_INDEX)
   return index.length + manifest.length + config.length + layers.reduce((total, l) => total + l.size, 0)
 }

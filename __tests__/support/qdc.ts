@@ -24,7 +24,14 @@ export function assertBuilt(): void {
 export function cleanEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [name, value] of Object.entries(process.env)) {
-    if (value === undefined || name.startsWith('PIP_') || name.startsWith('GITHUB_') || name.startsWith('RUNNER_') || name.startsWith('INPUT_')) continue
+    if (
+      value === undefined ||
+      name.startsWith('PIP_') ||
+      name.startsWith('GITHUB_') ||
+      name.startsWith('RUNNER_') ||
+      name.startsWith('INPUT_')
+    )
+      continue
     if (name.startsWith('ACTIONS_') || name.startsWith('HF_') || name === 'XDG_CACHE_HOME' || name === 'CI') continue
     env[name] = value
   }

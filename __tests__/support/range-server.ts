@@ -77,7 +77,14 @@ export async function startRangeServer(options: RangeServerOptions): Promise<Ran
 
   const server = http.createServer((req, res) => {
     const socket = req.socket
-    const entry: RangeRequest = { range: req.headers.range, status: 0, bytes: 0, connection: connectionIds.get(socket) ?? 0, authorization: req.headers.authorization !== undefined, startedAt: performance.now() }
+    const entry: RangeRequest = {
+      range: req.headers.range,
+      status: 0,
+      bytes: 0,
+      connection: connectionIds.get(socket) ?? 0,
+      authorization: req.headers.authorization !== undefined,
+      startedAt: performance.now()
+    }
     state.requests.push(entry)
     res.on('close', () => {
       entry.closedAt = performance.now()
@@ -175,7 +182,7 @@ async function sendBody(args: {
 }): Promise<void> {
   const { res, entry, source, start, length, bucket } = args
   const closed = new Promise<void>(resolve => res.once('close', resolve))
-  for (let offset = 0; offset < length && !res.destroyed; ) {
+  for (let offset = 0; offset < length && !res.destroyed;) {
     const n = Math.min(PIECE, length - offset)
     if (bucket) await bucket.take(n)
     const piece = Buffer.isBuffer(source) ? source.subarray(start + offset, start + offset + n) : await readPiece(source, start + offset, n)
@@ -194,7 +201,11 @@ async function readPiece(file: fs.FileHandle, position: number, length: number):
 }
 
 /** Consumes one firing of `faults[name]` if it targets `range`; clears it when spent. */
-function fire<K extends keyof RangeServerFaults>(faults: RangeServerFaults, name: K, range: string | undefined): RangeServerFaults[K] | undefined {
+function fire<K extends keyof RangeServerFaults>(
+  faults: RangeServerFaults,
+  name: K,
+  range: string | undefined
+): RangeServerFaults[K] | undefined {
   const fault = faults[name]
   if (!fault || (fault.range !== undefined && fault.range !== range)) return undefined
   if (fault.times !== undefined) {

@@ -22,7 +22,10 @@ export interface S3Proxy {
 }
 
 /** `fault(request, n)` (n counts from 1) says which requests get an error instead of the gateway's answer. */
-export async function startS3Proxy(target: string, fault: (request: http.IncomingMessage, n: number) => InjectedFault | null): Promise<S3Proxy> {
+export async function startS3Proxy(
+  target: string,
+  fault: (request: http.IncomingMessage, n: number) => InjectedFault | null
+): Promise<S3Proxy> {
   const upstream = new URL(target)
   const agent = new http.Agent({ keepAlive: true })
   let requests = 0

@@ -11,13 +11,7 @@
  *
  * Facts, settings and the SDK's traps: /work/shared/reference/s3-fleet-store.md and docs/s3-fixture.md.
  */
-import {
-  CreateBucketCommand,
-  ListBucketsCommand,
-  PutBucketPolicyCommand,
-  S3Client,
-  type S3ClientConfig
-} from '@aws-sdk/client-s3'
+import { CreateBucketCommand, ListBucketsCommand, PutBucketPolicyCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes, randomUUID } from 'node:crypto'
 import * as fs from 'node:fs'
@@ -162,7 +156,8 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     const admin: S3Keys = newKeys()
     const endpoint = `http://127.0.0.1:${rgwPort}`
 
-    const tool = (command: string, args: string[]) => run(command, ['-c', conf, ...args], dir, Math.max(1000, deadline - Date.now()), logTail)
+    const tool = (command: string, args: string[]) =>
+      run(command, ['-c', conf, ...args], dir, Math.max(1000, deadline - Date.now()), logTail)
 
     // 1. The mon, from a one-mon monmap.
     const monmap = path.join(dir, 'monmap')
@@ -179,13 +174,22 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     children.osd = daemon('ceph-osd', ['-c', conf, '-f', '-i', osdId], dir, 'osd.0')
     // 3. Wait for it to be up; radosgw's pools need an active PG.
     await until(deadline, 'the OSD to be up', children, logTail, async () => {
-      const stat = JSON.parse(await tool('ceph', ['--connect-timeout', '10', 'osd', 'stat', '--format', 'json'])) as { num_up_osds?: number }
+      const stat = JSON.parse(await tool('ceph', ['--connect-timeout', '10', 'osd', 'stat', '--format', 'json'])) as {
+        num_up_osds?: number
+      }
       return stat.num_up_osds === 1
     })
     const osdUpMs = Date.now() - started
     // 4. radosgw, and the admin user (radosgw-admin creates the gateway's pools itself if it gets there first).
     children.radosgw = daemon('radosgw', ['-c', conf, '-f', '-n', RGW_NAME], dir, RGW_NAME)
-    await tool('radosgw-admin', ['user', 'create', '--uid=admin', '--display-name=admin', `--access-key=${admin.accessKeyId}`, `--secret-key=${admin.secretAccessKey}`])
+    await tool('radosgw-admin', [
+      'user',
+      'create',
+      '--uid=admin',
+      '--display-name=admin',
+      `--access-key=${admin.accessKeyId}`,
+      `--secret-key=${admin.secretAccessKey}`
+    ])
 
     const client = (keys: S3Keys = admin, config: Partial<S3ClientConfig> = {}): S3Client =>
       new S3Client({
@@ -202,7 +206,10 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     const rgwLog = path.join(dir, 'log', `${RGW_NAME}.log`)
     const waitForGateway = async (bound: number, logFrom: number) => {
       // requestTimeout alone only logs a warning in this SDK: throwOnRequestTimeout makes it abort.
-      const probe = client(admin, { maxAttempts: 1, requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true } })
+      const probe = client(admin, {
+        maxAttempts: 1,
+        requestHandler: { connectionTimeout: 1000, requestTimeout: 2000, throwOnRequestTimeout: true }
+      })
       const frontendFailed = () => {
         const fresh = fs.existsSync(rgwLog) ? fs.readFileSync(rgwLog).subarray(logFrom).toString('utf8') : ''
         return /^.*(failed to bind address|failed initializing frontend).*$/m.exec(fresh)?.[0] ?? null
@@ -246,7 +253,22 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
       createUser: async uid => {
         if (!/^[a-z0-9][a-z0-9_-]*$/.test(uid)) throw new Error(`createUser: ${JSON.stringify(uid)} is not a plain uid`)
         const keys = newKeys()
-        await run('radosgw-admin', ['-c', conf, 'user', 'create', `--uid=${uid}`, `--display-name=${uid}`, `--access-key=${keys.accessKeyId}`, `--secret-key=${keys.secretAccessKey}`], dir, 30_000, logTail)
+        await run(
+          'radosgw-admin',
+          [
+            '-c',
+            conf,
+            'user',
+            'create',
+            `--uid=${uid}`,
+            `--display-name=${uid}`,
+            `--access-key=${keys.accessKeyId}`,
+            `--secret-key=${keys.secretAccessKey}`
+          ],
+          dir,
+          30_000,
+          logTail
+        )
         return keys
       },
       createBucket: async (bucket, keys = admin) => {
@@ -362,11 +384,15 @@ function newKeys(): S3Keys {
 /** Ports the kernel hands out for 127.0.0.1 right now (held together, so they are distinct). */
 async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer()
-      server.once('error', reject)
-      server.listen(0, '127.0.0.1', () => resolve(server))
-    }))
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer()
+          server.once('error', reject)
+          server.listen(0, '127.0.0.1', () => resolve(server))
+        })
+    )
   )
   const ports = servers.map(server => (server.address() as net.AddressInfo).port)
   await Promise.all(servers.map(server => new Promise(resolve => server.close(resolve))))
@@ -383,7 +409,11 @@ function cephEnv(dir: string): NodeJS.ProcessEnv {
 /** A daemon in the foreground as our child, its stdout and stderr in <dir>/log/<name>.stderr. */
 function daemon(command: string, args: string[], dir: string, name: string): ChildProcess {
   const out = fs.openSync(path.join(dir, 'log', `${name}.stderr`), 'a')
-  const child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', command, ...args], { cwd: dir, env: cephEnv(dir), stdio: ['ignore', out, out] })
+  const child = spawn('setpriv', ['--pdeathsig', 'SIGKILL', '--', command, ...args], {
+    cwd: dir,
+    env: cephEnv(dir),
+    stdio: ['ignore', out, out]
+  })
   fs.closeSync(out)
   return child
 }
@@ -391,7 +421,13 @@ function daemon(command: string, args: string[], dir: string, name: string): Chi
 /** Runs a command-line tool to completion; its stdout, or an error with its output and the daemons' logs. */
 function run(command: string, args: string[], dir: string, timeoutMs: number, logTail: () => string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: dir, env: cephEnv(dir), stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL' })
+    const child = spawn(command, args, {
+      cwd: dir,
+      env: cephEnv(dir),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL'
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', chunk => (stdout += chunk))

@@ -50,7 +50,11 @@ export async function snapshot(dir: string): Promise<Record<string, string>> {
     const mode = (stat.mode & 0o7777).toString(8)
     if (stat.isSymbolicLink()) result[name] = `link -> ${await fs.readlink(entry)}`
     else if (stat.isDirectory()) result[name] = `dir ${mode} ${stat.mtime.toISOString()}`
-    else result[name] = `file ${mode} ${stat.mtime.toISOString()} ${crypto.createHash('sha256').update(await fs.readFile(entry)).digest('hex')}`
+    else
+      result[name] = `file ${mode} ${stat.mtime.toISOString()} ${crypto
+        .createHash('sha256')
+        .update(await fs.readFile(entry))
+        .digest('hex')}`
   }
   return result
 }

@@ -14,7 +14,9 @@ const SUBORDINATE_COUNT = 65536
 export function runnerUser(): RunnerUser | string {
   if (process.getuid?.() !== 0) return 'not running as root, so no second user can be created or run as'
   if (spawnSync('id', ['-u', RUNNER_USER_NAME]).status !== 0) {
-    const made = spawnSync('useradd', ['--no-create-home', '--user-group', '--shell', '/usr/sbin/nologin', RUNNER_USER_NAME], { encoding: 'utf8' })
+    const made = spawnSync('useradd', ['--no-create-home', '--user-group', '--shell', '/usr/sbin/nologin', RUNNER_USER_NAME], {
+      encoding: 'utf8'
+    })
     if (made.status !== 0) return `useradd ${RUNNER_USER_NAME} failed: ${made.stderr.trim()}`
   }
   for (const file of ['/etc/subuid', '/etc/subgid']) ensureSubordinateIds(file)
@@ -38,7 +40,13 @@ export interface RunResult {
 }
 
 /** A command as `user` (a job's own step), with exactly `env`. */
-export function runAs(user: RunnerUser | null, command: string, args: string[], env: Record<string, string>, cwd?: string): Promise<RunResult> {
+export function runAs(
+  user: RunnerUser | null,
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd?: string
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'], ...(user ? { uid: user.uid, gid: user.gid } : {}) })
     let stdout = ''

@@ -30495,7 +30495,16 @@ async function pathKind(target) {
 /** A directory's members are `./...` relative to it; a file is archived from its parent under its own name. */
 function tarCreateArgs(target, kind, exclude) {
     const [directory, member] = kind === 'tree' ? [target, '.'] : [node_path__WEBPACK_IMPORTED_MODULE_3__.dirname(target), node_path__WEBPACK_IMPORTED_MODULE_3__.basename(target)];
-    return ['--format=gnu', '--use-compress-program=zstd -T0', '-cf', '-', ...exclude.map(pattern => `--exclude=${pattern}`), '-C', directory, member];
+    return [
+        '--format=gnu',
+        '--use-compress-program=zstd -T0',
+        '-cf',
+        '-',
+        ...exclude.map(pattern => `--exclude=${pattern}`),
+        '-C',
+        directory,
+        member
+    ];
 }
 /** Starts tar with `tarArgs` (from tarCreateArgs): the stores write, hash or upload its output as it comes. */
 function tarOutput(tarArgs) {
@@ -30950,12 +30959,23 @@ function historyFile(storeRoot) {
  * a rare rewrite and may drop a line a concurrent job appended at that moment; it is history, not data.
  */
 async function appendHistory(storeRoot, entries, now = Date.now()) {
-    const lines = entries.map(e => JSON.stringify({ time: now, kind: e.kind, backend: e.backend, hit: e.hit, downloadedBytes: e.downloadedBytes, reusedBytes: e.reusedBytes, saved: e.saved }));
+    const lines = entries.map(e => JSON.stringify({
+        time: now,
+        kind: e.kind,
+        backend: e.backend,
+        hit: e.hit,
+        downloadedBytes: e.downloadedBytes,
+        reusedBytes: e.reusedBytes,
+        saved: e.saved
+    }));
     await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.mkdir(storeRoot, { recursive: true });
     await node_fs_promises__WEBPACK_IMPORTED_MODULE_0__.appendFile(historyFile(storeRoot), lines.map(line => line + '\n').join(''));
     const all = await readHistory(storeRoot);
     if (all.length > MAX_LINES) {
-        await (0,_util_atomic_js__WEBPACK_IMPORTED_MODULE_2__/* .writeFileAtomic */ .Zf)(historyFile(storeRoot), all.slice(-MAX_LINES / 2).map(line => JSON.stringify(line) + '\n').join(''));
+        await (0,_util_atomic_js__WEBPACK_IMPORTED_MODULE_2__/* .writeFileAtomic */ .Zf)(historyFile(storeRoot), all
+            .slice(-MAX_LINES / 2)
+            .map(line => JSON.stringify(line) + '\n')
+            .join(''));
     }
 }
 /** Oldest first; lines that do not parse (a torn write after a crash) are skipped. */
@@ -31049,7 +31069,10 @@ async function pruneStore(store, storeRoot, options, now) {
         }
         return await store.withPruneLock(async () => {
             const entries = await store.listEntries();
-            const items = [...entries.map(entry => ({ lastUsed: entry.lastUsed, bytes: entry.bytes, entry })), ...files.map(file => ({ lastUsed: file.lastUsed, bytes: file.bytes, file }))];
+            const items = [
+                ...entries.map(entry => ({ lastUsed: entry.lastUsed, bytes: entry.bytes, entry })),
+                ...files.map(file => ({ lastUsed: file.lastUsed, bytes: file.bytes, file }))
+            ];
             const doomed = chooseToPrune(items, options, now, pinnedBytes);
             const doomedEntries = doomed.flatMap(item => ('entry' in item ? [item.entry] : []));
             const doomedIds = new Set(doomedEntries.map(entryId));
@@ -31059,7 +31082,10 @@ async function pruneStore(store, storeRoot, options, now) {
             const removed = doomedEntries.filter(entry => gone.has(entryId(entry)));
             if (!options.dryRun)
                 await removeFiles(doomedFiles, storeRoot);
-            const orphans = [...(await store.sweepOrphans(options.dryRun ?? false)), ...(await store.sweepDocuments(options.maxAgeMs, options.dryRun ?? false))];
+            const orphans = [
+                ...(await store.sweepOrphans(options.dryRun ?? false)),
+                ...(await store.sweepDocuments(options.maxAgeMs, options.dryRun ?? false))
+            ];
             const freed = sum(removed) + sum(doomedFiles);
             return {
                 entries: removed,
@@ -31804,7 +31830,17 @@ class S3Fault extends Error {
 /** Stall errors of the SDK's socket timeout, and our own watchdog's. */
 const STALL = /timed out after \d+ ?ms|of inactivity|TimeoutError|no bytes? for \d/i;
 const CONNECTION = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE|ECONNABORTED|socket hang up|premature close|aborted|other side closed/i;
-const CONNECTION_CODES = ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'];
+const CONNECTION_CODES = [
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ENOTFOUND',
+    'EAI_AGAIN',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'EPIPE',
+    'ECONNABORTED',
+    'ERR_STREAM_PREMATURE_CLOSE'
+];
 function statusOf(error) {
     return error?.$metadata?.httpStatusCode;
 }
@@ -32343,7 +32379,9 @@ class S3Layout {
     /** Why the store cannot hold `key`, or null: S3 names are at most 1024 bytes. */
     keyProblem(key) {
         const longest = Buffer.byteLength(this.prefix) + encodeKey(key).length + ARCHIVE_OVERHEAD;
-        return longest > MAX_NAME_BYTES ? `the key is too long for an S3 object name once encoded (${longest} of at most ${MAX_NAME_BYTES} bytes)` : null;
+        return longest > MAX_NAME_BYTES
+            ? `the key is too long for an S3 object name once encoded (${longest} of at most ${MAX_NAME_BYTES} bytes)`
+            : null;
     }
     parseManifest(name) {
         return this.parseEntry(name, this.manifestsRoot);
@@ -32610,7 +32648,10 @@ class S3Store {
             for (const { entry } of doomed)
                 if (options.dryRun || (await this.removeEntry(entry)))
                     removed.push(infoOf(entry));
-            const orphans = [...(await this.sweepOrphans(options.dryRun ?? false, stored)), ...(await this.sweepDocuments(options.maxAgeMs, options.dryRun ?? false))];
+            const orphans = [
+                ...(await this.sweepOrphans(options.dryRun ?? false, stored)),
+                ...(await this.sweepDocuments(options.maxAgeMs, options.dryRun ?? false))
+            ];
             const freed = removed.reduce((sum, entry) => sum + entry.bytes, 0);
             return {
                 entries: removed,
@@ -32636,7 +32677,9 @@ class S3Store {
     async verifyEntries(wanted = () => true) {
         return this.named(async () => {
             const { entries, unreadable } = await this.storedEntries();
-            const checks = unreadable.filter(bad => wanted({ key: bad.object.name })).map(bad => ({ key: bad.object.name, bytes: 0, problem: bad.problem }));
+            const checks = unreadable
+                .filter(bad => wanted({ key: bad.object.name }))
+                .map(bad => ({ key: bad.object.name, bytes: 0, problem: bad.problem }));
             for (const { meta } of entries) {
                 if (wanted(meta))
                     checks.push({ key: meta.key, kind: meta.kind, bytes: (0,entry_meta/* entryBytes */.eD)(meta), problem: await this.archivesProblem(meta) });
@@ -32870,7 +32913,10 @@ class S3Store {
         const uploads = await this.staleUploads(now - STALE_UPLOAD_AGE_MS);
         if (!dryRun)
             await forEachLimited(uploads, SMALL_CALLS, upload => this.abortUpload(upload.name, upload.uploadId));
-        return [...orphans, ...uploads.map(upload => ({ name: `${upload.name} (unfinished multipart upload)`, size: 0, modified: upload.modified }))];
+        return [
+            ...orphans,
+            ...uploads.map(upload => ({ name: `${upload.name} (unfinished multipart upload)`, size: 0, modified: upload.modified }))
+        ];
     }
     /** Documents nobody wrote for longer than maxAgeMs: the history of a branch that is gone. */
     async sweepDocuments(maxAgeMs, dryRun) {
@@ -33011,7 +33057,12 @@ class S3Store {
         let keyMarker;
         let uploadIdMarker;
         do {
-            const page = await this.call(`listing the multipart uploads below ${this.layout.archivesRoot}`, ({ s3, sdk }) => s3.send(new sdk.ListMultipartUploadsCommand({ Bucket: this.settings.bucket, Prefix: this.layout.archivesRoot, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker })));
+            const page = await this.call(`listing the multipart uploads below ${this.layout.archivesRoot}`, ({ s3, sdk }) => s3.send(new sdk.ListMultipartUploadsCommand({
+                Bucket: this.settings.bucket,
+                Prefix: this.layout.archivesRoot,
+                KeyMarker: keyMarker,
+                UploadIdMarker: uploadIdMarker
+            })));
             for (const upload of page.Uploads ?? []) {
                 const modified = upload.Initiated?.getTime() ?? 0;
                 if (upload.Key && upload.UploadId && modified < cutoff)
@@ -33405,7 +33456,13 @@ Options:
 Exit status: 0 when DEST holds the verified file, 1 when it could not be had (a wrong hash
 included), 2 for bad usage.`;
 async function fetch(argv) {
-    const options = { ..._args_js__WEBPACK_IMPORTED_MODULE_4__/* .COMMON_OPTIONS */ .DT, sha256: { type: 'string' }, output: { type: 'string', short: 'o' }, 'cache-dir': { type: 'string' }, config: { type: 'string' } };
+    const options = {
+        ..._args_js__WEBPACK_IMPORTED_MODULE_4__/* .COMMON_OPTIONS */ .DT,
+        sha256: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        'cache-dir': { type: 'string' },
+        config: { type: 'string' }
+    };
     const { values, positionals } = (0,_args_js__WEBPACK_IMPORTED_MODULE_4__/* .parseCommand */ .RM)('fetch', argv, options, true);
     if (values.help) {
         process.stdout.write(fetchUsage + '\n');
@@ -33453,7 +33510,12 @@ Options:
 
 Exit status: 0 when every selected file verified, 1 when one could not be had, 2 for bad usage.`;
 async function fetchModel(argv) {
-    const options = { ..._args_js__WEBPACK_IMPORTED_MODULE_4__/* .COMMON_OPTIONS */ .DT, pin: { type: 'string', multiple: true }, endpoint: { type: 'string' }, 'cache-dir': { type: 'string' } };
+    const options = {
+        ..._args_js__WEBPACK_IMPORTED_MODULE_4__/* .COMMON_OPTIONS */ .DT,
+        pin: { type: 'string', multiple: true },
+        endpoint: { type: 'string' },
+        'cache-dir': { type: 'string' }
+    };
     const { values, positionals } = (0,_args_js__WEBPACK_IMPORTED_MODULE_4__/* .parseCommand */ .RM)('fetch-model', argv, options, true);
     if (values.help) {
         process.stdout.write(fetchModelUsage + '\n');
@@ -33667,7 +33729,13 @@ ${_args_js__WEBPACK_IMPORTED_MODULE_0__/* .STORE_USAGE */ .UC}
   --json           print the result as JSON
   -h, --help       show this help`;
 async function prune(argv) {
-    const options = { ..._args_js__WEBPACK_IMPORTED_MODULE_0__/* .COMMON_OPTIONS */ .DT, ..._args_js__WEBPACK_IMPORTED_MODULE_0__/* .STORE_OPTIONS */ .n0, 'max-age': { type: 'string' }, 'max-size': { type: 'string' }, 'dry-run': { type: 'boolean' } };
+    const options = {
+        ..._args_js__WEBPACK_IMPORTED_MODULE_0__/* .COMMON_OPTIONS */ .DT,
+        ..._args_js__WEBPACK_IMPORTED_MODULE_0__/* .STORE_OPTIONS */ .n0,
+        'max-age': { type: 'string' },
+        'max-size': { type: 'string' },
+        'dry-run': { type: 'boolean' }
+    };
     const { values } = (0,_args_js__WEBPACK_IMPORTED_MODULE_0__/* .parseCommand */ .RM)('prune', argv, options);
     if (values.help) {
         process.stdout.write(usage + '\n');
@@ -33683,7 +33751,9 @@ async function prune(argv) {
         return _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .EXIT */ .dc.ok;
     }
     const verb = dryRun ? 'Would remove' : 'Removed';
-    const lines = [`${verb} ${result.entries.length} archive entr${result.entries.length === 1 ? 'y' : 'ies'} and ${result.files.length} in-place file(s): ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatBytes */ .z3)(result.bytes)}`];
+    const lines = [
+        `${verb} ${result.entries.length} archive entr${result.entries.length === 1 ? 'y' : 'ies'} and ${result.files.length} in-place file(s): ${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatBytes */ .z3)(result.bytes)}`
+    ];
     for (const entry of result.entries)
         lines.push(`  entry ${entry.key} (${(0,_report_format_js__WEBPACK_IMPORTED_MODULE_3__/* .formatBytes */ .z3)(entry.bytes)})`);
     for (const file of result.files.slice(0, 20))
@@ -33940,7 +34010,9 @@ class LibraryEnvironment {
     admits(next) {
         if (this.calls === 0)
             return true;
-        return this.mode === 'restore' && next.mode === 'restore' && next.names.every(name => (this.links.get(name.link)?.target ?? name.target) === name.target);
+        return (this.mode === 'restore' &&
+            next.mode === 'restore' &&
+            next.names.every(name => (this.links.get(name.link)?.target ?? name.target) === name.target));
     }
     /** Synchronous, so nothing else runs between the check that admitted a call and its links being there. */
     enter({ mode, spec, names }) {
@@ -34298,9 +34370,14 @@ const buildah = {
             // Lock files belong to the build that held them; a restored one would be a stale lock.
             exclude: ['buildah-cache-lockfile', 'buildah-cache-lockfiles'],
             notes: [
-                tool.version ? `${tool.name} ${tool.version} keeps cache mounts in ${dir}` : `neither buildah nor podman found; assuming the current layout ${dir}`
+                tool.version
+                    ? `${tool.name} ${tool.version} keeps cache mounts in ${dir}`
+                    : `neither buildah nor podman found; assuming the current layout ${dir}`
             ],
-            keyParts: [...(0,kind/* platformParts */.Y)(), { name: 'builder', value: `${tool.name}${tool.version ?? '-none'}`, source: `${tool.name} --version` }],
+            keyParts: [
+                ...(0,kind/* platformParts */.Y)(),
+                { name: 'builder', value: `${tool.name}${tool.version ?? '-none'}`, source: `${tool.name} --version` }
+            ],
             droppable: 0,
             ...(inPlaceDir === null ? {} : { inPlace: true, env: { [constants/* Env */.o9.TmpDir]: inPlaceDir } })
         };
@@ -34710,7 +34787,10 @@ async function gatherTrustFacts(config) {
  * answer (2.8 has no --json there): then trusted-users is read instead.
  */
 async function storeTrust() {
-    for (const command of [['store', 'info', '--json'], ['store', 'ping', '--json']]) {
+    for (const command of [
+        ['store', 'info', '--json'],
+        ['store', 'ping', '--json']
+    ]) {
         let parsed;
         try {
             parsed = JSON.parse(await nix(command));
@@ -34761,7 +34841,9 @@ function substituterAccepted(facts, url, publicKeys = []) {
         facts.trustedUsers.some(entry => entry === '*' || entry === facts.user || (entry.startsWith('@') && facts.groups.includes(entry.slice(1))));
     if (trustedUser)
         return true;
-    const signaturesPass = facts.requireSigs === false || new URL(url).searchParams.get('trusted') === '1' || publicKeys.every(key => facts.trustedPublicKeys?.includes(key));
+    const signaturesPass = facts.requireSigs === false ||
+        new URL(url).searchParams.get('trusted') === '1' ||
+        publicKeys.every(key => facts.trustedPublicKeys?.includes(key));
     return facts.trustedSubstituters.includes(url) && signaturesPass;
 }
 /** What a self-hosted runner's admin adds to the NixOS configuration so the daemon uses the cache. */
@@ -34818,7 +34900,9 @@ async function priorityOf(url) {
     if (info === null)
         return { url, priority: NIX_DEFAULT_PRIORITY, from: 'unread' };
     const announced = info.get('Priority')?.trim() ?? '';
-    return /^-?\d+$/.test(announced) ? { url, priority: Number(announced), from: 'nix-cache-info' } : { url, priority: NIX_DEFAULT_PRIORITY, from: 'unannounced' };
+    return /^-?\d+$/.test(announced)
+        ? { url, priority: Number(announced), from: 'nix-cache-info' }
+        : { url, priority: NIX_DEFAULT_PRIORITY, from: 'unannounced' };
 }
 /** The store's nix-cache-info: read from a file:// directory, fetched from an http(s) cache; null for other stores or on any fault. */
 async function fetchCacheInfo(url) {
@@ -34830,7 +34914,9 @@ async function fetchCacheInfo(url) {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
         return null;
     try {
-        const response = await fetch(`${url.split('?')[0].replace(/\/+$/, '')}/nix-cache-info`, { signal: AbortSignal.timeout(CACHE_INFO_TIMEOUT_MS) });
+        const response = await fetch(`${url.split('?')[0].replace(/\/+$/, '')}/nix-cache-info`, {
+            signal: AbortSignal.timeout(CACHE_INFO_TIMEOUT_MS)
+        });
         return response.ok ? parseCacheInfo(await response.text()) : null;
     }
     catch {
@@ -34938,7 +35024,11 @@ function splitKey(key) {
 
 async function listValidPaths() {
     const out = await nix(['path-info', '--all']);
-    return out.split('\n').map(line => line.trim()).filter(Boolean).sort();
+    return out
+        .split('\n')
+        .map(line => line.trim())
+        .filter(Boolean)
+        .sort();
 }
 async function writePathList(file, paths) {
     await (0,atomic/* writeFileAtomic */.Zf)(file, paths.join('\n') + '\n');
@@ -35095,10 +35185,20 @@ async function checkCache(dir, storeDir, trustedKeys, trusted, requireSigs = tru
         listing.entries.delete(name.slice(0, -'.narinfo'.length));
         await promises_.rm(external_node_path_.join(dir, name), { force: true });
     }
-    const problems = broken.length > 0 ? [`removed ${broken.length} corrupt narinfo file(s) from the restored cache (first: ${broken[0]}); Nix fetches or builds those paths instead.`] : [];
+    const problems = broken.length > 0
+        ? [
+            `removed ${broken.length} corrupt narinfo file(s) from the restored cache (first: ${broken[0]}); Nix fetches or builds those paths instead.`
+        ]
+        : [];
     const entries = [...listing.entries.values()];
-    const unchecked = trusted ? ' (nix-trusted: signatures not checked)' : !requireSigs ? ' (require-sigs = false: Nix takes them unsigned)' : '';
-    const accepted = unchecked ? entries : entries.filter(e => e.sigs.some(sig => trustedKeys.some(key => verifySignature(fingerprintOf(e, storeDir), sig, key))));
+    const unchecked = trusted
+        ? ' (nix-trusted: signatures not checked)'
+        : !requireSigs
+            ? ' (require-sigs = false: Nix takes them unsigned)'
+            : '';
+    const accepted = unchecked
+        ? entries
+        : entries.filter(e => e.sigs.some(sig => trustedKeys.some(key => verifySignature(fingerprintOf(e, storeDir), sig, key))));
     const notes = [`Restored binary cache: ${entries.length} store paths, ${accepted.length} usable${unchecked}.`];
     if (entries.length > 0 && accepted.length === 0)
         problems.push(signatureProblem(entries, trustedKeys));
@@ -35161,7 +35261,12 @@ async function tracePaths(added, stores) {
         if (info.ultimate)
             return { info, origin: 'built', store: null, fileSize: 0 };
         if (offer)
-            return { info, origin: offer.store.accepted ? 'fromCache' : 'fromUpstream', store: offer.store.url, fileSize: offer.info.downloadSize ?? offer.info.narSize };
+            return {
+                info,
+                origin: offer.store.accepted ? 'fromCache' : 'fromUpstream',
+                store: offer.store.url,
+                fileSize: offer.info.downloadSize ?? offer.info.narSize
+            };
         if (info.ca !== null && info.signatures.length === 0)
             return { info, origin: 'built', store: null, fileSize: 0 };
         return { info, origin: 'fromUpstream', store: null, fileSize: info.narSize };
@@ -35440,7 +35545,9 @@ function readComposeServices(file) {
     if (typeof services !== 'object' || services === null || Array.isArray(services)) {
         throw new Error(`${file} has no 'services:' mapping; it is not a compose file`);
     }
-    const project = external_node_path_.basename(external_node_path_.dirname(external_node_path_.resolve(file))).toLowerCase().replace(/[^-_a-z0-9]/g, '');
+    const project = external_node_path_.basename(external_node_path_.dirname(external_node_path_.resolve(file)))
+        .toLowerCase()
+        .replace(/[^-_a-z0-9]/g, '');
     const built = Object.entries(services)
         .filter(([, service]) => service?.build !== undefined)
         .map(([name, service]) => {
@@ -35603,7 +35710,20 @@ class BuildLog {
         this.stageSteps = new Map();
         this.stageNames = new Set();
         this.lastStep = null;
-        const build = { image, steps: 0, reused: 0, pulled: 0, baseImages: [], stepImages: [], imageId: null, exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now };
+        const build = {
+            image,
+            steps: 0,
+            reused: 0,
+            pulled: 0,
+            baseImages: [],
+            stepImages: [],
+            imageId: null,
+            exitCode: null,
+            failedStep: null,
+            error: null,
+            startedAt: now,
+            endedAt: now
+        };
         this.builds.push(build);
         return build;
     }
@@ -35653,7 +35773,9 @@ async function composeBuild(compose, cacheFlags, env, onImage) {
     const log = new BuildLog();
     let lastError = null;
     let exitCode = 0;
-    const buildArgs = [...cacheFlags, ...(compose.isolation ? [`--isolation=${compose.isolation}`] : []), compose.buildArgs].filter(Boolean).join(' ');
+    const buildArgs = [...cacheFlags, ...(compose.isolation ? [`--isolation=${compose.isolation}`] : []), compose.buildArgs]
+        .filter(Boolean)
+        .join(' ');
     for (const service of servicesToBuild(compose)) {
         onImage(service.image);
         const build = log.begin(service.image);
@@ -35796,7 +35918,10 @@ async function uncompressedSize(ref, env) {
 /** IDs of every image in podman's storage. */
 async function localImageIds(env) {
     const listed = await podman(['images', '--all', '--quiet', '--no-trunc'], env);
-    return new Set(listed.stdout.split('\n').map(line => line.trim().replace(/^sha256:/, '')).filter(Boolean));
+    return new Set(listed.stdout
+        .split('\n')
+        .map(line => line.trim().replace(/^sha256:/, ''))
+        .filter(Boolean));
 }
 
 ;// CONCATENATED MODULE: ./src/podman/registries-conf.ts
@@ -35960,7 +36085,10 @@ class OciLayout {
     }
     tags(repository) {
         const prefix = `${repository}:`;
-        return this.index.manifests.map(m => m.annotations[REF_NAME]).filter(n => n.startsWith(prefix)).map(n => n.slice(prefix.length));
+        return this.index.manifests
+            .map(m => m.annotations[REF_NAME])
+            .filter(n => n.startsWith(prefix))
+            .map(n => n.slice(prefix.length));
     }
     refNames() {
         return this.index.manifests.map(m => m.annotations[REF_NAME]);
@@ -36395,7 +36523,9 @@ async function buildWithCache(build, entry, mode) {
         bridge = await registry.start();
     }
     catch (error) {
-        throw new Error(`the layer cache in ${build.dir} could not be served on 127.0.0.1 (${(0,errors/* stringifyError */.M)(error)}); the build was not run`, { cause: error });
+        throw new Error(`the layer cache in ${build.dir} could not be served on 127.0.0.1 (${(0,errors/* stringifyError */.M)(error)}); the build was not run`, {
+            cause: error
+        });
     }
     const confDir = await promises_.mkdtemp(external_node_path_.join((0,temp/* runnerTemp */.X)(), 'qdc-podman-'));
     try {
@@ -36501,7 +36631,9 @@ const podman_podman = {
             keyParts: [...(0,kind/* platformParts */.Y)(), { name: 'podman', value: `podman${version ?? '-none'}`, source: 'podman --version' }],
             droppable: 0,
             inPlace: inPlaceDir !== null,
-            data: { services: config.podman.composeFile ? composeServices(config.podman.composeFile, config.podman.composeServices) : [] }
+            data: {
+                services: config.podman.composeFile ? composeServices(config.podman.composeFile, config.podman.composeServices) : []
+            }
         };
     },
     // The build reads the buildah kind's cache mounts (pip inside RUN --mount=type=cache): those must be in place.
@@ -36511,7 +36643,14 @@ const podman_podman = {
         if (!composeFile)
             return;
         const { services } = plan.data;
-        await buildWithLayerCache({ ...config.podman, dir: plan.spec.parts[0].path, composeFile, services, workspace: config.workspace, idleTimeoutMs: config.transfer.idleTimeoutMs }, entry);
+        await buildWithLayerCache({
+            ...config.podman,
+            dir: plan.spec.parts[0].path,
+            composeFile,
+            services,
+            workspace: config.workspace,
+            idleTimeoutMs: config.transfer.idleTimeoutMs
+        }, entry);
     },
     account(entry) {
         const services = servicesOf(entry);
@@ -37016,7 +37155,14 @@ function branchOfRun() {
 }
 function historyKey(keyPrefix, branch) {
     const slug = (text) => text.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100);
-    return [keyPrefix, 'history', 'v1', slug(process.env.GITHUB_WORKFLOW || 'workflow'), slug(process.env.GITHUB_JOB || 'job'), slug(branch)].join('-');
+    return [
+        keyPrefix,
+        'history',
+        'v1',
+        slug(process.env.GITHUB_WORKFLOW || 'workflow'),
+        slug(process.env.GITHUB_JOB || 'job'),
+        slug(branch)
+    ].join('-');
 }
 /** A branch's runs, oldest first; [] when it has none yet. */
 async function readHistory(documents, key) {
@@ -37109,7 +37255,13 @@ function payoffs(entries, historyBandwidth, assumedBandwidth) {
     const jobBandwidth = bandwidthOf(entries.flatMap(e => (e.fetched ? [e.fetched] : [])));
     return entries.map(entry => {
         const own = entry.fetched ? bandwidthOf([entry.fetched]) : null;
-        const [bandwidth, bandwidthSource] = own !== null ? [own, 'measured'] : jobBandwidth !== null ? [jobBandwidth, 'measured'] : historyBandwidth !== null ? [historyBandwidth, 'history'] : [assumedBandwidth, 'assumed'];
+        const [bandwidth, bandwidthSource] = own !== null
+            ? [own, 'measured']
+            : jobBandwidth !== null
+                ? [jobBandwidth, 'measured']
+                : historyBandwidth !== null
+                    ? [historyBandwidth, 'history']
+                    : [assumedBandwidth, 'assumed'];
         const missMs = (entry.reusedBytes / bandwidth) * 1000;
         return {
             kind: entry.kind,
@@ -37146,7 +37298,9 @@ function pullRequestOfRun(env = process.env) {
     if (!['pull_request', 'pull_request_target'].includes(env.GITHUB_EVENT_NAME ?? '') || !env.GITHUB_REPOSITORY)
         return null;
     const number = pullRequestNumber(env);
-    return number === null ? null : { api: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''), repository: env.GITHUB_REPOSITORY, number };
+    return number === null
+        ? null
+        : { api: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''), repository: env.GITHUB_REPOSITORY, number };
 }
 function pullRequestNumber(env) {
     if (env.GITHUB_EVENT_PATH) {
@@ -37220,7 +37374,14 @@ function buildReport(report) {
         version: 2,
         caches: entries.map(cacheFigures),
         totals: { downloadedBytes, reusedBytes, uploadedBytes, reusedPercent },
-        budget: report.budget ? { exceeded: report.budget.exceeded, maxDownloaded: report.budget.maxDownloaded, maxDownloadedPerKind: report.budget.maxDownloadedPerKind, breaches: report.budget.breaches } : null,
+        budget: report.budget
+            ? {
+                exceeded: report.budget.exceeded,
+                maxDownloaded: report.budget.maxDownloaded,
+                maxDownloadedPerKind: report.budget.maxDownloadedPerKind,
+                breaches: report.budget.breaches
+            }
+            : null,
         baseline: baseline && {
             branch: baseline.branch,
             runs: baseline.runs.length,
@@ -37336,7 +37497,9 @@ function renderTransfers(entries) {
 }
 function renderRow(e) {
     const matched = e.matchedKey ? `\`${(0,format/* escapeCell */.kq)(e.matchedKey)}\`` : '—';
-    const restored = e.restoredArchiveBytes !== null && e.restoredBytes > 0 ? `${(0,format/* formatBytes */.z3)(e.restoredBytes)} (${(0,format/* formatBytes */.z3)(e.restoredArchiveBytes)} archive)` : (0,format/* formatBytes */.z3)(e.restoredBytes);
+    const restored = e.restoredArchiveBytes !== null && e.restoredBytes > 0
+        ? `${(0,format/* formatBytes */.z3)(e.restoredBytes)} (${(0,format/* formatBytes */.z3)(e.restoredArchiveBytes)} archive)`
+        : (0,format/* formatBytes */.z3)(e.restoredBytes);
     return `| ${e.kind} | ${HIT_LABELS[e.hit]} | ${matched} | ${restored} | ${(0,format/* formatBytes */.z3)(e.downloadedBytes)} | ${(0,format/* formatBytes */.z3)(e.reusedBytes)} | ${(0,format/* formatBytes */.z3)(e.uploadedBytes)} | ${SAVE_LABELS[e.saved]} | ${(0,format/* formatDuration */.a3)(e.restoreMs + e.saveMs)} |`;
 }
 function renderBudget(budget) {
@@ -37425,12 +37588,12 @@ async function publish(report, settings) {
 async function commentOnPullRequest(markdown) {
     const target = pullRequestOfRun();
     if (target === null) {
-        core/* info */.pq('pr-comment: this run is not a pull request\'s; no comment.');
+        core/* info */.pq("pr-comment: this run is not a pull request's; no comment.");
         return;
     }
     const token = core/* getInput */.V4(constants/* Inputs */.G0.GithubToken).trim() || process.env.GITHUB_TOKEN || '';
     if (!token)
-        return void core/* warning */.$e('pr-comment: no github-token; set it (the job\'s own token, with pull-requests: write) to comment');
+        return void core/* warning */.$e("pr-comment: no github-token; set it (the job's own token, with pull-requests: write) to comment");
     core/* setSecret */.Pq(token);
     try {
         core/* info */.pq(`pr-comment: ${await postStickyComment(target, token, markdown)} the comment on #${target.number}`);
@@ -37549,7 +37712,12 @@ async function runPost() {
             const kind = kindNamed(plan.kind);
             const entry = run.entries[index];
             await kind.beforeSave?.({ config: run.config, plan, entry, mode: run.mode, snapshotDir: run.snapshotDir });
-            const context = { backend: backendForPlan(plan, backend, run.config.local.dir), mode: run.mode, save: run.config.save, snapshotDir: run.snapshotDir };
+            const context = {
+                backend: backendForPlan(plan, backend, run.config.local.dir),
+                mode: run.mode,
+                save: run.config.save,
+                snapshotDir: run.snapshotDir
+            };
             await core/* group */.Os(`Save ${plan.kind}`, () => saveOne(plan, entry, run.fingerprints[plan.kind], context));
         }
         await releaseLeases(run.leases);
@@ -37702,10 +37870,21 @@ async function wrap(prepared, command, files, filter, json) {
 }
 function runnerFiles() {
     const dir = external_node_fs_.mkdtempSync(external_node_path_.join(external_node_os_.tmpdir(), 'qdc-run-'));
-    const files = { dir, state: external_node_path_.join(dir, 'state'), env: external_node_path_.join(dir, 'env'), output: external_node_path_.join(dir, 'output'), summary: external_node_path_.join(dir, 'summary.md') };
+    const files = {
+        dir,
+        state: external_node_path_.join(dir, 'state'),
+        env: external_node_path_.join(dir, 'env'),
+        output: external_node_path_.join(dir, 'output'),
+        summary: external_node_path_.join(dir, 'summary.md')
+    };
     for (const file of [files.state, files.env, files.output, files.summary])
         external_node_fs_.writeFileSync(file, '');
-    Object.assign(process.env, { GITHUB_STATE: files.state, GITHUB_ENV: files.env, GITHUB_OUTPUT: files.output, GITHUB_STEP_SUMMARY: files.summary });
+    Object.assign(process.env, {
+        GITHUB_STATE: files.state,
+        GITHUB_ENV: files.env,
+        GITHUB_OUTPUT: files.output,
+        GITHUB_STEP_SUMMARY: files.summary
+    });
     process.env.RUNNER_TEMP ||= dir;
     // The lease on in-place caches lasts as long as this process (inplace/lease.ts).
     process.env[constants/* Env */.o9.LeasePid] = String(process.pid);
@@ -37823,7 +38002,10 @@ async function stats(argv) {
     }
     for (const row of rows) {
         const backend = row.store === 'archive' ? (localDir === null ? 's3' : 'local') : 'in-place';
-        row.recentHits = history.filter(line => line.kind === row.kind && line.backend === backend).slice(-RECENT_RUNS).map(line => line.hit);
+        row.recentHits = history
+            .filter(line => line.kind === row.kind && line.backend === backend)
+            .slice(-RECENT_RUNS)
+            .map(line => line.hit);
     }
     rows.sort((a, b) => (a.kind === b.kind ? a.store.localeCompare(b.store) : a.kind.localeCompare(b.kind)));
     if (values.json) {
@@ -37854,7 +38036,10 @@ function printTable(root, rows, runs) {
         ])
     ];
     const widths = table[0].map((_, c) => Math.max(...table.map(row => (0,_terminal_js__WEBPACK_IMPORTED_MODULE_7__/* .displayWidth */ .F1)(row[c]))));
-    const render = (row) => row.map((cell, c) => cell + ' '.repeat(widths[c] - (0,_terminal_js__WEBPACK_IMPORTED_MODULE_7__/* .displayWidth */ .F1)(cell))).join('  ').trimEnd();
+    const render = (row) => row
+        .map((cell, c) => cell + ' '.repeat(widths[c] - (0,_terminal_js__WEBPACK_IMPORTED_MODULE_7__/* .displayWidth */ .F1)(cell)))
+        .join('  ')
+        .trimEnd();
     lines.push(style.bold(render(table[0])), ...table.slice(1).map(render));
     process.stdout.write(lines.join('\n') + '\n');
 }
@@ -38092,7 +38277,10 @@ function renderMarkdown(markdown, style) {
     return out.join('\n');
 }
 function inline(text, style) {
-    return text.replace(/\*\*(.+?)\*\*/g, (_, inner) => style.bold(inner)).replace(/`([^`]*)`/g, '$1').replace(/\\\|/g, '|');
+    return text
+        .replace(/\*\*(.+?)\*\*/g, (_, inner) => style.bold(inner))
+        .replace(/`([^`]*)`/g, '$1')
+        .replace(/\\\|/g, '|');
 }
 function renderTable(rows, style) {
     const cells = rows.filter(row => !/^\|(\s*:?-+:?\s*\|)+\s*$/.test(row)).map(splitRow);
@@ -38103,14 +38291,25 @@ function renderTable(rows, style) {
         const gap = ' '.repeat(widths[c] - displayWidth(text));
         return alignRight[c] ? gap + text : text + gap;
     };
-    const rendered = cells.map(row => row.map((cell, c) => pad(cell, c)).join('  ').trimEnd());
+    const rendered = cells.map(row => row
+        .map((cell, c) => pad(cell, c))
+        .join('  ')
+        .trimEnd());
     const rule = style.dim(widths.map(w => '─'.repeat(w)).join('  '));
     return [style.bold(rendered[0]), rule, ...rendered.slice(1)];
 }
 /** Cells of `| a | b \| c |`, inline Markdown removed. */
 function splitRow(row) {
-    const cells = row.trim().replace(/^\|/, '').replace(/\|$/, '').split(/(?<!\\)\|/);
-    return cells.map(cell => cell.trim().replace(/\*\*(.+?)\*\*/g, '$1').replace(/`([^`]*)`/g, '$1').replace(/\\\|/g, '|'));
+    const cells = row
+        .trim()
+        .replace(/^\|/, '')
+        .replace(/\|$/, '')
+        .split(/(?<!\\)\|/);
+    return cells.map(cell => cell
+        .trim()
+        .replace(/\*\*(.+?)\*\*/g, '$1')
+        .replace(/`([^`]*)`/g, '$1')
+        .replace(/\\\|/g, '|'));
 }
 /** Columns a terminal gives the text: emoji take two, variation selectors none. */
 function displayWidth(text) {
@@ -38271,7 +38470,9 @@ async function verify(argv) {
     }
     const kind = (0,store/* kindArgument */.AX)('verify', positionals);
     const opened = (0,store/* openStore */.Ch)(values);
-    const endpoint = values.endpoint === undefined ? (0,hub/* hubEndpoint */.Z)(constants/* Inputs */.G0.HfEndpoint, opened.inputs[constants/* Inputs */.G0.HfEndpoint]) : (0,args/* hubEndpointFlag */.Le)('--endpoint', values.endpoint);
+    const endpoint = values.endpoint === undefined
+        ? (0,hub/* hubEndpoint */.Z)(constants/* Inputs */.G0.HfEndpoint, opened.inputs[constants/* Inputs */.G0.HfEndpoint])
+        : (0,args/* hubEndpointFlag */.Le)('--endpoint', values.endpoint);
     const wanted = (candidate) => kind === undefined || candidate === kind;
     const checks = (await gatherChecks(opened, endpoint, wanted)).filter(check => wanted(check.kind));
     const findings = await runChecks(checks, values.repair ?? false);
@@ -38338,7 +38539,10 @@ function hubCheck(blob, hubDir, endpoint) {
             const user = users[0];
             await (0,download/* downloadRepo */.T)({ repo: user.repo, globs: user.paths.map(escapeGlob) }, { endpoint, cacheDir: hubDir, token });
             const problem = await (0,digest/* fileProblem */.Wj)(blob.file, blob.size, blob.digest);
-            return { note: `downloaded again from ${endpoint} (${user.repo} ${user.paths.join(', ')})${problem ? `, still corrupt: ${problem}` : ''}`, fixed: problem === null };
+            return {
+                note: `downloaded again from ${endpoint} (${user.repo} ${user.paths.join(', ')})${problem ? `, still corrupt: ${problem}` : ''}`,
+                fixed: problem === null
+            };
         }
     };
 }
@@ -38867,7 +39071,18 @@ function getList(name, separators) {
         .map(item => item.trim())
         .filter(item => item !== '' && !item.startsWith('#'));
 }
-const SIZE_UNITS = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4 };
+const SIZE_UNITS = {
+    '': 1,
+    b: 1,
+    k: 1024,
+    kb: 1024,
+    m: 1024 ** 2,
+    mb: 1024 ** 2,
+    g: 1024 ** 3,
+    gb: 1024 ** 3,
+    t: 1024 ** 4,
+    tb: 1024 ** 4
+};
 /** Parses `500M`, `50G`, `1.5GiB`, `1024` (bytes); null when unset. */
 function parseSize(name, raw) {
     const match = /^(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)$/i.exec(raw.trim());
@@ -39307,7 +39522,15 @@ function storedPath(storeDir, sha256) {
 async function downloadInto(storeDir, url, sha256, onProgress, settings = {}) {
     const stored = storedPath(storeDir, sha256);
     await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.rm)(stored, { force: true });
-    await (0,_verified_download_js__WEBPACK_IMPORTED_MODULE_6__/* .downloadVerified */ .nz)({ url, credentials: { origin: new URL(url).origin }, destination: stored, digest: { sha256 }, onProgress, progressIntervalMs: 200, ...settings });
+    await (0,_verified_download_js__WEBPACK_IMPORTED_MODULE_6__/* .downloadVerified */ .nz)({
+        url,
+        credentials: { origin: new URL(url).origin },
+        destination: stored,
+        digest: { sha256 },
+        onProgress,
+        progressIntervalMs: 200,
+        ...settings
+    });
     if (new URL(url).search === '')
         await (0,_util_atomic_js__WEBPACK_IMPORTED_MODULE_4__/* .writeFileAtomicIfChanged */ .eS)(sourceFile(storeDir, sha256), url + '\n');
 }
@@ -39633,7 +39856,9 @@ function explainHubError(error, ref, hub, file) {
                 ? `${name} is gated and the hf-token is not approved for it; request access at ${hub.endpoint}/${name}`
                 : `${name} is gated: accept its terms at ${hub.endpoint}/${name} and pass an approved hf-token`);
         case 'RepoNotFound':
-            return new Error(authed ? `${name} does not exist, or the hf-token cannot read it` : `${name} does not exist, or is private (pass an hf-token that can read it)`);
+            return new Error(authed
+                ? `${name} does not exist, or the hf-token cannot read it`
+                : `${name} does not exist, or is private (pass an hf-token that can read it)`);
     }
     if (error.status === 401)
         return new Error(`the Hub rejected the hf-token (invalid or expired) while reading ${name}`);
@@ -39849,7 +40074,15 @@ async function downloadRepo(request, options) {
     const commit = await resolveCommit(hub, ref);
     const listing = await fileListing(hub, ref, cache, commit);
     const plan = planFiles(ref, listing, request);
-    const result = { repo: (0,repo/* displayName */.QC)(ref), revision: ref.revision, commit, snapshot: cache.snapshot(commit), files: [], bytesDownloaded: 0, bytesReused: 0 };
+    const result = {
+        repo: (0,repo/* displayName */.QC)(ref),
+        revision: ref.revision,
+        commit,
+        snapshot: cache.snapshot(commit),
+        files: [],
+        bytesDownloaded: 0,
+        bytesReused: 0
+    };
     const fetchOne = async (file) => {
         const { source, bytes } = await ensureFile({ hub, ref, cache, commit, file, options });
         result.files.push({ repo: result.repo, path: file.path, size: file.size, digest: (0,digest/* describeDigest */.WG)(file.digest), source, verified: true });
@@ -40574,7 +40807,10 @@ class Transfer {
             for (let span = queue.shift(); span !== undefined; span = queue.shift())
                 await this.fetchSpan(span, 'ranges');
         };
-        const loops = [connection({ span: first, answer }), ...Array.from({ length: Math.min(connections, queue.length + 1) - 1 }, () => connection())];
+        const loops = [
+            connection({ span: first, answer }),
+            ...Array.from({ length: Math.min(connections, queue.length + 1) - 1 }, () => connection())
+        ];
         const failure = await this.firstFailure(loops);
         if (failure === undefined)
             return 'complete';
@@ -41089,7 +41325,9 @@ const huggingface = {
             exclude: ['token', 'stored_tokens', '.locks', '*.incomplete'],
             notes: [`hub cache from ${found.source}`],
             // The models asked for name the entry; any other hub cache entry is still a useful partial hit.
-            keyParts: models.length === 0 ? [] : [{ name: 'models', value: (0,_plan_hash_files_js__WEBPACK_IMPORTED_MODULE_6__/* .shortHash */ .B)(JSON.stringify(models)), source: models.map(m => m.repo).join(', ') }],
+            keyParts: models.length === 0
+                ? []
+                : [{ name: 'models', value: (0,_plan_hash_files_js__WEBPACK_IMPORTED_MODULE_6__/* .shortHash */ .B)(JSON.stringify(models)), source: models.map(m => m.repo).join(', ') }],
             droppable: models.length === 0 ? 0 : 1,
             inPlace: inPlaceDir !== null,
             // Later steps (transformers, huggingface_hub) read the same cache, offline if asked.
@@ -41251,7 +41489,10 @@ function readdirOrEmpty(dir) {
 }
 /** tar's --exclude wildcards as used by kinds: `*` and `?` within a name. */
 function globToRegExp(glob) {
-    const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const body = glob
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.');
     return new RegExp(`^${body}$`);
 }
 function totalBytes(snapshot) {

@@ -181,7 +181,18 @@ function getList(name, separators) {
         .map(item => item.trim())
         .filter(item => item !== '' && !item.startsWith('#'));
 }
-const SIZE_UNITS = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4 };
+const SIZE_UNITS = {
+    '': 1,
+    b: 1,
+    k: 1024,
+    kb: 1024,
+    m: 1024 ** 2,
+    mb: 1024 ** 2,
+    g: 1024 ** 3,
+    gb: 1024 ** 3,
+    t: 1024 ** 4,
+    tb: 1024 ** 4
+};
 /** Parses `500M`, `50G`, `1.5GiB`, `1024` (bytes); null when unset. */
 function parseSize(name, raw) {
     const match = /^(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)$/i.exec(raw.trim());
@@ -1700,7 +1711,10 @@ class Transfer {
             for (let span = queue.shift(); span !== undefined; span = queue.shift())
                 await this.fetchSpan(span, 'ranges');
         };
-        const loops = [connection({ span: first, answer }), ...Array.from({ length: Math.min(connections, queue.length + 1) - 1 }, () => connection())];
+        const loops = [
+            connection({ span: first, answer }),
+            ...Array.from({ length: Math.min(connections, queue.length + 1) - 1 }, () => connection())
+        ];
         const failure = await this.firstFailure(loops);
         if (failure === undefined)
             return 'complete';
@@ -2610,7 +2624,9 @@ class LibraryEnvironment {
     admits(next) {
         if (this.calls === 0)
             return true;
-        return this.mode === 'restore' && next.mode === 'restore' && next.names.every(name => (this.links.get(name.link)?.target ?? name.target) === name.target);
+        return (this.mode === 'restore' &&
+            next.mode === 'restore' &&
+            next.names.every(name => (this.links.get(name.link)?.target ?? name.target) === name.target));
     }
     /** Synchronous, so nothing else runs between the check that admitted a call and its links being there. */
     enter({ mode, spec, names }) {
@@ -2801,7 +2817,16 @@ async function pathKind(target) {
 /** A directory's members are `./...` relative to it; a file is archived from its parent under its own name. */
 function tarCreateArgs(target, kind, exclude) {
     const [directory, member] = kind === 'tree' ? [target, '.'] : [external_node_path_.dirname(target), external_node_path_.basename(target)];
-    return ['--format=gnu', '--use-compress-program=zstd -T0', '-cf', '-', ...exclude.map(pattern => `--exclude=${pattern}`), '-C', directory, member];
+    return [
+        '--format=gnu',
+        '--use-compress-program=zstd -T0',
+        '-cf',
+        '-',
+        ...exclude.map(pattern => `--exclude=${pattern}`),
+        '-C',
+        directory,
+        member
+    ];
 }
 /** Starts tar with `tarArgs` (from tarCreateArgs): the stores write, hash or upload its output as it comes. */
 function tarOutput(tarArgs) {
@@ -3215,12 +3240,23 @@ function historyFile(storeRoot) {
  * a rare rewrite and may drop a line a concurrent job appended at that moment; it is history, not data.
  */
 async function appendHistory(storeRoot, entries, now = Date.now()) {
-    const lines = entries.map(e => JSON.stringify({ time: now, kind: e.kind, backend: e.backend, hit: e.hit, downloadedBytes: e.downloadedBytes, reusedBytes: e.reusedBytes, saved: e.saved }));
+    const lines = entries.map(e => JSON.stringify({
+        time: now,
+        kind: e.kind,
+        backend: e.backend,
+        hit: e.hit,
+        downloadedBytes: e.downloadedBytes,
+        reusedBytes: e.reusedBytes,
+        saved: e.saved
+    }));
     await promises_.mkdir(storeRoot, { recursive: true });
     await promises_.appendFile(historyFile(storeRoot), lines.map(line => line + '\n').join(''));
     const all = await readHistory(storeRoot);
     if (all.length > MAX_LINES) {
-        await writeFileAtomic(historyFile(storeRoot), all.slice(-MAX_LINES / 2).map(line => JSON.stringify(line) + '\n').join(''));
+        await writeFileAtomic(historyFile(storeRoot), all
+            .slice(-MAX_LINES / 2)
+            .map(line => JSON.stringify(line) + '\n')
+            .join(''));
     }
 }
 /** Oldest first; lines that do not parse (a torn write after a crash) are skipped. */
@@ -3420,7 +3456,10 @@ function readdirOrEmpty(dir) {
 }
 /** tar's --exclude wildcards as used by kinds: `*` and `?` within a name. */
 function globToRegExp(glob) {
-    const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const body = glob
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.');
     return new RegExp(`^${body}$`);
 }
 function totalBytes(snapshot) {
@@ -3513,7 +3552,10 @@ async function pruneStore(store, storeRoot, options, now) {
         }
         return await store.withPruneLock(async () => {
             const entries = await store.listEntries();
-            const items = [...entries.map(entry => ({ lastUsed: entry.lastUsed, bytes: entry.bytes, entry })), ...files.map(file => ({ lastUsed: file.lastUsed, bytes: file.bytes, file }))];
+            const items = [
+                ...entries.map(entry => ({ lastUsed: entry.lastUsed, bytes: entry.bytes, entry })),
+                ...files.map(file => ({ lastUsed: file.lastUsed, bytes: file.bytes, file }))
+            ];
             const doomed = chooseToPrune(items, options, now, pinnedBytes);
             const doomedEntries = doomed.flatMap(item => ('entry' in item ? [item.entry] : []));
             const doomedIds = new Set(doomedEntries.map(entryId));
@@ -3523,7 +3565,10 @@ async function pruneStore(store, storeRoot, options, now) {
             const removed = doomedEntries.filter(entry => gone.has(entryId(entry)));
             if (!options.dryRun)
                 await removeFiles(doomedFiles, storeRoot);
-            const orphans = [...(await store.sweepOrphans(options.dryRun ?? false)), ...(await store.sweepDocuments(options.maxAgeMs, options.dryRun ?? false))];
+            const orphans = [
+                ...(await store.sweepOrphans(options.dryRun ?? false)),
+                ...(await store.sweepDocuments(options.maxAgeMs, options.dryRun ?? false))
+            ];
             const freed = sum(removed) + sum(doomedFiles);
             return {
                 entries: removed,
@@ -4162,7 +4207,17 @@ class S3Fault extends Error {
 /** Stall errors of the SDK's socket timeout, and our own watchdog's. */
 const STALL = /timed out after \d+ ?ms|of inactivity|TimeoutError|no bytes? for \d/i;
 const CONNECTION = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE|ECONNABORTED|socket hang up|premature close|aborted|other side closed/i;
-const CONNECTION_CODES = ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE'];
+const CONNECTION_CODES = [
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ENOTFOUND',
+    'EAI_AGAIN',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'EPIPE',
+    'ECONNABORTED',
+    'ERR_STREAM_PREMATURE_CLOSE'
+];
 function statusOf(error) {
     return error?.$metadata?.httpStatusCode;
 }
@@ -4695,7 +4750,9 @@ class S3Layout {
     /** Why the store cannot hold `key`, or null: S3 names are at most 1024 bytes. */
     keyProblem(key) {
         const longest = Buffer.byteLength(this.prefix) + encodeKey(key).length + ARCHIVE_OVERHEAD;
-        return longest > MAX_NAME_BYTES ? `the key is too long for an S3 object name once encoded (${longest} of at most ${MAX_NAME_BYTES} bytes)` : null;
+        return longest > MAX_NAME_BYTES
+            ? `the key is too long for an S3 object name once encoded (${longest} of at most ${MAX_NAME_BYTES} bytes)`
+            : null;
     }
     parseManifest(name) {
         return this.parseEntry(name, this.manifestsRoot);
@@ -4962,7 +5019,10 @@ class S3Store {
             for (const { entry } of doomed)
                 if (options.dryRun || (await this.removeEntry(entry)))
                     removed.push(infoOf(entry));
-            const orphans = [...(await this.sweepOrphans(options.dryRun ?? false, stored)), ...(await this.sweepDocuments(options.maxAgeMs, options.dryRun ?? false))];
+            const orphans = [
+                ...(await this.sweepOrphans(options.dryRun ?? false, stored)),
+                ...(await this.sweepDocuments(options.maxAgeMs, options.dryRun ?? false))
+            ];
             const freed = removed.reduce((sum, entry) => sum + entry.bytes, 0);
             return {
                 entries: removed,
@@ -4988,7 +5048,9 @@ class S3Store {
     async verifyEntries(wanted = () => true) {
         return this.named(async () => {
             const { entries, unreadable } = await this.storedEntries();
-            const checks = unreadable.filter(bad => wanted({ key: bad.object.name })).map(bad => ({ key: bad.object.name, bytes: 0, problem: bad.problem }));
+            const checks = unreadable
+                .filter(bad => wanted({ key: bad.object.name }))
+                .map(bad => ({ key: bad.object.name, bytes: 0, problem: bad.problem }));
             for (const { meta } of entries) {
                 if (wanted(meta))
                     checks.push({ key: meta.key, kind: meta.kind, bytes: entryBytes(meta), problem: await this.archivesProblem(meta) });
@@ -5222,7 +5284,10 @@ class S3Store {
         const uploads = await this.staleUploads(now - STALE_UPLOAD_AGE_MS);
         if (!dryRun)
             await forEachLimited(uploads, SMALL_CALLS, upload => this.abortUpload(upload.name, upload.uploadId));
-        return [...orphans, ...uploads.map(upload => ({ name: `${upload.name} (unfinished multipart upload)`, size: 0, modified: upload.modified }))];
+        return [
+            ...orphans,
+            ...uploads.map(upload => ({ name: `${upload.name} (unfinished multipart upload)`, size: 0, modified: upload.modified }))
+        ];
     }
     /** Documents nobody wrote for longer than maxAgeMs: the history of a branch that is gone. */
     async sweepDocuments(maxAgeMs, dryRun) {
@@ -5363,7 +5428,12 @@ class S3Store {
         let keyMarker;
         let uploadIdMarker;
         do {
-            const page = await this.call(`listing the multipart uploads below ${this.layout.archivesRoot}`, ({ s3, sdk }) => s3.send(new sdk.ListMultipartUploadsCommand({ Bucket: this.settings.bucket, Prefix: this.layout.archivesRoot, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker })));
+            const page = await this.call(`listing the multipart uploads below ${this.layout.archivesRoot}`, ({ s3, sdk }) => s3.send(new sdk.ListMultipartUploadsCommand({
+                Bucket: this.settings.bucket,
+                Prefix: this.layout.archivesRoot,
+                KeyMarker: keyMarker,
+                UploadIdMarker: uploadIdMarker
+            })));
             for (const upload of page.Uploads ?? []) {
                 const modified = upload.Initiated?.getTime() ?? 0;
                 if (upload.Key && upload.UploadId && modified < cutoff)
@@ -5611,9 +5681,14 @@ const buildah = {
             // Lock files belong to the build that held them; a restored one would be a stale lock.
             exclude: ['buildah-cache-lockfile', 'buildah-cache-lockfiles'],
             notes: [
-                tool.version ? `${tool.name} ${tool.version} keeps cache mounts in ${dir}` : `neither buildah nor podman found; assuming the current layout ${dir}`
+                tool.version
+                    ? `${tool.name} ${tool.version} keeps cache mounts in ${dir}`
+                    : `neither buildah nor podman found; assuming the current layout ${dir}`
             ],
-            keyParts: [...platformParts(), { name: 'builder', value: `${tool.name}${tool.version ?? '-none'}`, source: `${tool.name} --version` }],
+            keyParts: [
+                ...platformParts(),
+                { name: 'builder', value: `${tool.name}${tool.version ?? '-none'}`, source: `${tool.name} --version` }
+            ],
             droppable: 0,
             ...(inPlaceDir === null ? {} : { inPlace: true, env: { [Env.TmpDir]: inPlaceDir } })
         };
@@ -5679,7 +5754,15 @@ function storedPath(storeDir, sha256) {
 async function downloadInto(storeDir, url, sha256, onProgress, settings = {}) {
     const stored = storedPath(storeDir, sha256);
     await (0,promises_.rm)(stored, { force: true });
-    await downloadVerified({ url, credentials: { origin: new URL(url).origin }, destination: stored, digest: { sha256 }, onProgress, progressIntervalMs: 200, ...settings });
+    await downloadVerified({
+        url,
+        credentials: { origin: new URL(url).origin },
+        destination: stored,
+        digest: { sha256 },
+        onProgress,
+        progressIntervalMs: 200,
+        ...settings
+    });
     if (new URL(url).search === '')
         await writeFileAtomicIfChanged(sourceFile(storeDir, sha256), url + '\n');
 }
@@ -6102,7 +6185,10 @@ async function gatherTrustFacts(config) {
  * answer (2.8 has no --json there): then trusted-users is read instead.
  */
 async function storeTrust() {
-    for (const command of [['store', 'info', '--json'], ['store', 'ping', '--json']]) {
+    for (const command of [
+        ['store', 'info', '--json'],
+        ['store', 'ping', '--json']
+    ]) {
         let parsed;
         try {
             parsed = JSON.parse(await nix(command));
@@ -6153,7 +6239,9 @@ function substituterAccepted(facts, url, publicKeys = []) {
         facts.trustedUsers.some(entry => entry === '*' || entry === facts.user || (entry.startsWith('@') && facts.groups.includes(entry.slice(1))));
     if (trustedUser)
         return true;
-    const signaturesPass = facts.requireSigs === false || new URL(url).searchParams.get('trusted') === '1' || publicKeys.every(key => facts.trustedPublicKeys?.includes(key));
+    const signaturesPass = facts.requireSigs === false ||
+        new URL(url).searchParams.get('trusted') === '1' ||
+        publicKeys.every(key => facts.trustedPublicKeys?.includes(key));
     return facts.trustedSubstituters.includes(url) && signaturesPass;
 }
 /** What a self-hosted runner's admin adds to the NixOS configuration so the daemon uses the cache. */
@@ -6210,7 +6298,9 @@ async function priorityOf(url) {
     if (info === null)
         return { url, priority: NIX_DEFAULT_PRIORITY, from: 'unread' };
     const announced = info.get('Priority')?.trim() ?? '';
-    return /^-?\d+$/.test(announced) ? { url, priority: Number(announced), from: 'nix-cache-info' } : { url, priority: NIX_DEFAULT_PRIORITY, from: 'unannounced' };
+    return /^-?\d+$/.test(announced)
+        ? { url, priority: Number(announced), from: 'nix-cache-info' }
+        : { url, priority: NIX_DEFAULT_PRIORITY, from: 'unannounced' };
 }
 /** The store's nix-cache-info: read from a file:// directory, fetched from an http(s) cache; null for other stores or on any fault. */
 async function fetchCacheInfo(url) {
@@ -6222,7 +6312,9 @@ async function fetchCacheInfo(url) {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
         return null;
     try {
-        const response = await fetch(`${url.split('?')[0].replace(/\/+$/, '')}/nix-cache-info`, { signal: AbortSignal.timeout(CACHE_INFO_TIMEOUT_MS) });
+        const response = await fetch(`${url.split('?')[0].replace(/\/+$/, '')}/nix-cache-info`, {
+            signal: AbortSignal.timeout(CACHE_INFO_TIMEOUT_MS)
+        });
         return response.ok ? parseCacheInfo(await response.text()) : null;
     }
     catch {
@@ -6324,7 +6416,11 @@ function splitKey(key) {
 
 async function listValidPaths() {
     const out = await nix(['path-info', '--all']);
-    return out.split('\n').map(line => line.trim()).filter(Boolean).sort();
+    return out
+        .split('\n')
+        .map(line => line.trim())
+        .filter(Boolean)
+        .sort();
 }
 async function writePathList(file, paths) {
     await writeFileAtomic(file, paths.join('\n') + '\n');
@@ -6481,10 +6577,20 @@ async function checkCache(dir, storeDir, trustedKeys, trusted, requireSigs = tru
         listing.entries.delete(name.slice(0, -'.narinfo'.length));
         await promises_.rm(external_node_path_.join(dir, name), { force: true });
     }
-    const problems = broken.length > 0 ? [`removed ${broken.length} corrupt narinfo file(s) from the restored cache (first: ${broken[0]}); Nix fetches or builds those paths instead.`] : [];
+    const problems = broken.length > 0
+        ? [
+            `removed ${broken.length} corrupt narinfo file(s) from the restored cache (first: ${broken[0]}); Nix fetches or builds those paths instead.`
+        ]
+        : [];
     const entries = [...listing.entries.values()];
-    const unchecked = trusted ? ' (nix-trusted: signatures not checked)' : !requireSigs ? ' (require-sigs = false: Nix takes them unsigned)' : '';
-    const accepted = unchecked ? entries : entries.filter(e => e.sigs.some(sig => trustedKeys.some(key => verifySignature(fingerprintOf(e, storeDir), sig, key))));
+    const unchecked = trusted
+        ? ' (nix-trusted: signatures not checked)'
+        : !requireSigs
+            ? ' (require-sigs = false: Nix takes them unsigned)'
+            : '';
+    const accepted = unchecked
+        ? entries
+        : entries.filter(e => e.sigs.some(sig => trustedKeys.some(key => verifySignature(fingerprintOf(e, storeDir), sig, key))));
     const notes = [`Restored binary cache: ${entries.length} store paths, ${accepted.length} usable${unchecked}.`];
     if (entries.length > 0 && accepted.length === 0)
         problems.push(signatureProblem(entries, trustedKeys));
@@ -6547,7 +6653,12 @@ async function tracePaths(added, stores) {
         if (info.ultimate)
             return { info, origin: 'built', store: null, fileSize: 0 };
         if (offer)
-            return { info, origin: offer.store.accepted ? 'fromCache' : 'fromUpstream', store: offer.store.url, fileSize: offer.info.downloadSize ?? offer.info.narSize };
+            return {
+                info,
+                origin: offer.store.accepted ? 'fromCache' : 'fromUpstream',
+                store: offer.store.url,
+                fileSize: offer.info.downloadSize ?? offer.info.narSize
+            };
         if (info.ca !== null && info.signatures.length === 0)
             return { info, origin: 'built', store: null, fileSize: 0 };
         return { info, origin: 'fromUpstream', store: null, fileSize: info.narSize };
@@ -6826,7 +6937,9 @@ function readComposeServices(file) {
     if (typeof services !== 'object' || services === null || Array.isArray(services)) {
         throw new Error(`${file} has no 'services:' mapping; it is not a compose file`);
     }
-    const project = external_node_path_.basename(external_node_path_.dirname(external_node_path_.resolve(file))).toLowerCase().replace(/[^-_a-z0-9]/g, '');
+    const project = external_node_path_.basename(external_node_path_.dirname(external_node_path_.resolve(file)))
+        .toLowerCase()
+        .replace(/[^-_a-z0-9]/g, '');
     const built = Object.entries(services)
         .filter(([, service]) => service?.build !== undefined)
         .map(([name, service]) => {
@@ -6989,7 +7102,20 @@ class BuildLog {
         this.stageSteps = new Map();
         this.stageNames = new Set();
         this.lastStep = null;
-        const build = { image, steps: 0, reused: 0, pulled: 0, baseImages: [], stepImages: [], imageId: null, exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now };
+        const build = {
+            image,
+            steps: 0,
+            reused: 0,
+            pulled: 0,
+            baseImages: [],
+            stepImages: [],
+            imageId: null,
+            exitCode: null,
+            failedStep: null,
+            error: null,
+            startedAt: now,
+            endedAt: now
+        };
         this.builds.push(build);
         return build;
     }
@@ -7039,7 +7165,9 @@ async function composeBuild(compose, cacheFlags, env, onImage) {
     const log = new BuildLog();
     let lastError = null;
     let exitCode = 0;
-    const buildArgs = [...cacheFlags, ...(compose.isolation ? [`--isolation=${compose.isolation}`] : []), compose.buildArgs].filter(Boolean).join(' ');
+    const buildArgs = [...cacheFlags, ...(compose.isolation ? [`--isolation=${compose.isolation}`] : []), compose.buildArgs]
+        .filter(Boolean)
+        .join(' ');
     for (const service of servicesToBuild(compose)) {
         onImage(service.image);
         const build = log.begin(service.image);
@@ -7182,7 +7310,10 @@ async function uncompressedSize(ref, env) {
 /** IDs of every image in podman's storage. */
 async function localImageIds(env) {
     const listed = await podman(['images', '--all', '--quiet', '--no-trunc'], env);
-    return new Set(listed.stdout.split('\n').map(line => line.trim().replace(/^sha256:/, '')).filter(Boolean));
+    return new Set(listed.stdout
+        .split('\n')
+        .map(line => line.trim().replace(/^sha256:/, ''))
+        .filter(Boolean));
 }
 
 ;// CONCATENATED MODULE: ./src/podman/registries-conf.ts
@@ -7342,7 +7473,10 @@ class OciLayout {
     }
     tags(repository) {
         const prefix = `${repository}:`;
-        return this.index.manifests.map(m => m.annotations[REF_NAME]).filter(n => n.startsWith(prefix)).map(n => n.slice(prefix.length));
+        return this.index.manifests
+            .map(m => m.annotations[REF_NAME])
+            .filter(n => n.startsWith(prefix))
+            .map(n => n.slice(prefix.length));
     }
     refNames() {
         return this.index.manifests.map(m => m.annotations[REF_NAME]);
@@ -7777,7 +7911,9 @@ async function buildWithCache(build, entry, mode) {
         bridge = await registry.start();
     }
     catch (error) {
-        throw new Error(`the layer cache in ${build.dir} could not be served on 127.0.0.1 (${errors_stringifyError(error)}); the build was not run`, { cause: error });
+        throw new Error(`the layer cache in ${build.dir} could not be served on 127.0.0.1 (${errors_stringifyError(error)}); the build was not run`, {
+            cause: error
+        });
     }
     const confDir = await promises_.mkdtemp(external_node_path_.join(runnerTemp(), 'qdc-podman-'));
     try {
@@ -7883,7 +8019,9 @@ const podman_podman = {
             keyParts: [...platformParts(), { name: 'podman', value: `podman${version ?? '-none'}`, source: 'podman --version' }],
             droppable: 0,
             inPlace: inPlaceDir !== null,
-            data: { services: config.podman.composeFile ? composeServices(config.podman.composeFile, config.podman.composeServices) : [] }
+            data: {
+                services: config.podman.composeFile ? composeServices(config.podman.composeFile, config.podman.composeServices) : []
+            }
         };
     },
     // The build reads the buildah kind's cache mounts (pip inside RUN --mount=type=cache): those must be in place.
@@ -7893,7 +8031,14 @@ const podman_podman = {
         if (!composeFile)
             return;
         const { services } = plan.data;
-        await buildWithLayerCache({ ...config.podman, dir: plan.spec.parts[0].path, composeFile, services, workspace: config.workspace, idleTimeoutMs: config.transfer.idleTimeoutMs }, entry);
+        await buildWithLayerCache({
+            ...config.podman,
+            dir: plan.spec.parts[0].path,
+            composeFile,
+            services,
+            workspace: config.workspace,
+            idleTimeoutMs: config.transfer.idleTimeoutMs
+        }, entry);
     },
     account(entry) {
         const services = servicesOf(entry);
@@ -8033,7 +8178,9 @@ function explainHubError(error, ref, hub, file) {
                 ? `${name} is gated and the hf-token is not approved for it; request access at ${hub.endpoint}/${name}`
                 : `${name} is gated: accept its terms at ${hub.endpoint}/${name} and pass an approved hf-token`);
         case 'RepoNotFound':
-            return new Error(authed ? `${name} does not exist, or the hf-token cannot read it` : `${name} does not exist, or is private (pass an hf-token that can read it)`);
+            return new Error(authed
+                ? `${name} does not exist, or the hf-token cannot read it`
+                : `${name} does not exist, or is private (pass an hf-token that can read it)`);
     }
     if (error.status === 401)
         return new Error(`the Hub rejected the hf-token (invalid or expired) while reading ${name}`);
@@ -8239,7 +8386,15 @@ async function downloadRepo(request, options) {
     const commit = await resolveCommit(hub, ref);
     const listing = await fileListing(hub, ref, cache, commit);
     const plan = planFiles(ref, listing, request);
-    const result = { repo: displayName(ref), revision: ref.revision, commit, snapshot: cache.snapshot(commit), files: [], bytesDownloaded: 0, bytesReused: 0 };
+    const result = {
+        repo: displayName(ref),
+        revision: ref.revision,
+        commit,
+        snapshot: cache.snapshot(commit),
+        files: [],
+        bytesDownloaded: 0,
+        bytesReused: 0
+    };
     const fetchOne = async (file) => {
         const { source, bytes } = await ensureFile({ hub, ref, cache, commit, file, options });
         result.files.push({ repo: result.repo, path: file.path, size: file.size, digest: describeDigest(file.digest), source, verified: true });
@@ -8435,7 +8590,9 @@ const huggingface = {
             exclude: ['token', 'stored_tokens', '.locks', '*.incomplete'],
             notes: [`hub cache from ${found.source}`],
             // The models asked for name the entry; any other hub cache entry is still a useful partial hit.
-            keyParts: models.length === 0 ? [] : [{ name: 'models', value: shortHash(JSON.stringify(models)), source: models.map(m => m.repo).join(', ') }],
+            keyParts: models.length === 0
+                ? []
+                : [{ name: 'models', value: shortHash(JSON.stringify(models)), source: models.map(m => m.repo).join(', ') }],
             droppable: models.length === 0 ? 0 : 1,
             inPlace: inPlaceDir !== null,
             // Later steps (transformers, huggingface_hub) read the same cache, offline if asked.

@@ -29,7 +29,16 @@ export async function pathKind(target: string): Promise<PathKind> {
 /** A directory's members are `./...` relative to it; a file is archived from its parent under its own name. */
 export function tarCreateArgs(target: string, kind: 'tree' | 'file', exclude: string[]): string[] {
   const [directory, member] = kind === 'tree' ? [target, '.'] : [path.dirname(target), path.basename(target)]
-  return ['--format=gnu', '--use-compress-program=zstd -T0', '-cf', '-', ...exclude.map(pattern => `--exclude=${pattern}`), '-C', directory, member]
+  return [
+    '--format=gnu',
+    '--use-compress-program=zstd -T0',
+    '-cf',
+    '-',
+    ...exclude.map(pattern => `--exclude=${pattern}`),
+    '-C',
+    directory,
+    member
+  ]
 }
 
 /** A running `tar -c`: its archive as a stream, and its exit (rejects with tar's complaint). */
@@ -57,7 +66,7 @@ export async function writeArchive(tarArgs: string[], temp: string): Promise<{ s
       hash.update(chunk)
       bytes += chunk.length
       // write() may take less than the whole chunk.
-      for (let offset = 0; offset < chunk.length; ) offset += (await handle.write(chunk, offset)).bytesWritten
+      for (let offset = 0; offset < chunk.length;) offset += (await handle.write(chunk, offset)).bytesWritten
     }
     await tar.exited
     await handle.sync()
@@ -148,7 +157,8 @@ async function untar(input: number | Readable, directory: string): Promise<strin
   if (typeof input !== 'number') input.destroy()
   // A zstd that exited on its own with a failure refused the archive; one killed (by SIGPIPE) only saw tar
   // stop reading, and tar says why.
-  if (unpacked.code !== 0 && unpacked.signal === null) throw new CorruptArchiveError(`does not decompress (zstd: ${firstLineOf(unpacked.stderr) || `exit ${unpacked.code}`})`)
+  if (unpacked.code !== 0 && unpacked.signal === null)
+    throw new CorruptArchiveError(`does not decompress (zstd: ${firstLineOf(unpacked.stderr) || `exit ${unpacked.code}`})`)
   const complaint = extracted.stderr.split('\n').find(line => ESCAPE_WARNINGS.test(line)) ?? firstLineOf(extracted.stderr)
   if (extracted.code !== 0) return complaint || `tar exited with ${extracted.signal ?? extracted.code}`
   if (unpacked.signal !== null) return `zstd was stopped by ${unpacked.signal} before the end of the archive`

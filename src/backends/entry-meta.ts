@@ -24,8 +24,7 @@ export interface EntryIdentity {
 }
 
 export type StoredPart =
-  | { name: string; kind: 'missing' }
-  | { name: string; kind: 'tree' | 'file'; file: string; sha256: string; bytes: number }
+  { name: string; kind: 'missing' } | { name: string; kind: 'tree' | 'file'; file: string; sha256: string; bytes: number }
 
 export interface EntryMeta {
   format: number

@@ -116,7 +116,11 @@ class LibraryEnvironment {
 
   private admits(next: Waiting): boolean {
     if (this.calls === 0) return true
-    return this.mode === 'restore' && next.mode === 'restore' && next.names.every(name => (this.links.get(name.link)?.target ?? name.target) === name.target)
+    return (
+      this.mode === 'restore' &&
+      next.mode === 'restore' &&
+      next.names.every(name => (this.links.get(name.link)?.target ?? name.target) === name.target)
+    )
   }
 
   /** Synchronous, so nothing else runs between the check that admitted a call and its links being there. */

@@ -36,7 +36,9 @@ export async function clear(argv: string[]): Promise<number> {
   const bytes = entries.reduce((sum, e) => sum + e.bytes, 0) + files.reduce((sum, f) => sum + f.bytes, 0)
   const what = `${entries.length} archive entr${entries.length === 1 ? 'y' : 'ies'} and ${files.length} in-place file(s) of ${kind ?? 'every kind'} (${formatBytes(bytes)}) in ${root}`
   if (entries.length === 0 && kinds.length === 0) {
-    process.stdout.write(values.json ? JSON.stringify({ store: root, entries: [], kinds: [], bytes: 0 }) + '\n' : `Nothing to clear in ${root}.\n`)
+    process.stdout.write(
+      values.json ? JSON.stringify({ store: root, entries: [], kinds: [], bytes: 0 }) + '\n' : `Nothing to clear in ${root}.\n`
+    )
     return EXIT.ok
   }
   if (!values.yes && !(await confirmed(`Delete ${what}? [y/N] `))) {
@@ -52,7 +54,9 @@ export async function clear(argv: string[]): Promise<number> {
   if (values.json) {
     process.stdout.write(JSON.stringify({ store: root, entries: removed, kinds: cleared, busyKinds: busy, bytes }, null, 2) + '\n')
   } else {
-    process.stdout.write(`Deleted ${removed.length} archive entr${removed.length === 1 ? 'y' : 'ies'}${cleared.length > 0 ? ` and the in-place ${cleared.join(', ')}` : ''}.\n`)
+    process.stdout.write(
+      `Deleted ${removed.length} archive entr${removed.length === 1 ? 'y' : 'ies'}${cleared.length > 0 ? ` and the in-place ${cleared.join(', ')}` : ''}.\n`
+    )
     if (busy.length > 0) process.stderr.write(`qdc: not deleted, in use by a running job: ${busy.join(', ')}; try again when it ends\n`)
   }
   return busy.length > 0 ? EXIT.failed : EXIT.ok

@@ -27,10 +27,12 @@ export function readConfigFile(file: string | undefined): InputValues {
     throw new UsageError(`--config: ${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`)
   }
   if (document === null || document === undefined) return {}
-  if (typeof document !== 'object' || Array.isArray(document)) throw new UsageError(`--config: ${file} must be a mapping of the action's inputs (caches: pip, ...)`)
+  if (typeof document !== 'object' || Array.isArray(document))
+    throw new UsageError(`--config: ${file} must be a mapping of the action's inputs (caches: pip, ...)`)
   const values: InputValues = {}
   for (const [key, value] of Object.entries(document)) {
-    if (!INPUT_NAMES.includes(key)) throw new UsageError(`--config: ${file}: unknown key '${key}'; use the action's input names (${INPUT_NAMES.join(', ')})`)
+    if (!INPUT_NAMES.includes(key))
+      throw new UsageError(`--config: ${file}: unknown key '${key}'; use the action's input names (${INPUT_NAMES.join(', ')})`)
     values[key] = inputText(file, key, value)
   }
   return values

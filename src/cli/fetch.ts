@@ -29,7 +29,13 @@ Exit status: 0 when DEST holds the verified file, 1 when it could not be had (a 
 included), 2 for bad usage.`
 
 export async function fetch(argv: string[]): Promise<number> {
-  const options = { ...COMMON_OPTIONS, sha256: { type: 'string' }, output: { type: 'string', short: 'o' }, 'cache-dir': { type: 'string' }, config: { type: 'string' } } as const
+  const options = {
+    ...COMMON_OPTIONS,
+    sha256: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    'cache-dir': { type: 'string' },
+    config: { type: 'string' }
+  } as const
   const { values, positionals } = parseCommand('fetch', argv, options, true)
   if (values.help) {
     process.stdout.write(fetchUsage + '\n')
@@ -39,7 +45,10 @@ export async function fetch(argv: string[]): Promise<number> {
   const url = positionals[0]
   if (!/^https?:\/\/[^/]+/.test(url)) throw new UsageError(`fetch: '${url}' is not an http(s) URL`)
   const sha256 = (values.sha256 ?? '').replace(/^sha256:/i, '').toLowerCase()
-  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new UsageError(`--sha256: ${values.sha256 === undefined ? 'missing' : `'${values.sha256}' is not 64 hex digits`}; every fetch is verified`)
+  if (!/^[0-9a-f]{64}$/.test(sha256))
+    throw new UsageError(
+      `--sha256: ${values.sha256 === undefined ? 'missing' : `'${values.sha256}' is not 64 hex digits`}; every fetch is verified`
+    )
   if (!values.output) throw new UsageError('-o: missing; say where the file goes (-o DEST)')
   exportInputs(readConfigFile(values.config))
   const cacheDir = path.resolve(values['cache-dir'] ?? readDownloadSettings(process.cwd()).dir)
@@ -50,7 +59,9 @@ export async function fetch(argv: string[]): Promise<number> {
   if (received > 0) progress.finish(received)
   if (values.json) process.stdout.write(JSON.stringify(file, null, 2) + '\n')
   else {
-    process.stderr.write(`${file.source === 'cache' ? 'from the cache' : file.source}: ${formatBytes(file.size)}, sha256 ${sha256.slice(0, 12)}… verified\n`)
+    process.stderr.write(
+      `${file.source === 'cache' ? 'from the cache' : file.source}: ${formatBytes(file.size)}, sha256 ${sha256.slice(0, 12)}… verified\n`
+    )
     process.stdout.write(dest + '\n')
   }
   return EXIT.ok
@@ -73,7 +84,12 @@ Options:
 Exit status: 0 when every selected file verified, 1 when one could not be had, 2 for bad usage.`
 
 export async function fetchModel(argv: string[]): Promise<number> {
-  const options = { ...COMMON_OPTIONS, pin: { type: 'string', multiple: true }, endpoint: { type: 'string' }, 'cache-dir': { type: 'string' } } as const
+  const options = {
+    ...COMMON_OPTIONS,
+    pin: { type: 'string', multiple: true },
+    endpoint: { type: 'string' },
+    'cache-dir': { type: 'string' }
+  } as const
   const { values, positionals } = parseCommand('fetch-model', argv, options, true)
   if (values.help) {
     process.stdout.write(fetchModelUsage + '\n')
@@ -107,7 +123,9 @@ export async function fetchModel(argv: string[]): Promise<number> {
   if (values.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n')
   else {
     progress.clear()
-    process.stderr.write(`${result.repo} at ${result.commit}: ${result.files.length} file(s) verified, ${formatBytes(result.bytesDownloaded)} downloaded, ${formatBytes(result.bytesReused)} from the cache\n`)
+    process.stderr.write(
+      `${result.repo} at ${result.commit}: ${result.files.length} file(s) verified, ${formatBytes(result.bytesDownloaded)} downloaded, ${formatBytes(result.bytesReused)} from the cache\n`
+    )
     process.stdout.write(result.snapshot + '\n')
   }
   return EXIT.ok

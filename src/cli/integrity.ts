@@ -21,7 +21,8 @@ export async function hubBlobs(hubDir: string): Promise<Array<DigestedFile & { r
     for (const name of await fs.readdir(blobs).catch(() => [] as string[])) {
       const digest = /^[0-9a-f]{64}$/.test(name) ? { sha256: name } : /^[0-9a-f]{40}$/.test(name) ? { gitSha1: name } : null
       const stat = digest && (await fs.lstat(path.join(blobs, name)).catch(() => null))
-      if (digest && stat?.isFile()) found.push({ file: path.join(blobs, name), size: stat.size, digest, repoFolder: path.join(hubDir, folder) })
+      if (digest && stat?.isFile())
+        found.push({ file: path.join(blobs, name), size: stat.size, digest, repoFolder: path.join(hubDir, folder) })
     }
   }
   return found

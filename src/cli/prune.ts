@@ -18,7 +18,13 @@ ${STORE_USAGE}
   -h, --help       show this help`
 
 export async function prune(argv: string[]): Promise<number> {
-  const options = { ...COMMON_OPTIONS, ...STORE_OPTIONS, 'max-age': { type: 'string' }, 'max-size': { type: 'string' }, 'dry-run': { type: 'boolean' } } as const
+  const options = {
+    ...COMMON_OPTIONS,
+    ...STORE_OPTIONS,
+    'max-age': { type: 'string' },
+    'max-size': { type: 'string' },
+    'dry-run': { type: 'boolean' }
+  } as const
   const { values } = parseCommand('prune', argv, options)
   if (values.help) {
     process.stdout.write(usage + '\n')
@@ -34,13 +40,17 @@ export async function prune(argv: string[]): Promise<number> {
     return EXIT.ok
   }
   const verb = dryRun ? 'Would remove' : 'Removed'
-  const lines = [`${verb} ${result.entries.length} archive entr${result.entries.length === 1 ? 'y' : 'ies'} and ${result.files.length} in-place file(s): ${formatBytes(result.bytes)}`]
+  const lines = [
+    `${verb} ${result.entries.length} archive entr${result.entries.length === 1 ? 'y' : 'ies'} and ${result.files.length} in-place file(s): ${formatBytes(result.bytes)}`
+  ]
   for (const entry of result.entries) lines.push(`  entry ${entry.key} (${formatBytes(entry.bytes)})`)
   for (const file of result.files.slice(0, 20)) lines.push(`  file ${file.file} (${formatBytes(file.bytes)})`)
   if (result.files.length > 20) lines.push(`  ... and ${result.files.length - 20} more file(s)`)
   if (result.busyKinds.length > 0) lines.push(`Skipped, in use by a running job: ${result.busyKinds.join(', ')}`)
   for (const orphan of result.orphans.slice(0, 20)) lines.push(`  leftover ${orphan}`)
-  lines.push(`The store ${dryRun ? 'would hold' : 'now holds'} ${formatBytes(result.remainingBytes)} (${maxBytes === undefined ? 'no size cap' : `cap ${formatBytes(maxBytes)}`})`)
+  lines.push(
+    `The store ${dryRun ? 'would hold' : 'now holds'} ${formatBytes(result.remainingBytes)} (${maxBytes === undefined ? 'no size cap' : `cap ${formatBytes(maxBytes)}`})`
+  )
   process.stdout.write(lines.join('\n') + '\n')
   return EXIT.ok
 }

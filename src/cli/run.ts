@@ -66,7 +66,13 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** Main, the user's command, post: the runner's sequence, with post-if's rule. */
-async function wrap(prepared: PreparedRun, command: string[], files: RunnerFiles, filter: WorkflowCommandFilter, json: boolean): Promise<number> {
+async function wrap(
+  prepared: PreparedRun,
+  command: string[],
+  files: RunnerFiles,
+  filter: WorkflowCommandFilter,
+  json: boolean
+): Promise<number> {
   await translatingActionsOutput(filter, () => runMain(prepared))
   const mainFailed = process.exitCode === 1
   process.exitCode = 0
@@ -82,9 +88,20 @@ async function wrap(prepared: PreparedRun, command: string[], files: RunnerFiles
 
 function runnerFiles(): RunnerFiles {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qdc-run-'))
-  const files = { dir, state: path.join(dir, 'state'), env: path.join(dir, 'env'), output: path.join(dir, 'output'), summary: path.join(dir, 'summary.md') }
+  const files = {
+    dir,
+    state: path.join(dir, 'state'),
+    env: path.join(dir, 'env'),
+    output: path.join(dir, 'output'),
+    summary: path.join(dir, 'summary.md')
+  }
   for (const file of [files.state, files.env, files.output, files.summary]) fs.writeFileSync(file, '')
-  Object.assign(process.env, { GITHUB_STATE: files.state, GITHUB_ENV: files.env, GITHUB_OUTPUT: files.output, GITHUB_STEP_SUMMARY: files.summary })
+  Object.assign(process.env, {
+    GITHUB_STATE: files.state,
+    GITHUB_ENV: files.env,
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STEP_SUMMARY: files.summary
+  })
   process.env.RUNNER_TEMP ||= dir
   // The lease on in-place caches lasts as long as this process (inplace/lease.ts).
   process.env[Env.LeasePid] = String(process.pid)

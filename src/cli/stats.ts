@@ -68,7 +68,10 @@ export async function stats(argv: string[]): Promise<number> {
   }
   for (const row of rows) {
     const backend = row.store === 'archive' ? (localDir === null ? 's3' : 'local') : 'in-place'
-    row.recentHits = history.filter(line => line.kind === row.kind && line.backend === backend).slice(-RECENT_RUNS).map(line => line.hit)
+    row.recentHits = history
+      .filter(line => line.kind === row.kind && line.backend === backend)
+      .slice(-RECENT_RUNS)
+      .map(line => line.hit)
   }
   rows.sort((a, b) => (a.kind === b.kind ? a.store.localeCompare(b.store) : a.kind.localeCompare(b.kind)))
   if (values.json) {
@@ -101,7 +104,11 @@ function printTable(root: string, rows: KindStats[], runs: number): void {
     ])
   ]
   const widths = table[0].map((_, c) => Math.max(...table.map(row => displayWidth(row[c]))))
-  const render = (row: string[]) => row.map((cell, c) => cell + ' '.repeat(widths[c] - displayWidth(cell))).join('  ').trimEnd()
+  const render = (row: string[]) =>
+    row
+      .map((cell, c) => cell + ' '.repeat(widths[c] - displayWidth(cell)))
+      .join('  ')
+      .trimEnd()
   lines.push(style.bold(render(table[0])), ...table.slice(1).map(render))
   process.stdout.write(lines.join('\n') + '\n')
 }

@@ -23,7 +23,8 @@ export const KIND_NAMES: readonly string[] = [...PRESET_KINDS, 'custom']
 export function kindArgument(command: string, positionals: string[]): string | undefined {
   if (positionals.length > 1) throw new UsageError(`${command}: one kind at most, got ${positionals.join(' ')}`)
   const kind = positionals[0]
-  if (kind !== undefined && !KIND_NAMES.includes(kind)) throw new UsageError(`${command}: unknown kind '${kind}'; use one of ${KIND_NAMES.join(', ')}`)
+  if (kind !== undefined && !KIND_NAMES.includes(kind))
+    throw new UsageError(`${command}: unknown kind '${kind}'; use one of ${KIND_NAMES.join(', ')}`)
   return kind
 }
 
@@ -55,7 +56,9 @@ export function openStore(values: StoreFlags): OpenedStore {
   const backend = (inputs[Inputs.Backend] ?? '').trim().toLowerCase()
   if (backend === 's3') return openS3Store(values, inputs)
   if (!['', 'auto', 'local'].includes(backend)) {
-    throw new UsageError(`--backend: qdc manages the local and s3 stores, not '${backend}' (the GitHub cache service's entries are managed in the repository's Actions settings)`)
+    throw new UsageError(
+      `--backend: qdc manages the local and s3 stores, not '${backend}' (the GitHub cache service's entries are managed in the repository's Actions settings)`
+    )
   }
   const settings = readLocalSettings(process.cwd())
   const root = values.store === undefined ? settings.dir : path.resolve(expandHome(values.store))
@@ -63,13 +66,15 @@ export function openStore(values: StoreFlags): OpenedStore {
 }
 
 function openS3Store(values: StoreFlags, inputs: InputValues): OpenedStore {
-  if (values.store !== undefined) throw new UsageError('--store names a local store; with --backend s3 the --s3-* flags (or the config file) name the bucket')
+  if (values.store !== undefined)
+    throw new UsageError('--store names a local store; with --backend s3 the --s3-* flags (or the config file) name the bucket')
   let settings
   try {
     settings = readS3Settings()
   } catch (error) {
     // A bad flag is named as the flag; a bad value from the config file keeps its input's name.
-    if (error instanceof InputError && values[error.input as (typeof S3_FLAGS)[number]] !== undefined) throw new UsageError(`--${error.input}: ${error.problem}`)
+    if (error instanceof InputError && values[error.input as (typeof S3_FLAGS)[number]] !== undefined)
+      throw new UsageError(`--${error.input}: ${error.problem}`)
     throw error
   }
   const limits = { maxAgeMs: settings.maxAgeMs ?? undefined, maxBytes: settings.maxBytes ?? undefined }

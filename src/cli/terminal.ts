@@ -117,7 +117,10 @@ export function renderMarkdown(markdown: string, style: Style): string {
 }
 
 function inline(text: string, style: Style): string {
-  return text.replace(/\*\*(.+?)\*\*/g, (_, inner: string) => style.bold(inner)).replace(/`([^`]*)`/g, '$1').replace(/\\\|/g, '|')
+  return text
+    .replace(/\*\*(.+?)\*\*/g, (_, inner: string) => style.bold(inner))
+    .replace(/`([^`]*)`/g, '$1')
+    .replace(/\\\|/g, '|')
 }
 
 function renderTable(rows: string[], style: Style): string[] {
@@ -129,15 +132,30 @@ function renderTable(rows: string[], style: Style): string[] {
     const gap = ' '.repeat(widths[c] - displayWidth(text))
     return alignRight[c] ? gap + text : text + gap
   }
-  const rendered = cells.map(row => row.map((cell, c) => pad(cell, c)).join('  ').trimEnd())
+  const rendered = cells.map(row =>
+    row
+      .map((cell, c) => pad(cell, c))
+      .join('  ')
+      .trimEnd()
+  )
   const rule = style.dim(widths.map(w => '─'.repeat(w)).join('  '))
   return [style.bold(rendered[0]), rule, ...rendered.slice(1)]
 }
 
 /** Cells of `| a | b \| c |`, inline Markdown removed. */
 function splitRow(row: string): string[] {
-  const cells = row.trim().replace(/^\|/, '').replace(/\|$/, '').split(/(?<!\\)\|/)
-  return cells.map(cell => cell.trim().replace(/\*\*(.+?)\*\*/g, '$1').replace(/`([^`]*)`/g, '$1').replace(/\\\|/g, '|'))
+  const cells = row
+    .trim()
+    .replace(/^\|/, '')
+    .replace(/\|$/, '')
+    .split(/(?<!\\)\|/)
+  return cells.map(cell =>
+    cell
+      .trim()
+      .replace(/\*\*(.+?)\*\*/g, '$1')
+      .replace(/`([^`]*)`/g, '$1')
+      .replace(/\\\|/g, '|')
+  )
 }
 
 /** Columns a terminal gives the text: emoji take two, variation selectors none. */

@@ -65,12 +65,18 @@ export async function verify(argv: string[]): Promise<number> {
   }
   const kind = kindArgument('verify', positionals)
   const opened = openStore(values)
-  const endpoint = values.endpoint === undefined ? hubEndpoint(Inputs.HfEndpoint, opened.inputs[Inputs.HfEndpoint]) : hubEndpointFlag('--endpoint', values.endpoint)
+  const endpoint =
+    values.endpoint === undefined
+      ? hubEndpoint(Inputs.HfEndpoint, opened.inputs[Inputs.HfEndpoint])
+      : hubEndpointFlag('--endpoint', values.endpoint)
   const wanted = (candidate: string) => kind === undefined || candidate === kind
   const checks = (await gatherChecks(opened, endpoint, wanted)).filter(check => wanted(check.kind))
   const findings = await runChecks(checks, values.repair ?? false)
   const corrupt = findings.filter(f => f.problem !== null && !f.fixed)
-  if (values.json) process.stdout.write(JSON.stringify({ store: opened.root, checked: findings.length, findings: findings.filter(f => f.problem !== null) }, null, 2) + '\n')
+  if (values.json)
+    process.stdout.write(
+      JSON.stringify({ store: opened.root, checked: findings.length, findings: findings.filter(f => f.problem !== null) }, null, 2) + '\n'
+    )
   else printFindings(findings)
   return corrupt.length > 0 ? EXIT.failed : EXIT.ok
 }
@@ -126,12 +132,16 @@ function hubCheck(blob: DigestedFile & { repoFolder: string }, hubDir: string, e
     verify: onBytes => fileProblem(blob.file, blob.size, blob.digest, onBytes),
     repair: async () => {
       const users = await blobUsers(blob.repoFolder, path.basename(blob.file))
-      if (users.length === 0) return (await fs.rm(blob.file, { force: true }), { note: 'removed; no stored listing names a file with this content', fixed: true })
+      if (users.length === 0)
+        return (await fs.rm(blob.file, { force: true }), { note: 'removed; no stored listing names a file with this content', fixed: true })
       const token = hubToken()
       const user = users[0]
       await downloadRepo({ repo: user.repo, globs: user.paths.map(escapeGlob) }, { endpoint, cacheDir: hubDir, token })
       const problem = await fileProblem(blob.file, blob.size, blob.digest)
-      return { note: `downloaded again from ${endpoint} (${user.repo} ${user.paths.join(', ')})${problem ? `, still corrupt: ${problem}` : ''}`, fixed: problem === null }
+      return {
+        note: `downloaded again from ${endpoint} (${user.repo} ${user.paths.join(', ')})${problem ? `, still corrupt: ${problem}` : ''}`,
+        fixed: problem === null
+      }
     }
   }
 }

@@ -299,7 +299,10 @@ function readKinds(hasCustomPaths: boolean, hasModels: boolean, hasDownloads: bo
   const kinds: KindName[] = [...new Set([...(names as PresetKind[]), ...implied])]
   if (hasCustomPaths) kinds.push('custom')
   if (kinds.length === 0) {
-    throw new InputError(Inputs.Caches, `nothing to cache; name at least one kind (e.g. 'pip') or set '${Inputs.Paths}' and '${Inputs.Key}'`)
+    throw new InputError(
+      Inputs.Caches,
+      `nothing to cache; name at least one kind (e.g. 'pip') or set '${Inputs.Paths}' and '${Inputs.Key}'`
+    )
   }
   return kinds
 }
@@ -331,8 +334,10 @@ function readPipDependencyFiles(): string[] {
 /** Keys share GitHub's rules (no commas, 512 characters) and may not contain our revision separator. */
 function readKeyPart(input: string, value: string): string {
   if (value.includes(',')) throw new InputError(input, `'${value}' contains a comma, which cache keys cannot hold`)
-  if (value.includes(REVISION_SEPARATOR)) throw new InputError(input, `'${value}' contains '${REVISION_SEPARATOR}', which qdc reserves for revisions`)
-  if (value.length > MAX_KEY_LENGTH - 64) throw new InputError(input, `'${value.slice(0, 40)}…' is longer than ${MAX_KEY_LENGTH - 64} characters`)
+  if (value.includes(REVISION_SEPARATOR))
+    throw new InputError(input, `'${value}' contains '${REVISION_SEPARATOR}', which qdc reserves for revisions`)
+  if (value.length > MAX_KEY_LENGTH - 64)
+    throw new InputError(input, `'${value.slice(0, 40)}…' is longer than ${MAX_KEY_LENGTH - 64} characters`)
   return value
 }
 

@@ -15,7 +15,8 @@ export interface DownloadSpec {
 export function parseDownloads(lines: string[], workspace: string): DownloadSpec[] {
   const manifest = lines.length === 1 && lines[0].split(/\s+/).length === 1 ? path.resolve(workspace, lines[0]) : null
   if (manifest === null) return lines.map(line => parseDownloadLine(line, workspace))
-  if (!fs.existsSync(manifest)) throw new InputError(Inputs.Downloads, `'${lines[0]}' is neither 'url sha256 dest' nor a manifest file that exists`)
+  if (!fs.existsSync(manifest))
+    throw new InputError(Inputs.Downloads, `'${lines[0]}' is neither 'url sha256 dest' nor a manifest file that exists`)
   return readManifestLines(manifest).map(line => parseDownloadLine(line, workspace))
 }
 

@@ -48,7 +48,18 @@ export function getList(name: string, separators: 'lines' | 'lines-and-commas'):
     .filter(item => item !== '' && !item.startsWith('#'))
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4 }
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1024 ** 4
+}
 
 /** Parses `500M`, `50G`, `1.5GiB`, `1024` (bytes); null when unset. */
 export function parseSize(name: string, raw: string): number {

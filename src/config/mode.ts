@@ -28,6 +28,9 @@ export function accessMode(config: ActionConfig): AccessMode {
   const reasons = []
   if (serviceMode) reasons.push(`${Env.CacheMode}=${serviceMode}`)
   if (config.readOnly) reasons.push('read-only: true')
-  if (untrusted) reasons.push(`the ${event} trigger runs pull-request code with this repository's cache, so it only restores (save-on-untrusted-triggers: true saves)`)
+  if (untrusted)
+    reasons.push(
+      `the ${event} trigger runs pull-request code with this repository's cache, so it only restores (save-on-untrusted-triggers: true saves)`
+    )
   return { read, write, reason: reasons.join(', ') || 'read and write' }
 }

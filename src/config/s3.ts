@@ -84,9 +84,13 @@ function readEndpoint(raw: string | null): string | null {
   }
   // Never echo a value that carries credentials.
   const shown = url.username || url.password ? `${url.protocol}//…@${url.host}` : raw
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError(Inputs.S3Endpoint, `'${shown}' is not an http:// or https:// URL`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new InputError(Inputs.S3Endpoint, `'${shown}' is not an http:// or https:// URL`)
   if (url.username || url.password) {
-    throw new InputError(Inputs.S3Endpoint, `'${shown}' holds credentials; give them through the AWS credential chain (AWS_ACCESS_KEY_ID, a profile, web identity), never in an input`)
+    throw new InputError(
+      Inputs.S3Endpoint,
+      `'${shown}' holds credentials; give them through the AWS credential chain (AWS_ACCESS_KEY_ID, a profile, web identity), never in an input`
+    )
   }
   if (url.search || url.hash) throw new InputError(Inputs.S3Endpoint, `'${shown}' has a query or fragment; give the server's base URL only`)
   return url.href.replace(/\/$/, '')
@@ -100,7 +104,8 @@ function readRegion(raw: string | null): string | null {
 /** Object names are relative to the prefix: no leading slash, and a trailing one added. */
 function readPrefix(raw: string): string {
   if (raw.startsWith('/')) throw new InputError(Inputs.S3Prefix, `'${raw}' starts with '/'; write it like qdc/ or team-a/qdc/`)
-  if (/[\\{}^%`"<>#|~]/.test(raw) || [...raw].some(char => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f)) throw new InputError(Inputs.S3Prefix, `'${raw}' contains characters S3 object names should not hold`)
+  if (/[\\{}^%`"<>#|~]/.test(raw) || [...raw].some(char => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f))
+    throw new InputError(Inputs.S3Prefix, `'${raw}' contains characters S3 object names should not hold`)
   if (raw.length > 200) throw new InputError(Inputs.S3Prefix, `is longer than 200 characters`)
   return raw === '' || raw.endsWith('/') ? raw : `${raw}/`
 }

@@ -21,7 +21,10 @@ function readDownloadConnections(): number {
   const raw = getString(Inputs.DownloadConnections, String(DEFAULT_CONNECTIONS))
   const value = Number(raw)
   if (!/^\d+$/.test(raw) || value < 1 || value > MAX_CONNECTIONS) {
-    throw new InputError(Inputs.DownloadConnections, `'${raw}' is not a whole number from 1 to ${MAX_CONNECTIONS}; 1 downloads each file as one stream`)
+    throw new InputError(
+      Inputs.DownloadConnections,
+      `'${raw}' is not a whole number from 1 to ${MAX_CONNECTIONS}; 1 downloads each file as one stream`
+    )
   }
   return value
 }

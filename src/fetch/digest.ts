@@ -70,7 +70,12 @@ export async function fileMatches(file: string, size: number, expected: Expected
 }
 
 /** What is wrong with a local file, in words, or null when its size and every digest match. */
-export async function fileProblem(file: string, size: number, expected: ExpectedDigest, onProgress?: (bytes: number) => void): Promise<string | null> {
+export async function fileProblem(
+  file: string,
+  size: number,
+  expected: ExpectedDigest,
+  onProgress?: (bytes: number) => void
+): Promise<string | null> {
   const info = await stat(file).catch(() => undefined)
   if (!info?.isFile()) return 'is missing or not a file'
   if (info.size !== size) return `is ${info.size} bytes, expected ${size}`
@@ -108,4 +113,3 @@ function firstMismatch(expected: ExpectedDigest, names: (keyof ExpectedDigest)[]
 export function describeDigest(expected: ExpectedDigest): string {
   return expected.sha256 !== undefined ? `sha256:${expected.sha256}` : `git-sha1:${expected.gitSha1 ?? ''}`
 }
-

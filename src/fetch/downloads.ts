@@ -45,7 +45,15 @@ export async function downloadInto(
 ): Promise<void> {
   const stored = storedPath(storeDir, sha256)
   await rm(stored, { force: true })
-  await downloadVerified({ url, credentials: { origin: new URL(url).origin }, destination: stored, digest: { sha256 }, onProgress, progressIntervalMs: 200, ...settings })
+  await downloadVerified({
+    url,
+    credentials: { origin: new URL(url).origin },
+    destination: stored,
+    digest: { sha256 },
+    onProgress,
+    progressIntervalMs: 200,
+    ...settings
+  })
   if (new URL(url).search === '') await writeFileAtomicIfChanged(sourceFile(storeDir, sha256), url + '\n')
 }
 

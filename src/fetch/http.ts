@@ -61,7 +61,12 @@ export function redact(url: string): string {
  * lacks and because undici would keep nothing from it. Authorization goes only to
  * `credentials.origin`, so a cross-origin hop (the signed CDN URL) travels without it.
  */
-export async function send(url: string, credentials: Credentials, headers: Record<string, string> = {}, options: SendOptions = {}): Promise<Reply> {
+export async function send(
+  url: string,
+  credentials: Credentials,
+  headers: Record<string, string> = {},
+  options: SendOptions = {}
+): Promise<Reply> {
   let current = url
   let crossOrigin = false
   const backstop = (options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS) + BACKSTOP_MS
@@ -81,7 +86,8 @@ export async function send(url: string, credentials: Credentials, headers: Recor
     await response.body.dump()
     if (hop === MAX_HOPS) throw new Error(`more than ${MAX_HOPS} redirects from ${redact(url)}`)
     const next = new URL(location, current)
-    if (next.protocol !== 'https:' && next.protocol !== 'http:') throw new Error(`refusing redirect to ${next.protocol} URL from ${redact(current)}`)
+    if (next.protocol !== 'https:' && next.protocol !== 'http:')
+      throw new Error(`refusing redirect to ${next.protocol} URL from ${redact(current)}`)
     crossOrigin ||= next.origin !== credentials.origin
     current = next.href
   }
@@ -110,7 +116,12 @@ export async function getJson(
       let reply: Reply
       let text: string
       try {
-        reply = await send(url, credentials, { accept: 'application/json' }, { signal: watch.signal, onResponse: () => watch.touch(), idleTimeoutMs })
+        reply = await send(
+          url,
+          credentials,
+          { accept: 'application/json' },
+          { signal: watch.signal, onResponse: () => watch.touch(), idleTimeoutMs }
+        )
         const status = reply.response.statusCode
         const delay = isRetryableStatus(status) ? attempts.failed(reply.response.headers) : undefined
         if (delay !== undefined) {

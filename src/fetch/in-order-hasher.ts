@@ -73,7 +73,8 @@ export class InOrderHasher {
 
   /** Once every one of `size` bytes is written: the first digest that does not match, if any. */
   async mismatch(size: number): Promise<{ name: string; expected: string; actual: string } | undefined> {
-    if (this.hashedUpTo !== size || this.ahead.size > 0) throw new Error(`hashed ${this.hashedUpTo} contiguous bytes of ${size}: a range is missing`)
+    if (this.hashedUpTo !== size || this.ahead.size > 0)
+      throw new Error(`hashed ${this.hashedUpTo} contiguous bytes of ${size}: a range is missing`)
     return this.hasher.mismatch()
   }
 

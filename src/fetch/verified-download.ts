@@ -232,12 +232,16 @@ class Transfer {
     const size = this.size as number
     first.last = Math.min(first.last as number, size - 1)
     const queue = planRanges(first.last + 1, size, rangeSize)
-    const connections = size >= (this.opts.parallelThreshold ?? DEFAULT_PARALLEL_THRESHOLD) ? (this.opts.connections ?? DEFAULT_CONNECTIONS) : 1
+    const connections =
+      size >= (this.opts.parallelThreshold ?? DEFAULT_PARALLEL_THRESHOLD) ? (this.opts.connections ?? DEFAULT_CONNECTIONS) : 1
     const connection = async (start?: { span: Span; answer: BodyAnswer }) => {
       if (start) await this.fetchSpan(start.span, 'ranges', start.answer)
       for (let span = queue.shift(); span !== undefined; span = queue.shift()) await this.fetchSpan(span, 'ranges')
     }
-    const loops = [connection({ span: first, answer }), ...Array.from({ length: Math.min(connections, queue.length + 1) - 1 }, () => connection())]
+    const loops = [
+      connection({ span: first, answer }),
+      ...Array.from({ length: Math.min(connections, queue.length + 1) - 1 }, () => connection())
+    ]
     const failure = await this.firstFailure(loops)
     if (failure === undefined) return 'complete'
     if (!(failure instanceof RangeIgnored)) throw failure
@@ -347,7 +351,8 @@ class Transfer {
     })
     span.next = received.next
     if (received.error) return this.streamError(received.error, answer.reply.url, span)
-    if (span.next <= answer.end) return new Error(`${this.describe(answer.reply.url, span)}: body ended at byte ${span.next}, before ${answer.end + 1}`)
+    if (span.next <= answer.end)
+      return new Error(`${this.describe(answer.reply.url, span)}: body ended at byte ${span.next}, before ${answer.end + 1}`)
     return undefined
   }
 

@@ -1,5 +1,13 @@
 import * as fs from 'node:fs/promises'
-import { type ArchiveSpec, type CacheBackend, type Miss, missed, partPaths, type RestoreResult, type SaveResult } from '../backends/backend.js'
+import {
+  type ArchiveSpec,
+  type CacheBackend,
+  type Miss,
+  missed,
+  partPaths,
+  type RestoreResult,
+  type SaveResult
+} from '../backends/backend.js'
 import type { KindName } from '../config/config.js'
 import { readJson, writeFileAtomic } from '../util/atomic.js'
 import { metaFile } from './layout.js'

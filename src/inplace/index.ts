@@ -29,7 +29,9 @@ export async function takeLeases(storeRoot: string, plans: CachePlan[]): Promise
 
 export async function releaseLeases(leases: Record<string, Lease> | undefined): Promise<void> {
   for (const [kind, lease] of Object.entries(leases ?? {})) {
-    await releaseLease(lease).catch(error => core.warning(`${kind}: could not release the in-place lease ${lease}: ${stringifyError(error)}`))
+    await releaseLease(lease).catch(error =>
+      core.warning(`${kind}: could not release the in-place lease ${lease}: ${stringifyError(error)}`)
+    )
   }
 }
 

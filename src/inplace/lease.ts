@@ -52,18 +52,23 @@ export async function acquireLease(storeRoot: string, kind: string, mode: LeaseM
   await fs.mkdir(dir, { recursive: true })
   const deadline = Date.now() + waitMs
   for (;;) {
-    const taken = await withLock(dir, async () => {
-      const live = await liveLeases(dir)
-      const blocked = mode === 'exclusive' ? live.length > 0 : live.some(lease => lease.mode === 'exclusive')
-      if (blocked) return null
-      const file = path.join(dir, `${crypto.randomBytes(8).toString('hex')}.json`)
-      const record: LeaseRecord = { mode, pid: holderPid(), host: os.hostname(), created: Date.now() }
-      await writeFileAtomic(file, JSON.stringify(record))
-      return file
-    }, MUTEX_RETRIES)
+    const taken = await withLock(
+      dir,
+      async () => {
+        const live = await liveLeases(dir)
+        const blocked = mode === 'exclusive' ? live.length > 0 : live.some(lease => lease.mode === 'exclusive')
+        if (blocked) return null
+        const file = path.join(dir, `${crypto.randomBytes(8).toString('hex')}.json`)
+        const record: LeaseRecord = { mode, pid: holderPid(), host: os.hostname(), created: Date.now() }
+        await writeFileAtomic(file, JSON.stringify(record))
+        return file
+      },
+      MUTEX_RETRIES
+    )
     if (taken) return taken
     if (mode === 'exclusive') throw new LeaseBusyError(`${kind} is in use by a running job`)
-    if (Date.now() >= deadline) throw new LeaseBusyError(`${kind} stayed locked by maintenance (prune or clear) for ${Math.round(waitMs / 1000)} s`)
+    if (Date.now() >= deadline)
+      throw new LeaseBusyError(`${kind} stayed locked by maintenance (prune or clear) for ${Math.round(waitMs / 1000)} s`)
     await new Promise(resolve => setTimeout(resolve, 200))
   }
 }

@@ -20,9 +20,14 @@ export const buildah: CacheKind = {
       // Lock files belong to the build that held them; a restored one would be a stale lock.
       exclude: ['buildah-cache-lockfile', 'buildah-cache-lockfiles'],
       notes: [
-        tool.version ? `${tool.name} ${tool.version} keeps cache mounts in ${dir}` : `neither buildah nor podman found; assuming the current layout ${dir}`
+        tool.version
+          ? `${tool.name} ${tool.version} keeps cache mounts in ${dir}`
+          : `neither buildah nor podman found; assuming the current layout ${dir}`
       ],
-      keyParts: [...platformParts(), { name: 'builder', value: `${tool.name}${tool.version ?? '-none'}`, source: `${tool.name} --version` }],
+      keyParts: [
+        ...platformParts(),
+        { name: 'builder', value: `${tool.name}${tool.version ?? '-none'}`, source: `${tool.name} --version` }
+      ],
       droppable: 0,
       ...(inPlaceDir === null ? {} : { inPlace: true, env: { [Env.TmpDir]: inPlaceDir } })
     }

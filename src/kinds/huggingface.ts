@@ -26,7 +26,10 @@ export const huggingface: CacheKind = {
       exclude: ['token', 'stored_tokens', '.locks', '*.incomplete'],
       notes: [`hub cache from ${found.source}`],
       // The models asked for name the entry; any other hub cache entry is still a useful partial hit.
-      keyParts: models.length === 0 ? [] : [{ name: 'models', value: shortHash(JSON.stringify(models)), source: models.map(m => m.repo).join(', ') }],
+      keyParts:
+        models.length === 0
+          ? []
+          : [{ name: 'models', value: shortHash(JSON.stringify(models)), source: models.map(m => m.repo).join(', ') }],
       droppable: models.length === 0 ? 0 : 1,
       inPlace: inPlaceDir !== null,
       // Later steps (transformers, huggingface_hub) read the same cache, offline if asked.

@@ -69,7 +69,8 @@ export const nix: CacheKind = {
   summarize(entry: LedgerEntry) {
     const account = (entry.details as NixDetails | undefined)?.nix
     if (!account) return []
-    const row = (label: string, t: PathTally, compressed = true) => `| ${label} | ${t.paths} | ${formatBytes(t.narBytes)} | ${compressed ? formatBytes(t.fileBytes) : '–'} |`
+    const row = (label: string, t: PathTally, compressed = true) =>
+      `| ${label} | ${t.paths} | ${formatBytes(t.narBytes)} | ${compressed ? formatBytes(t.fileBytes) : '–'} |`
     return [
       '| Nix store paths | Paths | NAR bytes | Compressed bytes |',
       '| --- | ---: | ---: | ---: |',

@@ -32,7 +32,9 @@ export const podman: CacheKind = {
       keyParts: [...platformParts(), { name: 'podman', value: `podman${version ?? '-none'}`, source: 'podman --version' }],
       droppable: 0,
       inPlace: inPlaceDir !== null,
-      data: { services: config.podman.composeFile ? composeServices(config.podman.composeFile, config.podman.composeServices) : [] } satisfies PodmanPlanData
+      data: {
+        services: config.podman.composeFile ? composeServices(config.podman.composeFile, config.podman.composeServices) : []
+      } satisfies PodmanPlanData
     }
   },
 
@@ -44,7 +46,14 @@ export const podman: CacheKind = {
     if (!composeFile) return
     const { services } = plan.data as PodmanPlanData
     await buildWithLayerCache(
-      { ...config.podman, dir: plan.spec.parts[0].path, composeFile, services, workspace: config.workspace, idleTimeoutMs: config.transfer.idleTimeoutMs },
+      {
+        ...config.podman,
+        dir: plan.spec.parts[0].path,
+        composeFile,
+        services,
+        workspace: config.workspace,
+        idleTimeoutMs: config.transfer.idleTimeoutMs
+      },
       entry
     )
   },
@@ -87,7 +96,10 @@ function composeServices(file: string, wanted: string[]): ComposeService[] {
   }
   const unknown = wanted.find(name => !services.some(service => service.name === name))
   if (unknown !== undefined) {
-    throw new InputError(Inputs.ComposeServices, `'${unknown}' is not a service with a build section in ${file}; it has ${services.map(s => s.name).join(', ')}`)
+    throw new InputError(
+      Inputs.ComposeServices,
+      `'${unknown}' is not a service with a build section in ${file}; it has ${services.map(s => s.name).join(', ')}`
+    )
   }
   return services
 }

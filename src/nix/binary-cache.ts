@@ -51,7 +51,8 @@ function parseNarInfo(text: string, hash: string): NarInfo {
   if (!path.basename(storePath).startsWith(`${hash}-`)) throw new Error(`StorePath ${storePath} does not match the file name`)
   const narSize = Number(need('NarSize'))
   const fileSize = Number(fields.get('FileSize') ?? narSize)
-  if (!Number.isSafeInteger(narSize) || narSize <= 0 || !Number.isSafeInteger(fileSize) || fileSize < 0) throw new Error('bad NarSize or FileSize')
+  if (!Number.isSafeInteger(narSize) || narSize <= 0 || !Number.isSafeInteger(fileSize) || fileSize < 0)
+    throw new Error('bad NarSize or FileSize')
   const narHash = need('NarHash')
   if (!/^sha256:/.test(narHash)) throw new Error(`NarHash '${narHash}' is not sha256`)
   return {
@@ -195,7 +196,9 @@ export function choosePrunable(entries: Map<string, NarInfo>, lastUsed: LastUsed
   }
   const oldest = new Date(limits.now.getTime() - limits.maxAgeMs).toISOString().slice(0, 10)
   for (const hash of entries.keys()) if ((lastUsed[hash] ?? '') < oldest) drop(hash)
-  const byAge = [...entries.values()].sort((a, b) => (lastUsed[a.hash] ?? '').localeCompare(lastUsed[b.hash] ?? '') || storedBytes(b) - storedBytes(a))
+  const byAge = [...entries.values()].sort(
+    (a, b) => (lastUsed[a.hash] ?? '').localeCompare(lastUsed[b.hash] ?? '') || storedBytes(b) - storedBytes(a)
+  )
   for (const info of byAge) {
     if (kept <= limits.maxBytes) break
     if (dropped.has(info.hash)) continue

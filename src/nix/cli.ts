@@ -19,7 +19,8 @@ export async function nix(args: string[]): Promise<string> {
 /** Runs a Nix tool quietly and returns its stdout; a failure throws with the tail of stderr. */
 export async function run(command: string, args: string[]): Promise<string> {
   const result = await runQuietly(command, args)
-  if (result.code !== 0) throw new NixCommandError(`${command} ${args.filter(a => !NIX_COMMAND.includes(a))[0] ?? ''}`.trim(), result.code, result.stderr)
+  if (result.code !== 0)
+    throw new NixCommandError(`${command} ${args.filter(a => !NIX_COMMAND.includes(a))[0] ?? ''}`.trim(), result.code, result.stderr)
   return result.stdout
 }
 

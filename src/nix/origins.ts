@@ -36,11 +36,20 @@ type Match = 'exact' | 'subset'
  * `stores` must be in the order Nix asks them.
  */
 export async function tracePaths(added: PathInfo[], stores: SourceStore[]): Promise<PathOrigin[]> {
-  const served = await servingStores(added.filter(info => !info.ultimate), stores)
+  const served = await servingStores(
+    added.filter(info => !info.ultimate),
+    stores
+  )
   return added.map(info => {
     const offer = served.get(info.path)
     if (info.ultimate) return { info, origin: 'built', store: null, fileSize: 0 }
-    if (offer) return { info, origin: offer.store.accepted ? 'fromCache' : 'fromUpstream', store: offer.store.url, fileSize: offer.info.downloadSize ?? offer.info.narSize }
+    if (offer)
+      return {
+        info,
+        origin: offer.store.accepted ? 'fromCache' : 'fromUpstream',
+        store: offer.store.url,
+        fileSize: offer.info.downloadSize ?? offer.info.narSize
+      }
     if (info.ca !== null && info.signatures.length === 0) return { info, origin: 'built', store: null, fileSize: 0 }
     return { info, origin: 'fromUpstream', store: null, fileSize: info.narSize }
   })

@@ -69,7 +69,10 @@ export async function setUpNix(settings: NixCacheSettings, entry: LedgerEntry, s
 
 async function setUp(settings: NixCacheSettings, entry: LedgerEntry, snapshotDir: string): Promise<void> {
   if ((await toolVersion('nix')) === null) {
-    warnAbout(entry, 'nix is not installed (no working `nix` on PATH): the cache directory is restored and saved, but nothing uses it. Install Nix before this action.')
+    warnAbout(
+      entry,
+      'nix is not installed (no working `nix` on PATH): the cache directory is restored and saved, but nothing uses it. Install Nix before this action.'
+    )
     return
   }
   const storeDir = JSON.parse(await run('nix-instantiate', ['--eval', '-E', 'builtins.storeDir'])) as string
@@ -103,7 +106,12 @@ async function writeRecord(snapshotDir: string, record: NixRestoreRecord): Promi
  * cache whose nix-cache-info names no Priority counts as 0). A daemon that allows only the URL its admin
  * listed (priority 10) would ignore a lowered one: then that URL stays, and a warning says what Nix asks first.
  */
-async function firstSubstituter(settings: NixCacheSettings, nixConf: Map<string, string>, facts: TrustFacts, entry: LedgerEntry): Promise<{ url: string; priority: number }> {
+async function firstSubstituter(
+  settings: NixCacheSettings,
+  nixConf: Map<string, string>,
+  facts: TrustFacts,
+  entry: LedgerEntry
+): Promise<{ url: string; priority: number }> {
   const others = await otherSubstituters(nixConf, settings.dir)
   for (const other of others) core.info(`Nix also substitutes from ${describePriority(other)}`)
   const priority = priorityAhead(others, CACHE_PRIORITY)
@@ -135,9 +143,16 @@ interface CacheCheck {
  * Validates a restored file:// cache before Nix sees it: the store it was made for, narinfos that do not
  * parse or lack their NAR (removed, so Nix never trips on them), and signatures Nix will accept.
  */
-export async function checkCache(dir: string, storeDir: string, trustedKeys: string[], trusted: boolean, requireSigs = true): Promise<CacheCheck> {
+export async function checkCache(
+  dir: string,
+  storeDir: string,
+  trustedKeys: string[],
+  trusted: boolean,
+  requireSigs = true
+): Promise<CacheCheck> {
   const info = await readCacheInfo(dir)
-  if (info === null) return { saveable: true, accepted: [], problems: [], notes: [`No binary cache in ${dir} yet; this job's store paths will start one.`] }
+  if (info === null)
+    return { saveable: true, accepted: [], problems: [], notes: [`No binary cache in ${dir} yet; this job's store paths will start one.`] }
   const cacheStore = info.get('StoreDir')
   if (cacheStore !== storeDir) {
     const problem = `the restored cache ${dir} is for the Nix store ${cacheStore ?? '(none given)'}, but this Nix uses ${storeDir}: not using it and not adding to it. Give this runner its own nix-dir or key-prefix.`
@@ -149,13 +164,25 @@ export async function checkCache(dir: string, storeDir: string, trustedKeys: str
     listing.entries.delete(name.slice(0, -'.narinfo'.length))
     await fs.rm(path.join(dir, name), { force: true })
   }
-  const problems = broken.length > 0 ? [`removed ${broken.length} corrupt narinfo file(s) from the restored cache (first: ${broken[0]}); Nix fetches or builds those paths instead.`] : []
+  const problems =
+    broken.length > 0
+      ? [
+          `removed ${broken.length} corrupt narinfo file(s) from the restored cache (first: ${broken[0]}); Nix fetches or builds those paths instead.`
+        ]
+      : []
   const entries = [...listing.entries.values()]
-  const unchecked = trusted ? ' (nix-trusted: signatures not checked)' : !requireSigs ? ' (require-sigs = false: Nix takes them unsigned)' : ''
-  const accepted = unchecked ? entries : entries.filter(e => e.sigs.some(sig => trustedKeys.some(key => verifySignature(fingerprintOf(e, storeDir), sig, key))))
+  const unchecked = trusted
+    ? ' (nix-trusted: signatures not checked)'
+    : !requireSigs
+      ? ' (require-sigs = false: Nix takes them unsigned)'
+      : ''
+  const accepted = unchecked
+    ? entries
+    : entries.filter(e => e.sigs.some(sig => trustedKeys.some(key => verifySignature(fingerprintOf(e, storeDir), sig, key))))
   const notes = [`Restored binary cache: ${entries.length} store paths, ${accepted.length} usable${unchecked}.`]
   if (entries.length > 0 && accepted.length === 0) problems.push(signatureProblem(entries, trustedKeys))
-  else if (accepted.length < entries.length) notes.push(`${entries.length - accepted.length} store paths carry no signature by a trusted key; Nix fetches or builds those instead.`)
+  else if (accepted.length < entries.length)
+    notes.push(`${entries.length - accepted.length} store paths carry no signature by a trusted key; Nix fetches or builds those instead.`)
   return { saveable: true, accepted: accepted.map(e => e.hash), problems, notes }
 }
 
@@ -176,5 +203,3 @@ function signatureProblem(entries: NarInfo[], trustedKeys: string[]): string {
   }
   return `the restored cache is signed by ${signers.join(', ')} but no signature verifies with the trusted keys (${trustedNames}), so Nix refuses it and fetches or builds instead: check nix-public-keys and nix-signing-key.`
 }
-
-

@@ -3,7 +3,18 @@ import { type LedgerEntry, warnAbout } from '../ledger.js'
 import { formatBytes } from '../report/format.js'
 import { readJson } from '../util/atomic.js'
 import { stringifyError } from '../util/errors.js'
-import { choosePrunable, hashPartOf, listCache, type NixAccount, type PathTally, readLastUsed, removeEntries, stampUsed, tally, writeLastUsed } from './binary-cache.js'
+import {
+  choosePrunable,
+  hashPartOf,
+  listCache,
+  type NixAccount,
+  type PathTally,
+  readLastUsed,
+  removeEntries,
+  stampUsed,
+  tally,
+  writeLastUsed
+} from './binary-cache.js'
 import { copyToCache } from './copy.js'
 import { type PathOrigin, type SourceStore, tracePaths } from './origins.js'
 import { baselineFile, type NixCacheSettings, type NixRestoreRecord, recordFile } from './restore.js'
@@ -17,7 +28,12 @@ import { askedBefore, describePriority, inNixOrder, otherSubstituters, type Subs
  * binary cache directory (when this run may add to it), prune it. Returns the figures, or null when Nix was
  * not set up in main; never fails the job.
  */
-export async function collectNixPaths(settings: NixCacheSettings, entry: LedgerEntry, snapshotDir: string, mayAdd: boolean): Promise<NixAccount | null> {
+export async function collectNixPaths(
+  settings: NixCacheSettings,
+  entry: LedgerEntry,
+  snapshotDir: string,
+  mayAdd: boolean
+): Promise<NixAccount | null> {
   return core.group('Collect Nix store paths', async () => {
     try {
       return await collect(settings, entry, snapshotDir, mayAdd)
@@ -93,7 +109,9 @@ function accountingProblems(origins: PathOrigin[], accepted: Set<string>, others
       ahead.length > 0
         ? `Nix asks ${ahead.map(describePriority).join(', ')} before the restored cache (priority ${priority}): give it a priority above ${priority}, or configure it before this action, which then puts the cache first`
         : 'Nix did not take them from the restored cache (a substituter given on a command line, or a cache entry it refused)'
-    problems.push(`${refetched.length} store path(s) the restored cache holds were downloaded again from ${from} (${formatBytes(sum(refetched))}): ${why}.`)
+    problems.push(
+      `${refetched.length} store path(s) the restored cache holds were downloaded again from ${from} (${formatBytes(sum(refetched))}): ${why}.`
+    )
   }
   const unseen = origins.filter(o => o.origin === 'fromUpstream' && o.store === null)
   if (unseen.length > 0) {
@@ -111,7 +129,12 @@ function sum(origins: PathOrigin[]): number {
 }
 
 /** Stamps what this run's store holds as used today, then drops what is stale or over the size limit. */
-async function prune(dir: string, entries: Awaited<ReturnType<typeof listCache>>['entries'], validHashes: Set<string>, settings: NixCacheSettings): Promise<PathTally> {
+async function prune(
+  dir: string,
+  entries: Awaited<ReturnType<typeof listCache>>['entries'],
+  validHashes: Set<string>,
+  settings: NixCacheSettings
+): Promise<PathTally> {
   const today = new Date()
   const used = new Set([...entries.keys()].filter(hash => validHashes.has(hash)))
   const lastUsed = stampUsed(await readLastUsed(dir), entries, used, today.toISOString().slice(0, 10))
@@ -123,10 +146,13 @@ async function prune(dir: string, entries: Awaited<ReturnType<typeof listCache>>
 }
 
 function logAccount(account: NixAccount, origins: PathOrigin[]): void {
-  core.info(`New store paths: built here ${fmt(account.built)}; from the restored cache ${fmt(account.fromCache)}; downloaded from upstream ${fmt(account.fromUpstream)}`)
+  core.info(
+    `New store paths: built here ${fmt(account.built)}; from the restored cache ${fmt(account.fromCache)}; downloaded from upstream ${fmt(account.fromUpstream)}`
+  )
   const unseen = 'a store qdc cannot see'
   const byStore = new Map<string, PathOrigin[]>()
-  for (const o of origins.filter(o => o.origin === 'fromUpstream')) byStore.set(o.store ?? unseen, [...(byStore.get(o.store ?? unseen) ?? []), o])
+  for (const o of origins.filter(o => o.origin === 'fromUpstream'))
+    byStore.set(o.store ?? unseen, [...(byStore.get(o.store ?? unseen) ?? []), o])
   for (const [store, paths] of byStore) core.info(`  from ${store}: ${paths.length} path(s), ${formatBytes(sum(paths))} over the wire`)
 }
 

@@ -105,7 +105,10 @@ export async function gatherTrustFacts(config: Map<string, string>): Promise<Tru
  * answer (2.8 has no --json there): then trusted-users is read instead.
  */
 export async function storeTrust(): Promise<boolean | null> {
-  for (const command of [['store', 'info', '--json'], ['store', 'ping', '--json']]) {
+  for (const command of [
+    ['store', 'info', '--json'],
+    ['store', 'ping', '--json']
+  ]) {
     let parsed: unknown
     try {
       parsed = JSON.parse(await nix(command))
@@ -154,10 +157,14 @@ export function substituterAccepted(facts: TrustFacts, url: string, publicKeys: 
   if (facts.root || facts.localStore) return true
   const trustedUser =
     facts.trustedByStore ??
-    facts.trustedUsers.some(entry => entry === '*' || entry === facts.user || (entry.startsWith('@') && facts.groups.includes(entry.slice(1))))
+    facts.trustedUsers.some(
+      entry => entry === '*' || entry === facts.user || (entry.startsWith('@') && facts.groups.includes(entry.slice(1)))
+    )
   if (trustedUser) return true
   const signaturesPass =
-    facts.requireSigs === false || new URL(url).searchParams.get('trusted') === '1' || publicKeys.every(key => facts.trustedPublicKeys?.includes(key))
+    facts.requireSigs === false ||
+    new URL(url).searchParams.get('trusted') === '1' ||
+    publicKeys.every(key => facts.trustedPublicKeys?.includes(key))
   return facts.trustedSubstituters.includes(url) && signaturesPass
 }
 

@@ -24,7 +24,8 @@ export async function resolveSigningKey(source: SigningKeySource | null): Promis
   if (source === null) return null
   if ('inline' in source) return { file: null, publicKey: source.inline.publicKey }
   const secret = await fs.readFile(source.file, 'utf8').catch(() => null)
-  if (secret === null) throw new InputError(Inputs.NixSigningKey, `the file ${source.file} does not exist; give a key file or the key itself`)
+  if (secret === null)
+    throw new InputError(Inputs.NixSigningKey, `the file ${source.file} does not exist; give a key file or the key itself`)
   core.setSecret(secret.trim())
   const publicKey = publicKeyOf(secret)
   if (!publicKey) throw new InputError(Inputs.NixSigningKey, `${source.file} does not hold a Nix secret key (${SECRET_KEY_FORMAT})`)
@@ -40,7 +41,8 @@ export async function withKeyFile<T>(key: SigningKey | null, work: (file: string
   if (key === null || key.file !== null) return work(key?.file ?? null)
   const secret = core.getInput(Inputs.NixSigningKey).trim()
   core.setSecret(secret)
-  if (publicKeyOf(secret) !== key.publicKey) throw new Error('the nix-signing-key input changed between the main and post steps; not signing')
+  if (publicKeyOf(secret) !== key.publicKey)
+    throw new Error('the nix-signing-key input changed between the main and post steps; not signing')
   const dir = await fs.mkdtemp(path.join(runnerTemp(), 'qdc-nix-key-'))
   try {
     const file = path.join(dir, 'secret-key')

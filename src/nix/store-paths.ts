@@ -21,7 +21,11 @@ export type Origin = 'built' | 'fromCache' | 'fromUpstream'
 
 export async function listValidPaths(): Promise<string[]> {
   const out = await nix(['path-info', '--all'])
-  return out.split('\n').map(line => line.trim()).filter(Boolean).sort()
+  return out
+    .split('\n')
+    .map(line => line.trim())
+    .filter(Boolean)
+    .sort()
 }
 
 export async function writePathList(file: string, paths: string[]): Promise<void> {
@@ -61,7 +65,9 @@ export function parsePathInfoJson(text: string): PathInfo[] {
   const parsed = JSON.parse(text) as unknown
   const records: [string, Record<string, unknown>][] = Array.isArray(parsed)
     ? parsed.map(r => [String((r as Record<string, unknown>).path), r as Record<string, unknown>])
-    : Object.entries(parsed as Record<string, Record<string, unknown> | null>).filter((e): e is [string, Record<string, unknown>] => e[1] !== null)
+    : Object.entries(parsed as Record<string, Record<string, unknown> | null>).filter(
+        (e): e is [string, Record<string, unknown>] => e[1] !== null
+      )
   return records
     .filter(([, r]) => r.valid !== false)
     .map(([p, r]) => ({

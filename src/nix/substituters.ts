@@ -58,7 +58,9 @@ async function priorityOf(url: string): Promise<Substituter> {
   const info = await fetchCacheInfo(url)
   if (info === null) return { url, priority: NIX_DEFAULT_PRIORITY, from: 'unread' }
   const announced = info.get('Priority')?.trim() ?? ''
-  return /^-?\d+$/.test(announced) ? { url, priority: Number(announced), from: 'nix-cache-info' } : { url, priority: NIX_DEFAULT_PRIORITY, from: 'unannounced' }
+  return /^-?\d+$/.test(announced)
+    ? { url, priority: Number(announced), from: 'nix-cache-info' }
+    : { url, priority: NIX_DEFAULT_PRIORITY, from: 'unannounced' }
 }
 
 /** The store's nix-cache-info: read from a file:// directory, fetched from an http(s) cache; null for other stores or on any fault. */
@@ -68,7 +70,9 @@ async function fetchCacheInfo(url: string): Promise<Map<string, string> | null> 
   if (parsed.protocol === 'file:') return readCacheInfo(decodeURIComponent(parsed.pathname))
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return null
   try {
-    const response = await fetch(`${url.split('?')[0].replace(/\/+$/, '')}/nix-cache-info`, { signal: AbortSignal.timeout(CACHE_INFO_TIMEOUT_MS) })
+    const response = await fetch(`${url.split('?')[0].replace(/\/+$/, '')}/nix-cache-info`, {
+      signal: AbortSignal.timeout(CACHE_INFO_TIMEOUT_MS)
+    })
     return response.ok ? parseCacheInfo(await response.text()) : null
   } catch {
     return null

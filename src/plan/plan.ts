@@ -61,7 +61,8 @@ export function isExactMatch(key: string, matchedKey: string): boolean {
 
 /** The configuration group: every key with the parts that went into it, so a miss explains itself. */
 export function logPlans(config: ActionConfig, backendName: string, plans: CachePlan[]): void {
-  const where = backendName === 'local' ? ` (${config.local.dir})` : backendName === 's3' && config.s3 ? ` (${describeS3Store(config.s3)})` : ''
+  const where =
+    backendName === 'local' ? ` (${config.local.dir})` : backendName === 's3' && config.s3 ? ` (${describeS3Store(config.s3)})` : ''
   core.info(`backend: ${backendName}${where}`)
   core.info(`save: ${config.save}${config.readOnly ? ', read-only' : ''}`)
   for (const plan of plans) {

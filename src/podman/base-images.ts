@@ -46,7 +46,13 @@ export async function loadBaseImages(registry: LayoutRegistry, bridge: string, e
  * names of all it used: the tags to keep. (What pulling them cost is measured apart, in pulled.ts: a
  * push re-compresses, so the cache's copy says nothing about the bytes the pull fetched.)
  */
-export async function saveBaseImages(registry: LayoutRegistry, bridge: string, refs: string[], loaded: Map<string, number>, env: Record<string, string>): Promise<Set<string>> {
+export async function saveBaseImages(
+  registry: LayoutRegistry,
+  bridge: string,
+  refs: string[],
+  loaded: Map<string, number>,
+  env: Record<string, string>
+): Promise<Set<string>> {
   const names: Record<string, string> = {}
   for (const ref of refs) {
     const tag = baseImageTag(ref)

@@ -86,7 +86,20 @@ export class BuildLog {
     this.stageSteps = new Map()
     this.stageNames = new Set()
     this.lastStep = null
-    const build: ImageBuild = { image, steps: 0, reused: 0, pulled: 0, baseImages: [], stepImages: [], imageId: null, exitCode: null, failedStep: null, error: null, startedAt: now, endedAt: now }
+    const build: ImageBuild = {
+      image,
+      steps: 0,
+      reused: 0,
+      pulled: 0,
+      baseImages: [],
+      stepImages: [],
+      imageId: null,
+      exitCode: null,
+      failedStep: null,
+      error: null,
+      startedAt: now,
+      endedAt: now
+    }
     this.builds.push(build)
     return build
   }

@@ -28,7 +28,10 @@ export function readComposeServices(file: string): ComposeService[] {
   if (typeof services !== 'object' || services === null || Array.isArray(services)) {
     throw new Error(`${file} has no 'services:' mapping; it is not a compose file`)
   }
-  const project = path.basename(path.dirname(path.resolve(file))).toLowerCase().replace(/[^-_a-z0-9]/g, '')
+  const project = path
+    .basename(path.dirname(path.resolve(file)))
+    .toLowerCase()
+    .replace(/[^-_a-z0-9]/g, '')
   const built = Object.entries(services as Record<string, { build?: unknown; image?: unknown; profiles?: unknown } | null>)
     .filter(([, service]) => service?.build !== undefined)
     .map(([name, service]) => {

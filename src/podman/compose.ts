@@ -34,7 +34,9 @@ export async function composeBuild(
   const log = new BuildLog()
   let lastError: string | null = null
   let exitCode = 0
-  const buildArgs = [...cacheFlags, ...(compose.isolation ? [`--isolation=${compose.isolation}`] : []), compose.buildArgs].filter(Boolean).join(' ')
+  const buildArgs = [...cacheFlags, ...(compose.isolation ? [`--isolation=${compose.isolation}`] : []), compose.buildArgs]
+    .filter(Boolean)
+    .join(' ')
   for (const service of servicesToBuild(compose)) {
     onImage(service.image)
     const build = log.begin(service.image)

@@ -65,7 +65,9 @@ export async function bytesPulled(refs: string[], before: StorageBaseline, env: 
     if (before.blobs === null) throw new Error('they could not be read before the build')
     records = await readStorageRecords(env)
   } catch (error) {
-    core.warning(`podman: containers-storage's records of the pulls could not be read (${stringifyError(error)}); base images pulled are counted at their uncompressed size, more than crossed the wire`)
+    core.warning(
+      `podman: containers-storage's records of the pulls could not be read (${stringifyError(error)}); base images pulled are counted at their uncompressed size, more than crossed the wire`
+    )
   }
   const fetched = new Set(before.blobs ?? [])
   for (const [ref, id] of ids) {
@@ -110,5 +112,10 @@ async function uncompressedSize(ref: string, env: Record<string, string>): Promi
 /** IDs of every image in podman's storage. */
 async function localImageIds(env: Record<string, string>): Promise<Set<string>> {
   const listed = await podman(['images', '--all', '--quiet', '--no-trunc'], env)
-  return new Set(listed.stdout.split('\n').map(line => line.trim().replace(/^sha256:/, '')).filter(Boolean))
+  return new Set(
+    listed.stdout
+      .split('\n')
+      .map(line => line.trim().replace(/^sha256:/, ''))
+      .filter(Boolean)
+  )
 }

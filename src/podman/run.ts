@@ -70,9 +70,12 @@ export async function buildWithLayerCache(build: ComposeBuild, entry: LedgerEntr
 
 async function checkTools(): Promise<string> {
   const version = await toolVersion('podman')
-  if (!version) throw new Error('compose-file is set but podman is not installed; install podman ≥ 4.2 (e.g. apt-get install podman podman-compose)')
+  if (!version)
+    throw new Error('compose-file is set but podman is not installed; install podman ≥ 4.2 (e.g. apt-get install podman podman-compose)')
   if ((await probe('podman-compose', ['--version'])) === null) {
-    throw new Error('compose-file is set but podman-compose is not installed; install it (apt-get install podman-compose, or pip install podman-compose)')
+    throw new Error(
+      'compose-file is set but podman-compose is not installed; install it (apt-get install podman-compose, or pip install podman-compose)'
+    )
   }
   return version
 }
@@ -93,7 +96,9 @@ async function buildWithCache(build: ComposeBuild, entry: LedgerEntry, mode: 're
   try {
     bridge = await registry.start()
   } catch (error) {
-    throw new Error(`the layer cache in ${build.dir} could not be served on 127.0.0.1 (${stringifyError(error)}); the build was not run`, { cause: error })
+    throw new Error(`the layer cache in ${build.dir} could not be served on 127.0.0.1 (${stringifyError(error)}); the build was not run`, {
+      cause: error
+    })
   }
   const confDir = await fs.mkdtemp(path.join(runnerTemp(), 'qdc-podman-'))
   try {
@@ -107,7 +112,11 @@ async function buildWithCache(build: ComposeBuild, entry: LedgerEntry, mode: 're
     const run = await composeBuild(build, flags, env, image => (registry.label = image))
     const succeeded = run.exitCode === 0 && run.log.failures().length === 0
     const usedBases = [...new Set(run.log.builds.flatMap(b => b.baseImages))]
-    const pulled = await bytesPulled(usedBases.filter(ref => !loaded.has(ref)), before, env)
+    const pulled = await bytesPulled(
+      usedBases.filter(ref => !loaded.has(ref)),
+      before,
+      env
+    )
     const tags = await saveBaseImages(registry, bridge, usedBases, loaded, env)
     const stepTags = mode === 'images' ? await saveStepImages(registry, bridge, run.log.builds, env) : new Set<string>()
     if (succeeded) await keepOnlyUsed(registry, new Set([...tags, ...stepTags]))
@@ -128,7 +137,9 @@ async function keepOnlyUsed(registry: LayoutRegistry, usedTags: Set<string>): Pr
   const keep = new Set([...registry.touched].filter(name => name.startsWith(`${CACHE_REPOSITORY}:`)))
   for (const tag of usedTags) keep.add(tag)
   const pruned = await registry.layout.retainOnly(keep)
-  core.info(`layer cache: kept ${pruned.keptManifests} image(s) this build used; removed ${pruned.removedBlobs} unused blob(s), ${formatBytes(pruned.removedBytes)}`)
+  core.info(
+    `layer cache: kept ${pruned.keptManifests} image(s) this build used; removed ${pruned.removedBlobs} unused blob(s), ${formatBytes(pruned.removedBytes)}`
+  )
 }
 
 /** Bytes moved before and during the build: base images loaded from the cache and pulled from upstream (by reference), step images (by ID). */
@@ -138,7 +149,13 @@ interface CacheTraffic {
   steps: Map<string, number>
 }
 
-function record(services: ComposeService[], entry: LedgerEntry, run: ComposeRun, registry: LayoutRegistry, bytes: CacheTraffic): ImageBuild[] {
+function record(
+  services: ComposeService[],
+  entry: LedgerEntry,
+  run: ComposeRun,
+  registry: LayoutRegistry,
+  bytes: CacheTraffic
+): ImageBuild[] {
   const counted = new Set<string>()
   const built = run.log.builds.map(build => {
     const traffic = registry.trafficOf(build.image)

@@ -34,7 +34,12 @@ export async function loadStepImages(registry: LayoutRegistry, bridge: string, e
  * Pushes the step images of these builds that the cache lacks, with each build's bytes counted under
  * its image; returns the tags of every step image the builds used, the ones to keep.
  */
-export async function saveStepImages(registry: LayoutRegistry, bridge: string, builds: ImageBuild[], env: Record<string, string>): Promise<Set<string>> {
+export async function saveStepImages(
+  registry: LayoutRegistry,
+  bridge: string,
+  builds: ImageBuild[],
+  env: Record<string, string>
+): Promise<Set<string>> {
   const stored = new Set(registry.layout.tags(STEP_REPOSITORY))
   const used = new Set<string>()
   for (const build of builds) {

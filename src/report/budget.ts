@@ -27,7 +27,8 @@ export function checkBudget(entries: LedgerEntry[], settings: ReportSettings): B
     if (downloadedBytes > budgetBytes) breaches.push({ kind, downloadedBytes, budgetBytes })
   }
   const total = totals(entries).downloadedBytes
-  if (settings.maxDownloaded !== null && total > settings.maxDownloaded) breaches.push({ kind: null, downloadedBytes: total, budgetBytes: settings.maxDownloaded })
+  if (settings.maxDownloaded !== null && total > settings.maxDownloaded)
+    breaches.push({ kind: null, downloadedBytes: total, budgetBytes: settings.maxDownloaded })
   return {
     maxDownloaded: settings.maxDownloaded,
     maxDownloadedPerKind: settings.maxDownloadedPerKind,

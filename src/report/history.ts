@@ -72,7 +72,8 @@ export async function runHistory(context: HistoryContext): Promise<HistoryOutcom
     const base = process.env.GITHUB_BASE_REF || own
     const ownRuns = await readHistory(documents, historyKey(context.keyPrefix, own))
     const baseRuns = base === own ? ownRuns : await readHistory(documents, historyKey(context.keyPrefix, base))
-    if (context.mode.write && ownRuns !== 'unreadable') await saveHistory(documents, historyKey(context.keyPrefix, own), own, [...ownRuns, thisRun(context)])
+    if (context.mode.write && ownRuns !== 'unreadable')
+      await saveHistory(documents, historyKey(context.keyPrefix, own), own, [...ownRuns, thisRun(context)])
     const usable = baseRuns === 'unreadable' ? [] : baseRuns
     const compared = usable.slice(-context.baselineRuns)
     return {
@@ -96,7 +97,14 @@ export function branchOfRun(): string {
 
 export function historyKey(keyPrefix: string, branch: string): string {
   const slug = (text: string) => text.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100)
-  return [keyPrefix, 'history', 'v1', slug(process.env.GITHUB_WORKFLOW || 'workflow'), slug(process.env.GITHUB_JOB || 'job'), slug(branch)].join('-')
+  return [
+    keyPrefix,
+    'history',
+    'v1',
+    slug(process.env.GITHUB_WORKFLOW || 'workflow'),
+    slug(process.env.GITHUB_JOB || 'job'),
+    slug(branch)
+  ].join('-')
 }
 
 /** A branch's runs, oldest first; [] when it has none yet. */

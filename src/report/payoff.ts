@@ -34,7 +34,13 @@ export function payoffs(entries: LedgerEntry[], historyBandwidth: number | null,
   return entries.map(entry => {
     const own = entry.fetched ? bandwidthOf([entry.fetched]) : null
     const [bandwidth, bandwidthSource]: [number, BandwidthSource] =
-      own !== null ? [own, 'measured'] : jobBandwidth !== null ? [jobBandwidth, 'measured'] : historyBandwidth !== null ? [historyBandwidth, 'history'] : [assumedBandwidth, 'assumed']
+      own !== null
+        ? [own, 'measured']
+        : jobBandwidth !== null
+          ? [jobBandwidth, 'measured']
+          : historyBandwidth !== null
+            ? [historyBandwidth, 'history']
+            : [assumedBandwidth, 'assumed']
     const missMs = (entry.reusedBytes / bandwidth) * 1000
     return {
       kind: entry.kind,

@@ -17,7 +17,9 @@ export interface CommentTarget {
 export function pullRequestOfRun(env: NodeJS.ProcessEnv = process.env): CommentTarget | null {
   if (!['pull_request', 'pull_request_target'].includes(env.GITHUB_EVENT_NAME ?? '') || !env.GITHUB_REPOSITORY) return null
   const number = pullRequestNumber(env)
-  return number === null ? null : { api: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''), repository: env.GITHUB_REPOSITORY, number }
+  return number === null
+    ? null
+    : { api: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''), repository: env.GITHUB_REPOSITORY, number }
 }
 
 function pullRequestNumber(env: NodeJS.ProcessEnv): number | null {
@@ -48,7 +50,11 @@ export async function postStickyComment(target: CommentTarget, token: string, ma
 
 async function findComment(target: CommentTarget, token: string, marker: string): Promise<number | null> {
   for (let page = 1; page <= 20; page++) {
-    const comments = (await call(token, 'GET', `${target.api}/repos/${target.repository}/issues/${target.number}/comments?per_page=100&page=${page}`)) as Array<{
+    const comments = (await call(
+      token,
+      'GET',
+      `${target.api}/repos/${target.repository}/issues/${target.number}/comments?per_page=100&page=${page}`
+    )) as Array<{
       id: number
       body?: string
     }>
@@ -74,6 +80,7 @@ async function call(token: string, method: 'GET' | 'POST' | 'PATCH', url: string
     bodyTimeout: 30_000
   })
   const text = await response.body.text()
-  if (response.statusCode >= 300) throw new Error(`${method} ${new URL(url).pathname} answered ${response.statusCode}: ${text.slice(0, 200)}`)
+  if (response.statusCode >= 300)
+    throw new Error(`${method} ${new URL(url).pathname} answered ${response.statusCode}: ${text.slice(0, 200)}`)
   return text ? (JSON.parse(text) as unknown) : null
 }

@@ -45,11 +45,11 @@ export async function publish(report: RunReport, settings: PublishSettings): Pro
 async function commentOnPullRequest(markdown: string): Promise<void> {
   const target = pullRequestOfRun()
   if (target === null) {
-    core.info('pr-comment: this run is not a pull request\'s; no comment.')
+    core.info("pr-comment: this run is not a pull request's; no comment.")
     return
   }
   const token = core.getInput(Inputs.GithubToken).trim() || process.env.GITHUB_TOKEN || ''
-  if (!token) return void core.warning('pr-comment: no github-token; set it (the job\'s own token, with pull-requests: write) to comment')
+  if (!token) return void core.warning("pr-comment: no github-token; set it (the job's own token, with pull-requests: write) to comment")
   core.setSecret(token)
   try {
     core.info(`pr-comment: ${await postStickyComment(target, token, markdown)} the comment on #${target.number}`)

@@ -14,7 +14,14 @@ export function buildReport(report: Pick<RunReport, 'entries'> & Partial<RunRepo
     version: 2,
     caches: entries.map(cacheFigures),
     totals: { downloadedBytes, reusedBytes, uploadedBytes, reusedPercent },
-    budget: report.budget ? { exceeded: report.budget.exceeded, maxDownloaded: report.budget.maxDownloaded, maxDownloadedPerKind: report.budget.maxDownloadedPerKind, breaches: report.budget.breaches } : null,
+    budget: report.budget
+      ? {
+          exceeded: report.budget.exceeded,
+          maxDownloaded: report.budget.maxDownloaded,
+          maxDownloadedPerKind: report.budget.maxDownloadedPerKind,
+          breaches: report.budget.breaches
+        }
+      : null,
     baseline: baseline && {
       branch: baseline.branch,
       runs: baseline.runs.length,

@@ -65,7 +65,9 @@ function renderTransfers(entries: LedgerEntry[]): string[] {
 function renderRow(e: LedgerEntry): string {
   const matched = e.matchedKey ? `\`${escapeCell(e.matchedKey)}\`` : '—'
   const restored =
-    e.restoredArchiveBytes !== null && e.restoredBytes > 0 ? `${formatBytes(e.restoredBytes)} (${formatBytes(e.restoredArchiveBytes)} archive)` : formatBytes(e.restoredBytes)
+    e.restoredArchiveBytes !== null && e.restoredBytes > 0
+      ? `${formatBytes(e.restoredBytes)} (${formatBytes(e.restoredArchiveBytes)} archive)`
+      : formatBytes(e.restoredBytes)
   return `| ${e.kind} | ${HIT_LABELS[e.hit]} | ${matched} | ${restored} | ${formatBytes(e.downloadedBytes)} | ${formatBytes(e.reusedBytes)} | ${formatBytes(e.uploadedBytes)} | ${SAVE_LABELS[e.saved]} | ${formatDuration(e.restoreMs + e.saveMs)} |`
 }
 
@@ -91,8 +93,20 @@ function renderBaseline(entries: LedgerEntry[], history: HistoryOutcome): string
     '',
     `| Cache | Downloaded | vs ${escapeCell(baseline.branch)} | Median | Trend |`,
     '| --- | ---: | ---: | ---: | --- |',
-    ...kinds.map(kind => row(kind, downloadedOf(kind), baseline.medianByKind[kind] ?? 0, baseline.runs.map(run => run.downloadedBytes[kind] ?? 0))),
-    row('**total**', totals(entries).downloadedBytes, baseline.medianTotal, baseline.runs.map(run => run.totalDownloaded))
+    ...kinds.map(kind =>
+      row(
+        kind,
+        downloadedOf(kind),
+        baseline.medianByKind[kind] ?? 0,
+        baseline.runs.map(run => run.downloadedBytes[kind] ?? 0)
+      )
+    ),
+    row(
+      '**total**',
+      totals(entries).downloadedBytes,
+      baseline.medianTotal,
+      baseline.runs.map(run => run.totalDownloaded)
+    )
   ]
 }
 

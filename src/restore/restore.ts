@@ -44,7 +44,8 @@ async function lookUp(plan: CachePlan, backend: CacheBackend, entry: LedgerEntry
     }
     entry.matchedKey = result.matchedKey
     entry.restoredArchiveBytes = result.archiveBytes
-    if (result.transferMs !== undefined && result.archiveBytes !== null) entry.transfer = { ...entry.transfer, restore: { bytes: result.archiveBytes, ms: result.transferMs } }
+    if (result.transferMs !== undefined && result.archiveBytes !== null)
+      entry.transfer = { ...entry.transfer, restore: { bytes: result.archiveBytes, ms: result.transferMs } }
     entry.hit = hitKind(plan.key, result.matchedKey)
     core.info(`${entry.hit === 'exact' ? 'Exact hit' : 'Partial hit (restore key)'}: ${result.matchedKey}`)
   } catch (error) {

@@ -88,12 +88,16 @@ function exportEnvironment(plans: CachePlan[]): void {
 async function restoreAndFollowUp(state: RunState, backend: CacheBackend): Promise<void> {
   const slot = limiter(RESTORES_AT_ONCE)
   const restored = state.plans.map((plan, index) =>
-    slot(() => holdOutput(() => core.group(`Restore ${plan.kind}`, () => restoreOne(plan, backendForPlan(plan, backend, state.config.local.dir), state.mode, state.snapshotDir)))).then(
-      ({ entry, fingerprint }) => {
-        state.entries[index] = entry
-        state.fingerprints[plan.kind] = fingerprint
-      }
-    )
+    slot(() =>
+      holdOutput(() =>
+        core.group(`Restore ${plan.kind}`, () =>
+          restoreOne(plan, backendForPlan(plan, backend, state.config.local.dir), state.mode, state.snapshotDir)
+        )
+      )
+    ).then(({ entry, fingerprint }) => {
+      state.entries[index] = entry
+      state.fingerprints[plan.kind] = fingerprint
+    })
   )
   const everyRestore = Promise.all(restored)
   const outputs = everyRestore.then(() => setRestoreOutputs(state))
@@ -101,7 +105,11 @@ async function restoreAndFollowUp(state: RunState, backend: CacheBackend): Promi
     const kind = kindNamed(plan.kind)
     if (!kind.afterRestore) return restored[index]
     const ready = kind.afterRestoreNeeds === 'every-restore' ? everyRestore : restored[index]
-    return ready.then(() => holdOutput(() => kind.afterRestore!({ config: state.config, plan, entry: state.entries[index], mode: state.mode, snapshotDir: state.snapshotDir })))
+    return ready.then(() =>
+      holdOutput(() =>
+        kind.afterRestore!({ config: state.config, plan, entry: state.entries[index], mode: state.mode, snapshotDir: state.snapshotDir })
+      )
+    )
   })
   const failure = (await Promise.allSettled([...restored, outputs, ...followUps])).find(outcome => outcome.status === 'rejected')
   if (failure) throw failure.reason

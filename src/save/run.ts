@@ -32,7 +32,12 @@ export async function runPost(): Promise<void> {
       const kind = kindNamed(plan.kind)
       const entry = run.entries[index]
       await kind.beforeSave?.({ config: run.config, plan, entry, mode: run.mode, snapshotDir: run.snapshotDir })
-      const context = { backend: backendForPlan(plan, backend, run.config.local.dir), mode: run.mode, save: run.config.save, snapshotDir: run.snapshotDir }
+      const context = {
+        backend: backendForPlan(plan, backend, run.config.local.dir),
+        mode: run.mode,
+        save: run.config.save,
+        snapshotDir: run.snapshotDir
+      }
       await core.group(`Save ${plan.kind}`, () => saveOne(plan, entry, run.fingerprints[plan.kind], context))
     }
     await releaseLeases(run.leases)

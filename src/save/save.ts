@@ -62,7 +62,8 @@ async function decideAndSave(
 ): Promise<LedgerEntry['saved']> {
   if (context.save === 'never') return said('disabled', 'Not saving: save is never.')
   if (!context.mode.write) return said('read-only', `Not saving: ${context.mode.reason}.`)
-  if (entry.hit === 'exact' && !changed) return said('unchanged', `Content unchanged since the exact hit on ${entry.matchedKey}; not uploading.`)
+  if (entry.hit === 'exact' && !changed)
+    return said('unchanged', `Content unchanged since the exact hit on ${entry.matchedKey}; not uploading.`)
   if (bytesOnDisk === 0) return said('empty', `Nothing to save: ${partPaths(plan.spec).join(', ')} holds no files.`)
   const key = revisionKey(plan.key)
   try {

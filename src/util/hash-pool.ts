@@ -351,7 +351,7 @@ export class CopyingDigest {
   }
 
   update(chunk: Uint8Array): void {
-    for (let offset = 0; offset < chunk.length; ) {
+    for (let offset = 0; offset < chunk.length;) {
       const taken = Math.min(chunk.length - offset, this.batch.length - this.used)
       this.batch.set(chunk.subarray(offset, offset + taken), this.used)
       offset += taken
@@ -390,7 +390,12 @@ export async function digestFile(
 ): Promise<FileDigests> {
   const { slot, id } = pool().acquire()
   try {
-    return await pool().request<FileDigests>(slot, id, { op: 'file', ...source, size, specs, progress: onProgress !== undefined }, onProgress)
+    return await pool().request<FileDigests>(
+      slot,
+      id,
+      { op: 'file', ...source, size, specs, progress: onProgress !== undefined },
+      onProgress
+    )
   } finally {
     pool().release(slot)
   }

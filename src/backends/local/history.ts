@@ -29,13 +29,27 @@ export function historyFile(storeRoot: string): string {
  */
 export async function appendHistory(storeRoot: string, entries: LedgerEntry[], now = Date.now()): Promise<void> {
   const lines = entries.map(e =>
-    JSON.stringify({ time: now, kind: e.kind, backend: e.backend, hit: e.hit, downloadedBytes: e.downloadedBytes, reusedBytes: e.reusedBytes, saved: e.saved } satisfies HistoryLine)
+    JSON.stringify({
+      time: now,
+      kind: e.kind,
+      backend: e.backend,
+      hit: e.hit,
+      downloadedBytes: e.downloadedBytes,
+      reusedBytes: e.reusedBytes,
+      saved: e.saved
+    } satisfies HistoryLine)
   )
   await fs.mkdir(storeRoot, { recursive: true })
   await fs.appendFile(historyFile(storeRoot), lines.map(line => line + '\n').join(''))
   const all = await readHistory(storeRoot)
   if (all.length > MAX_LINES) {
-    await writeFileAtomic(historyFile(storeRoot), all.slice(-MAX_LINES / 2).map(line => JSON.stringify(line) + '\n').join(''))
+    await writeFileAtomic(
+      historyFile(storeRoot),
+      all
+        .slice(-MAX_LINES / 2)
+        .map(line => JSON.stringify(line) + '\n')
+        .join('')
+    )
   }
 }
 

@@ -90,7 +90,10 @@ export async function pruneStore(store: LocalStore, storeRoot: string, options: 
     }
     return await store.withPruneLock(async () => {
       const entries = await store.listEntries()
-      const items: Item[] = [...entries.map(entry => ({ lastUsed: entry.lastUsed, bytes: entry.bytes, entry })), ...files.map(file => ({ lastUsed: file.lastUsed, bytes: file.bytes, file }))]
+      const items: Item[] = [
+        ...entries.map(entry => ({ lastUsed: entry.lastUsed, bytes: entry.bytes, entry })),
+        ...files.map(file => ({ lastUsed: file.lastUsed, bytes: file.bytes, file }))
+      ]
       const doomed = chooseToPrune(items, options, now, pinnedBytes)
       const doomedEntries = doomed.flatMap(item => ('entry' in item ? [item.entry] : []))
       const doomedIds = new Set(doomedEntries.map(entryId))
@@ -99,7 +102,10 @@ export async function pruneStore(store: LocalStore, storeRoot: string, options: 
       // In the order chosen: least recently used first.
       const removed = doomedEntries.filter(entry => gone.has(entryId(entry)))
       if (!options.dryRun) await removeFiles(doomedFiles, storeRoot)
-      const orphans = [...(await store.sweepOrphans(options.dryRun ?? false)), ...(await store.sweepDocuments(options.maxAgeMs, options.dryRun ?? false))]
+      const orphans = [
+        ...(await store.sweepOrphans(options.dryRun ?? false)),
+        ...(await store.sweepDocuments(options.maxAgeMs, options.dryRun ?? false))
+      ]
       const freed = sum(removed) + sum(doomedFiles)
       return {
         entries: removed,

@@ -20,7 +20,16 @@ import {
   tarCreateArgs,
   writeArchive
 } from '../archive.js'
-import { type ArchivePart, type ArchiveSpec, type CacheBackend, type DocumentStore, type Miss, missed, type RestoreResult, type SaveResult } from '../backend.js'
+import {
+  type ArchivePart,
+  type ArchiveSpec,
+  type CacheBackend,
+  type DocumentStore,
+  type Miss,
+  missed,
+  type RestoreResult,
+  type SaveResult
+} from '../backend.js'
 import {
   archiveFileName,
   archiveFiles,
@@ -124,7 +133,8 @@ export class LocalStore implements CacheBackend, ManagedStore {
     const staged: StagedRestore[] = []
     try {
       // The version covers the identity, but meta.json is data from the store: targets come from the spec.
-      if (meta.format !== STORE_FORMAT || meta.parts.length !== spec.parts.length) throw corrupt(meta.key, `it does not describe ${spec.parts.length} part(s) in format ${STORE_FORMAT}`)
+      if (meta.format !== STORE_FORMAT || meta.parts.length !== spec.parts.length)
+        throw corrupt(meta.key, `it does not describe ${spec.parts.length} part(s) in format ${STORE_FORMAT}`)
       // Every part is extracted (and so verified) into staging before any is moved in: an entry restores whole or not at all.
       for (const [index, part] of meta.parts.entries()) {
         const target = spec.parts[index]
@@ -153,7 +163,13 @@ export class LocalStore implements CacheBackend, ManagedStore {
       for (const [index, part] of spec.parts.entries()) {
         staged.push(await this.stagePart(part, kinds[index], spec.exclude, archiveFileName(saveId, index)))
       }
-      const meta = newEntryMeta(spec, key, saveId, staged.map(({ part }) => part), this.clock())
+      const meta = newEntryMeta(
+        spec,
+        key,
+        saveId,
+        staged.map(({ part }) => part),
+        this.clock()
+      )
       await this.publish(meta, staged)
       return { archiveBytes: entryBytes(meta) }
     } finally {
@@ -188,7 +204,9 @@ export class LocalStore implements CacheBackend, ManagedStore {
         core.warning(`Pruning the local store failed: ${stringifyError(error)}`)
       }
     })
-    await appendHistory(this.root, entries).catch(error => core.warning(`Could not append to the store's run history: ${stringifyError(error)}`))
+    await appendHistory(this.root, entries).catch(error =>
+      core.warning(`Could not append to the store's run history: ${stringifyError(error)}`)
+    )
   }
 
   /** Documents are files beside the entries: one per key, replaced atomically (the run history is a few KB). */
@@ -579,12 +597,15 @@ async function checkSha256(handle: fs.FileHandle, part: StoredPart & { kind: 'tr
  */
 function followReads(fd: number, onProgress: (bytes: number) => void): { stop: () => void } {
   let reported = 0
-  const timer = setInterval(() => {
-    const position = fileOffset(fd)
-    if (position === null || position <= reported) return
-    onProgress(position - reported)
-    reported = position
-  }, Math.min(progressIntervalMs(), 1000))
+  const timer = setInterval(
+    () => {
+      const position = fileOffset(fd)
+      if (position === null || position <= reported) return
+      onProgress(position - reported)
+      reported = position
+    },
+    Math.min(progressIntervalMs(), 1000)
+  )
   timer.unref()
   return { stop: () => clearInterval(timer) }
 }

@@ -32,7 +32,8 @@ export async function loadSdk(): Promise<{ sdk: Sdk; storage: Storage }> {
  * SDK's default chain (env, profiles, SSO, web identity, instance metadata): never from an input.
  */
 export function clientConfig(settings: S3Settings): S3ClientConfig {
-  const region = settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (settings.endpoint ? 'us-east-1' : undefined)
+  const region =
+    settings.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (settings.endpoint ? 'us-east-1' : undefined)
   const agent = { keepAlive: true, maxSockets: MAX_SOCKETS }
   return {
     ...(region ? { region } : {}),
@@ -120,7 +121,10 @@ export class StallGuard {
       this.stalledOnce.add(id)
       return true
     }
-    this.fault = new S3Fault('stalled', `the endpoint stalled: no byte for ${this.idleTimeoutMs / 1000} s (s3-idle-timeout), twice; not trying it again in this step`)
+    this.fault = new S3Fault(
+      'stalled',
+      `the endpoint stalled: no byte for ${this.idleTimeoutMs / 1000} s (s3-idle-timeout), twice; not trying it again in this step`
+    )
     this.controller.abort(this.fault)
     return false
   }
@@ -138,7 +142,8 @@ export function skipPayloadHashing(client: S3Client): void {
   client.middlewareStack.add(
     (next, context) => async args => {
       const request = args.request as { headers?: Record<string, string> }
-      if (context.commandName && ARCHIVE_UPLOADS.has(context.commandName) && request.headers) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD'
+      if (context.commandName && ARCHIVE_UPLOADS.has(context.commandName) && request.headers)
+        request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD'
       return next(args)
     },
     { step: 'build', name: 'qdcUnsignedArchivePayload' }

@@ -99,7 +99,8 @@ async function fillRange(context: DownloadContext, name: string, size: number, f
     const from = fetch.first + fetch.received
     try {
       await streamRange(context, name, size, from, fetch, signal)
-      if (fetch.received !== fetch.length) throw new S3Fault('connection', `${name}: the response ended after ${fetch.received} of ${fetch.length} bytes`)
+      if (fetch.received !== fetch.length)
+        throw new S3Fault('connection', `${name}: the response ended after ${fetch.received} of ${fetch.length} bytes`)
       fetch.done = true
       break
     } catch (error) {
@@ -123,10 +124,20 @@ async function fillRange(context: DownloadContext, name: string, size: number, f
   fetch.notify()
 }
 
-async function streamRange(context: DownloadContext, name: string, size: number, from: number, fetch: RangeFetch, signal: AbortSignal): Promise<void> {
+async function streamRange(
+  context: DownloadContext,
+  name: string,
+  size: number,
+  from: number,
+  fetch: RangeFetch,
+  signal: AbortSignal
+): Promise<void> {
   let response
   try {
-    response = await context.s3.send(new context.sdk.GetObjectCommand({ Bucket: context.bucket, Key: name, Range: `bytes=${from}-${fetch.last}` }), { abortSignal: signal })
+    response = await context.s3.send(
+      new context.sdk.GetObjectCommand({ Bucket: context.bucket, Key: name, Range: `bytes=${from}-${fetch.last}` }),
+      { abortSignal: signal }
+    )
   } catch (error) {
     // A range that starts beyond the end: the object is shorter than the manifest says.
     if (faultKind(error) === 'range') throw new ArchiveMismatch(`is shorter than the ${size} bytes that were written`)
@@ -189,7 +200,10 @@ export async function digestChunks(
  * archive), the rest is still read and hashed, so that a corrupt archive is reported as one, not as tar's
  * complaint about it.
  */
-export function verifiedObjectStream(chunks: AsyncIterable<Buffer>, onProgress?: (bytes: number) => void): { stream: Readable; hashed: Promise<ArchiveDigest> } {
+export function verifiedObjectStream(
+  chunks: AsyncIterable<Buffer>,
+  onProgress?: (bytes: number) => void
+): { stream: Readable; hashed: Promise<ArchiveDigest> } {
   const stream = new PassThrough({ highWaterMark: 4 * 1024 * 1024 })
   const write = (chunk: Buffer) => (stream.destroyed || stream.write(chunk) ? undefined : drained(stream))
   const hashed = digestChunks(chunks, write, onProgress).then(

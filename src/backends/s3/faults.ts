@@ -46,8 +46,19 @@ export class S3Fault extends Error {
 
 /** Stall errors of the SDK's socket timeout, and our own watchdog's. */
 const STALL = /timed out after \d+ ?ms|of inactivity|TimeoutError|no bytes? for \d/i
-const CONNECTION = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE|ECONNABORTED|socket hang up|premature close|aborted|other side closed/i
-const CONNECTION_CODES = ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']
+const CONNECTION =
+  /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EPIPE|ECONNABORTED|socket hang up|premature close|aborted|other side closed/i
+const CONNECTION_CODES = [
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE'
+]
 
 interface SdkErrorShape {
   name?: unknown
@@ -83,7 +94,8 @@ export function faultKind(error: unknown): FaultKind {
   if (status === 404) return 'not-found'
   if (status === 412) return 'precondition'
   if (status === 416) return 'range'
-  if (status === 429 || ['SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequests', 'RequestLimitExceeded'].includes(code)) return 'throttled'
+  if (status === 429 || ['SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequests', 'RequestLimitExceeded'].includes(code))
+    return 'throttled'
   if (status !== undefined && status >= 500) return 'server'
   if (code === 'TimeoutError' || STALL.test(message)) return 'stalled'
   if (CONNECTION_CODES.includes(code) || CONNECTION.test(message)) return 'connection'

@@ -36,7 +36,7 @@ export function encodeKey(key: string): string {
 /** null when `encoded` is not something encodeKey makes. */
 export function decodeKey(encoded: string): string | null {
   const bytes: number[] = []
-  for (let i = 0; i < encoded.length; ) {
+  for (let i = 0; i < encoded.length;) {
     if (encoded[i] === ESCAPE) {
       const hex = encoded.slice(i + 1, i + 3)
       if (!/^[0-9A-F]{2}$/.test(hex)) return null
@@ -108,7 +108,9 @@ export class S3Layout {
   /** Why the store cannot hold `key`, or null: S3 names are at most 1024 bytes. */
   keyProblem(key: string): string | null {
     const longest = Buffer.byteLength(this.prefix) + encodeKey(key).length + ARCHIVE_OVERHEAD
-    return longest > MAX_NAME_BYTES ? `the key is too long for an S3 object name once encoded (${longest} of at most ${MAX_NAME_BYTES} bytes)` : null
+    return longest > MAX_NAME_BYTES
+      ? `the key is too long for an S3 object name once encoded (${longest} of at most ${MAX_NAME_BYTES} bytes)`
+      : null
   }
 
   parseManifest(name: string): EntryName | null {

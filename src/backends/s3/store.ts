@@ -17,7 +17,17 @@ import {
   tarCreateArgs,
   tarOutput
 } from '../archive.js'
-import { type ArchivePart, type ArchiveSpec, type CacheBackend, type DocumentStore, type Miss, missed, ReadOnlyStoreError, type RestoreResult, type SaveResult } from '../backend.js'
+import {
+  type ArchivePart,
+  type ArchiveSpec,
+  type CacheBackend,
+  type DocumentStore,
+  type Miss,
+  missed,
+  ReadOnlyStoreError,
+  type RestoreResult,
+  type SaveResult
+} from '../backend.js'
 import {
   archiveFileName,
   archiveFiles,
@@ -155,7 +165,8 @@ export class S3Store implements CacheBackend, ManagedStore {
       )
       if (!found) return missed(await this.otherIdentity(identity, key))
       // The version covers the identity, but the manifest is data from the bucket: targets come from the spec.
-      if (found.format !== STORE_FORMAT || found.parts.length !== spec.parts.length) throw corrupt(found.key, `it does not describe ${spec.parts.length} part(s) in format ${STORE_FORMAT}`)
+      if (found.format !== STORE_FORMAT || found.parts.length !== spec.parts.length)
+        throw corrupt(found.key, `it does not describe ${spec.parts.length} part(s) in format ${STORE_FORMAT}`)
       const started = performance.now()
       const staged: StagedRestore[] = []
       try {
@@ -222,7 +233,9 @@ export class S3Store implements CacheBackend, ManagedStore {
       try {
         const pruned = await this.prune({ maxAgeMs: maxAgeMs ?? undefined, maxBytes: maxBytes ?? undefined })
         const orphans = pruned.orphans.length > 0 ? ` and ${pruned.orphans.length} leftover object(s) of crashed saves` : ''
-        this.log(`Removed ${pruned.entries.length} entr${pruned.entries.length === 1 ? 'y' : 'ies'}${orphans}, ${formatBytes(pruned.bytes)}; ${formatBytes(pruned.remainingBytes)} remain`)
+        this.log(
+          `Removed ${pruned.entries.length} entr${pruned.entries.length === 1 ? 'y' : 'ies'}${orphans}, ${formatBytes(pruned.bytes)}; ${formatBytes(pruned.remainingBytes)} remain`
+        )
       } catch (error) {
         core.warning(`Pruning the S3 store failed: ${stringifyError(error)}`)
       }
@@ -236,7 +249,8 @@ export class S3Store implements CacheBackend, ManagedStore {
         const text = await this.getText(this.layout.document(key), `reading the document ${key}`)
         return text === null ? null : (JSON.parse(text) as { document: unknown }).document
       }),
-    write: (key, document) => this.named(() => this.put(this.layout.document(key), JSON.stringify({ key, document }), `writing the document ${key}`))
+    write: (key, document) =>
+      this.named(() => this.put(this.layout.document(key), JSON.stringify({ key, document }), `writing the document ${key}`))
   }
 
   async listEntries(): Promise<EntryInfo[]> {
@@ -254,7 +268,10 @@ export class S3Store implements CacheBackend, ManagedStore {
       const doomed = chooseToPrune(items, options, this.clock())
       const removed: EntryInfo[] = []
       for (const { entry } of doomed) if (options.dryRun || (await this.removeEntry(entry))) removed.push(infoOf(entry))
-      const orphans = [...(await this.sweepOrphans(options.dryRun ?? false, stored)), ...(await this.sweepDocuments(options.maxAgeMs, options.dryRun ?? false))]
+      const orphans = [
+        ...(await this.sweepOrphans(options.dryRun ?? false, stored)),
+        ...(await this.sweepDocuments(options.maxAgeMs, options.dryRun ?? false))
+      ]
       const freed = removed.reduce((sum, entry) => sum + entry.bytes, 0)
       return {
         entries: removed,
@@ -281,9 +298,12 @@ export class S3Store implements CacheBackend, ManagedStore {
   async verifyEntries(wanted: (entry: { key: string; kind?: string }) => boolean = () => true): Promise<EntryCheck[]> {
     return this.named(async () => {
       const { entries, unreadable } = await this.storedEntries()
-      const checks: EntryCheck[] = unreadable.filter(bad => wanted({ key: bad.object.name })).map(bad => ({ key: bad.object.name, bytes: 0, problem: bad.problem }))
+      const checks: EntryCheck[] = unreadable
+        .filter(bad => wanted({ key: bad.object.name }))
+        .map(bad => ({ key: bad.object.name, bytes: 0, problem: bad.problem }))
       for (const { meta } of entries) {
-        if (wanted(meta)) checks.push({ key: meta.key, kind: meta.kind, bytes: entryBytes(meta), problem: await this.archivesProblem(meta) })
+        if (wanted(meta))
+          checks.push({ key: meta.key, kind: meta.kind, bytes: entryBytes(meta), problem: await this.archivesProblem(meta) })
       }
       return checks
     })
@@ -338,7 +358,11 @@ export class S3Store implements CacheBackend, ManagedStore {
     candidates.sort((a, b) => b.modified - a.modified)
     while (candidates.length > 0) {
       const tied = candidates.splice(0, candidates.filter(candidate => candidate.modified === candidates[0].modified).length)
-      const metas = await Promise.all(tied.map(candidate => this.readManifest(candidate.key, version).catch((error: Error) => (this.log(`Skipped: ${error.message}`), null))))
+      const metas = await Promise.all(
+        tied.map(candidate =>
+          this.readManifest(candidate.key, version).catch((error: Error) => (this.log(`Skipped: ${error.message}`), null))
+        )
+      )
       const readable = metas.filter(meta => meta !== null)
       if (readable.length > 0) return readable.reduce((latest, meta) => (meta.created > latest.created ? meta : latest))
     }
@@ -376,7 +400,8 @@ export class S3Store implements CacheBackend, ManagedStore {
     } catch (error) {
       if (error instanceof ArchiveMismatch) throw corrupt(meta.key, `archive for ${part.name} ${error.message}`)
       if (faultKind(error) === 'not-found') throw corrupt(meta.key, `archive for ${part.name} is missing`)
-      if (error instanceof ExtractionFailed) throw new Error(`s3 cache entry "${meta.key}" was not restored into ${target.path}: ${error.message}`, { cause: error })
+      if (error instanceof ExtractionFailed)
+        throw new Error(`s3 cache entry "${meta.key}" was not restored into ${target.path}: ${error.message}`, { cause: error })
       throw connection.guard.tripped ?? faultOf(error, `downloading ${name}`)
     }
   }
@@ -393,7 +418,15 @@ export class S3Store implements CacheBackend, ManagedStore {
   // ---- save ----
 
   /** Archives one part with tar and uploads it as tar makes it; records the upload for cleanup first. */
-  private async savePart(part: ArchivePart, kind: PathKind, exclude: string[], key: string, version: string, file: string, uploaded: string[]): Promise<StoredPart> {
+  private async savePart(
+    part: ArchivePart,
+    kind: PathKind,
+    exclude: string[],
+    key: string,
+    version: string,
+    file: string,
+    uploaded: string[]
+  ): Promise<StoredPart> {
     if (kind === 'missing') return { name: part.name, kind }
     const connection = await this.ready()
     const name = this.layout.archive(key, version, file)
@@ -401,7 +434,13 @@ export class S3Store implements CacheBackend, ManagedStore {
     const tar = tarOutput(tarCreateArgs(part.path, kind, exclude))
     const progress = progressLog(`Uploading ${part.name}`, undefined, this.log)
     try {
-      const { sha256: digest, bytes } = await uploadArchive({ ...connection, bucket: this.settings.bucket }, name, tar, this.parts, progress)
+      const { sha256: digest, bytes } = await uploadArchive(
+        { ...connection, bucket: this.settings.bucket },
+        name,
+        tar,
+        this.parts,
+        progress
+      )
       return { name: part.name, kind, file, sha256: digest, bytes }
     } catch (error) {
       throw connection.guard.tripped ?? faultOf(error, `uploading ${name}`)
@@ -486,10 +525,13 @@ export class S3Store implements CacheBackend, ManagedStore {
   private async sweepOrphans(dryRun: boolean, stored: StoredEntries): Promise<ListedObject[]> {
     const now = this.clock()
     const cutoff = now - ORPHAN_AGE_MS
-    const live = new Set(stored.entries.flatMap(({ meta }) => archiveFiles(meta).map(file => this.layout.archive(meta.key, meta.version, file))))
+    const live = new Set(
+      stored.entries.flatMap(({ meta }) => archiveFiles(meta).map(file => this.layout.archive(meta.key, meta.version, file)))
+    )
     const entries = new Set(stored.entries.map(({ meta }) => entryId(meta)))
     const orphans: ListedObject[] = stored.unreadable.map(bad => bad.object).filter(object => object.modified < cutoff)
-    for await (const object of this.list(this.layout.archivesRoot)) if (!live.has(object.name) && object.modified < cutoff) orphans.push(object)
+    for await (const object of this.list(this.layout.archivesRoot))
+      if (!live.has(object.name) && object.modified < cutoff) orphans.push(object)
     for await (const object of this.list(this.layout.usedRoot)) {
       const entry = this.layout.parseUsed(object.name)
       if (entry && !entries.has(entryId(entry)) && object.modified < cutoff) orphans.push(object)
@@ -497,7 +539,10 @@ export class S3Store implements CacheBackend, ManagedStore {
     if (!dryRun) await this.removeObjects(orphans.map(orphan => orphan.name))
     const uploads = await this.staleUploads(now - STALE_UPLOAD_AGE_MS)
     if (!dryRun) await forEachLimited(uploads, SMALL_CALLS, upload => this.abortUpload(upload.name, upload.uploadId))
-    return [...orphans, ...uploads.map(upload => ({ name: `${upload.name} (unfinished multipart upload)`, size: 0, modified: upload.modified }))]
+    return [
+      ...orphans,
+      ...uploads.map(upload => ({ name: `${upload.name} (unfinished multipart upload)`, size: 0, modified: upload.modified }))
+    ]
   }
 
   /** Documents nobody wrote for longer than maxAgeMs: the history of a branch that is gone. */
@@ -640,7 +685,14 @@ export class S3Store implements CacheBackend, ManagedStore {
     let uploadIdMarker: string | undefined
     do {
       const page = await this.call(`listing the multipart uploads below ${this.layout.archivesRoot}`, ({ s3, sdk }) =>
-        s3.send(new sdk.ListMultipartUploadsCommand({ Bucket: this.settings.bucket, Prefix: this.layout.archivesRoot, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }))
+        s3.send(
+          new sdk.ListMultipartUploadsCommand({
+            Bucket: this.settings.bucket,
+            Prefix: this.layout.archivesRoot,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker
+          })
+        )
       )
       for (const upload of page.Uploads ?? []) {
         const modified = upload.Initiated?.getTime() ?? 0
@@ -677,7 +729,8 @@ async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => P
   const failures: unknown[] = []
   await Promise.all(
     Array.from({ length: Math.min(limit, queue.length) }, async () => {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item).catch((error: unknown) => void failures.push(error))
+      for (let item = queue.shift(); item !== undefined; item = queue.shift())
+        await work(item).catch((error: unknown) => void failures.push(error))
     })
   )
   if (failures.length > 0) throw failures[0]

@@ -53,9 +53,11 @@ function treeFile(ref: RepoRef, entry: Record<string, unknown>): TreeFile {
   if (typeof path !== 'string') throw new Error(`${displayName(ref)}: tree entry without a path`)
   assertSafeRepoPath(path)
   const sizeOk = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
-  if (!sizeOk(size) || typeof oid !== 'string' || !/^[0-9a-f]{40}$/.test(oid)) throw new Error(`${displayName(ref)}: malformed tree entry for ${path}`)
+  if (!sizeOk(size) || typeof oid !== 'string' || !/^[0-9a-f]{40}$/.test(oid))
+    throw new Error(`${displayName(ref)}: malformed tree entry for ${path}`)
   if (lfs === undefined) return { path, size, oid }
-  if (typeof lfs.oid !== 'string' || !/^[0-9a-f]{64}$/.test(lfs.oid) || !sizeOk(lfs.size)) throw new Error(`${displayName(ref)}: malformed LFS entry for ${path}`)
+  if (typeof lfs.oid !== 'string' || !/^[0-9a-f]{64}$/.test(lfs.oid) || !sizeOk(lfs.size))
+    throw new Error(`${displayName(ref)}: malformed LFS entry for ${path}`)
   return { path, size, oid, lfs: { oid: lfs.oid, size: lfs.size } }
 }
 
@@ -65,7 +67,8 @@ function nextPage(hub: HubContext, link: string | undefined): string | undefined
   const href = target && /<([^>]+)>/.exec(target)?.[1]
   if (!href) return undefined
   const next = new URL(href, hub.endpoint)
-  if (next.origin !== hub.credentials.origin) throw new Error(`the Hub's tree pagination points to another origin (${next.origin}); refusing to follow it`)
+  if (next.origin !== hub.credentials.origin)
+    throw new Error(`the Hub's tree pagination points to another origin (${next.origin}); refusing to follow it`)
   return next.href
 }
 
@@ -97,7 +100,11 @@ export function explainHubError(error: unknown, ref: RepoRef, hub: HubContext, f
           : `${name} is gated: accept its terms at ${hub.endpoint}/${name} and pass an approved hf-token`
       )
     case 'RepoNotFound':
-      return new Error(authed ? `${name} does not exist, or the hf-token cannot read it` : `${name} does not exist, or is private (pass an hf-token that can read it)`)
+      return new Error(
+        authed
+          ? `${name} does not exist, or the hf-token cannot read it`
+          : `${name} does not exist, or is private (pass an hf-token that can read it)`
+      )
   }
   if (error.status === 401) return new Error(`the Hub rejected the hf-token (invalid or expired) while reading ${name}`)
   if (message === 'Access to this resource is disabled.') return new Error(`${name} has been disabled on the Hub`)

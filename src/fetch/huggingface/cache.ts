@@ -79,13 +79,18 @@ export class RepoCache {
    * Python uses it to detect incomplete snapshots offline, we use it to skip the API on warm runs.
    */
   async writeTree(commit: string, files: TreeFile[]): Promise<void> {
-    const entries = files.map(f => [f.path, { size: f.size, blob_id: f.oid, ...(f.lfs ? { lfs_sha256: f.lfs.oid, lfs_size: f.lfs.size } : {}) }] as const)
+    const entries = files.map(
+      f => [f.path, { size: f.size, blob_id: f.oid, ...(f.lfs ? { lfs_sha256: f.lfs.oid, lfs_size: f.lfs.size } : {}) }] as const
+    )
     await writeFileAtomicIfChanged(this.treeFile(commit), JSON.stringify({ format_version: 1, files: Object.fromEntries(entries) }))
   }
 
   /** The stored listing, or undefined when absent or in a format we do not know. */
   async readTree(commit: string): Promise<TreeFile[] | undefined> {
-    type Stored = { format_version?: unknown; files?: Record<string, { size: number; blob_id: string; lfs_sha256?: string; lfs_size?: number }> }
+    type Stored = {
+      format_version?: unknown
+      files?: Record<string, { size: number; blob_id: string; lfs_sha256?: string; lfs_size?: number }>
+    }
     const stored = await readJson<Stored>(this.treeFile(commit)).catch(() => null)
     if (stored?.format_version !== 1 || typeof stored.files !== 'object' || stored.files === null) return undefined
     return Object.entries(stored.files).map(([p, f]) => ({

@@ -83,7 +83,15 @@ export async function downloadRepo(request: HfRepoRequest, options: HfDownloadOp
   const listing = await fileListing(hub, ref, cache, commit)
   const plan = planFiles(ref, listing, request)
 
-  const result: HfRepoResult = { repo: displayName(ref), revision: ref.revision, commit, snapshot: cache.snapshot(commit), files: [], bytesDownloaded: 0, bytesReused: 0 }
+  const result: HfRepoResult = {
+    repo: displayName(ref),
+    revision: ref.revision,
+    commit,
+    snapshot: cache.snapshot(commit),
+    files: [],
+    bytesDownloaded: 0,
+    bytesReused: 0
+  }
   const fetchOne = async (file: Planned) => {
     const { source, bytes } = await ensureFile({ hub, ref, cache, commit, file, options })
     result.files.push({ repo: result.repo, path: file.path, size: file.size, digest: describeDigest(file.digest), source, verified: true })
@@ -116,7 +124,8 @@ function planFiles(ref: RepoRef, listing: TreeFile[], request: HfRepoRequest): P
   const pins = new Map(Object.entries(request.pins ?? {}).map(([p, h]) => [p, h.toLowerCase()]))
   for (const [p, hex] of pins) {
     if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`${displayName(ref)}: pin for ${p} is not a sha256 (64 hex): ${hex}`)
-    if (!selected.some(f => f.path === p)) throw new Error(`${displayName(ref)}@${ref.revision}: pinned file ${p} is not among the selected files`)
+    if (!selected.some(f => f.path === p))
+      throw new Error(`${displayName(ref)}@${ref.revision}: pinned file ${p} is not among the selected files`)
   }
   return selected.map(f => {
     const pin = pins.get(f.path)

@@ -39,6 +39,7 @@ export function displayName(ref: Pick<RepoRef, 'type' | 'id'>): string {
  */
 export function assertSafeRepoPath(p: string): void {
   const segments = p.split('/')
-  const bad = p === '' || p.includes('\\') || p.includes('\0') || /^[A-Za-z]:/.test(p) || segments.some(s => s === '' || s === '.' || s === '..')
+  const bad =
+    p === '' || p.includes('\\') || p.includes('\0') || /^[A-Za-z]:/.test(p) || segments.some(s => s === '' || s === '.' || s === '..')
   if (bad) throw new Error(`the Hub listed an unsafe file path ${JSON.stringify(p)}; refusing to write it`)
 }

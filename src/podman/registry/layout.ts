@@ -79,7 +79,10 @@ export class OciLayout {
 
   tags(repository: string): string[] {
     const prefix = `${repository}:`
-    return this.index.manifests.map(m => m.annotations![REF_NAME]).filter(n => n.startsWith(prefix)).map(n => n.slice(prefix.length))
+    return this.index.manifests
+      .map(m => m.annotations![REF_NAME])
+      .filter(n => n.startsWith(prefix))
+      .map(n => n.slice(prefix.length))
   }
 
   refNames(): string[] {
@@ -174,7 +177,9 @@ export class OciLayout {
     if (size === null) return
     reachable.add(hex)
     if (size > 4 * 1024 * 1024) return // a layer, not a manifest
-    const manifest = await readJson<{ config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] }>(this.blobPath(digest)).catch(() => null)
+    const manifest = await readJson<{ config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] }>(this.blobPath(digest)).catch(
+      () => null
+    )
     if (!manifest || typeof manifest !== 'object') return
     const children = [manifest.config, ...(manifest.layers ?? []), ...(manifest.manifests ?? [])]
     for (const child of children) if (child?.digest) await this.markReachable(child.digest, reachable)
@@ -191,5 +196,3 @@ export class OciLayout {
 function isNamed(m: Descriptor): boolean {
   return typeof m?.digest === 'string' && typeof m.annotations?.[REF_NAME] === 'string'
 }
-
-

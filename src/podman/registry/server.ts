@@ -107,12 +107,19 @@ export class LayoutRegistry {
       return sendJson(res, 200, { name: repository, tags: this.layout.tags(repository) })
     }
     if (area === 'manifests') return this.manifest(method, repository, decodeURIComponent(rest), req, res)
-    if (area === 'blobs' && rest.startsWith('uploads')) return this.upload(method, repository, rest.slice('uploads'.length).replace(/^\//, ''), url, req, res)
+    if (area === 'blobs' && rest.startsWith('uploads'))
+      return this.upload(method, repository, rest.slice('uploads'.length).replace(/^\//, ''), url, req, res)
     if (area === 'blobs' && (method === 'GET' || method === 'HEAD')) return this.blob(method, decodeURIComponent(rest), res)
     sendError(res, 405, 'UNSUPPORTED', `${method} ${url.pathname}`)
   }
 
-  private async manifest(method: string, repository: string, reference: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async manifest(
+    method: string,
+    repository: string,
+    reference: string,
+    req: http.IncomingMessage,
+    res: http.ServerResponse
+  ): Promise<void> {
     if (method === 'PUT') {
       const body = await readBody(req, MAX_MANIFEST_BYTES)
       const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim() || mediaTypeOf(body)
@@ -157,7 +164,14 @@ export class LayoutRegistry {
     await pipeline(this.layout.readBlob(digest), res)
   }
 
-  private async upload(method: string, repository: string, id: string, url: URL, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async upload(
+    method: string,
+    repository: string,
+    id: string,
+    url: URL,
+    req: http.IncomingMessage,
+    res: http.ServerResponse
+  ): Promise<void> {
     if (method === 'POST') {
       const mount = url.searchParams.get('mount')
       if (mount && (await this.layout.blobSize(mount)) !== null) {
