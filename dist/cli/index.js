@@ -31770,7 +31770,7 @@ function isReadOnlyError(error) {
 
 /***/ }),
 
-/***/ 3465:
+/***/ 7530:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31789,6 +31789,8 @@ var s3 = __nccwpck_require__(510);
 var format = __nccwpck_require__(2011);
 // EXTERNAL MODULE: ./src/util/errors.ts
 var errors = __nccwpck_require__(17);
+// EXTERNAL MODULE: ./src/util/limit.ts
+var limit = __nccwpck_require__(415);
 // EXTERNAL MODULE: ./src/util/progress.ts
 var util_progress = __nccwpck_require__(5365);
 // EXTERNAL MODULE: ./src/backends/archive.ts
@@ -32076,6 +32078,150 @@ async function maskResolvedCredentials(client, mask, masked) {
             masked.add(secret);
             mask(secret);
         }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/backends/s3/bucket.ts
+
+
+
+/*
+ * The bucket's objects, one SDK call each: what the fleet store (store.ts) builds its entries from. Every
+ * call waits for the credentials to be resolved and masked, and every failure leaves as an S3Fault naming
+ * what was being done, or as the stall that ended the store's use of the connection.
+ */
+/** Small calls in flight at once when many objects are read or removed (stats, prune, verify). */
+const SMALL_CALLS = 16;
+class Bucket {
+    settings;
+    mask;
+    masked = new Set();
+    connection;
+    constructor(settings, 
+    /** Masks a secret before anything can log it. */
+    mask) {
+        this.settings = settings;
+        this.mask = mask;
+    }
+    /** The SDK client built from the settings (tests watch its requests). */
+    async client() {
+        return (await this.connect()).s3;
+    }
+    /** Lets the process exit: the client's keep-alive sockets would hold it. */
+    async close() {
+        if (this.connection)
+            (await this.connection.catch(() => null))?.s3.destroy();
+        this.connection = undefined;
+    }
+    connect() {
+        this.connection ??= loadSdk().then(({ sdk, storage }) => {
+            const s3 = new sdk.S3Client(clientConfig(this.settings));
+            const guard = new StallGuard(this.settings.idleTimeoutMs);
+            guard.install(s3);
+            skipPayloadHashing(s3);
+            return { s3, sdk, storage, guard };
+        });
+        return this.connection;
+    }
+    /** The connection, with the credentials resolved and masked before any call can log anything. */
+    async ready() {
+        const connection = await this.connect();
+        connection.guard.assertOpen();
+        try {
+            await maskResolvedCredentials(connection.s3, this.mask, this.masked);
+        }
+        catch (error) {
+            throw faultOf(error, 'resolving the AWS credentials');
+        }
+        return connection;
+    }
+    /** An SDK call; whatever it throws becomes an S3Fault naming `what`, or the stall that ended everything. */
+    async call(what, run) {
+        const connection = await this.ready();
+        try {
+            return await run(connection);
+        }
+        catch (error) {
+            throw connection.guard.tripped ?? faultOf(error, what);
+        }
+    }
+    /** The object's content, null when there is none (404). */
+    async getText(name, what) {
+        try {
+            return await this.call(what, async ({ s3, sdk }) => {
+                const got = await s3.send(new sdk.GetObjectCommand({ Bucket: this.settings.bucket, Key: name }));
+                return got.Body.transformToString();
+            });
+        }
+        catch (error) {
+            if (faultKind(error) === 'not-found')
+                return null;
+            throw error;
+        }
+    }
+    async exists(name, what) {
+        try {
+            await this.call(what, ({ s3, sdk }) => s3.send(new sdk.HeadObjectCommand({ Bucket: this.settings.bucket, Key: name })));
+            return true;
+        }
+        catch (error) {
+            if (faultKind(error) === 'not-found')
+                return false;
+            throw error;
+        }
+    }
+    async put(name, body, what, createOnly = false) {
+        await this.call(what, ({ s3, sdk }) => s3.send(new sdk.PutObjectCommand({
+            Bucket: this.settings.bucket,
+            Key: name,
+            Body: Buffer.from(body),
+            ContentType: body === '' ? undefined : 'application/json',
+            ...(createOnly ? { IfNoneMatch: '*' } : {})
+        })));
+    }
+    /** Deleting what is not there succeeds (204), as S3 has it. */
+    async delete(name) {
+        await this.call(`deleting ${name}`, ({ s3, sdk }) => s3.send(new sdk.DeleteObjectCommand({ Bucket: this.settings.bucket, Key: name })));
+    }
+    /** One DeleteObject per name, several at once: DeleteObjects needs a Content-MD5 that not every server takes. */
+    async removeObjects(names) {
+        await (0,limit/* forEachLimited */.v)(names, SMALL_CALLS, name => this.delete(name));
+    }
+    /** Every object whose name starts with `prefix`, page after page (a page holds at most 1000). */
+    async *list(prefix) {
+        let token;
+        do {
+            const page = await this.call(`listing ${prefix}`, ({ s3, sdk }) => s3.send(new sdk.ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix, ContinuationToken: token })));
+            for (const object of page.Contents ?? []) {
+                if (object.Key)
+                    yield { name: object.Key, size: object.Size ?? 0, modified: object.LastModified?.getTime() ?? 0 };
+            }
+            token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+    }
+    async staleUploads(prefix, cutoff) {
+        const stale = [];
+        let keyMarker;
+        let uploadIdMarker;
+        do {
+            const page = await this.call(`listing the multipart uploads below ${prefix}`, ({ s3, sdk }) => s3.send(new sdk.ListMultipartUploadsCommand({
+                Bucket: this.settings.bucket,
+                Prefix: prefix,
+                KeyMarker: keyMarker,
+                UploadIdMarker: uploadIdMarker
+            })));
+            for (const upload of page.Uploads ?? []) {
+                const modified = upload.Initiated?.getTime() ?? 0;
+                if (upload.Key && upload.UploadId && modified < cutoff)
+                    stale.push({ name: upload.Key, uploadId: upload.UploadId, modified });
+            }
+            keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+            uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+        } while (keyMarker);
+        return stale;
+    }
+    async abortUpload(name, uploadId) {
+        await this.call(`aborting the upload of ${name}`, ({ s3, sdk }) => s3.send(new sdk.AbortMultipartUploadCommand({ Bucket: this.settings.bucket, Key: name, UploadId: uploadId })));
     }
 }
 
@@ -32484,6 +32630,7 @@ async function* hashedOutput(tar, digest, count) {
 
 
 
+
 /*
  * The fleet store: entries in an S3-compatible bucket, with the local store's semantics (layout.ts has the
  * object names). Lookup is GitHub's rule over a listing; a save uploads its archives under names no other
@@ -32498,8 +32645,6 @@ const DEFAULT_RANGES = { rangeSize: 16 * MiB, concurrency: 4 };
 const ORPHAN_AGE_MS = 60 * 60 * 1000;
 /** A multipart upload still open after this long belongs to no running save: aborted. */
 const STALE_UPLOAD_AGE_MS = 24 * 60 * 60 * 1000;
-/** Small calls in flight at once when the store reads every manifest (stats, prune, verify). */
-const SMALL_CALLS = 16;
 class S3Store {
     name = 's3';
     restoresInPlace = false;
@@ -32507,12 +32652,10 @@ class S3Store {
     layout;
     settings;
     log;
-    mask;
+    bucket;
     clock;
     parts;
     ranges;
-    masked = new Set();
-    connection;
     /** Why writes are refused, once a write got 403: later saves say so without trying. */
     writeRefusal = null;
     constructor(settings, options = {}) {
@@ -32520,20 +32663,18 @@ class S3Store {
         this.label = (0,s3/* describeS3Store */.n)(settings);
         this.layout = new S3Layout(settings.prefix);
         this.log = options.log ?? (() => undefined);
-        this.mask = options.mask ?? (() => undefined);
+        this.bucket = new Bucket(settings, options.mask ?? (() => undefined));
         this.clock = options.clock ?? Date.now;
         this.parts = options.parts ?? DEFAULT_PARTS;
         this.ranges = options.ranges ?? DEFAULT_RANGES;
     }
     /** The SDK client this store built from its settings (tests watch its requests). */
-    async client() {
-        return (await this.connect()).s3;
+    client() {
+        return this.bucket.client();
     }
     /** Lets the process exit: the client's keep-alive sockets would hold it. */
-    async close() {
-        if (this.connection)
-            (await this.connection.catch(() => null))?.s3.destroy();
-        this.connection = undefined;
+    close() {
+        return this.bucket.close();
     }
     async restore(spec, key, restoreKeys) {
         return this.named(async () => {
@@ -32578,7 +32719,7 @@ class S3Store {
         return this.named(async () => {
             const version = (0,entry_meta/* versionOf */.E4)((0,entry_meta/* identityOf */.cu)(spec));
             // Entries are immutable: one that another job (or an earlier attempt of this one) published stands.
-            if (await this.exists(this.layout.manifest(key, version), `looking for ${key}`)) {
+            if (await this.bucket.exists(this.layout.manifest(key, version), `looking for ${key}`)) {
                 this.log(`${key} is in the store already (another job saved it); entries are never replaced.`);
                 return { archiveBytes: 0 };
             }
@@ -32593,7 +32734,7 @@ class S3Store {
                 const meta = (0,entry_meta/* newEntryMeta */.IM)(spec, key, saveId, parts, this.clock());
                 const transferMs = performance.now() - started;
                 if (!(await this.publish(meta))) {
-                    await this.removeObjects(uploaded);
+                    await this.bucket.removeObjects(uploaded);
                     this.log(`Another job published ${key} at the same time; its entry stands, this save's archives were removed.`);
                 }
                 return { archiveBytes: (0,entry_meta/* entryBytes */.eD)(meta), transferMs };
@@ -32601,7 +32742,7 @@ class S3Store {
             catch (error) {
                 // Nothing half-written stays: no manifest was created, and the archives go (an unreachable server
                 // leaves them to the orphan sweep).
-                await this.removeObjects(uploaded).catch(() => undefined);
+                await this.bucket.removeObjects(uploaded).catch(() => undefined);
                 throw this.refusedWrite(error) ?? error;
             }
         });
@@ -32627,10 +32768,10 @@ class S3Store {
     /** Documents are objects of their own beside the entries, one per key, replaced whole (the run history is a few KB). */
     documents = {
         read: key => this.named(async () => {
-            const text = await this.getText(this.layout.document(key), `reading the document ${key}`);
+            const text = await this.bucket.getText(this.layout.document(key), `reading the document ${key}`);
             return text === null ? null : JSON.parse(text).document;
         }),
-        write: (key, document) => this.named(() => this.put(this.layout.document(key), JSON.stringify({ key, document }), `writing the document ${key}`))
+        write: (key, document) => this.named(() => this.bucket.put(this.layout.document(key), JSON.stringify({ key, document }), `writing the document ${key}`))
     };
     async listEntries() {
         return this.named(async () => {
@@ -32693,7 +32834,7 @@ class S3Store {
             const named = this.layout.parseManifest(check.key);
             const targets = named ? [named] : [];
             if (!named) {
-                for await (const object of this.list(this.layout.manifestsStartingWith(check.key))) {
+                for await (const object of this.bucket.list(this.layout.manifestsStartingWith(check.key))) {
                     const entry = this.layout.parseManifest(object.name);
                     if (entry?.key === check.key)
                         targets.push(entry);
@@ -32709,7 +32850,7 @@ class S3Store {
      * everything later used as an object name or an extraction plan is checked (entry-meta.ts).
      */
     async readManifest(key, version) {
-        const text = await this.getText(this.layout.manifest(key, version), `reading the manifest of ${key}`);
+        const text = await this.bucket.getText(this.layout.manifest(key, version), `reading the manifest of ${key}`);
         if (text === null)
             return null;
         let meta;
@@ -32731,7 +32872,7 @@ class S3Store {
      */
     async newestStartingWith(prefix, version) {
         const candidates = [];
-        for await (const object of this.list(this.layout.manifestsStartingWith(prefix))) {
+        for await (const object of this.bucket.list(this.layout.manifestsStartingWith(prefix))) {
             const entry = this.layout.parseManifest(object.name);
             if (entry && entry.version === version && entry.key.startsWith(prefix))
                 candidates.push({ ...entry, modified: object.modified });
@@ -32751,7 +32892,7 @@ class S3Store {
         const version = (0,entry_meta/* versionOf */.E4)(wanted);
         try {
             const others = [];
-            for await (const object of this.list(this.layout.manifestsStartingWith(key))) {
+            for await (const object of this.bucket.list(this.layout.manifestsStartingWith(key))) {
                 const entry = this.layout.parseManifest(object.name);
                 if (entry && entry.version !== version && (0,entry_meta/* isKeyOrRevision */.C4)(entry.key, key))
                     others.push({ ...entry, modified: object.modified });
@@ -32769,7 +32910,7 @@ class S3Store {
     async restorePart(meta, part, target) {
         if (part.kind === 'missing')
             return null;
-        const connection = await this.ready();
+        const connection = await this.bucket.ready();
         const name = this.layout.archive(meta.key, meta.version, part.file);
         const progress = (0,util_progress/* progressLog */.mS)(`Restoring ${target.name}`, part.bytes, this.log);
         const chunks = objectChunks({ ...connection, bucket: this.settings.bucket }, name, part.bytes, this.ranges);
@@ -32790,7 +32931,7 @@ class S3Store {
     /** Best effort: credentials that may only read still restore; pruning by age then counts from the save. */
     async markUsed(meta) {
         try {
-            await this.put(this.layout.used(meta.key, meta.version), '', `recording the use of ${meta.key}`);
+            await this.bucket.put(this.layout.used(meta.key, meta.version), '', `recording the use of ${meta.key}`);
         }
         catch (error) {
             this.log(`Could not record the use of ${meta.key}: ${reasonOf(error)}`);
@@ -32801,7 +32942,7 @@ class S3Store {
     async savePart(part, kind, exclude, key, version, file, uploaded) {
         if (kind === 'missing')
             return { name: part.name, kind };
-        const connection = await this.ready();
+        const connection = await this.bucket.ready();
         const name = this.layout.archive(key, version, file);
         uploaded.push(name);
         const tar = (0,archive/* tarOutput */.RS)((0,archive/* tarCreateArgs */.l2)(part.path, kind, exclude));
@@ -32821,7 +32962,7 @@ class S3Store {
      */
     async publish(meta) {
         try {
-            await this.put(this.layout.manifest(meta.key, meta.version), JSON.stringify(meta), `publishing the manifest of ${meta.key}`, true);
+            await this.bucket.put(this.layout.manifest(meta.key, meta.version), JSON.stringify(meta), `publishing the manifest of ${meta.key}`, true);
         }
         catch (error) {
             if (faultKind(error) !== 'precondition')
@@ -32843,19 +32984,19 @@ class S3Store {
     /** Every manifest, read (in parallel), with its last use from the `used/` markers. */
     async storedEntries() {
         const used = new Map();
-        for await (const object of this.list(this.layout.usedRoot)) {
+        for await (const object of this.bucket.list(this.layout.usedRoot)) {
             const entry = this.layout.parseUsed(object.name);
             if (entry)
                 used.set(entryId(entry), object.modified);
         }
         const manifests = [];
-        for await (const object of this.list(this.layout.manifestsRoot)) {
+        for await (const object of this.bucket.list(this.layout.manifestsRoot)) {
             const name = this.layout.parseManifest(object.name);
             if (name)
                 manifests.push({ object, name });
         }
         const stored = { entries: [], unreadable: [] };
-        await forEachLimited(manifests, SMALL_CALLS, async ({ object, name }) => {
+        await (0,limit/* forEachLimited */.v)(manifests, SMALL_CALLS, async ({ object, name }) => {
             try {
                 const meta = await this.readManifest(name.key, name.version);
                 if (meta)
@@ -32875,19 +33016,19 @@ class S3Store {
         // Saved afresh since it was chosen: the new entry is not the one the policy condemned.
         if (current?.saveId !== entry.meta.saveId)
             return false;
-        await this.delete(this.layout.manifest(entry.meta.key, entry.meta.version));
-        await this.removeObjects((0,entry_meta/* archiveFiles */.a)(entry.meta).map(file => this.layout.archive(entry.meta.key, entry.meta.version, file)));
-        await this.delete(this.layout.used(entry.meta.key, entry.meta.version));
+        await this.bucket.delete(this.layout.manifest(entry.meta.key, entry.meta.version));
+        await this.bucket.removeObjects((0,entry_meta/* archiveFiles */.a)(entry.meta).map(file => this.layout.archive(entry.meta.key, entry.meta.version, file)));
+        await this.bucket.delete(this.layout.used(entry.meta.key, entry.meta.version));
         return true;
     }
     /** Everything of one key and version, whatever its manifest says (it may not read). */
     async removeEntryObjects(entry) {
-        await this.delete(this.layout.manifest(entry.key, entry.version));
+        await this.bucket.delete(this.layout.manifest(entry.key, entry.version));
         const archives = [];
-        for await (const object of this.list(`${this.layout.archive(entry.key, entry.version, '')}`))
+        for await (const object of this.bucket.list(`${this.layout.archive(entry.key, entry.version, '')}`))
             archives.push(object.name);
-        await this.removeObjects(archives);
-        await this.delete(this.layout.used(entry.key, entry.version));
+        await this.bucket.removeObjects(archives);
+        await this.bucket.delete(this.layout.used(entry.key, entry.version));
     }
     /**
      * Leftovers older than an hour: archives no readable manifest refers to (a crashed save, the loser of a
@@ -32900,19 +33041,19 @@ class S3Store {
         const live = new Set(stored.entries.flatMap(({ meta }) => (0,entry_meta/* archiveFiles */.a)(meta).map(file => this.layout.archive(meta.key, meta.version, file))));
         const entries = new Set(stored.entries.map(({ meta }) => entryId(meta)));
         const orphans = stored.unreadable.map(bad => bad.object).filter(object => object.modified < cutoff);
-        for await (const object of this.list(this.layout.archivesRoot))
+        for await (const object of this.bucket.list(this.layout.archivesRoot))
             if (!live.has(object.name) && object.modified < cutoff)
                 orphans.push(object);
-        for await (const object of this.list(this.layout.usedRoot)) {
+        for await (const object of this.bucket.list(this.layout.usedRoot)) {
             const entry = this.layout.parseUsed(object.name);
             if (entry && !entries.has(entryId(entry)) && object.modified < cutoff)
                 orphans.push(object);
         }
         if (!dryRun)
-            await this.removeObjects(orphans.map(orphan => orphan.name));
-        const uploads = await this.staleUploads(now - STALE_UPLOAD_AGE_MS);
+            await this.bucket.removeObjects(orphans.map(orphan => orphan.name));
+        const uploads = await this.bucket.staleUploads(this.layout.archivesRoot, now - STALE_UPLOAD_AGE_MS);
         if (!dryRun)
-            await forEachLimited(uploads, SMALL_CALLS, upload => this.abortUpload(upload.name, upload.uploadId));
+            await (0,limit/* forEachLimited */.v)(uploads, SMALL_CALLS, upload => this.bucket.abortUpload(upload.name, upload.uploadId));
         return [
             ...orphans,
             ...uploads.map(upload => ({ name: `${upload.name} (unfinished multipart upload)`, size: 0, modified: upload.modified }))
@@ -32924,15 +33065,15 @@ class S3Store {
             return [];
         const cutoff = this.clock() - maxAgeMs;
         const stale = [];
-        for await (const object of this.list(this.layout.documentsRoot))
+        for await (const object of this.bucket.list(this.layout.documentsRoot))
             if (object.modified < cutoff)
                 stale.push(object);
         if (!dryRun)
-            await this.removeObjects(stale.map(object => object.name));
+            await this.bucket.removeObjects(stale.map(object => object.name));
         return stale;
     }
     async archivesProblem(meta) {
-        const connection = await this.ready();
+        const connection = await this.bucket.ready();
         for (const part of meta.parts) {
             if (part.kind === 'missing')
                 continue;
@@ -32954,39 +33095,6 @@ class S3Store {
         }
         return null;
     }
-    // ---- calls ----
-    connect() {
-        this.connection ??= loadSdk().then(({ sdk, storage }) => {
-            const s3 = new sdk.S3Client(clientConfig(this.settings));
-            const guard = new StallGuard(this.settings.idleTimeoutMs);
-            guard.install(s3);
-            skipPayloadHashing(s3);
-            return { s3, sdk, storage, guard };
-        });
-        return this.connection;
-    }
-    /** The connection, with the credentials resolved and masked before any call can log anything. */
-    async ready() {
-        const connection = await this.connect();
-        connection.guard.assertOpen();
-        try {
-            await maskResolvedCredentials(connection.s3, this.mask, this.masked);
-        }
-        catch (error) {
-            throw faultOf(error, 'resolving the AWS credentials');
-        }
-        return connection;
-    }
-    /** An SDK call; whatever it throws becomes an S3Fault naming `what`, or the stall that ended everything. */
-    async call(what, run) {
-        const connection = await this.ready();
-        try {
-            return await run(connection);
-        }
-        catch (error) {
-            throw connection.guard.tripped ?? faultOf(error, what);
-        }
-    }
     /** Errors leave the store naming it: `s3://bucket/prefix/: reading the manifest of k: access denied (403 AccessDenied)`. */
     async named(work) {
         try {
@@ -32998,84 +33106,6 @@ class S3Store {
             throw error;
         }
     }
-    /** The object's content, null when there is none (404). */
-    async getText(name, what) {
-        try {
-            return await this.call(what, async ({ s3, sdk }) => {
-                const got = await s3.send(new sdk.GetObjectCommand({ Bucket: this.settings.bucket, Key: name }));
-                return got.Body.transformToString();
-            });
-        }
-        catch (error) {
-            if (faultKind(error) === 'not-found')
-                return null;
-            throw error;
-        }
-    }
-    async exists(name, what) {
-        try {
-            await this.call(what, ({ s3, sdk }) => s3.send(new sdk.HeadObjectCommand({ Bucket: this.settings.bucket, Key: name })));
-            return true;
-        }
-        catch (error) {
-            if (faultKind(error) === 'not-found')
-                return false;
-            throw error;
-        }
-    }
-    async put(name, body, what, createOnly = false) {
-        await this.call(what, ({ s3, sdk }) => s3.send(new sdk.PutObjectCommand({
-            Bucket: this.settings.bucket,
-            Key: name,
-            Body: Buffer.from(body),
-            ContentType: body === '' ? undefined : 'application/json',
-            ...(createOnly ? { IfNoneMatch: '*' } : {})
-        })));
-    }
-    /** Deleting what is not there succeeds (204), as S3 has it. */
-    async delete(name) {
-        await this.call(`deleting ${name}`, ({ s3, sdk }) => s3.send(new sdk.DeleteObjectCommand({ Bucket: this.settings.bucket, Key: name })));
-    }
-    /** One DeleteObject per name, several at once: DeleteObjects needs a Content-MD5 that not every server takes. */
-    async removeObjects(names) {
-        await forEachLimited(names, SMALL_CALLS, name => this.delete(name));
-    }
-    /** Every object whose name starts with `prefix`, page after page (a page holds at most 1000). */
-    async *list(prefix) {
-        let token;
-        do {
-            const page = await this.call(`listing ${prefix}`, ({ s3, sdk }) => s3.send(new sdk.ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix, ContinuationToken: token })));
-            for (const object of page.Contents ?? []) {
-                if (object.Key)
-                    yield { name: object.Key, size: object.Size ?? 0, modified: object.LastModified?.getTime() ?? 0 };
-            }
-            token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
-    }
-    async staleUploads(cutoff) {
-        const stale = [];
-        let keyMarker;
-        let uploadIdMarker;
-        do {
-            const page = await this.call(`listing the multipart uploads below ${this.layout.archivesRoot}`, ({ s3, sdk }) => s3.send(new sdk.ListMultipartUploadsCommand({
-                Bucket: this.settings.bucket,
-                Prefix: this.layout.archivesRoot,
-                KeyMarker: keyMarker,
-                UploadIdMarker: uploadIdMarker
-            })));
-            for (const upload of page.Uploads ?? []) {
-                const modified = upload.Initiated?.getTime() ?? 0;
-                if (upload.Key && upload.UploadId && modified < cutoff)
-                    stale.push({ name: upload.Key, uploadId: upload.UploadId, modified });
-            }
-            keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-            uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
-        } while (keyMarker);
-        return stale;
-    }
-    async abortUpload(name, uploadId) {
-        await this.call(`aborting the upload of ${name}`, ({ s3, sdk }) => s3.send(new sdk.AbortMultipartUploadCommand({ Bucket: this.settings.bucket, Key: name, UploadId: uploadId })));
-    }
 }
 function corrupt(key, detail) {
     return new Error(`s3 cache entry "${key}" is corrupt: ${detail}`);
@@ -33085,17 +33115,6 @@ function infoOf(entry) {
 }
 function entryId(entry) {
     return `${entry.version}/${entry.key}`;
-}
-/** Runs `work` over `items`, at most `limit` at a time; the first failure is thrown once all have settled. */
-async function forEachLimited(items, limit, work) {
-    const queue = [...items];
-    const failures = [];
-    await Promise.all(Array.from({ length: Math.min(limit, queue.length) }, async () => {
-        for (let item = queue.shift(); item !== undefined; item = queue.shift())
-            await work(item).catch((error) => void failures.push(error));
-    }));
-    if (failures.length > 0)
-        throw failures[0];
 }
 
 
@@ -33567,7 +33586,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6675);
 /* harmony import */ var _fetch_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9582);
 /* harmony import */ var _prune_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2674);
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1752);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4896);
 /* harmony import */ var _stats_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7321);
 /* harmony import */ var _verify_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(4084);
 // The qdc command line: the action's modules driven from a terminal or a script (README, "Command line").
@@ -33772,7 +33791,7 @@ async function prune(argv) {
 
 /***/ }),
 
-/***/ 1752:
+/***/ 4896:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34163,8 +34182,8 @@ function firstLine(text) {
 
 // EXTERNAL MODULE: ./src/backends/local/store.ts
 var store = __nccwpck_require__(7428);
-// EXTERNAL MODULE: ./src/backends/s3/store.ts + 5 modules
-var s3_store = __nccwpck_require__(3465);
+// EXTERNAL MODULE: ./src/backends/s3/store.ts + 6 modules
+var s3_store = __nccwpck_require__(7530);
 ;// CONCATENATED MODULE: ./src/backends/select.ts
 
 
@@ -36861,30 +36880,8 @@ function loadRunState() {
     return raw ? JSON.parse(raw) : null;
 }
 
-;// CONCATENATED MODULE: ./src/util/limit.ts
-/** Runs at most `max` of the works handed to it at once; the others start in the order they came. */
-function limiter(max) {
-    let running = 0;
-    const waiting = [];
-    return async (work) => {
-        if (running < max)
-            running++;
-        // A finishing work hands its slot straight to the next one, so `running` stays as it is.
-        else
-            await new Promise(resolve => waiting.push(resolve));
-        try {
-            return await work();
-        }
-        finally {
-            const next = waiting.shift();
-            if (next)
-                next();
-            else
-                running--;
-        }
-    };
-}
-
+// EXTERNAL MODULE: ./src/util/limit.ts
+var limit = __nccwpck_require__(415);
 ;// CONCATENATED MODULE: ./src/measure/snapshot-store.ts
 
 
@@ -37057,7 +37054,7 @@ function exportEnvironment(plans) {
  * are set once every kind is restored. Waits for everything it started, then fails with the first failure.
  */
 async function restoreAndFollowUp(state, backend) {
-    const slot = limiter(RESTORES_AT_ONCE);
+    const slot = (0,limit/* limiter */.T)(RESTORES_AT_ONCE);
     const restored = state.plans.map((plan, index) => slot(() => (0,capture/* holdOutput */.nB)(() => core/* group */.Os(`Restore ${plan.kind}`, () => restoreOne(plan, backendForPlan(plan, backend, state.config.local.dir), state.mode, state.snapshotDir)))).then(({ entry, fingerprint }) => {
         state.entries[index] = entry;
         state.fingerprints[plan.kind] = fingerprint;
@@ -38064,7 +38061,7 @@ function hitRate(hits) {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6760);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var _backends_local_store_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7428);
-/* harmony import */ var _backends_s3_store_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3465);
+/* harmony import */ var _backends_s3_store_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7530);
 /* harmony import */ var _config_config_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4344);
 /* harmony import */ var _config_inputs_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4389);
 /* harmony import */ var _config_s3_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(510);
@@ -42241,6 +42238,47 @@ class IdleWatch {
             return;
         this.timer = setTimeout(() => this.abort(new IdleTimeoutError(this.ms, this.describe())), this.ms);
     }
+}
+
+
+/***/ }),
+
+/***/ 415:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   T: () => (/* binding */ limiter),
+/* harmony export */   v: () => (/* binding */ forEachLimited)
+/* harmony export */ });
+/** Runs at most `max` of the works handed to it at once; the others start in the order they came. */
+function limiter(max) {
+    let running = 0;
+    const waiting = [];
+    return async (work) => {
+        if (running < max)
+            running++;
+        // A finishing work hands its slot straight to the next one, so `running` stays as it is.
+        else
+            await new Promise(resolve => waiting.push(resolve));
+        try {
+            return await work();
+        }
+        finally {
+            const next = waiting.shift();
+            if (next)
+                next();
+            else
+                running--;
+        }
+    };
+}
+/** Runs `work` over `items`, at most `max` at a time; the first failure is thrown once all have settled. */
+async function forEachLimited(items, max, work) {
+    const limited = limiter(max);
+    const outcomes = await Promise.allSettled(items.map(item => limited(() => work(item))));
+    const failed = outcomes.find(outcome => outcome.status === 'rejected');
+    if (failed)
+        throw failed.reason;
 }
 
 

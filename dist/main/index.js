@@ -14,7 +14,7 @@ process.stdout.write('qdc-action: restoring caches\n');
 // V8's compiled code for the bundle, kept in os.tmpdir() (or NODE_COMPILE_CACHE): post reuses what main
 // compiled, and a self-hosted runner every step after its first. A cache that cannot be written is skipped.
 (0,node_module__WEBPACK_IMPORTED_MODULE_0__.enableCompileCache)();
-const { runMain } = await Promise.all(/* import() */[__nccwpck_require__.e(94), __nccwpck_require__.e(241)]).then(__nccwpck_require__.bind(__nccwpck_require__, 241));
+const { runMain } = await Promise.all(/* import() */[__nccwpck_require__.e(94), __nccwpck_require__.e(0)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1000));
 await runMain();
 // Exit explicitly: dangling HTTP retries inside the cache library could keep Node alive for minutes.
 process.exit();

@@ -12,7 +12,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 process.stdout.write('qdc-action: measuring and saving caches\n');
 // Reuses what main compiled (see main.ts).
 (0,node_module__WEBPACK_IMPORTED_MODULE_0__.enableCompileCache)();
-const { runPost } = await Promise.all(/* import() */[__nccwpck_require__.e(94), __nccwpck_require__.e(950)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2950));
+const { runPost } = await Promise.all(/* import() */[__nccwpck_require__.e(94), __nccwpck_require__.e(73)]).then(__nccwpck_require__.bind(__nccwpck_require__, 1073));
 await runPost();
 // Exit explicitly: dangling HTTP retries inside the cache library could keep Node alive for minutes.
 process.exit();

@@ -15,3 +15,11 @@ export function limiter(max: number): <T>(work: () => Promise<T>) => Promise<T> 
     }
   }
 }
+
+/** Runs `work` over `items`, at most `max` at a time; the first failure is thrown once all have settled. */
+export async function forEachLimited<T>(items: T[], max: number, work: (item: T) => Promise<void>): Promise<void> {
+  const limited = limiter(max)
+  const outcomes = await Promise.allSettled(items.map(item => limited(() => work(item))))
+  const failed = outcomes.find(outcome => outcome.status === 'rejected')
+  if (failed) throw failed.reason
+}

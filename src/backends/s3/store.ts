@@ -5,6 +5,7 @@ import { describeS3Store, type S3Settings } from '../../config/s3.js'
 import type { LedgerEntry } from '../../ledger.js'
 import { formatBytes } from '../../report/format.js'
 import { stringifyError } from '../../util/errors.js'
+import { forEachLimited } from '../../util/limit.js'
 import { progressLog } from '../../util/progress.js'
 import {
   ArchiveMismatch,
@@ -51,7 +52,7 @@ import {
 } from '../entry-meta.js'
 import { chooseToPrune, type PruneOptions, type PruneResult } from '../local/prune.js'
 import type { ManagedStore } from '../managed.js'
-import { clientConfig, loadSdk, maskResolvedCredentials, type Sdk, skipPayloadHashing, StallGuard, type Storage } from './client.js'
+import { Bucket, type ListedObject, SMALL_CALLS } from './bucket.js'
 import { digestChunks, objectChunks, type RangePlan, verifiedObjectStream } from './download.js'
 import { faultKind, faultOf, reasonOf, S3Fault } from './faults.js'
 import { type EntryName, S3Layout } from './layout.js'
@@ -72,8 +73,6 @@ const DEFAULT_RANGES: RangePlan = { rangeSize: 16 * MiB, concurrency: 4 }
 const ORPHAN_AGE_MS = 60 * 60 * 1000
 /** A multipart upload still open after this long belongs to no running save: aborted. */
 const STALE_UPLOAD_AGE_MS = 24 * 60 * 60 * 1000
-/** Small calls in flight at once when the store reads every manifest (stats, prune, verify). */
-const SMALL_CALLS = 16
 
 export interface S3StoreOptions {
   /** Where progress lines and the upkeep's lines go (the action's log). */
@@ -83,20 +82,6 @@ export interface S3StoreOptions {
   clock?: () => number
   parts?: PartPlan
   ranges?: RangePlan
-}
-
-interface Connection {
-  s3: S3Client
-  sdk: Sdk
-  storage: Storage
-  guard: StallGuard
-}
-
-interface ListedObject {
-  name: string
-  size: number
-  /** LastModified, milliseconds since the epoch: the server's clock. */
-  modified: number
 }
 
 interface Candidate extends EntryName {
@@ -122,12 +107,10 @@ export class S3Store implements CacheBackend, ManagedStore {
   readonly layout: S3Layout
   private readonly settings: S3Settings
   private readonly log: (line: string) => void
-  private readonly mask: (secret: string) => void
+  private readonly bucket: Bucket
   private readonly clock: () => number
   private readonly parts: PartPlan
   private readonly ranges: RangePlan
-  private readonly masked = new Set<string>()
-  private connection: Promise<Connection> | undefined
   /** Why writes are refused, once a write got 403: later saves say so without trying. */
   private writeRefusal: string | null = null
 
@@ -136,21 +119,20 @@ export class S3Store implements CacheBackend, ManagedStore {
     this.label = describeS3Store(settings)
     this.layout = new S3Layout(settings.prefix)
     this.log = options.log ?? (() => undefined)
-    this.mask = options.mask ?? (() => undefined)
+    this.bucket = new Bucket(settings, options.mask ?? (() => undefined))
     this.clock = options.clock ?? Date.now
     this.parts = options.parts ?? DEFAULT_PARTS
     this.ranges = options.ranges ?? DEFAULT_RANGES
   }
 
   /** The SDK client this store built from its settings (tests watch its requests). */
-  async client(): Promise<S3Client> {
-    return (await this.connect()).s3
+  client(): Promise<S3Client> {
+    return this.bucket.client()
   }
 
   /** Lets the process exit: the client's keep-alive sockets would hold it. */
-  async close(): Promise<void> {
-    if (this.connection) (await this.connection.catch(() => null))?.s3.destroy()
-    this.connection = undefined
+  close(): Promise<void> {
+    return this.bucket.close()
   }
 
   async restore(spec: ArchiveSpec, key: string, restoreKeys: string[]): Promise<RestoreResult | Miss> {
@@ -196,7 +178,7 @@ export class S3Store implements CacheBackend, ManagedStore {
     return this.named(async () => {
       const version = versionOf(identityOf(spec))
       // Entries are immutable: one that another job (or an earlier attempt of this one) published stands.
-      if (await this.exists(this.layout.manifest(key, version), `looking for ${key}`)) {
+      if (await this.bucket.exists(this.layout.manifest(key, version), `looking for ${key}`)) {
         this.log(`${key} is in the store already (another job saved it); entries are never replaced.`)
         return { archiveBytes: 0 }
       }
@@ -211,14 +193,14 @@ export class S3Store implements CacheBackend, ManagedStore {
         const meta = newEntryMeta(spec, key, saveId, parts, this.clock())
         const transferMs = performance.now() - started
         if (!(await this.publish(meta))) {
-          await this.removeObjects(uploaded)
+          await this.bucket.removeObjects(uploaded)
           this.log(`Another job published ${key} at the same time; its entry stands, this save's archives were removed.`)
         }
         return { archiveBytes: entryBytes(meta), transferMs }
       } catch (error) {
         // Nothing half-written stays: no manifest was created, and the archives go (an unreachable server
         // leaves them to the orphan sweep).
-        await this.removeObjects(uploaded).catch(() => undefined)
+        await this.bucket.removeObjects(uploaded).catch(() => undefined)
         throw this.refusedWrite(error) ?? error
       }
     })
@@ -246,11 +228,11 @@ export class S3Store implements CacheBackend, ManagedStore {
   readonly documents: DocumentStore = {
     read: key =>
       this.named(async () => {
-        const text = await this.getText(this.layout.document(key), `reading the document ${key}`)
+        const text = await this.bucket.getText(this.layout.document(key), `reading the document ${key}`)
         return text === null ? null : (JSON.parse(text) as { document: unknown }).document
       }),
     write: (key, document) =>
-      this.named(() => this.put(this.layout.document(key), JSON.stringify({ key, document }), `writing the document ${key}`))
+      this.named(() => this.bucket.put(this.layout.document(key), JSON.stringify({ key, document }), `writing the document ${key}`))
   }
 
   async listEntries(): Promise<EntryInfo[]> {
@@ -315,7 +297,7 @@ export class S3Store implements CacheBackend, ManagedStore {
       const named = this.layout.parseManifest(check.key)
       const targets: EntryName[] = named ? [named] : []
       if (!named) {
-        for await (const object of this.list(this.layout.manifestsStartingWith(check.key))) {
+        for await (const object of this.bucket.list(this.layout.manifestsStartingWith(check.key))) {
           const entry = this.layout.parseManifest(object.name)
           if (entry?.key === check.key) targets.push(entry)
         }
@@ -331,7 +313,7 @@ export class S3Store implements CacheBackend, ManagedStore {
    * everything later used as an object name or an extraction plan is checked (entry-meta.ts).
    */
   private async readManifest(key: string, version: string): Promise<EntryMeta | null> {
-    const text = await this.getText(this.layout.manifest(key, version), `reading the manifest of ${key}`)
+    const text = await this.bucket.getText(this.layout.manifest(key, version), `reading the manifest of ${key}`)
     if (text === null) return null
     let meta: EntryMeta
     try {
@@ -351,7 +333,7 @@ export class S3Store implements CacheBackend, ManagedStore {
    */
   private async newestStartingWith(prefix: string, version: string): Promise<EntryMeta | undefined> {
     const candidates: Candidate[] = []
-    for await (const object of this.list(this.layout.manifestsStartingWith(prefix))) {
+    for await (const object of this.bucket.list(this.layout.manifestsStartingWith(prefix))) {
       const entry = this.layout.parseManifest(object.name)
       if (entry && entry.version === version && entry.key.startsWith(prefix)) candidates.push({ ...entry, modified: object.modified })
     }
@@ -374,7 +356,7 @@ export class S3Store implements CacheBackend, ManagedStore {
     const version = versionOf(wanted)
     try {
       const others: Candidate[] = []
-      for await (const object of this.list(this.layout.manifestsStartingWith(key))) {
+      for await (const object of this.bucket.list(this.layout.manifestsStartingWith(key))) {
         const entry = this.layout.parseManifest(object.name)
         if (entry && entry.version !== version && isKeyOrRevision(entry.key, key)) others.push({ ...entry, modified: object.modified })
       }
@@ -390,7 +372,7 @@ export class S3Store implements CacheBackend, ManagedStore {
   /** Downloads one part's archive into staging, hashing it as it streams (archive.ts extractVerified). */
   private async restorePart(meta: EntryMeta, part: StoredPart, target: ArchivePart): Promise<StagedRestore | null> {
     if (part.kind === 'missing') return null
-    const connection = await this.ready()
+    const connection = await this.bucket.ready()
     const name = this.layout.archive(meta.key, meta.version, part.file)
     const progress = progressLog(`Restoring ${target.name}`, part.bytes, this.log)
     const chunks = objectChunks({ ...connection, bucket: this.settings.bucket }, name, part.bytes, this.ranges)
@@ -409,7 +391,7 @@ export class S3Store implements CacheBackend, ManagedStore {
   /** Best effort: credentials that may only read still restore; pruning by age then counts from the save. */
   private async markUsed(meta: EntryMeta): Promise<void> {
     try {
-      await this.put(this.layout.used(meta.key, meta.version), '', `recording the use of ${meta.key}`)
+      await this.bucket.put(this.layout.used(meta.key, meta.version), '', `recording the use of ${meta.key}`)
     } catch (error) {
       this.log(`Could not record the use of ${meta.key}: ${reasonOf(error)}`)
     }
@@ -428,7 +410,7 @@ export class S3Store implements CacheBackend, ManagedStore {
     uploaded: string[]
   ): Promise<StoredPart> {
     if (kind === 'missing') return { name: part.name, kind }
-    const connection = await this.ready()
+    const connection = await this.bucket.ready()
     const name = this.layout.archive(key, version, file)
     uploaded.push(name)
     const tar = tarOutput(tarCreateArgs(part.path, kind, exclude))
@@ -454,7 +436,12 @@ export class S3Store implements CacheBackend, ManagedStore {
    */
   private async publish(meta: EntryMeta): Promise<boolean> {
     try {
-      await this.put(this.layout.manifest(meta.key, meta.version), JSON.stringify(meta), `publishing the manifest of ${meta.key}`, true)
+      await this.bucket.put(
+        this.layout.manifest(meta.key, meta.version),
+        JSON.stringify(meta),
+        `publishing the manifest of ${meta.key}`,
+        true
+      )
     } catch (error) {
       if (faultKind(error) !== 'precondition') throw error
     }
@@ -475,12 +462,12 @@ export class S3Store implements CacheBackend, ManagedStore {
   /** Every manifest, read (in parallel), with its last use from the `used/` markers. */
   private async storedEntries(): Promise<StoredEntries> {
     const used = new Map<string, number>()
-    for await (const object of this.list(this.layout.usedRoot)) {
+    for await (const object of this.bucket.list(this.layout.usedRoot)) {
       const entry = this.layout.parseUsed(object.name)
       if (entry) used.set(entryId(entry), object.modified)
     }
     const manifests: Array<{ object: ListedObject; name: EntryName }> = []
-    for await (const object of this.list(this.layout.manifestsRoot)) {
+    for await (const object of this.bucket.list(this.layout.manifestsRoot)) {
       const name = this.layout.parseManifest(object.name)
       if (name) manifests.push({ object, name })
     }
@@ -502,19 +489,19 @@ export class S3Store implements CacheBackend, ManagedStore {
     const current = await this.readManifest(entry.meta.key, entry.meta.version).catch(() => null)
     // Saved afresh since it was chosen: the new entry is not the one the policy condemned.
     if (current?.saveId !== entry.meta.saveId) return false
-    await this.delete(this.layout.manifest(entry.meta.key, entry.meta.version))
-    await this.removeObjects(archiveFiles(entry.meta).map(file => this.layout.archive(entry.meta.key, entry.meta.version, file)))
-    await this.delete(this.layout.used(entry.meta.key, entry.meta.version))
+    await this.bucket.delete(this.layout.manifest(entry.meta.key, entry.meta.version))
+    await this.bucket.removeObjects(archiveFiles(entry.meta).map(file => this.layout.archive(entry.meta.key, entry.meta.version, file)))
+    await this.bucket.delete(this.layout.used(entry.meta.key, entry.meta.version))
     return true
   }
 
   /** Everything of one key and version, whatever its manifest says (it may not read). */
   private async removeEntryObjects(entry: EntryName): Promise<void> {
-    await this.delete(this.layout.manifest(entry.key, entry.version))
+    await this.bucket.delete(this.layout.manifest(entry.key, entry.version))
     const archives: string[] = []
-    for await (const object of this.list(`${this.layout.archive(entry.key, entry.version, '')}`)) archives.push(object.name)
-    await this.removeObjects(archives)
-    await this.delete(this.layout.used(entry.key, entry.version))
+    for await (const object of this.bucket.list(`${this.layout.archive(entry.key, entry.version, '')}`)) archives.push(object.name)
+    await this.bucket.removeObjects(archives)
+    await this.bucket.delete(this.layout.used(entry.key, entry.version))
   }
 
   /**
@@ -530,15 +517,15 @@ export class S3Store implements CacheBackend, ManagedStore {
     )
     const entries = new Set(stored.entries.map(({ meta }) => entryId(meta)))
     const orphans: ListedObject[] = stored.unreadable.map(bad => bad.object).filter(object => object.modified < cutoff)
-    for await (const object of this.list(this.layout.archivesRoot))
+    for await (const object of this.bucket.list(this.layout.archivesRoot))
       if (!live.has(object.name) && object.modified < cutoff) orphans.push(object)
-    for await (const object of this.list(this.layout.usedRoot)) {
+    for await (const object of this.bucket.list(this.layout.usedRoot)) {
       const entry = this.layout.parseUsed(object.name)
       if (entry && !entries.has(entryId(entry)) && object.modified < cutoff) orphans.push(object)
     }
-    if (!dryRun) await this.removeObjects(orphans.map(orphan => orphan.name))
-    const uploads = await this.staleUploads(now - STALE_UPLOAD_AGE_MS)
-    if (!dryRun) await forEachLimited(uploads, SMALL_CALLS, upload => this.abortUpload(upload.name, upload.uploadId))
+    if (!dryRun) await this.bucket.removeObjects(orphans.map(orphan => orphan.name))
+    const uploads = await this.bucket.staleUploads(this.layout.archivesRoot, now - STALE_UPLOAD_AGE_MS)
+    if (!dryRun) await forEachLimited(uploads, SMALL_CALLS, upload => this.bucket.abortUpload(upload.name, upload.uploadId))
     return [
       ...orphans,
       ...uploads.map(upload => ({ name: `${upload.name} (unfinished multipart upload)`, size: 0, modified: upload.modified }))
@@ -550,13 +537,13 @@ export class S3Store implements CacheBackend, ManagedStore {
     if (maxAgeMs === undefined) return []
     const cutoff = this.clock() - maxAgeMs
     const stale: ListedObject[] = []
-    for await (const object of this.list(this.layout.documentsRoot)) if (object.modified < cutoff) stale.push(object)
-    if (!dryRun) await this.removeObjects(stale.map(object => object.name))
+    for await (const object of this.bucket.list(this.layout.documentsRoot)) if (object.modified < cutoff) stale.push(object)
+    if (!dryRun) await this.bucket.removeObjects(stale.map(object => object.name))
     return stale
   }
 
   private async archivesProblem(meta: EntryMeta): Promise<string | null> {
-    const connection = await this.ready()
+    const connection = await this.bucket.ready()
     for (const part of meta.parts) {
       if (part.kind === 'missing') continue
       const name = this.layout.archive(meta.key, meta.version, part.file)
@@ -573,41 +560,6 @@ export class S3Store implements CacheBackend, ManagedStore {
     return null
   }
 
-  // ---- calls ----
-
-  private connect(): Promise<Connection> {
-    this.connection ??= loadSdk().then(({ sdk, storage }) => {
-      const s3 = new sdk.S3Client(clientConfig(this.settings))
-      const guard = new StallGuard(this.settings.idleTimeoutMs)
-      guard.install(s3)
-      skipPayloadHashing(s3)
-      return { s3, sdk, storage, guard }
-    })
-    return this.connection
-  }
-
-  /** The connection, with the credentials resolved and masked before any call can log anything. */
-  private async ready(): Promise<Connection> {
-    const connection = await this.connect()
-    connection.guard.assertOpen()
-    try {
-      await maskResolvedCredentials(connection.s3, this.mask, this.masked)
-    } catch (error) {
-      throw faultOf(error, 'resolving the AWS credentials')
-    }
-    return connection
-  }
-
-  /** An SDK call; whatever it throws becomes an S3Fault naming `what`, or the stall that ended everything. */
-  private async call<T>(what: string, run: (connection: Connection) => Promise<T>): Promise<T> {
-    const connection = await this.ready()
-    try {
-      return await run(connection)
-    } catch (error) {
-      throw connection.guard.tripped ?? faultOf(error, what)
-    }
-  }
-
   /** Errors leave the store naming it: `s3://bucket/prefix/: reading the manifest of k: access denied (403 AccessDenied)`. */
   private async named<T>(work: () => Promise<T>): Promise<T> {
     try {
@@ -616,98 +568,6 @@ export class S3Store implements CacheBackend, ManagedStore {
       if (error instanceof S3Fault) throw new S3Fault(error.kind, `${this.label}: ${error.message}`, error.status, error.reason)
       throw error
     }
-  }
-
-  /** The object's content, null when there is none (404). */
-  private async getText(name: string, what: string): Promise<string | null> {
-    try {
-      return await this.call(what, async ({ s3, sdk }) => {
-        const got = await s3.send(new sdk.GetObjectCommand({ Bucket: this.settings.bucket, Key: name }))
-        return got.Body!.transformToString()
-      })
-    } catch (error) {
-      if (faultKind(error) === 'not-found') return null
-      throw error
-    }
-  }
-
-  private async exists(name: string, what: string): Promise<boolean> {
-    try {
-      await this.call(what, ({ s3, sdk }) => s3.send(new sdk.HeadObjectCommand({ Bucket: this.settings.bucket, Key: name })))
-      return true
-    } catch (error) {
-      if (faultKind(error) === 'not-found') return false
-      throw error
-    }
-  }
-
-  private async put(name: string, body: string, what: string, createOnly = false): Promise<void> {
-    await this.call(what, ({ s3, sdk }) =>
-      s3.send(
-        new sdk.PutObjectCommand({
-          Bucket: this.settings.bucket,
-          Key: name,
-          Body: Buffer.from(body),
-          ContentType: body === '' ? undefined : 'application/json',
-          ...(createOnly ? { IfNoneMatch: '*' } : {})
-        })
-      )
-    )
-  }
-
-  /** Deleting what is not there succeeds (204), as S3 has it. */
-  private async delete(name: string): Promise<void> {
-    await this.call(`deleting ${name}`, ({ s3, sdk }) => s3.send(new sdk.DeleteObjectCommand({ Bucket: this.settings.bucket, Key: name })))
-  }
-
-  /** One DeleteObject per name, several at once: DeleteObjects needs a Content-MD5 that not every server takes. */
-  private async removeObjects(names: string[]): Promise<void> {
-    await forEachLimited(names, SMALL_CALLS, name => this.delete(name))
-  }
-
-  /** Every object whose name starts with `prefix`, page after page (a page holds at most 1000). */
-  private async *list(prefix: string): AsyncGenerator<ListedObject> {
-    let token: string | undefined
-    do {
-      const page = await this.call(`listing ${prefix}`, ({ s3, sdk }) =>
-        s3.send(new sdk.ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix, ContinuationToken: token }))
-      )
-      for (const object of page.Contents ?? []) {
-        if (object.Key) yield { name: object.Key, size: object.Size ?? 0, modified: object.LastModified?.getTime() ?? 0 }
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined
-    } while (token)
-  }
-
-  private async staleUploads(cutoff: number): Promise<Array<{ name: string; uploadId: string; modified: number }>> {
-    const stale: Array<{ name: string; uploadId: string; modified: number }> = []
-    let keyMarker: string | undefined
-    let uploadIdMarker: string | undefined
-    do {
-      const page = await this.call(`listing the multipart uploads below ${this.layout.archivesRoot}`, ({ s3, sdk }) =>
-        s3.send(
-          new sdk.ListMultipartUploadsCommand({
-            Bucket: this.settings.bucket,
-            Prefix: this.layout.archivesRoot,
-            KeyMarker: keyMarker,
-            UploadIdMarker: uploadIdMarker
-          })
-        )
-      )
-      for (const upload of page.Uploads ?? []) {
-        const modified = upload.Initiated?.getTime() ?? 0
-        if (upload.Key && upload.UploadId && modified < cutoff) stale.push({ name: upload.Key, uploadId: upload.UploadId, modified })
-      }
-      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined
-      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined
-    } while (keyMarker)
-    return stale
-  }
-
-  private async abortUpload(name: string, uploadId: string): Promise<void> {
-    await this.call(`aborting the upload of ${name}`, ({ s3, sdk }) =>
-      s3.send(new sdk.AbortMultipartUploadCommand({ Bucket: this.settings.bucket, Key: name, UploadId: uploadId }))
-    )
   }
 }
 
@@ -721,17 +581,4 @@ function infoOf(entry: StoredEntry): EntryInfo {
 
 function entryId(entry: { key: string; version: string }): string {
   return `${entry.version}/${entry.key}`
-}
-
-/** Runs `work` over `items`, at most `limit` at a time; the first failure is thrown once all have settled. */
-async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items]
-  const failures: unknown[] = []
-  await Promise.all(
-    Array.from({ length: Math.min(limit, queue.length) }, async () => {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift())
-        await work(item).catch((error: unknown) => void failures.push(error))
-    })
-  )
-  if (failures.length > 0) throw failures[0]
 }
