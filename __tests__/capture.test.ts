@@ -70,6 +70,26 @@ describe('stdout hooks follow the async context', () => {
     ])
   })
 
+  test('a mask in held work reaches stdout at once, before the group that may show the secret', async () => {
+    reached.length = 0
+    await holdOutput(() =>
+      core.group('Restore s3', async () => {
+        core.info('resolving credentials')
+        core.setSecret('s3cr3t-value')
+        await tick()
+        core.info('done')
+      })
+    )
+
+    expect(reached.join('').split('\n').filter(Boolean)).toEqual([
+      '::add-mask::s3cr3t-value',
+      '::group::Restore s3',
+      'resolving credentials',
+      'done',
+      '::endgroup::'
+    ])
+  })
+
   test('a held group is written even when its work fails, and an outer hook still sees it', async () => {
     const outer: string[] = []
     await hookStdout(

@@ -41767,6 +41767,9 @@ async function holdOutput(work) {
     const held = [];
     try {
         return await hookStdout(text => {
+            // A mask must reach the runner before any line that may hold the secret, whichever kind writes it.
+            if (text.startsWith('::add-mask::'))
+                return true;
             held.push(text);
             return false;
         }, work);

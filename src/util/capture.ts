@@ -82,6 +82,8 @@ export async function holdOutput<T>(work: () => Promise<T>): Promise<T> {
   const held: string[] = []
   try {
     return await hookStdout(text => {
+      // A mask must reach the runner before any line that may hold the secret, whichever kind writes it.
+      if (text.startsWith('::add-mask::')) return true
       held.push(text)
       return false
     }, work)
