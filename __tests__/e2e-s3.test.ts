@@ -309,7 +309,9 @@ describeWithTools([...CEPH_TOOLS, 'podman', 'podman-compose', 'python3', 'zstd']
     // ...because they were masked, each once, before anything else was logged: the variables first thing, and
     // the profile's keys (which no variable holds) as soon as the SDK resolved them, before its first request.
     const masks = (stdout: string) =>
-      stdout.split('\n').flatMap((line, at) => (line.startsWith('::add-mask::') ? [[at, line.slice('::add-mask::'.length)]] : []))
+      stdout
+        .split('\n')
+        .flatMap((line, at): Array<[number, string]> => (line.startsWith('::add-mask::') ? [[at, line.slice('::add-mask::'.length)]] : []))
     const coldLines = cold.main.stdout.split('\n')
     expect(masks(cold.main.stdout)).toEqual([
       [1, writer.accessKeyId],
