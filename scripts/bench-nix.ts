@@ -10,6 +10,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import './load-ts.ts'
 import { startBinaryCache } from '../__tests__/support/binary-cache.ts'
 import {
   builtDerivations,

@@ -11,6 +11,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import './load-ts.ts'
 import { startPackageIndex } from '../__tests__/support/package-index.ts'
 import { newMachine, runJob } from './runner-sim.ts'
 
