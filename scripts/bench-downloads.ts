@@ -20,13 +20,13 @@ import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { median, MiB, run, timed } from './bench-support.ts'
 import './load-ts.ts'
 
 const { fileMatches, MultiHasher } = await import('../src/fetch/digest.ts')
 const { downloadVerified } = await import('../src/fetch/verified-download.ts')
 const { startRangeServer } = await import('../__tests__/support/range-server.ts')
 
-const MiB = 1024 * 1024
 const GiB = 1024 * MiB
 const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS || 3))
 const PARALLEL = Number(process.env.BENCH_PARALLEL || 4)
@@ -37,30 +37,9 @@ const started = performance.now()
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'qdc-bench-dl-'))
 const notes: string[] = []
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
-}
-
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now()
-  await work()
-  return performance.now() - t0
-}
-
 /** MB/s (10^6 bytes, as openssl reports) for `bytes` in `ms`. */
 function mbps(bytes: number, ms: number): number {
   return bytes / 1e6 / (ms / 1000)
-}
-
-function run(command: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] })
-    let err = ''
-    child.stderr.on('data', chunk => (err += chunk))
-    child.on('error', reject)
-    child.on('close', code => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${err}`))))
-  })
 }
 
 /** Random bytes in 16 MiB blocks; returns the file's sha256. */

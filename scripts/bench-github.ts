@@ -17,18 +17,17 @@
  * src/ and the emulator are loaded through ./load-ts.ts.
  */
 import { spawn } from 'node:child_process'
-import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { kindDirs, median, MiB, settled, writeDataSet } from './bench-support.ts'
 import './load-ts.ts'
 import { newMachine, runJob, type JobResult, type Machine } from './runner-sim.ts'
 
 const { startCacheService } = await import('../__tests__/support/cache-service.ts')
 
 const actionDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const MiB = 1024 * 1024
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 5)
 const LARGE_FILES = Number(process.env.BENCH_LARGE_FILES || 40)
 const SMALL_FILES = 1000
@@ -37,33 +36,9 @@ const IDLE_MS = Number(process.env.BENCH_IDLE_MS || 2000)
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'qdc-bench-github-'))
 const service = await startCacheService({ tmpRoot: root })
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
-}
-
 function freshMachine(name = 'machine'): Machine {
   fs.rmSync(path.join(root, name), { recursive: true, force: true })
   return newMachine(root, name)
-}
-
-/** pip-cache-like data: incompressible 6 MiB "wheels" plus small text files. */
-function writeDataSet(dir: string, largeFiles: number, smallFiles: number): number {
-  let bytes = 0
-  for (let i = 0; i < largeFiles; i++) {
-    const file = path.join(dir, 'wheels', `pkg${i}.whl`)
-    fs.mkdirSync(path.dirname(file), { recursive: true })
-    fs.writeFileSync(file, crypto.randomBytes(6 * MiB))
-    bytes += 6 * MiB
-  }
-  for (let i = 0; i < smallFiles; i++) {
-    const file = path.join(dir, 'http', String(i % 16), `${i}.body`)
-    fs.mkdirSync(path.dirname(file), { recursive: true })
-    const text = Buffer.from(`metadata ${i}\n`.repeat(1200))
-    fs.writeFileSync(file, text)
-    bytes += text.length
-  }
-  return bytes
 }
 
 /** What a runner gives every step, as runner-sim does, plus the emulator. */
@@ -128,15 +103,6 @@ function libraryStep(machine: Machine, call: 'restore' | 'save' | 'nothing', key
 
 function qdcJob(machine: Machine, runId: number, key: string, extra: Record<string, string> = {}): Promise<JobResult> {
   return runJob({ actionDir, machine, runId, inputs: { paths: 'data', key, backend: 'github', ...extra }, env: service.env() })
-}
-
-/** Every timed side starts with nothing left to write back (see bench.ts). */
-function settled(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const sync = spawn('sync', [], { stdio: 'ignore' })
-    sync.on('error', reject)
-    sync.on('close', () => resolve())
-  })
 }
 
 function stepsMs(job: JobResult): number {
@@ -218,15 +184,6 @@ async function qdcVsLibrary() {
     return `${ms(median(rounds.map(r => r[side][phase])))} (${ms(first)} + ${ms(second)})`
   }
   return { dataBytes, figure, ratio }
-}
-
-/** The three kinds' directories on a machine: pip's and the hub cache by their variables, custom in the workspace. */
-function kindDirs(machine: Machine) {
-  return {
-    pip: path.join(machine.home, 'pip-cache'),
-    huggingface: path.join(machine.home, 'hub'),
-    custom: path.join(machine.workspace, 'data')
-  }
 }
 
 type Kind = keyof ReturnType<typeof kindDirs>

@@ -17,6 +17,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { median, MiB, run, timed } from './bench-support.ts'
 import './load-ts.ts'
 
 const { startS3Server } = await import('../__tests__/support/s3-server.ts')
@@ -25,33 +26,11 @@ const { tarCreateArgs } = await import('../src/backends/archive.ts')
 const { newMachine, runJob } = await import('./runner-sim.ts')
 
 const actionDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const MiB = 1024 * 1024
 const SIZE_MIB = Number(process.env.BENCH_SIZE_MIB || 512)
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS || 3))
 const WARM_MIB = Number(process.env.BENCH_WARM_MIB || 64)
 const BUCKET = 'qdc-bench'
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'qdc-bench-s3-'))
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
-}
-
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now()
-  await work()
-  return performance.now() - t0
-}
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env })
-    let err = ''
-    child.stderr.on('data', chunk => (err += chunk))
-    child.on('error', reject)
-    child.on('close', code => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${err}`))))
-  })
-}
 
 /** `files` incompressible files making `mib` MiB below dir (what a wheel or model cache mostly is). */
 function writeData(dir: string, mib: number, files = 8): void {

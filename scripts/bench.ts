@@ -11,70 +11,23 @@
  *  3. Cold start of the bundle to its first log line, next to a bare `node -e` for scale. Goal ≤ 200 ms.
  */
 import { spawn } from 'node:child_process'
-import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { kindDirs, median, MiB, run, settled, timed, writeDataSet } from './bench-support.ts'
 import './load-ts.ts'
 import { newMachine, runJob, type JobResult, type Machine } from './runner-sim.ts'
 
 const actionDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const MiB = 1024 * 1024
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'qdc-bench-'))
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 5)
 const LARGE_FILES = Number(process.env.BENCH_LARGE_FILES || 80)
 const SMALL_FILES = 2000
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]
-}
-
 function freshMachine(): Machine {
   fs.rmSync(path.join(root, 'machine'), { recursive: true, force: true })
   return newMachine(root, 'machine')
-}
-
-/** pip-cache-like data: large incompressible wheels plus many small files. */
-function writeDataSet(dir: string, largeFiles: number, smallFiles: number): number {
-  let bytes = 0
-  for (let i = 0; i < largeFiles; i++) {
-    const file = path.join(dir, 'wheels', `pkg${i}.whl`)
-    fs.mkdirSync(path.dirname(file), { recursive: true })
-    fs.writeFileSync(file, crypto.randomBytes(6 * MiB))
-    bytes += 6 * MiB
-  }
-  for (let i = 0; i < smallFiles; i++) {
-    const file = path.join(dir, 'http', String(i % 16), `${i}.body`)
-    fs.mkdirSync(path.dirname(file), { recursive: true })
-    const text = Buffer.from(`metadata ${i}\n`.repeat(1200))
-    fs.writeFileSync(file, text)
-    bytes += text.length
-  }
-  return bytes
-}
-
-function run(command: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: 'ignore' })
-    child.on('error', reject)
-    child.on('close', code => (code === 0 ? resolve() : reject(new Error(`${command} exited ${code}`))))
-  })
-}
-
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const started = performance.now()
-  await work()
-  return performance.now() - started
-}
-
-/**
- * Every timed side starts with nothing left to write back: each round writes the data several times over,
- * and the kernel throttles whoever writes while earlier writes are still being flushed.
- */
-function settled(): Promise<void> {
-  return run('sync', [])
 }
 
 function emptyDir(dir: string): string {
@@ -158,15 +111,6 @@ async function warmRunVsTar() {
     shaRatio: median(rounds.map(r => r.tarAndSha / r.tar)),
     tarAndSha: median(rounds.map(r => r.tarAndSha)),
     uploaded: Math.max(...rounds.map(r => r.uploaded))
-  }
-}
-
-/** The three kinds' directories on a machine: pip's and the hub cache by their variables, custom in the workspace. */
-function kindDirs(machine: Machine) {
-  return {
-    pip: path.join(machine.home, 'pip-cache'),
-    huggingface: path.join(machine.home, 'hub'),
-    custom: path.join(machine.workspace, 'data')
   }
 }
 
