@@ -8853,8 +8853,12 @@ async function runHistory(context) {
         const documents = context.backend.documents ?? entryDocuments(context.backend);
         const own = branchOfRun();
         const base = process.env.GITHUB_BASE_REF || own;
-        const ownRuns = await history_readHistory(documents, historyKey(context.keyPrefix, own));
-        const baseRuns = base === own ? ownRuns : await history_readHistory(documents, historyKey(context.keyPrefix, base));
+        // A pull request reads two histories, its own and its base branch's: at once, each a store round trip.
+        const [ownRuns, otherBaseRuns] = await Promise.all([
+            history_readHistory(documents, historyKey(context.keyPrefix, own)),
+            base === own ? null : history_readHistory(documents, historyKey(context.keyPrefix, base))
+        ]);
+        const baseRuns = otherBaseRuns ?? ownRuns;
         if (context.mode.write && ownRuns !== 'unreadable')
             await saveHistory(documents, historyKey(context.keyPrefix, own), own, [...ownRuns, thisRun(context)]);
         const usable = baseRuns === 'unreadable' ? [] : baseRuns;
