@@ -52,6 +52,11 @@ export interface StoreTransfer {
   ms: number
 }
 
+/** Bytes per second of a transfer, rounded; a transfer timed at under a millisecond counts as one. */
+export function bytesPerSecond(transfer: { bytes: number; ms: number }): number {
+  return Math.round(transfer.bytes / (Math.max(transfer.ms, 1) / 1000))
+}
+
 /** A file a fetcher delivered into a cache kind's directory, verified against its digest. */
 export interface FetchedFile {
   repo: string

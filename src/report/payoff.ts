@@ -1,4 +1,4 @@
-import type { LedgerEntry } from '../ledger.js'
+import { bytesPerSecond, type LedgerEntry } from '../ledger.js'
 import { formatBytes, formatDuration } from './format.js'
 
 /** Where the bandwidth a miss is priced at comes from. */
@@ -30,14 +30,14 @@ const SLACK_MS = 1000
  * run, else what the job's kinds measured, else the recent history's, else the assumed bandwidth.
  */
 export function payoffs(entries: LedgerEntry[], historyBandwidth: number | null, assumedBandwidth: number): Payoff[] {
-  const jobBandwidth = bandwidthOf(entries.flatMap(e => (e.fetched ? [e.fetched] : [])))
+  const measured = jobBandwidth(entries)
   return entries.map(entry => {
     const own = entry.fetched ? bandwidthOf([entry.fetched]) : null
     const [bandwidth, bandwidthSource]: [number, BandwidthSource] =
       own !== null
         ? [own, 'measured']
-        : jobBandwidth !== null
-          ? [jobBandwidth, 'measured']
+        : measured !== null
+          ? [measured, 'measured']
           : historyBandwidth !== null
             ? [historyBandwidth, 'history']
             : [assumedBandwidth, 'assumed']
@@ -55,11 +55,15 @@ export function payoffs(entries: LedgerEntry[], historyBandwidth: number | null,
   })
 }
 
-/** Bytes per second over the transfers together; null when they moved too little to tell. */
-export function bandwidthOf(transfers: Array<{ bytes: number; ms: number }>): number | null {
+/** What the job's kinds measured downloading from upstream, together; null when they moved too little to tell. */
+export function jobBandwidth(entries: LedgerEntry[]): number | null {
+  return bandwidthOf(entries.flatMap(entry => (entry.fetched ? [entry.fetched] : [])))
+}
+
+function bandwidthOf(transfers: Array<{ bytes: number; ms: number }>): number | null {
   const bytes = transfers.reduce((sum, t) => sum + t.bytes, 0)
   const ms = transfers.reduce((sum, t) => sum + t.ms, 0)
-  return bytes < MEANINGFUL_BYTES || ms <= 0 ? null : (bytes / ms) * 1000
+  return bytes < MEANINGFUL_BYTES || ms <= 0 ? null : bytesPerSecond({ bytes, ms })
 }
 
 const SOURCE_WORDS: Record<BandwidthSource, string> = { measured: 'the measured', history: 'the recently measured', assumed: 'the assumed' }

@@ -1,4 +1,4 @@
-import { type LedgerEntry, type StoreTransfer, totals } from '../ledger.js'
+import { bytesPerSecond, type LedgerEntry, type StoreTransfer, totals } from '../ledger.js'
 import { writeFileAtomic } from '../util/atomic.js'
 import type { RunReport } from './run-report.js'
 
@@ -62,10 +62,6 @@ function cacheFigures(e: LedgerEntry) {
 function transferFigures(transfer: StoreTransfer | undefined) {
   if (!transfer) return undefined
   return { bytes: transfer.bytes, ms: Math.round(transfer.ms), bytesPerSecond: bytesPerSecond(transfer) }
-}
-
-export function bytesPerSecond(transfer: StoreTransfer): number {
-  return Math.round(transfer.bytes / (Math.max(transfer.ms, 1) / 1000))
 }
 
 export async function writeReport(file: string, report: RunReport): Promise<void> {

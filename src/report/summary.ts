@@ -1,10 +1,9 @@
-import { type LedgerEntry, type SaveOutcome, type StoreTransfer, totals } from '../ledger.js'
+import { bytesPerSecond, type LedgerEntry, type SaveOutcome, type StoreTransfer, totals } from '../ledger.js'
 import type { BudgetResult } from './budget.js'
 import { escapeCell, formatBytes, formatDuration, formatPercent } from './format.js'
 import { type HistoryOutcome, sparkline } from './history.js'
 import { type Payoff, payoffAdvice } from './payoff.js'
 import type { RunReport } from './run-report.js'
-import { bytesPerSecond } from './report.js'
 
 const SAVE_LABELS: Record<SaveOutcome, string> = {
   saved: 'saved',

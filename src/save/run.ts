@@ -8,7 +8,7 @@ import { backendForPlan, releaseLeases } from '../inplace/index.js'
 import { kindNamed } from '../kinds/index.js'
 import { type BudgetResult, checkBudget } from '../report/budget.js'
 import { runHistory } from '../report/history.js'
-import { bandwidthOf, payoffAdvice, payoffs } from '../report/payoff.js'
+import { jobBandwidth, payoffAdvice, payoffs } from '../report/payoff.js'
 import { publish } from '../report/publish.js'
 import type { RunReport } from '../report/run-report.js'
 import { loadRunState, type RunState } from '../state.js'
@@ -54,7 +54,7 @@ export async function runPost(): Promise<void> {
 
 async function gatherReport(run: RunState, backend: CacheBackend): Promise<RunReport> {
   const { entries, config, mode } = run
-  const bandwidth = bandwidthOf(entries.flatMap(e => (e.fetched ? [e.fetched] : [])))
+  const bandwidth = jobBandwidth(entries)
   const history = config.report.history
     ? await runHistory({ backend, mode, keyPrefix: config.keyPrefix, baselineRuns: config.report.baselineRuns, entries, bandwidth })
     : { baseline: null, note: 'No comparison with earlier runs: history is off.', bandwidth: null }
