@@ -254,17 +254,9 @@ function tarEnv(): NodeJS.ProcessEnv {
 }
 
 function exitOf(child: ChildProcess, what: string): Promise<void> {
-  let stderr = ''
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-2000)
-  })
   return handled(
-    new Promise((resolve, reject) => {
-      child.once('error', reject)
-      child.once('close', (code, signal) => {
-        if (code === 0) resolve()
-        else reject(new Error(`${what} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`))
-      })
+    outcomeOf(child).then(({ code, signal, stderr }) => {
+      if (code !== 0) throw new Error(`${what} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`)
     })
   )
 }
