@@ -3,14 +3,14 @@ import { subscribe } from 'node:diagnostics_channel'
 import type { ClientRequest } from 'node:http'
 import type { Socket } from 'node:net'
 import { hookStdout } from './capture.js'
-import { IdleTimeoutError } from './idle.js'
+import { type IdleTimeoutError, IdleWatch } from './idle.js'
 
 /*
  * Idle timeouts for a library's own HTTP, without its help and without protocol code of ours. Node publishes
  * every node:http(s) request it makes on the `http.client.request.created` diagnostics channel, synchronously
  * in the async context that made it; @actions/cache's client, and the Azure SDK it downloads with from Azure
- * blob storage, are both node:http(s). So each request made inside `watchRequests` gets one timer, re-armed by
- * every chunk its socket receives; a request that goes `idleMs` without a byte is destroyed, naming its host
+ * blob storage, are both node:http(s). So each request made inside `watchRequests` gets one IdleWatch, touched by
+ * every chunk its socket receives and held while its reader pauses it; a request that goes `idleMs` without a byte is destroyed, naming its host
  * and path. From then on every request of that work is refused at once (the library's retries end without
  * waiting out their own timeouts), and `watchRequests` rejects right away: the library's call is left to wind
  * down on its own, its log muted, with every download it might still try refused.
@@ -62,24 +62,22 @@ function watchRequest(request: ClientRequest, watch: Watch): void {
     request.destroy(watch.stalled)
     return
   }
-  let socket: Socket | undefined
-  const touch = (): void => void timer.refresh()
-  const timer = setTimeout(() => {
-    // A socket paused by its reader is our side (a slow disk) holding the bytes back, not the server.
-    if (socket?.isPaused()) return touch()
-    const error = new IdleTimeoutError(watch.idleMs, `${watch.label}: ${describe(request)}`)
+  const idle = new IdleWatch(watch.idleMs, () => `${watch.label}: ${describe(request)}`)
+  idle.signal.addEventListener('abort', () => {
+    const error = idle.signal.reason as IdleTimeoutError
     watch.stalled = error
     request.destroy(error)
     watch.onStall(error)
-  }, watch.idleMs)
-  request.once('socket', (assigned: Socket) => {
-    socket = assigned
-    assigned.on('data', touch)
   })
-  request.once('close', () => {
-    clearTimeout(timer)
-    socket?.off('data', touch)
+  const touch = (): void => idle.touch()
+  // A socket paused by its reader is our side (a slow disk) holding the bytes back, not the server.
+  const hold = (): void => idle.hold()
+  const release = (): void => idle.release()
+  request.once('socket', (socket: Socket) => {
+    socket.on('data', touch).on('pause', hold).on('resume', release)
+    request.once('close', () => socket.off('data', touch).off('pause', hold).off('resume', release))
   })
+  request.once('close', () => idle.stop())
 }
 
 /** `127.0.0.1:40123, GET /devstoreaccount1/cache/entry-3`: no query, which holds the URL's signature. */
