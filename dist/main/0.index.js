@@ -2476,25 +2476,22 @@ function watchRequest(request, watch) {
         request.destroy(watch.stalled);
         return;
     }
-    let socket;
-    const touch = () => void timer.refresh();
-    const timer = setTimeout(() => {
-        // A socket paused by its reader is our side (a slow disk) holding the bytes back, not the server.
-        if (socket?.isPaused())
-            return touch();
-        const error = new IdleTimeoutError(watch.idleMs, `${watch.label}: ${describe(request)}`);
+    const idle = new IdleWatch(watch.idleMs, () => `${watch.label}: ${describe(request)}`);
+    idle.signal.addEventListener('abort', () => {
+        const error = idle.signal.reason;
         watch.stalled = error;
         request.destroy(error);
         watch.onStall(error);
-    }, watch.idleMs);
-    request.once('socket', (assigned) => {
-        socket = assigned;
-        assigned.on('data', touch);
     });
-    request.once('close', () => {
-        clearTimeout(timer);
-        socket?.off('data', touch);
+    const touch = () => idle.touch();
+    // A socket paused by its reader is our side (a slow disk) holding the bytes back, not the server.
+    const hold = () => idle.hold();
+    const release = () => idle.release();
+    request.once('socket', (socket) => {
+        socket.on('data', touch).on('pause', hold).on('resume', release);
+        request.once('close', () => socket.off('data', touch).off('pause', hold).off('resume', release));
     });
+    request.once('close', () => idle.stop());
 }
 /** `127.0.0.1:40123, GET /devstoreaccount1/cache/entry-3`: no query, which holds the URL's signature. */
 function describe(request) {
@@ -3011,18 +3008,9 @@ function tarEnv() {
     return env;
 }
 function exitOf(child, what) {
-    let stderr = '';
-    child.stderr?.on('data', (chunk) => {
-        stderr = (stderr + chunk.toString()).slice(-2000);
-    });
-    return handled(new Promise((resolve, reject) => {
-        child.once('error', reject);
-        child.once('close', (code, signal) => {
-            if (code === 0)
-                resolve();
-            else
-                reject(new Error(`${what} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`));
-        });
+    return handled(outcomeOf(child).then(({ code, signal, stderr }) => {
+        if (code !== 0)
+            throw new Error(`${what} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`);
     }));
 }
 /** An exit can fail while the caller still streams; it awaits the promise later, so no unhandled rejection. */
@@ -5912,6 +5900,10 @@ const downloads = {
 
 ;// CONCATENATED MODULE: ./src/ledger.ts
 
+/** Bytes per second of a transfer, rounded; a transfer timed at under a millisecond counts as one. */
+function bytesPerSecond(transfer) {
+    return Math.round(transfer.bytes / (Math.max(transfer.ms, 1) / 1000));
+}
 /** A fault a person should act on: an annotation now, and a line next to the kind's figures in the summary. */
 function warnAbout(entry, problem) {
     lib_core/* warning */.$e(`${entry.kind}: ${problem}`);

@@ -2439,25 +2439,22 @@ function watchRequest(request, watch) {
         request.destroy(watch.stalled);
         return;
     }
-    let socket;
-    const touch = () => void timer.refresh();
-    const timer = setTimeout(() => {
-        // A socket paused by its reader is our side (a slow disk) holding the bytes back, not the server.
-        if (socket?.isPaused())
-            return touch();
-        const error = new IdleTimeoutError(watch.idleMs, `${watch.label}: ${describe(request)}`);
+    const idle = new IdleWatch(watch.idleMs, () => `${watch.label}: ${describe(request)}`);
+    idle.signal.addEventListener('abort', () => {
+        const error = idle.signal.reason;
         watch.stalled = error;
         request.destroy(error);
         watch.onStall(error);
-    }, watch.idleMs);
-    request.once('socket', (assigned) => {
-        socket = assigned;
-        assigned.on('data', touch);
     });
-    request.once('close', () => {
-        clearTimeout(timer);
-        socket?.off('data', touch);
+    const touch = () => idle.touch();
+    // A socket paused by its reader is our side (a slow disk) holding the bytes back, not the server.
+    const hold = () => idle.hold();
+    const release = () => idle.release();
+    request.once('socket', (socket) => {
+        socket.on('data', touch).on('pause', hold).on('resume', release);
+        request.once('close', () => socket.off('data', touch).off('pause', hold).off('resume', release));
     });
+    request.once('close', () => idle.stop());
 }
 /** `127.0.0.1:40123, GET /devstoreaccount1/cache/entry-3`: no query, which holds the URL's signature. */
 function describe(request) {
@@ -2974,18 +2971,9 @@ function tarEnv() {
     return env;
 }
 function exitOf(child, what) {
-    let stderr = '';
-    child.stderr?.on('data', (chunk) => {
-        stderr = (stderr + chunk.toString()).slice(-2000);
-    });
-    return handled(new Promise((resolve, reject) => {
-        child.once('error', reject);
-        child.once('close', (code, signal) => {
-            if (code === 0)
-                resolve();
-            else
-                reject(new Error(`${what} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`));
-        });
+    return handled(outcomeOf(child).then(({ code, signal, stderr }) => {
+        if (code !== 0)
+            throw new Error(`${what} failed (${signal ?? `exit ${code}`}): ${stderr.trim()}`);
     }));
 }
 /** An exit can fail while the caller still streams; it awaits the promise later, so no unhandled rejection. */
@@ -5847,6 +5835,10 @@ const downloads = {
 
 ;// CONCATENATED MODULE: ./src/ledger.ts
 
+/** Bytes per second of a transfer, rounded; a transfer timed at under a millisecond counts as one. */
+function bytesPerSecond(transfer) {
+    return Math.round(transfer.bytes / (Math.max(transfer.ms, 1) / 1000));
+}
 /** A fault a person should act on: an annotation now, and a line next to the kind's figures in the summary. */
 function warnAbout(entry, problem) {
     lib_core/* warning */.$e(`${entry.kind}: ${problem}`);
@@ -8969,6 +8961,7 @@ function sparkline(values) {
 
 ;// CONCATENATED MODULE: ./src/report/payoff.ts
 
+
 /** Bytes a kind itself moved and the time it took; below this a measurement says little. */
 const MEANINGFUL_BYTES = 1024 * 1024;
 /** A restore less than this slower than the download it saves is not worth a person's attention. */
@@ -8978,13 +8971,13 @@ const SLACK_MS = 1000;
  * run, else what the job's kinds measured, else the recent history's, else the assumed bandwidth.
  */
 function payoffs(entries, historyBandwidth, assumedBandwidth) {
-    const jobBandwidth = bandwidthOf(entries.flatMap(e => (e.fetched ? [e.fetched] : [])));
+    const measured = jobBandwidth(entries);
     return entries.map(entry => {
         const own = entry.fetched ? bandwidthOf([entry.fetched]) : null;
         const [bandwidth, bandwidthSource] = own !== null
             ? [own, 'measured']
-            : jobBandwidth !== null
-                ? [jobBandwidth, 'measured']
+            : measured !== null
+                ? [measured, 'measured']
                 : historyBandwidth !== null
                     ? [historyBandwidth, 'history']
                     : [assumedBandwidth, 'assumed'];
@@ -9001,11 +8994,14 @@ function payoffs(entries, historyBandwidth, assumedBandwidth) {
         };
     });
 }
-/** Bytes per second over the transfers together; null when they moved too little to tell. */
+/** What the job's kinds measured downloading from upstream, together; null when they moved too little to tell. */
+function jobBandwidth(entries) {
+    return bandwidthOf(entries.flatMap(entry => (entry.fetched ? [entry.fetched] : [])));
+}
 function bandwidthOf(transfers) {
     const bytes = transfers.reduce((sum, t) => sum + t.bytes, 0);
     const ms = transfers.reduce((sum, t) => sum + t.ms, 0);
-    return bytes < MEANINGFUL_BYTES || ms <= 0 ? null : (bytes / ms) * 1000;
+    return bytes < MEANINGFUL_BYTES || ms <= 0 ? null : bytesPerSecond({ bytes, ms });
 }
 const SOURCE_WORDS = { measured: 'the measured', history: 'the recently measured', assumed: 'the assumed' };
 /** The one actionable line for a kind whose restore costs more than its miss would. */
@@ -9146,15 +9142,11 @@ function transferFigures(transfer) {
         return undefined;
     return { bytes: transfer.bytes, ms: Math.round(transfer.ms), bytesPerSecond: bytesPerSecond(transfer) };
 }
-function bytesPerSecond(transfer) {
-    return Math.round(transfer.bytes / (Math.max(transfer.ms, 1) / 1000));
-}
 async function writeReport(file, report) {
     await atomic_writeFileAtomic(file, JSON.stringify(buildReport(report), null, 2) + '\n');
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
-
 
 
 
@@ -9484,7 +9476,7 @@ async function runPost() {
 }
 async function gatherReport(run, backend) {
     const { entries, config, mode } = run;
-    const bandwidth = bandwidthOf(entries.flatMap(e => (e.fetched ? [e.fetched] : [])));
+    const bandwidth = jobBandwidth(entries);
     const history = config.report.history
         ? await runHistory({ backend, mode, keyPrefix: config.keyPrefix, baselineRuns: config.report.baselineRuns, entries, bandwidth })
         : { baseline: null, note: 'No comparison with earlier runs: history is off.', bandwidth: null };
